@@ -1,0 +1,29 @@
+#include "model/auc.h"
+
+#include <algorithm>
+
+namespace streamrec::model {
+
+double ExactAuc(std::vector<ScoredLabel>& points) {
+  std::sort(points.begin(), points.end(),
+            [](const ScoredLabel& a, const ScoredLabel& b) { return a.first < b.first; });
+  // Sum over positives of (negatives ranked below + half the negatives tied with it).
+  double negatives_below = 0, pairs = 0, positives = 0;
+  size_t i = 0;
+  while (i < points.size()) {
+    size_t j = i;
+    double pos = 0, neg = 0;
+    for (; j < points.size() && points[j].first == points[i].first; ++j) {
+      (points[j].second >= 0.5 ? pos : neg) += 1;
+    }
+    pairs += pos * (negatives_below + 0.5 * neg);
+    negatives_below += neg;
+    positives += pos;
+    i = j;
+  }
+  const double negatives = negatives_below;
+  if (positives == 0 || negatives == 0) return 0.5;
+  return pairs / (positives * negatives);
+}
+
+}  // namespace streamrec::model

@@ -1,0 +1,102 @@
+#include "model/linear_model.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "model/hash.h"
+#include "model/loss.h"
+
+namespace streamrec::model {
+
+LinearModel::LinearModel(const ModelConfig& config)
+    : config_(config),
+      weights_((size_t{1} << config.hash_bits) + 1),
+      optimizer_(config.optimizer, (size_t{1} << config.hash_bits) + 1) {}
+
+void LinearModel::Rows(const FeatureVector& features, std::vector<Coord>& out) const {
+  out.clear();
+  for (const HashedFeature& f : features) {
+    if (f.value != 0.0f) out.push_back({RowOf(f.hash, config_.hash_bits), f.value});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Coord& a, const Coord& b) { return a.row < b.row; });
+  size_t w = 0;
+  for (size_t r = 0; r < out.size(); ++r) {
+    if (w > 0 && out[w - 1].row == out[r].row) {
+      out[w - 1].value += out[r].value;
+    } else {
+      out[w++] = out[r];
+    }
+  }
+  out.resize(w);
+  out.push_back({bias_row(), 1.0f});
+}
+
+double LinearModel::Logit(const std::vector<Coord>& coords) const {
+  double logit = 0;
+  for (const Coord& c : coords) logit += double{weights_.Get(c.row)} * c.value;
+  return logit;
+}
+
+double LinearModel::Predict(const FeatureVector& features) const {
+  std::vector<Coord> coords;
+  Rows(features, coords);
+  return Sigmoid(Logit(coords));
+}
+
+TrainResult LinearModel::Train(const Example& example) {
+  Rows(example.features, coords_);
+  TrainResult result;
+  result.prediction = Sigmoid(Logit(coords_));
+  if (example.weight == 0.0f) return result;
+  const double scale = (result.prediction - example.label) * example.weight;
+  optimizer_.BeginStep();
+  updates_.clear();
+  for (const Coord& c : coords_) {
+    const float g = static_cast<float>(scale * c.value);
+    CoordUpdate u = optimizer_.Compute(c.row, weights_.Get(c.row), g, c.row != bias_row());
+    if (!std::isfinite(g) || !u.Finite()) {
+      result.skipped_nonfinite = true;
+      return result;
+    }
+    updates_.push_back(u);
+  }
+  for (const CoordUpdate& u : updates_) optimizer_.Apply(u, weights_);
+  return result;
+}
+
+std::shared_ptr<const Snapshot> LinearModel::Publish(uint64_t version,
+                                                     uint64_t events_applied,
+                                                     PublishCost* cost) {
+  const size_t dirty = weights_.dirty_chunks();
+  auto frozen = std::make_shared<const FrozenTable>(weights_.Freeze(last_frozen_.get()));
+  if (cost != nullptr) {
+    cost->chunks_copied = last_frozen_ ? dirty : frozen->num_chunks();
+  }
+  last_frozen_ = frozen;
+  return std::make_shared<LinearSnapshot>(version, events_applied, config_.hash_bits,
+                                          std::move(frozen));
+}
+
+LinearSnapshot::LinearSnapshot(uint64_t version, uint64_t events_applied,
+                               uint32_t hash_bits, std::shared_ptr<const FrozenTable> weights)
+    : Snapshot(version, events_applied), hash_bits_(hash_bits), weights_(std::move(weights)) {}
+
+double LinearSnapshot::Sum(std::span<const HashedFeature> features) const {
+  double sum = 0;
+  for (const HashedFeature& f : features) {
+    sum += double{weights_->Get(RowOf(f.hash, hash_bits_))} * f.value;
+  }
+  return sum;
+}
+
+ContextScore LinearSnapshot::ScoreContext(std::span<const HashedFeature> context) const {
+  return ContextScore{Sum(context) + weights_->Get(weights_->size() - 1)};
+}
+
+double LinearSnapshot::ScoreItem(const ContextScore& context,
+                                 std::span<const HashedFeature> item) const {
+  return Sigmoid(context.logit + Sum(item));
+}
+
+}  // namespace streamrec::model

@@ -1,0 +1,16 @@
+#include "model/model.h"
+
+#include "model/linear_model.h"
+
+namespace streamrec::model {
+
+absl::StatusOr<std::unique_ptr<Model>> CreateModel(const ModelConfig& config) {
+  if (absl::Status s = Validate(config); !s.ok()) return s;
+  switch (config.kind) {
+    case ModelKind::kLogisticRegression:
+      return std::make_unique<LinearModel>(config);
+  }
+  return absl::InvalidArgumentError("model config: unknown model kind");
+}
+
+}  // namespace streamrec::model

@@ -1,0 +1,55 @@
+// Model: the trainer's side of a model (weights plus optimizer state). Owned by one
+// thread, the updater; thread-compatible. Serving never touches it: it reads the
+// immutable Snapshots that Publish returns.
+#ifndef STREAMREC_MODEL_MODEL_H_
+#define STREAMREC_MODEL_MODEL_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "model/example.h"
+#include "model/model_config.h"
+#include "model/snapshot.h"
+
+namespace streamrec::model {
+
+// TrainResult: the prediction made before the update (for progressive validation),
+// and whether the update was dropped because it would have made a value non-finite.
+struct TrainResult {
+  double prediction = 0.5;
+  bool skipped_nonfinite = false;
+};
+
+// PublishCost describes the work of one Publish.
+struct PublishCost {
+  uint64_t chunks_copied = 0;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+
+  // Predict returns the click probability with the current (unpublished) weights.
+  virtual double Predict(const FeatureVector& features) const = 0;
+  // Train scores `example`, then updates the weights from it (a weight-0 example is
+  // scored only). Never leaves a non-finite value in the model.
+  virtual TrainResult Train(const Example& example) = 0;
+  // HasChanges reports whether anything changed since the last Publish.
+  virtual bool HasChanges() const = 0;
+  // Publish returns an immutable snapshot of the current weights, sharing unchanged
+  // parts with the previous snapshot; cost in proportion to what changed.
+  virtual std::shared_ptr<const Snapshot> Publish(uint64_t version, uint64_t events_applied,
+                                                  PublishCost* cost) = 0;
+
+  virtual const ModelConfig& config() const = 0;
+  virtual uint64_t parameter_count() const = 0;
+  virtual uint64_t nonzero_parameters() const = 0;
+};
+
+// CreateModel builds an untrained model; InvalidArgument for a bad config.
+absl::StatusOr<std::unique_ptr<Model>> CreateModel(const ModelConfig& config);
+
+}  // namespace streamrec::model
+
+#endif  // STREAMREC_MODEL_MODEL_H_

@@ -1,0 +1,73 @@
+#include "model/model_config.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace streamrec::model {
+
+OptimizerConfig DefaultOptimizerConfig(OptimizerKind kind) {
+  OptimizerConfig c;
+  c.kind = kind;
+  c.l1 = 0.0;
+  c.l2 = 0.0;
+  switch (kind) {
+    // Each optimizer's best learning rate in bench/optimizer_sweep on MovieLens.
+    case OptimizerKind::kSgd:
+      c.learning_rate = 0.1;
+      break;
+    case OptimizerKind::kAdagrad:
+      c.learning_rate = 0.3;
+      c.epsilon = 1e-6;
+      break;
+    case OptimizerKind::kAdam:
+      c.learning_rate = 0.01;
+      break;
+    case OptimizerKind::kFtrl:
+      c.learning_rate = 0.5;
+      c.ftrl_beta = 1.0;
+      c.l1 = 0.0;
+      c.l2 = 1.0;
+      break;
+  }
+  return c;
+}
+
+absl::Status Validate(const ModelConfig& config) {
+  auto bad = [](const char* field, double v) {
+    return absl::InvalidArgumentError(absl::StrCat("model config: ", field,
+                                                   " out of range: ", v));
+  };
+  if (config.hash_bits < 4 || config.hash_bits > 30) {
+    return bad("hash_bits (allowed 4..30)", config.hash_bits);
+  }
+  const OptimizerConfig& o = config.optimizer;
+  auto finite_nonneg = [](double v) { return std::isfinite(v) && v >= 0; };
+  if (!(std::isfinite(o.learning_rate) && o.learning_rate > 0)) {
+    return bad("optimizer.learning_rate (must be > 0)", o.learning_rate);
+  }
+  if (!finite_nonneg(o.l1)) return bad("optimizer.l1 (must be >= 0)", o.l1);
+  if (!finite_nonneg(o.l2)) return bad("optimizer.l2 (must be >= 0)", o.l2);
+  if (!(o.beta1 >= 0 && o.beta1 < 1)) return bad("optimizer.beta1 (must be in [0,1))", o.beta1);
+  if (!(o.beta2 >= 0 && o.beta2 < 1)) return bad("optimizer.beta2 (must be in [0,1))", o.beta2);
+  if (!(std::isfinite(o.epsilon) && o.epsilon > 0)) {
+    return bad("optimizer.epsilon (must be > 0)", o.epsilon);
+  }
+  if (!finite_nonneg(o.ftrl_beta)) return bad("optimizer.ftrl_beta (must be >= 0)", o.ftrl_beta);
+  if (!finite_nonneg(o.initial_accumulator)) {
+    return bad("optimizer.initial_accumulator (must be >= 0)", o.initial_accumulator);
+  }
+  return absl::OkStatus();
+}
+
+std::string OptimizerName(OptimizerKind kind) {
+  switch (kind) {
+    case OptimizerKind::kSgd: return "sgd";
+    case OptimizerKind::kAdagrad: return "adagrad";
+    case OptimizerKind::kAdam: return "adam";
+    case OptimizerKind::kFtrl: return "ftrl";
+  }
+  return "unknown";
+}
+
+}  // namespace streamrec::model

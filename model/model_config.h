@@ -1,0 +1,47 @@
+// ModelConfig: the model kind, table size and optimizer with every default filled in.
+// A plain value; the server converts the protobuf ModelConfig into it once at start.
+#ifndef STREAMREC_MODEL_MODEL_CONFIG_H_
+#define STREAMREC_MODEL_MODEL_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace streamrec::model {
+
+enum class OptimizerKind { kSgd, kAdagrad, kAdam, kFtrl };
+enum class ModelKind { kLogisticRegression };
+
+// OptimizerConfig holds the hyperparameters of the per-coordinate optimizers.
+// learning_rate is FTRL's alpha.
+struct OptimizerConfig {
+  OptimizerKind kind = OptimizerKind::kFtrl;
+  double learning_rate = 0.5;
+  double l1 = 0.0;
+  double l2 = 1.0;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double epsilon = 1e-8;
+  double ftrl_beta = 1.0;
+  double initial_accumulator = 0.1;
+};
+
+struct ModelConfig {
+  ModelKind kind = ModelKind::kLogisticRegression;
+  uint32_t hash_bits = 20;
+  OptimizerConfig optimizer;
+};
+
+// DefaultOptimizerConfig returns the measured defaults for `kind` (README, "Choosing
+// the default optimizer").
+OptimizerConfig DefaultOptimizerConfig(OptimizerKind kind);
+
+// Validate returns InvalidArgument naming the first field out of range.
+absl::Status Validate(const ModelConfig& config);
+
+std::string OptimizerName(OptimizerKind kind);
+
+}  // namespace streamrec::model
+
+#endif  // STREAMREC_MODEL_MODEL_CONFIG_H_

@@ -1,0 +1,90 @@
+#include "model/optimizer.h"
+
+#include <cmath>
+
+namespace streamrec::model {
+namespace {
+
+int SlotsFor(OptimizerKind kind) {
+  switch (kind) {
+    case OptimizerKind::kSgd: return 0;
+    case OptimizerKind::kAdagrad: return 1;
+    case OptimizerKind::kAdam: return 2;
+    case OptimizerKind::kFtrl: return 2;
+  }
+  return 0;
+}
+
+}  // namespace
+
+bool CoordUpdate::Finite() const {
+  return std::isfinite(weight) && std::isfinite(s0) && std::isfinite(s1);
+}
+
+Optimizer::Optimizer(const OptimizerConfig& config, size_t size)
+    : config_(config), slots_(SlotsFor(config.kind)), state_(size * slots_, 0.0f) {
+  if (config_.kind == OptimizerKind::kAdagrad) {
+    for (float& s : state_) s = static_cast<float>(config_.initial_accumulator);
+  }
+}
+
+CoordUpdate Optimizer::Compute(size_t i, float w_in, float g_in, bool regularize) const {
+  const OptimizerConfig& c = config_;
+  const double w = w_in;
+  const double g = g_in;
+  const double l1 = regularize ? c.l1 : 0.0;
+  const double l2 = regularize ? c.l2 : 0.0;
+  const double lr = c.learning_rate;
+  CoordUpdate u;
+  u.index = i;
+  switch (c.kind) {
+    case OptimizerKind::kSgd:
+      u.weight = static_cast<float>(w - lr * (g + l2 * w));
+      break;
+    case OptimizerKind::kAdagrad: {
+      const double gr = g + l2 * w;
+      const double n = state_[i] + gr * gr;
+      u.s0 = static_cast<float>(n);
+      u.weight = static_cast<float>(w - lr * gr / (std::sqrt(n) + c.epsilon));
+      break;
+    }
+    case OptimizerKind::kAdam: {
+      const double gr = g + l2 * w;
+      const double m = c.beta1 * state_[2 * i] + (1 - c.beta1) * gr;
+      const double v = c.beta2 * state_[2 * i + 1] + (1 - c.beta2) * gr * gr;
+      const double t = static_cast<double>(step_ == 0 ? 1 : step_);
+      const double mhat = m / (1 - std::pow(c.beta1, t));
+      const double vhat = v / (1 - std::pow(c.beta2, t));
+      u.s0 = static_cast<float>(m);
+      u.s1 = static_cast<float>(v);
+      u.weight = static_cast<float>(w - lr * mhat / (std::sqrt(vhat) + c.epsilon));
+      break;
+    }
+    case OptimizerKind::kFtrl: {
+      const double z0 = state_[2 * i];
+      const double n0 = state_[2 * i + 1];
+      const double n = n0 + g * g;
+      const double sigma = (std::sqrt(n) - std::sqrt(n0)) / lr;
+      const double z = z0 + g - sigma * w;
+      u.s0 = static_cast<float>(z);
+      u.s1 = static_cast<float>(n);
+      if (std::abs(z) <= l1) {
+        u.weight = 0.0f;
+      } else {
+        const double sign = z < 0 ? -1.0 : 1.0;
+        u.weight = static_cast<float>(-(z - sign * l1) /
+                                      ((c.ftrl_beta + std::sqrt(n)) / lr + l2));
+      }
+      break;
+    }
+  }
+  return u;
+}
+
+void Optimizer::Apply(const CoordUpdate& u, ParamTable& weights) {
+  if (slots_ > 0) state_[u.index * slots_] = u.s0;
+  if (slots_ > 1) state_[u.index * slots_ + 1] = u.s1;
+  weights.Set(u.index, u.weight);
+}
+
+}  // namespace streamrec::model

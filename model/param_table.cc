@@ -1,0 +1,56 @@
+#include "model/param_table.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace streamrec::model {
+namespace {
+
+std::shared_ptr<const FrozenChunk> CopyChunk(const std::vector<float>& values, size_t c) {
+  auto chunk = std::make_shared<FrozenChunk>();
+  const size_t begin = c * kChunkFloats;
+  const size_t n = std::min(kChunkFloats, values.size() - begin);
+  std::memcpy(chunk->values.data(), values.data() + begin, n * sizeof(float));
+  std::fill(chunk->values.begin() + n, chunk->values.end(), 0.0f);
+  return chunk;
+}
+
+}  // namespace
+
+ParamTable::ParamTable(size_t size)
+    : values_(size, 0.0f), dirty_((size + kChunkFloats - 1) / kChunkFloats, false) {}
+
+FrozenTable ParamTable::Freeze(const FrozenTable* previous) {
+  FrozenTable out;
+  out.size_ = values_.size();
+  const size_t chunks = dirty_.size();
+  const size_t pages = (chunks + kPageChunks - 1) / kPageChunks;
+  if (previous == nullptr || previous->size_ != values_.size()) {
+    out.root_.reserve(pages);
+    for (size_t p = 0; p < pages; ++p) {
+      auto page = std::make_shared<FrozenPage>();
+      for (size_t k = 0; k < kPageChunks && p * kPageChunks + k < chunks; ++k) {
+        page->chunks[k] = CopyChunk(values_, p * kPageChunks + k);
+      }
+      out.root_.push_back(std::move(page));
+    }
+  } else {
+    out.root_ = previous->root_;
+    // Group changed chunks by page so each touched page is copied once.
+    std::sort(dirty_list_.begin(), dirty_list_.end());
+    size_t i = 0;
+    while (i < dirty_list_.size()) {
+      const size_t p = dirty_list_[i] / kPageChunks;
+      auto page = std::make_shared<FrozenPage>(*previous->root_[p]);
+      for (; i < dirty_list_.size() && dirty_list_[i] / kPageChunks == p; ++i) {
+        page->chunks[dirty_list_[i] % kPageChunks] = CopyChunk(values_, dirty_list_[i]);
+      }
+      out.root_[p] = std::move(page);
+    }
+  }
+  for (uint32_t c : dirty_list_) dirty_[c] = false;
+  dirty_list_.clear();
+  return out;
+}
+
+}  // namespace streamrec::model

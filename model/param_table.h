@@ -1,0 +1,49 @@
+// ParamTable: a trainer-side array of floats that remembers which chunks changed since
+// the last Freeze, so a published snapshot copies only those (see frozen_table.h).
+// Thread-compatible: owned and used by one thread (the updater).
+#ifndef STREAMREC_MODEL_PARAM_TABLE_H_
+#define STREAMREC_MODEL_PARAM_TABLE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "model/frozen_table.h"
+
+namespace streamrec::model {
+
+class ParamTable {
+ public:
+  explicit ParamTable(size_t size);
+
+  float Get(size_t i) const { return values_[i]; }
+  // Set stores v at i and marks its chunk changed.
+  void Set(size_t i, float v) {
+    nonzero_ += (v != 0.0f) - (values_[i] != 0.0f);
+    values_[i] = v;
+    const size_t c = i / kChunkFloats;
+    if (!dirty_[c]) {
+      dirty_[c] = true;
+      dirty_list_.push_back(static_cast<uint32_t>(c));
+    }
+  }
+  size_t size() const { return values_.size(); }
+  size_t nonzero() const { return nonzero_; }
+  size_t dirty_chunks() const { return dirty_list_.size(); }
+  const std::vector<float>& values() const { return values_; }
+
+  // Freeze returns an immutable copy that shares every chunk unchanged since `previous`
+  // was frozen from this table (pass nullptr, or a table of another size, for a full
+  // copy), and clears the changed marks. Cost: see frozen_table.h.
+  FrozenTable Freeze(const FrozenTable* previous);
+
+ private:
+  std::vector<float> values_;
+  std::vector<bool> dirty_;
+  std::vector<uint32_t> dirty_list_;
+  size_t nonzero_ = 0;
+};
+
+}  // namespace streamrec::model
+
+#endif  // STREAMREC_MODEL_PARAM_TABLE_H_

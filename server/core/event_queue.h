@@ -1,0 +1,94 @@
+// EventQueue: the bounded multi-producer, single-consumer queue between the request
+// handlers (producers, any thread) and the updater (the one consumer).
+//
+// Unit of transfer is an EventBatch: the validated events of one Observe request, pushed
+// all-or-nothing. Capacity is counted in events by an admission counter (a request of n
+// events needs n free places), and the batches travel through a lock-free bounded ring
+// (Vyukov's MPMC array queue). Batches leave in the order their pushes completed, so
+// one producer's (one request's, one stream's) events stay in order; the queue never
+// drops or reorders anything it accepted.
+//
+// Memory bound: places are returned by Release() only after the consumer has trained
+// the batch, so at most `capacity` events are held between the handlers and the model.
+//
+// Threads: TryPush, AddSpaceWaiter, depth() from any thread. TryPop, WaitForWork and
+// Release from the single consumer thread only.
+#ifndef STREAMREC_SERVER_CORE_EVENT_QUEUE_H_
+#define STREAMREC_SERVER_CORE_EVENT_QUEUE_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "model/example.h"
+#include "server/core/mutex.h"
+
+namespace streamrec::core {
+
+// EventBatch: the events of one request, in order.
+struct EventBatch {
+  std::vector<model::Example> examples;
+};
+
+class EventQueue {
+ public:
+  // capacity: events admitted and not yet released; at least 1.
+  explicit EventQueue(size_t capacity);
+  ~EventQueue();
+  EventQueue(const EventQueue&) = delete;
+  EventQueue& operator=(const EventQueue&) = delete;
+
+  // TryPush moves `batch` into the queue and returns true, or returns false (batch left
+  // untouched) when its events do not fit now. Lock-free; wakes the consumer.
+  bool TryPush(std::unique_ptr<EventBatch>& batch);
+
+  // TryPop returns the oldest batch, or nullptr when none is ready.
+  std::unique_ptr<EventBatch> TryPop();
+  // WaitForWork blocks the consumer until a push or until `deadline`.
+  void WaitForWork(std::chrono::steady_clock::time_point deadline);
+  // Wake ends the current or next WaitForWork (used to stop the consumer).
+  void Wake();
+  // Release returns `events` places after the consumer finished a batch, then runs the
+  // space waiters (on the calling thread).
+  void Release(size_t events);
+
+  // AddSpaceWaiter registers `retry` to run once after the next Release, for a producer
+  // whose batch of `events` did not fit. Returns false without registering when that
+  // many places are free by now: the caller should retry the push itself.
+  bool AddSpaceWaiter(size_t events, std::function<void()> retry);
+
+  size_t depth() const { return admitted_.load(std::memory_order_relaxed); }
+  size_t capacity() const { return capacity_; }
+
+ private:
+  struct Cell {
+    std::atomic<size_t> sequence;
+    EventBatch* batch;
+  };
+  bool RingPush(EventBatch* batch);
+  EventBatch* RingPop();
+
+  const size_t capacity_;
+  const size_t mask_;
+  std::unique_ptr<Cell[]> cells_;
+  alignas(64) std::atomic<size_t> enqueue_pos_{0};
+  alignas(64) std::atomic<size_t> dequeue_pos_{0};
+  alignas(64) std::atomic<size_t> admitted_{0};
+  std::atomic<bool> consumer_sleeping_{false};
+  std::atomic<bool> has_waiters_{false};
+
+  Mutex sleep_mu_;
+  std::condition_variable_any wake_;
+  bool wake_requested_ ABSL_GUARDED_BY(sleep_mu_) = false;
+  Mutex waiters_mu_;
+  std::vector<std::function<void()>> waiters_ ABSL_GUARDED_BY(waiters_mu_);
+};
+
+}  // namespace streamrec::core
+
+#endif  // STREAMREC_SERVER_CORE_EVENT_QUEUE_H_

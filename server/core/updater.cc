@@ -1,0 +1,121 @@
+#include "server/core/updater.h"
+
+#include <algorithm>
+
+namespace streamrec::core {
+
+using Clock = std::chrono::steady_clock;
+
+Updater::Updater(std::unique_ptr<model::Model> model, EventQueue* queue, SnapshotSlot* slot,
+                 UpdaterOptions options)
+    : config_(model->config()),
+      options_(options),
+      queue_(queue),
+      slot_(slot),
+      model_(std::move(model)),
+      adaptive_interval_(std::chrono::milliseconds(options.publish_interval_ms)) {
+  slot_->Exchange(model_->Publish(version_, 0, nullptr));
+}
+
+Updater::~Updater() { Stop(); }
+
+void Updater::Start() {
+  if (thread_.joinable()) return;
+  stop_.store(false);
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Updater::Stop() {
+  if (!thread_.joinable()) return;
+  stop_.store(true);
+  paused_.store(false);
+  queue_->Wake();
+  thread_.join();
+}
+
+void Updater::SetPausedForTesting(bool paused) {
+  paused_.store(paused);
+  queue_->Wake();
+}
+
+UpdaterStats Updater::Stats() const {
+  MutexLock lock(&stats_mu_);
+  return stats_;
+}
+
+void Updater::Run() {
+  auto next_publish = Clock::now() + adaptive_interval_;
+  for (;;) {
+    const bool stopping = stop_.load();
+    std::unique_ptr<EventBatch> batch;
+    if (!paused_.load()) batch = queue_->TryPop();
+    const bool trained = batch != nullptr;
+    if (trained) {
+      TrainBatch(*batch);
+      const size_t n = batch->examples.size();
+      batch.reset();  // free on this thread before making room
+      queue_->Release(n);
+    } else if (stopping) {
+      break;
+    }
+    const auto now = Clock::now();
+    if (applied_since_publish_ > 0 &&
+        (now >= next_publish || applied_since_publish_ >= options_.publish_every_events)) {
+      Publish();
+      next_publish = Clock::now() + adaptive_interval_;
+    }
+    FreeUnreferenced();
+    if (paused_.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // test-only state
+    } else if (!trained) {
+      queue_->WaitForWork(applied_since_publish_ > 0 ? next_publish
+                                                     : Clock::now() + std::chrono::seconds(1));
+    }
+  }
+  if (applied_since_publish_ > 0) Publish();
+  FreeUnreferenced();
+}
+
+void Updater::TrainBatch(const EventBatch& batch) {
+  for (const model::Example& example : batch.examples) {
+    const model::TrainResult r = model_->Train(example);
+    metrics_.Add(r.prediction, example.label, example.weight);
+    skipped_ += r.skipped_nonfinite;
+  }
+  applied_ += batch.examples.size();
+  applied_since_publish_ += batch.examples.size();
+  MutexLock lock(&stats_mu_);
+  stats_.events_applied = applied_;
+  stats_.updates_skipped_nonfinite = skipped_;
+  stats_.progressive = metrics_.Summary();
+}
+
+void Updater::Publish() {
+  applied_since_publish_ = 0;
+  if (!model_->HasChanges()) return;  // e.g. only weight-0 events since the last one
+  const auto start = Clock::now();
+  model::PublishCost cost;
+  retired_.push_back(slot_->Exchange(model_->Publish(++version_, applied_, &cost)));
+  const auto took = Clock::now() - start;
+  ++publications_;
+  publish_micros_total_ +=
+      std::chrono::duration<double, std::micro>(took).count();
+  // Adaptive interval: keep publication under max_publish_share of this thread's time.
+  adaptive_interval_ = std::max<Clock::duration>(
+      std::chrono::milliseconds(options_.publish_interval_ms),
+      std::chrono::duration_cast<Clock::duration>(took / options_.max_publish_share));
+  MutexLock lock(&stats_mu_);
+  stats_.publications = publications_;
+  stats_.model_version = version_;
+  stats_.nonzero_parameters = model_->nonzero_parameters();
+  stats_.last_publish_chunks = cost.chunks_copied;
+  stats_.publish_micros_mean = publish_micros_total_ / publications_;
+}
+
+void Updater::FreeUnreferenced() {
+  // use_count() == 1 is exact here: a retired snapshot is no longer in the slot, so no
+  // reader can gain a new reference to it.
+  std::erase_if(retired_, [](const auto& s) { return s.use_count() == 1; });
+}
+
+}  // namespace streamrec::core

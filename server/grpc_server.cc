@@ -1,0 +1,53 @@
+#include "server/grpc_server.h"
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace streamrec::server {
+
+inline constexpr char kRecommenderService[] = "streamrec.v1.Recommender";
+
+absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const ServerOptions& options) {
+  absl::StatusOr<std::unique_ptr<ServerCore>> core = ServerCore::Create(options.core);
+  if (!core.ok()) return core.status();
+  std::unique_ptr<GrpcServer> s(new GrpcServer());
+  s->core_ = *std::move(core);
+  s->recommender_ = std::make_unique<RecommenderService>(s->core_.get());
+  s->admin_ = std::make_unique<AdminService>(s->core_.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &s->port_);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(options.core.limits.max_message_bytes));
+  builder.RegisterService(s->recommender_.get());
+  builder.RegisterService(s->admin_.get());
+  s->server_ = builder.BuildAndStart();
+  if (s->server_ == nullptr || s->port_ == 0) {
+    s->core_->Stop();
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
+  }
+  grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService();
+  health->SetServingStatus("", true);
+  health->SetServingStatus(kRecommenderService, true);
+  return s;
+}
+
+GrpcServer::~GrpcServer() { Shutdown(); }
+
+void GrpcServer::Shutdown(std::chrono::milliseconds grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (server_ != nullptr) {
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    // Streams parked on a full queue resume only when the updater frees room.
+    core_->updater().SetPausedForTesting(false);
+    server_->Shutdown(std::chrono::system_clock::now() + grace);
+  }
+  core_->Stop();
+}
+
+}  // namespace streamrec::server

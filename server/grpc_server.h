@@ -1,0 +1,54 @@
+// GrpcServer: a running streamrec server: ServerCore plus the Recommender, Admin,
+// health and reflection services on one listening port. Used by main.cc and by the
+// integration tests (which listen on 127.0.0.1:0 and read port()).
+//
+// Health: the overall service ("") and "streamrec.v1.Recommender" report SERVING
+// once Start returns; Shutdown sets both to NOT_SERVING first.
+// Threads: Start, Shutdown from the owner thread; core() is thread-safe.
+#ifndef STREAMREC_SERVER_GRPC_SERVER_H_
+#define STREAMREC_SERVER_GRPC_SERVER_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/server.h"
+#include "server/admin_service.h"
+#include "server/recommender_service.h"
+#include "server/server_core.h"
+
+namespace streamrec::server {
+
+struct ServerOptions {
+  std::string listen = "0.0.0.0:50051";
+  CoreOptions core;
+};
+
+class GrpcServer {
+ public:
+  // Start builds the core and listens; Unavailable when the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const ServerOptions& options);
+  ~GrpcServer();
+
+  int port() const { return port_; }
+  ServerCore& core() { return *core_; }
+
+  // Shutdown stops accepting calls, gives in-flight calls until `grace` to finish,
+  // trains what was accepted, publishes, and stops the updater. Idempotent.
+  void Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
+
+ private:
+  GrpcServer() = default;
+
+  std::unique_ptr<ServerCore> core_;
+  std::unique_ptr<RecommenderService> recommender_;
+  std::unique_ptr<AdminService> admin_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace streamrec::server
+
+#endif  // STREAMREC_SERVER_GRPC_SERVER_H_

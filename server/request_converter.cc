@@ -1,0 +1,186 @@
+#include "server/request_converter.h"
+
+#include <cmath>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "model/hash.h"
+
+namespace streamrec::server {
+namespace {
+
+absl::Status Invalid(const std::string& path, const std::string& what) {
+  return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
+}
+
+std::string FieldPath(const std::string& path, const std::string& name) {
+  return absl::StrCat(path, ".values[\"", name, "\"]");
+}
+
+}  // namespace
+
+absl::Status RequestConverter::AppendFeatures(const v1::Features& features,
+                                              const std::string& path,
+                                              const v1::Features* other, NewDims* new_dims,
+                                              model::FeatureVector& out) const {
+  for (const auto& [name, value] : features.values()) {
+    if (name.empty()) return Invalid(path, "empty feature name");
+    if (name == kItemIdField) {
+      return Invalid(FieldPath(path, name), "item_id is reserved (set Item.id instead)");
+    }
+    if (other != nullptr && other->values().contains(name)) {
+      return Invalid(FieldPath(path, name), "feature is set both in the context and the item");
+    }
+    const uint64_t name_hash = model::HashName(name);
+    switch (value.kind_case()) {
+      case v1::FeatureValue::kCategory:
+        out.push_back({model::HashCategory(name_hash, value.category()), 1.0f});
+        break;
+      case v1::FeatureValue::kNumber: {
+        const double x = value.number();
+        if (!std::isfinite(x) || std::abs(x) > 3.4e38) {
+          return Invalid(FieldPath(path, name) + ".number", "not a finite float");
+        }
+        out.push_back({name_hash, static_cast<float>(x)});
+        break;
+      }
+      case v1::FeatureValue::kCategories:
+        for (const std::string& c : value.categories().values()) {
+          out.push_back({model::HashCategory(name_hash, c), 1.0f});
+        }
+        break;
+      case v1::FeatureValue::kVector: {
+        const auto& v = value.vector().values();
+        const std::string vpath = FieldPath(path, name) + ".vector";
+        if (v.empty()) return Invalid(vpath, "empty vector");
+        const uint32_t dim = static_cast<uint32_t>(v.size());
+        if (std::optional<uint32_t> known = dims_->Find(name)) {
+          if (*known != dim) {
+            return Invalid(vpath, absl::StrCat("dimension ", dim, " differs from ", *known,
+                                               ", the dimension the model first saw"));
+          }
+        } else if (new_dims != nullptr) {
+          bool seen = false;
+          for (const auto& [f, d] : *new_dims) {
+            if (f != name) continue;
+            seen = true;
+            if (d != dim) {
+              return Invalid(vpath, absl::StrCat("dimension ", dim, " differs from ", d,
+                                                 " earlier in this request"));
+            }
+          }
+          if (!seen) new_dims->emplace_back(name, dim);
+        }
+        for (uint32_t i = 0; i < dim; ++i) {
+          if (!std::isfinite(v[i])) {
+            return Invalid(absl::StrCat(vpath, ".values[", i, "]"), "not finite");
+          }
+          out.push_back({model::HashVectorDim(name_hash, i), v[i]});
+        }
+        break;
+      }
+      case v1::FeatureValue::KIND_NOT_SET:
+        return Invalid(FieldPath(path, name), "no value set");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RequestConverter::AppendItem(const v1::Item& item, const std::string& path,
+                                          const v1::Features& context, NewDims* new_dims,
+                                          model::FeatureVector& out) const {
+  if (item.id().empty()) return Invalid(path + ".id", "empty item id");
+  static const uint64_t kItemIdHash = model::HashName(kItemIdField);
+  out.push_back({model::HashCategory(kItemIdHash, item.id()), 1.0f});
+  return AppendFeatures(item.features(), path + ".features", &context, new_dims, out);
+}
+
+absl::Status RequestConverter::ConvertPredict(const v1::PredictRequest& request,
+                                              PredictInput& out) const {
+  const int n = request.candidates_size();
+  if (n == 0) return Invalid("candidates", "no candidates");
+  if (static_cast<size_t>(n) > limits_.max_candidates) {
+    return Invalid("candidates", absl::StrCat(n, " candidates exceed the limit of ",
+                                              limits_.max_candidates, " (--max_candidates)"));
+  }
+  out.context.clear();
+  if (absl::Status s =
+          AppendFeatures(request.context(), "context", nullptr, nullptr, out.context);
+      !s.ok()) {
+    return s;
+  }
+  out.items.resize(n);
+  absl::flat_hash_set<std::string_view> ids;
+  ids.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    const v1::Item& item = request.candidates(i);
+    const std::string path = absl::StrCat("candidates[", i, "]");
+    out.items[i].clear();
+    if (absl::Status s = AppendItem(item, path, request.context(), nullptr, out.items[i]);
+        !s.ok()) {
+      return s;
+    }
+    if (!ids.insert(item.id()).second) {
+      return Invalid(path + ".id", absl::StrCat("duplicate candidate id \"", item.id(), "\""));
+    }
+    if (out.context.size() + out.items[i].size() > limits_.max_features_per_example) {
+      return Invalid(path, absl::StrCat("more than ", limits_.max_features_per_example,
+                                        " features (--max_features_per_example)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<core::EventBatch>> RequestConverter::ConvertObserve(
+    const v1::ObserveRequest& request) const {
+  const int n = request.events_size();
+  if (n == 0) return Invalid("events", "no events");
+  if (static_cast<size_t>(n) > limits_.max_events_per_request) {
+    return Invalid("events", absl::StrCat(n, " events exceed the limit of ",
+                                          limits_.max_events_per_request,
+                                          " (--max_events_per_request)"));
+  }
+  auto batch = std::make_unique<core::EventBatch>();
+  batch->examples.resize(n);
+  NewDims new_dims;
+  const int64_t now_unix_ms = absl::ToUnixMillis(absl::Now());
+  for (int i = 0; i < n; ++i) {
+    const v1::Event& event = request.events(i);
+    const std::string path = absl::StrCat("events[", i, "]");
+    model::Example& ex = batch->examples[i];
+    if (!event.has_label()) return Invalid(path + ".label", "required");
+    const double label = event.label();
+    if (!(label >= 0.0 && label <= 1.0)) {
+      return Invalid(path + ".label", absl::StrCat(label, " is outside [0, 1]"));
+    }
+    const double weight = event.has_weight() ? event.weight() : 1.0;
+    if (!std::isfinite(weight) || weight < 0.0 || weight > 3.4e38) {
+      return Invalid(path + ".weight", absl::StrCat(weight, " is not a finite value >= 0"));
+    }
+    if (!event.has_item()) return Invalid(path + ".item", "required");
+    ex.label = static_cast<float>(label);
+    ex.weight = static_cast<float>(weight);
+    ex.time_unix_ms = event.time_unix_ms() != 0 ? event.time_unix_ms() : now_unix_ms;
+    if (absl::Status s = AppendFeatures(event.context(), path + ".context", nullptr, &new_dims,
+                                        ex.features);
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s =
+            AppendItem(event.item(), path + ".item", event.context(), &new_dims, ex.features);
+        !s.ok()) {
+      return s;
+    }
+    if (ex.features.size() > limits_.max_features_per_example) {
+      return Invalid(path, absl::StrCat("more than ", limits_.max_features_per_example,
+                                        " features (--max_features_per_example)"));
+    }
+  }
+  if (!new_dims.empty()) {
+    if (absl::Status s = dims_->Register(new_dims); !s.ok()) return s;
+  }
+  return batch;
+}
+
+}  // namespace streamrec::server

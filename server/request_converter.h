@@ -1,0 +1,61 @@
+// RequestConverter: validates Predict and Observe requests and turns them into hashed
+// model input. Every rule of the API lives here; any violation is InvalidArgument with
+// the path of the offending field (e.g. `events[3].label`), and nothing of an invalid
+// request reaches the model. Thread-safe (VectorDims is); called from gRPC handlers.
+#ifndef STREAMREC_SERVER_REQUEST_CONVERTER_H_
+#define STREAMREC_SERVER_REQUEST_CONVERTER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "model/example.h"
+#include "server/core/event_queue.h"
+#include "server/limits.h"
+#include "server/vector_dims.h"
+#include "streamrec/v1/streamrec.pb.h"
+
+namespace streamrec::server {
+
+// The categorical feature the server adds for Item.id; clients may not set it.
+inline constexpr char kItemIdField[] = "item_id";
+
+// PredictInput: the hashed context (once) and each candidate's hashed features
+// (including item_id), in candidate order.
+struct PredictInput {
+  model::FeatureVector context;
+  std::vector<model::FeatureVector> items;
+};
+
+class RequestConverter {
+ public:
+  RequestConverter(const Limits& limits, VectorDims* dims) : limits_(limits), dims_(dims) {}
+
+  absl::Status ConvertPredict(const v1::PredictRequest& request, PredictInput& out) const;
+
+  // ConvertObserve returns the request's events as one batch, in order, and registers
+  // the dimensions of vector fields seen for the first time.
+  absl::StatusOr<std::unique_ptr<core::EventBatch>> ConvertObserve(
+      const v1::ObserveRequest& request) const;
+
+ private:
+  using NewDims = std::vector<std::pair<std::string, uint32_t>>;
+  // AppendFeatures validates `features` (path names it in errors) and appends their
+  // hashes to out. `other` is the other side of the example (context vs item): a name
+  // in both is an error. New vector dimensions go to new_dims when non-null (training);
+  // unknown dimensions are accepted without registering when it is null (serving).
+  absl::Status AppendFeatures(const v1::Features& features, const std::string& path,
+                              const v1::Features* other, NewDims* new_dims,
+                              model::FeatureVector& out) const;
+  absl::Status AppendItem(const v1::Item& item, const std::string& path,
+                          const v1::Features& context, NewDims* new_dims,
+                          model::FeatureVector& out) const;
+
+  const Limits limits_;
+  VectorDims* const dims_;
+};
+
+}  // namespace streamrec::server
+
+#endif  // STREAMREC_SERVER_REQUEST_CONVERTER_H_

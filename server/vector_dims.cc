@@ -1,0 +1,27 @@
+#include "server/vector_dims.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace streamrec::server {
+
+std::optional<uint32_t> VectorDims::Find(const std::string& field) const {
+  core::MutexLock lock(&mu_);
+  auto it = dims_.find(field);
+  if (it == dims_.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::Status VectorDims::Register(const std::vector<std::pair<std::string, uint32_t>>& dims) {
+  core::MutexLock lock(&mu_);
+  for (const auto& [field, dim] : dims) {
+    auto it = dims_.find(field);
+    if (it != dims_.end() && it->second != dim) {
+      return absl::InvalidArgumentError(absl::StrCat("vector field \"", field, "\" has dimension ",
+                                                     dim, "; the model uses ", it->second));
+    }
+  }
+  for (const auto& [field, dim] : dims) dims_.emplace(field, dim);
+  return absl::OkStatus();
+}
+
+}  // namespace streamrec::server

@@ -1,0 +1,103 @@
+// Each optimizer against steps computed by hand (arithmetic in the comments).
+#include "model/optimizer.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+namespace streamrec::model {
+namespace {
+
+OptimizerConfig Config(OptimizerKind kind) {
+  OptimizerConfig c = DefaultOptimizerConfig(kind);
+  c.l1 = 0;
+  c.l2 = 0;
+  return c;
+}
+
+float Step(Optimizer& opt, ParamTable& w, size_t i, float g, bool regularize = true) {
+  opt.BeginStep();
+  CoordUpdate u = opt.Compute(i, w.Get(i), g, regularize);
+  opt.Apply(u, w);
+  return w.Get(i);
+}
+
+TEST(OptimizerTest, SgdWithL2) {
+  OptimizerConfig c = Config(OptimizerKind::kSgd);
+  c.learning_rate = 0.1;
+  c.l2 = 0.5;
+  Optimizer opt(c, 4);
+  ParamTable w(4);
+  w.Set(1, 1.0f);
+  // 1 - 0.1 * (0.2 + 0.5 * 1) = 0.93
+  EXPECT_NEAR(Step(opt, w, 1, 0.2f), 0.93, 1e-6);
+  // Not regularized (bias): 0.93 - 0.1 * 0.2 = 0.91
+  EXPECT_NEAR(Step(opt, w, 1, 0.2f, /*regularize=*/false), 0.91, 1e-6);
+}
+
+TEST(OptimizerTest, Adagrad) {
+  OptimizerConfig c = Config(OptimizerKind::kAdagrad);
+  c.learning_rate = 0.1;
+  c.initial_accumulator = 0.1;
+  c.epsilon = 1e-6;
+  Optimizer opt(c, 4);
+  ParamTable w(4);
+  w.Set(2, 1.0f);
+  // n = 0.1 + 0.2^2 = 0.14; w = 1 - 0.1 * 0.2 / (sqrt(0.14) + 1e-6) = 0.946547894
+  EXPECT_NEAR(Step(opt, w, 2, 0.2f), 0.9465478945, 1e-6);
+  EXPECT_NEAR(opt.State(2, 0), 0.14, 1e-7);
+  EXPECT_NEAR(opt.State(3, 0), 0.1, 1e-7);  // untouched coordinates keep the initial value
+}
+
+TEST(OptimizerTest, AdamWithBiasCorrection) {
+  OptimizerConfig c = Config(OptimizerKind::kAdam);
+  c.learning_rate = 0.01;
+  Optimizer opt(c, 4);
+  ParamTable w(4);
+  // t=1: m = 0.05, v = 0.00025, mhat = 0.5, vhat = 0.25, w = -0.01 * 0.5 / 0.5 = -0.01
+  EXPECT_NEAR(Step(opt, w, 0, 0.5f), -0.0099999998, 1e-8);
+  EXPECT_NEAR(opt.State(0, 0), 0.05, 1e-7);
+  EXPECT_NEAR(opt.State(0, 1), 0.00025, 1e-9);
+  // t=2: m = 0.095, v = 0.00049975, mhat = 0.095 / 0.19 = 0.5, vhat = 0.25 -> -0.02
+  EXPECT_NEAR(Step(opt, w, 0, 0.5f), -0.0199999996, 1e-7);
+}
+
+TEST(OptimizerTest, FtrlProximalWithL1L2) {
+  OptimizerConfig c = Config(OptimizerKind::kFtrl);
+  c.learning_rate = 0.1;  // alpha
+  c.ftrl_beta = 1.0;
+  c.l1 = 0.5;
+  c.l2 = 1.0;
+  Optimizer opt(c, 4);
+  ParamTable w(4);
+  // g=2: n = 4, sigma = 2 / 0.1 = 20, z = 2; w = -(2 - 0.5) / ((1 + 2) / 0.1 + 1) = -1.5 / 31
+  EXPECT_NEAR(Step(opt, w, 3, 2.0f), -0.0483870968, 1e-7);
+  EXPECT_NEAR(opt.State(3, 0), 2.0, 1e-6);
+  EXPECT_NEAR(opt.State(3, 1), 4.0, 1e-6);
+  // g=-1: n = 5, sigma = (sqrt5 - 2) / 0.1, z = 2 - 1 - sigma * w = 1.11422644
+  // w = -(z - 0.5) / ((1 + sqrt5) / 0.1 + 1) = -0.0184116884
+  EXPECT_NEAR(Step(opt, w, 3, -1.0f), -0.0184116884, 1e-7);
+  EXPECT_NEAR(opt.State(3, 0), 1.1142264407, 1e-6);
+}
+
+TEST(OptimizerTest, FtrlL1KeepsSmallWeightsAtZero) {
+  OptimizerConfig c = Config(OptimizerKind::kFtrl);
+  c.learning_rate = 0.1;
+  c.l1 = 1.0;
+  Optimizer opt(c, 2);
+  ParamTable w(2);
+  EXPECT_EQ(Step(opt, w, 0, 0.5f), 0.0f);  // |z| = 0.5 <= l1
+  EXPECT_EQ(w.nonzero(), 0u);
+}
+
+TEST(OptimizerTest, NonFiniteProposalIsDetected) {
+  Optimizer opt(Config(OptimizerKind::kSgd), 2);
+  CoordUpdate u = opt.Compute(0, 0.0f, std::numeric_limits<float>::infinity(), true);
+  EXPECT_FALSE(u.Finite());
+  CoordUpdate big = opt.Compute(0, 3e38f, -3e38f * 100, true);
+  EXPECT_FALSE(big.Finite());
+}
+
+}  // namespace
+}  // namespace streamrec::model

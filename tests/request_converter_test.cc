@@ -1,0 +1,81 @@
+// RequestConverter: what each feature kind hashes to (the README's contract).
+#include "server/request_converter.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "model/hash.h"
+
+namespace streamrec::server {
+namespace {
+
+TEST(RequestConverterTest, EachFeatureKindHashesAsDocumented) {
+  VectorDims dims;
+  RequestConverter conv(Limits{}, &dims);
+  v1::ObserveRequest req;
+  v1::Event* e = req.add_events();
+  auto& ctx = *e->mutable_context()->mutable_values();
+  ctx["user"].set_category("u1");
+  ctx["age"].set_number(0.5);
+  ctx["genres"].mutable_categories()->add_values("drama");
+  ctx["genres"].mutable_categories()->add_values("war");
+  ctx["emb"].mutable_vector()->add_values(0.25f);
+  ctx["emb"].mutable_vector()->add_values(-1.0f);
+  e->mutable_item()->set_id("m7");
+  e->set_label(1);
+  auto batch = conv.ConvertObserve(req);
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  const model::Example& ex = (*batch)->examples[0];
+  EXPECT_EQ(ex.weight, 1.0f);
+  EXPECT_GT(ex.time_unix_ms, 1600000000000);  // stamped by the server
+  std::map<uint64_t, float> got;
+  for (const auto& f : ex.features) got[f.hash] += f.value;
+  using namespace model;
+  std::map<uint64_t, float> want = {
+      {HashCategory(HashName("user"), "u1"), 1.0f},
+      {HashName("age"), 0.5f},
+      {HashCategory(HashName("genres"), "drama"), 1.0f},
+      {HashCategory(HashName("genres"), "war"), 1.0f},
+      {HashVectorDim(HashName("emb"), 0), 0.25f},
+      {HashVectorDim(HashName("emb"), 1), -1.0f},
+      {HashCategory(HashName("item_id"), "m7"), 1.0f},
+  };
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(dims.Find("emb"), 2u);
+}
+
+TEST(RequestConverterTest, RejectedRequestRegistersNoVectorDimension) {
+  VectorDims dims;
+  RequestConverter conv(Limits{}, &dims);
+  v1::ObserveRequest req;
+  v1::Event* e = req.add_events();
+  (*e->mutable_context()->mutable_values())["emb"].mutable_vector()->add_values(1);
+  e->mutable_item()->set_id("a");
+  e->set_label(1);
+  v1::Event* bad = req.add_events();
+  bad->mutable_item()->set_id("b");  // no label
+  EXPECT_FALSE(conv.ConvertObserve(req).ok());
+  EXPECT_FALSE(dims.Find("emb").has_value());
+}
+
+TEST(RequestConverterTest, PredictHashesContextOnceAndEachItemWithItsId) {
+  VectorDims dims;
+  RequestConverter conv(Limits{}, &dims);
+  v1::PredictRequest req;
+  (*req.mutable_context()->mutable_values())["user"].set_category("u1");
+  req.add_candidates()->set_id("a");
+  v1::Item* b = req.add_candidates();
+  b->set_id("b");
+  (*b->mutable_features()->mutable_values())["price"].set_number(2);
+  PredictInput in;
+  ASSERT_TRUE(conv.ConvertPredict(req, in).ok());
+  ASSERT_EQ(in.context.size(), 1u);
+  ASSERT_EQ(in.items.size(), 2u);
+  EXPECT_EQ(in.items[0].size(), 1u);
+  EXPECT_EQ(in.items[1].size(), 2u);
+  EXPECT_EQ(in.items[1][0].hash, model::HashCategory(model::HashName("item_id"), "b"));
+}
+
+}  // namespace
+}  // namespace streamrec::server

@@ -1,0 +1,364 @@
+// The server end to end over gRPC on loopback: round trip, learning, hot-swapped
+// versions, every bad input, back-pressure, streams, health and reflection.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <limits>
+
+#include <set>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/testing/click_stream.h"
+#include "tests/testing/server_fixture.h"
+
+namespace streamrec {
+namespace {
+
+using testing::MakeEvent;
+using testing::SetCategory;
+
+class ServerTest : public testing::ServerFixture {};
+
+v1::PredictRequest TwoCandidates(const std::string& user) {
+  v1::PredictRequest req;
+  SetCategory(req.mutable_context(), "user", user);
+  req.add_candidates()->set_id("A");
+  req.add_candidates()->set_id("B");
+  return req;
+}
+
+TEST_F(ServerTest, PredictObserveRoundTrip) {
+  v1::PredictResponse resp;
+  ASSERT_TRUE(Predict(TwoCandidates("u1"), &resp).ok());
+  ASSERT_EQ(resp.items_size(), 2);
+  EXPECT_EQ(resp.model_version(), 0u);
+  EXPECT_NEAR(resp.items(0).score(), 0.5, 1e-9);
+  EXPECT_EQ(resp.items(0).id(), "A");  // tie: candidate order
+  EXPECT_EQ(resp.items(0).index(), 0u);
+  EXPECT_FALSE(resp.prediction_id().empty());
+  v1::PredictResponse again;
+  ASSERT_TRUE(Predict(TwoCandidates("u1"), &again).ok());
+  EXPECT_NE(again.prediction_id(), resp.prediction_id());
+
+  v1::ObserveRequest obs;
+  *obs.add_events() = MakeEvent("u1", "A", 1);
+  obs.mutable_events(0)->set_prediction_id(resp.prediction_id());
+  v1::ObserveResponse ack;
+  ASSERT_TRUE(Observe(obs, &ack).ok());
+  EXPECT_EQ(ack.accepted(), 1u);
+}
+
+TEST_F(ServerTest, LearnsToRankClickedItemFirst) {
+  for (int round = 0; round < 20; ++round) {
+    v1::ObserveRequest obs;
+    for (int i = 0; i < 50; ++i) {
+      *obs.add_events() = MakeEvent("u1", "A", 1);
+      *obs.add_events() = MakeEvent("u1", "B", 0);
+    }
+    ASSERT_TRUE(Observe(obs).ok());
+  }
+  ASSERT_TRUE(WaitApplied(2000));
+  v1::PredictRequest req = TwoCandidates("u1");
+  std::swap(*req.mutable_candidates(0), *req.mutable_candidates(1));  // B first
+  v1::PredictResponse resp;
+  ASSERT_TRUE(Predict(req, &resp).ok());
+  ASSERT_EQ(resp.items_size(), 2);
+  EXPECT_EQ(resp.items(0).id(), "A");
+  EXPECT_EQ(resp.items(0).index(), 1u);
+  EXPECT_GT(resp.items(0).score(), 0.9);
+  EXPECT_LT(resp.items(1).score(), 0.1);
+  EXPECT_GT(resp.model_version(), 0u);
+  const v1::Stats stats = Stats();
+  EXPECT_EQ(stats.events_accepted(), 2000u);
+  EXPECT_EQ(stats.events_applied(), 2000u);
+  EXPECT_EQ(stats.progressive().events(), 2000u);
+  EXPECT_GT(stats.progressive().accuracy(), 0.9);
+  EXPECT_GT(stats.publications(), 0u);
+}
+
+TEST_F(ServerTest, TopKCutsAndLargerTopKReturnsAll) {
+  v1::PredictRequest req = TwoCandidates("u");
+  req.add_candidates()->set_id("C");
+  req.set_top_k(2);
+  v1::PredictResponse resp;
+  ASSERT_TRUE(Predict(req, &resp).ok());
+  EXPECT_EQ(resp.items_size(), 2);
+  req.set_top_k(10);
+  resp.Clear();
+  ASSERT_TRUE(Predict(req, &resp).ok());
+  EXPECT_EQ(resp.items_size(), 3);
+}
+
+struct BadPredict {
+  std::string name;
+  std::function<void(v1::PredictRequest&)> mutate;
+  std::string field;  // must appear in the error message
+};
+
+TEST_F(ServerTest, BadPredictRequestsAreInvalidArgumentNamingTheField) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<BadPredict> cases = {
+      {"no candidates", [](auto& r) { r.clear_candidates(); }, "candidates"},
+      {"empty id", [](auto& r) { r.mutable_candidates(1)->set_id(""); }, "candidates[1].id"},
+      {"duplicate id", [](auto& r) { r.mutable_candidates(1)->set_id("A"); },
+       "candidates[1].id"},
+      {"item_id in context", [](auto& r) { SetCategory(r.mutable_context(), "item_id", "x"); },
+       "item_id"},
+      {"item_id in item",
+       [](auto& r) { SetCategory(r.mutable_candidates(0)->mutable_features(), "item_id", "x"); },
+       "candidates[0].features"},
+      {"empty name", [](auto& r) { SetCategory(r.mutable_context(), "", "x"); }, "context"},
+      {"NaN number",
+       [nan](auto& r) { (*r.mutable_context()->mutable_values())["age"].set_number(nan); },
+       "context.values[\"age\"].number"},
+      {"Inf number",
+       [](auto& r) {
+         (*r.mutable_context()->mutable_values())["age"].set_number(
+             std::numeric_limits<double>::infinity());
+       },
+       "age"},
+      {"NaN in vector",
+       [nan](auto& r) {
+         auto* v = (*r.mutable_context()->mutable_values())["emb"].mutable_vector();
+         v->add_values(1);
+         v->add_values(nan);
+       },
+       "emb\"].vector.values[1]"},
+      {"no value set",
+       [](auto& r) { (*r.mutable_context()->mutable_values())["x"]; }, "x"},
+      {"field in context and item",
+       [](auto& r) { SetCategory(r.mutable_candidates(0)->mutable_features(), "user", "u"); },
+       "candidates[0].features.values[\"user\"]"},
+      {"too many candidates",
+       [](auto& r) {
+         for (int i = 0; i < 1001; ++i) r.add_candidates()->set_id("c" + std::to_string(i));
+       },
+       "candidates"},
+      {"too many features",
+       [](auto& r) {
+         auto* v = (*r.mutable_context()->mutable_values())["big"].mutable_categories();
+         for (int i = 0; i < 5000; ++i) v->add_values(std::to_string(i));
+       },
+       "max_features_per_example"},
+  };
+  for (const BadPredict& c : cases) {
+    v1::PredictRequest req = TwoCandidates("u");
+    c.mutate(req);
+    v1::PredictResponse resp;
+    grpc::Status s = Predict(req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.name;
+    EXPECT_NE(s.error_message().find(c.field), std::string::npos)
+        << c.name << ": " << s.error_message();
+  }
+}
+
+struct BadObserve {
+  std::string name;
+  std::function<void(v1::Event&)> mutate;
+  std::string field;
+};
+
+TEST_F(ServerTest, BadObserveRequestsAreInvalidArgumentAndNothingIsLearned) {
+  const std::vector<BadObserve> cases = {
+      {"missing label", [](auto& e) { e.clear_label(); }, "events[1].label"},
+      {"label above 1", [](auto& e) { e.set_label(1.5); }, "events[1].label"},
+      {"label below 0", [](auto& e) { e.set_label(-0.1); }, "events[1].label"},
+      {"NaN label", [](auto& e) { e.set_label(std::nan("")); }, "events[1].label"},
+      {"negative weight", [](auto& e) { e.set_weight(-1); }, "events[1].weight"},
+      {"Inf weight",
+       [](auto& e) { e.set_weight(std::numeric_limits<double>::infinity()); },
+       "events[1].weight"},
+      {"missing item", [](auto& e) { e.clear_item(); }, "events[1].item"},
+      {"empty item id", [](auto& e) { e.mutable_item()->set_id(""); }, "events[1].item.id"},
+      {"item_id feature",
+       [](auto& e) { SetCategory(e.mutable_item()->mutable_features(), "item_id", "z"); },
+       "item_id"},
+      {"field in context and item",
+       [](auto& e) { SetCategory(e.mutable_item()->mutable_features(), "user", "z"); },
+       "events[1].item.features.values[\"user\"]"},
+      {"NaN number",
+       [](auto& e) { (*e.mutable_context()->mutable_values())["x"].set_number(std::nan("")); },
+       "events[1].context.values[\"x\"].number"},
+      {"empty vector",
+       [](auto& e) { (*e.mutable_context()->mutable_values())["v"].mutable_vector(); },
+       "events[1].context.values[\"v\"].vector"},
+  };
+  for (const BadObserve& c : cases) {
+    v1::ObserveRequest req;
+    *req.add_events() = MakeEvent("u", "A", 1);
+    *req.add_events() = MakeEvent("u", "B", 0);
+    c.mutate(*req.mutable_events(1));
+    grpc::Status s = Observe(req);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.name;
+    EXPECT_NE(s.error_message().find(c.field), std::string::npos)
+        << c.name << ": " << s.error_message();
+  }
+  v1::ObserveRequest empty;
+  EXPECT_EQ(Observe(empty).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  const v1::Stats stats = Stats();
+  EXPECT_EQ(stats.events_accepted(), 0u);
+  EXPECT_EQ(stats.events_rejected().at("invalid_argument"), 2 * cases.size());
+  EXPECT_EQ(stats.queue_depth(), 0u);
+}
+
+TEST_F(ServerTest, VectorDimensionIsFixedByFirstTrainingEvent) {
+  auto with_vector = [](int dim) {
+    v1::Event e = MakeEvent("u", "A", 1);
+    auto* v = (*e.mutable_context()->mutable_values())["emb"].mutable_vector();
+    for (int i = 0; i < dim; ++i) v->add_values(0.1f * i);
+    return e;
+  };
+  v1::ObserveRequest ok;
+  *ok.add_events() = with_vector(4);
+  ASSERT_TRUE(Observe(ok).ok());
+  v1::ObserveRequest bad;
+  *bad.add_events() = with_vector(4);
+  *bad.add_events() = with_vector(3);
+  grpc::Status s = Observe(bad);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("events[1].context.values[\"emb\"].vector"),
+            std::string::npos) << s.error_message();
+  v1::PredictRequest p = TwoCandidates("u");
+  auto* v = (*p.mutable_context()->mutable_values())["emb"].mutable_vector();
+  v->add_values(1);
+  v1::PredictResponse resp;
+  EXPECT_EQ(Predict(p, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ServerTest, FullQueueIsResourceExhaustedAndAcceptsNothing) {
+  server_->Shutdown();
+  server::ServerOptions o = testing::TestServerOptions();
+  o.core.queue_capacity = 10;
+  o.core.limits.max_events_per_request = 10;
+  StartServer(o);
+  server_->core().updater().SetPausedForTesting(true);
+  v1::ObserveRequest seven;
+  for (int i = 0; i < 7; ++i) *seven.add_events() = MakeEvent("u", "A", 1);
+  ASSERT_TRUE(Observe(seven).ok());
+  v1::ObserveRequest four;
+  for (int i = 0; i < 4; ++i) *four.add_events() = MakeEvent("u", "A", 1);
+  grpc::Status s = Observe(four);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  v1::Stats stats = Stats();
+  EXPECT_EQ(stats.queue_depth(), 7u);
+  EXPECT_EQ(stats.events_accepted(), 7u);
+  EXPECT_EQ(stats.events_rejected().at("queue_full"), 4u);
+  v1::ObserveRequest eleven;
+  for (int i = 0; i < 11; ++i) *eleven.add_events() = MakeEvent("u", "A", 1);
+  EXPECT_EQ(Observe(eleven).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  server_->core().updater().SetPausedForTesting(false);
+  ASSERT_TRUE(WaitApplied(7));
+  EXPECT_TRUE(Observe(four).ok());
+}
+
+TEST_F(ServerTest, StreamWaitsForRoomInsteadOfLosingEvents) {
+  server_->Shutdown();
+  server::ServerOptions o = testing::TestServerOptions();
+  o.core.queue_capacity = 20;
+  o.core.limits.max_events_per_request = 10;
+  StartServer(o);
+  server_->core().updater().SetPausedForTesting(true);
+  auto ctx = Ctx();
+  auto stream = recommender_->ObserveStream(ctx.get());
+  constexpr int kRequests = 30, kPerRequest = 10;
+  // A writer sends everything; the server can hold only two requests while paused.
+  std::thread writer([&] {
+    for (int r = 0; r < kRequests; ++r) {
+      v1::ObserveRequest req;
+      for (int i = 0; i < kPerRequest; ++i) {
+        *req.add_events() = MakeEvent("u", i % 2 ? "A" : "B", i % 2);
+      }
+      if (!stream->Write(req)) break;
+    }
+    stream->WritesDone();
+  });
+  v1::ObserveResponse resp;
+  int acks = 0;
+  for (; acks < 2; ++acks) {
+    ASSERT_TRUE(stream->Read(&resp));
+    EXPECT_EQ(resp.accepted(), uint64_t{kPerRequest});
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(Stats().queue_depth(), 20u);  // full, and the stream is parked, not failed
+  server_->core().updater().SetPausedForTesting(false);
+  while (stream->Read(&resp)) {
+    EXPECT_EQ(resp.accepted(), uint64_t{kPerRequest});
+    ++acks;
+  }
+  writer.join();
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(acks, kRequests);
+  ASSERT_TRUE(WaitApplied(kRequests * kPerRequest));
+  EXPECT_EQ(Stats().events_rejected().at("queue_full"), 0u);
+}
+
+TEST_F(ServerTest, StreamWithInvalidRequestEndsWithInvalidArgument) {
+  auto ctx = Ctx();
+  auto stream = recommender_->ObserveStream(ctx.get());
+  v1::ObserveRequest good;
+  *good.add_events() = MakeEvent("u", "A", 1);
+  ASSERT_TRUE(stream->Write(good));
+  v1::ObserveResponse resp;
+  ASSERT_TRUE(stream->Read(&resp));
+  v1::ObserveRequest bad;
+  *bad.add_events() = MakeEvent("u", "A", 2);
+  stream->Write(bad);
+  EXPECT_FALSE(stream->Read(&resp));
+  grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("events[0].label"), std::string::npos);
+}
+
+TEST_F(ServerTest, HealthAndModelInfo) {
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  for (const std::string service : {"", "streamrec.v1.Recommender"}) {
+    grpc::health::v1::HealthCheckRequest req;
+    req.set_service(service);
+    grpc::health::v1::HealthCheckResponse resp;
+    ASSERT_TRUE(health->Check(Ctx().get(), req, &resp).ok()) << service;
+    EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING) << service;
+  }
+  v1::ModelInfo info;
+  ASSERT_TRUE(admin_->GetModelInfo(Ctx().get(), v1::GetModelInfoRequest(), &info).ok());
+  EXPECT_EQ(info.config().hash_bits(), 18u);
+  EXPECT_EQ(info.config().optimizer().kind(), v1::OptimizerConfig::FTRL);
+  EXPECT_EQ(info.parameter_count(), (1u << 18) + 1);
+  EXPECT_EQ(info.parameter_bytes(), ((1u << 18) + 1) * 4);
+}
+
+TEST_F(ServerTest, GeneratedStreamReachesNearGeneratorOptimum) {
+  testing::ClickStream gen(50, 40, /*seed=*/11);
+  const int kEvents = 100000, kBatch = 500;
+  auto ctx = Ctx(120);
+  auto stream = recommender_->ObserveStream(ctx.get());
+  std::thread writer([&] {
+    for (int b = 0; b < kEvents / kBatch; ++b) {
+      v1::ObserveRequest req;
+      for (int i = 0; i < kBatch; ++i) {
+        testing::ClickEvent e = gen.Next();
+        const std::string u = "u" + std::to_string(e.user), it = "i" + std::to_string(e.item);
+        v1::Event ev = MakeEvent(u, it, e.label);
+        SetCategory(ev.mutable_item()->mutable_features(), "user_x_item", u + "|" + it);
+        *req.add_events() = ev;
+      }
+      ASSERT_TRUE(stream->Write(req));
+    }
+    stream->WritesDone();
+  });
+  v1::ObserveResponse resp;
+  uint64_t acked = 0;
+  while (stream->Read(&resp)) acked += resp.accepted();
+  writer.join();
+  ASSERT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(acked, uint64_t{kEvents});
+  ASSERT_TRUE(WaitApplied(kEvents));
+  const double optimum = gen.OptimalLogLoss();
+  const double logloss = Stats().progressive().logloss();
+  // Stated margin: progressive logloss over the whole stream, learning included, within
+  // 0.04 nats of the generator's own optimum.
+  EXPECT_LT(logloss, optimum + 0.04) << "optimum " << optimum;
+  EXPECT_GT(logloss, optimum - 0.01);
+}
+
+}  // namespace
+}  // namespace streamrec
