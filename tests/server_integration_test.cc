@@ -251,6 +251,22 @@ TEST_F(ServerTest, FullQueueIsResourceExhaustedAndAcceptsNothing) {
   EXPECT_TRUE(Observe(four).ok());
 }
 
+TEST_F(ServerTest, OversizedMessageIsRejectedByTheConfiguredLimit) {
+  server_->Shutdown();
+  server::ServerOptions o = testing::TestServerOptions();
+  o.core.limits.max_message_bytes = 2000;
+  StartServer(o);
+  v1::ObserveRequest big;
+  for (int i = 0; i < 100; ++i) *big.add_events() = MakeEvent("user-" + std::to_string(i), "A", 1);
+  ASSERT_GT(big.ByteSizeLong(), 2000u);
+  grpc::Status s = Observe(big);
+  // gRPC enforces the size before our handler runs; its code is RESOURCE_EXHAUSTED and
+  // its message names the limit, unlike the queue's "event queue full".
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(s.error_message().find("queue"), std::string::npos) << s.error_message();
+  EXPECT_EQ(Stats().events_received(), 0u);
+}
+
 TEST_F(ServerTest, StreamWaitsForRoomInsteadOfLosingEvents) {
   server_->Shutdown();
   server::ServerOptions o = testing::TestServerOptions();

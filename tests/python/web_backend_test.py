@@ -125,5 +125,32 @@ class WebBackendTest(unittest.TestCase):
         self.assertIn("stopped", self.proc.stderr.read())
 
 
+class BadFlagsTest(unittest.TestCase):
+    def run_server(self, *flags):
+        with tempfile.TemporaryDirectory() as d:
+            return subprocess.run([SERVER, "--listen=127.0.0.1:0", f"--data_dir={d}", *flags],
+                                  capture_output=True, text=True, timeout=30)
+
+    def test_bad_flags_exit_nonzero_with_message(self):
+        cases = [(["--queue_capacity=0"], "queue_capacity"),
+                 (["--publish_interval_ms=-5"], "publish_interval_ms"),
+                 (["--no_such_flag=1"], "no_such_flag"),
+                 (["--model_config=/nonexistent.textproto"], "nonexistent"),
+                 (["--max_events_per_request=500", "--queue_capacity=100"],
+                  "max_events_per_request")]
+        for flags, word in cases:
+            r = self.run_server(*flags)
+            self.assertNotEqual(r.returncode, 0, flags)
+            self.assertIn(word, r.stderr, flags)
+
+    def test_bad_model_config_names_field(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".textproto") as f:
+            f.write("hash_bits: 40\n")
+            f.flush()
+            r = self.run_server(f"--model_config={f.name}")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("hash_bits", r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0]], verbosity=2)
