@@ -10,7 +10,7 @@
 #include "model/auc.h"
 #include "model/hash.h"
 #include "model/linear_model.h"
-#include "model/progressive_metrics.h"
+#include "model/stream_metrics.h"
 
 using namespace streamrec;
 
@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
     c.optimizer.l1 = s.l1;
     c.optimizer.l2 = s.l2;
     model::LinearModel m(c);
-    model::ProgressiveMetrics metrics;
+    model::MetricSums metrics;
     std::vector<model::ScoredLabel> points;
     for (size_t i = 0; i < ratings.size(); ++i) {
       const model::TrainResult r =
@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
       points.emplace_back(r.prediction, ratings[i].label);
     }
     std::printf("%-8s %8.3f %6.1f %6.1f %8.4f %7.4f\n", model::OptimizerName(s.kind).c_str(),
-                s.lr, s.l1, s.l2, metrics.Summary().logloss, model::ExactAuc(points));
+                s.lr, s.l1, s.l2, [&] { model::MetricValues v; metrics.Fill(v); return v.logloss; }(), model::ExactAuc(points));
   }
   return 0;
 }

@@ -24,6 +24,7 @@ ABSL_FLAG(int64_t, max_features_per_example, 4096, "Hashed features per example.
 ABSL_FLAG(int64_t, max_message_bytes, 4 << 20, "Largest accepted request message in bytes.");
 ABSL_FLAG(int64_t, publish_interval_ms, 20, "Publish a snapshot at least this often (ms).");
 ABSL_FLAG(int64_t, publish_every_events, 10000, "...or after this many events.");
+ABSL_FLAG(int64_t, metrics_window, 10000, "Events in the recent-window progressive metrics.");
 ABSL_FLAG(int64_t, shutdown_grace_ms, 5000, "Time calls in flight get to finish on stop.");
 
 namespace {
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
       {"max_message_bytes", absl::GetFlag(FLAGS_max_message_bytes)},
       {"publish_interval_ms", absl::GetFlag(FLAGS_publish_interval_ms)},
       {"publish_every_events", absl::GetFlag(FLAGS_publish_every_events)},
+      {"metrics_window", absl::GetFlag(FLAGS_metrics_window)},
   };
   for (const auto& f : positive) {
     if (f.value <= 0) return Fail(absl::StrCat("--", f.name, " must be > 0, got ", f.value));
@@ -75,6 +77,8 @@ int main(int argc, char** argv) {
   options.core.updater.publish_interval_ms =
       static_cast<int>(std::min<int64_t>(absl::GetFlag(FLAGS_publish_interval_ms), 3600000));
   options.core.updater.publish_every_events = absl::GetFlag(FLAGS_publish_every_events);
+  options.core.updater.metrics_window =
+      static_cast<size_t>(std::min<int64_t>(absl::GetFlag(FLAGS_metrics_window), 10000000));
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   std::error_code ec;

@@ -17,6 +17,18 @@ std::string RandomPrefix() {
   return absl::StrFormat("%016x", hi);
 }
 
+void FillMetrics(const model::MetricValues& m, v1::ProgressiveMetrics& p) {
+  p.set_events(m.events);
+  p.set_weight_sum(m.weight_sum);
+  p.set_logloss(m.logloss);
+  p.set_accuracy(m.accuracy);
+  p.set_mean_prediction(m.mean_prediction);
+  p.set_mean_label(m.mean_label);
+  p.set_auc(m.auc);
+  p.set_normalized_entropy(m.normalized_entropy);
+  p.set_calibration(m.calibration);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ServerCore>> ServerCore::Create(const CoreOptions& options) {
@@ -138,7 +150,7 @@ void ServerCore::GetModelInfo(v1::ModelInfo& info) const {
   info.set_events_applied(snapshot->events_applied());
   info.set_parameter_count(snapshot->parameter_count());
   info.set_parameter_bytes(snapshot->parameter_count() * sizeof(float));
-  info.set_nonzero_parameters(updater_->Stats().nonzero_parameters);
+  info.set_nonzero_parameters(updater_->Counters().nonzero_parameters);
 }
 
 void ServerCore::GetStats(v1::Stats& stats) const {
@@ -155,15 +167,13 @@ void ServerCore::GetStats(v1::Stats& stats) const {
   stats.set_updates_skipped_nonfinite(u.updates_skipped_nonfinite);
   stats.set_predict_requests(predict_requests_.load(std::memory_order_relaxed));
   stats.set_candidates_scored(candidates_scored_.load(std::memory_order_relaxed));
-  v1::ProgressiveMetrics* p = stats.mutable_progressive();
-  p->set_events(u.progressive.events);
-  p->set_weight_sum(u.progressive.weight_sum);
-  p->set_logloss(u.progressive.logloss);
-  p->set_accuracy(u.progressive.accuracy);
-  p->set_mean_prediction(u.progressive.mean_prediction);
-  p->set_mean_label(u.progressive.mean_label);
+  FillMetrics(u.overall, *stats.mutable_progressive());
+  FillMetrics(u.window, *stats.mutable_progressive_window());
+  stats.set_metrics_window(options_.updater.metrics_window);
   stats.set_publish_micros_mean(u.publish_micros_mean);
   stats.set_last_publish_chunks(u.last_publish_chunks);
+  stats.set_ack_to_publish_p50_ms(u.ack_to_publish_p50_ms);
+  stats.set_ack_to_publish_p99_ms(u.ack_to_publish_p99_ms);
 }
 
 }  // namespace streamrec::server

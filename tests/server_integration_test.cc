@@ -8,7 +8,7 @@
 #include <set>
 
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "tests/testing/click_stream.h"
+#include "client/click_generator.h"
 #include "tests/testing/server_fixture.h"
 
 namespace streamrec {

@@ -57,7 +57,9 @@ TEST(UpdaterTest, PublishesVersionZeroThenLearns) {
   EXPECT_DOUBLE_EQ(v0->ScoreItem(v0->ScoreContext({}), Item("a")), 0.5);
   const UpdaterStats s = u.Stats();
   EXPECT_EQ(s.events_applied, 500u);
-  EXPECT_EQ(s.progressive.events, 500u);
+  EXPECT_EQ(s.overall.events, 500u);
+  EXPECT_EQ(s.window.events, 500u);
+  EXPECT_GT(s.ack_to_publish_p99_ms, 0.0);
   EXPECT_EQ(q.depth(), 0u);
 }
 

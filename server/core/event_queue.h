@@ -33,6 +33,8 @@ namespace streamrec::core {
 // EventBatch: the events of one request, in order.
 struct EventBatch {
   std::vector<model::Example> examples;
+  // Set by TryPush when the batch is accepted (for ack-to-publish latency).
+  std::chrono::steady_clock::time_point accepted_at;
 };
 
 class EventQueue {

@@ -18,6 +18,7 @@
 #ifndef STREAMREC_SERVER_CORE_UPDATER_H_
 #define STREAMREC_SERVER_CORE_UPDATER_H_
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -26,7 +27,7 @@
 #include <vector>
 
 #include "model/model.h"
-#include "model/progressive_metrics.h"
+#include "model/stream_metrics.h"
 #include "server/core/event_queue.h"
 #include "server/core/mutex.h"
 #include "server/core/snapshot_slot.h"
@@ -37,6 +38,8 @@ struct UpdaterOptions {
   int publish_interval_ms = 20;
   uint64_t publish_every_events = 10000;
   double max_publish_share = 0.2;
+  // Events in the sliding window of the recent progressive metrics.
+  size_t metrics_window = 10000;
 };
 
 struct UpdaterStats {
@@ -47,7 +50,13 @@ struct UpdaterStats {
   uint64_t nonzero_parameters = 0;
   uint64_t last_publish_chunks = 0;
   double publish_micros_mean = 0;
-  model::MetricsSummary progressive;
+  // Progressive validation since start, and over the last metrics_window events.
+  model::MetricValues overall;
+  model::MetricValues window;
+  // Time from a batch's acceptance to the publication of a snapshot that includes it,
+  // over the last 4096 batches (milliseconds).
+  double ack_to_publish_p50_ms = 0;
+  double ack_to_publish_p99_ms = 0;
 };
 
 class Updater {
@@ -61,7 +70,10 @@ class Updater {
   // Stop trains everything already queued, publishes, and joins the thread.
   void Stop();
 
+  // Stats returns counters and metrics (computing the window's exact AUC: O(window
+  // log window)); Counters returns the counters only, cheaply.
   UpdaterStats Stats() const;
+  UpdaterStats Counters() const;
   const model::ModelConfig& config() const { return config_; }
 
   // SetPausedForTesting stops (true) or resumes (false) draining the queue, so tests
@@ -82,7 +94,10 @@ class Updater {
 
   // Updater thread only.
   std::unique_ptr<model::Model> model_;
-  model::ProgressiveMetrics metrics_;
+  // Predictions of the batch being trained, added to metrics_ once per batch.
+  std::vector<std::array<float, 3>> batch_points_;
+  // Acceptance times of the batches trained since the last publication.
+  std::vector<std::pair<std::chrono::steady_clock::time_point, size_t>> unpublished_;
   std::vector<std::shared_ptr<const model::Snapshot>> retired_;
   uint64_t version_ = 0;
   uint64_t applied_ = 0;
@@ -98,6 +113,10 @@ class Updater {
 
   mutable Mutex stats_mu_;
   UpdaterStats stats_ ABSL_GUARDED_BY(stats_mu_);
+  model::StreamMetrics metrics_ ABSL_GUARDED_BY(stats_mu_);
+  // Ring of (ack-to-publish latency in ms, events) over recent batches.
+  std::vector<std::pair<double, size_t>> latencies_ ABSL_GUARDED_BY(stats_mu_);
+  size_t latency_next_ ABSL_GUARDED_BY(stats_mu_) = 0;
 };
 
 }  // namespace streamrec::core

@@ -1,9 +1,13 @@
-// ClickStream: a seeded synthetic click stream from a known logistic model, for tests.
-// logit = bias + user_bias[u] + item_bias[i] + pair[u][i]; label ~ Bernoulli(sigmoid).
-// OptimalLogLoss() is the mean logloss of the true probabilities over the events drawn
-// so far: no model can beat it in expectation. Thread-compatible.
-#ifndef STREAMREC_TESTS_TESTING_CLICK_STREAM_H_
-#define STREAMREC_TESTS_TESTING_CLICK_STREAM_H_
+// ClickStream: a seeded synthetic click stream from a known logistic model, used by
+// `streamrec generate` and the tests. Header-only, standard library only.
+//   logit = -1 + user_bias[u] + item_bias[i] + pair[u][i],  label ~ Bernoulli(sigmoid)
+// user_bias ~ N(0, 0.5), item_bias ~ N(0, 1), pair ~ N(0, 1) (the user x item
+// interaction); user and item uniform. OptimalLogLoss() is the mean logloss of the true
+// probabilities over the events drawn so far: no model beats it in expectation.
+// Deterministic for a seed (std::mt19937_64 and std:: distributions of libstdc++).
+// Thread-compatible.
+#ifndef STREAMREC_CLIENT_CLICK_GENERATOR_H_
+#define STREAMREC_CLIENT_CLICK_GENERATOR_H_
 
 #include <cmath>
 #include <cstdint>
@@ -55,4 +59,4 @@ class ClickStream {
 
 }  // namespace streamrec::testing
 
-#endif  // STREAMREC_TESTS_TESTING_CLICK_STREAM_H_
+#endif  // STREAMREC_CLIENT_CLICK_GENERATOR_H_

@@ -1,0 +1,121 @@
+// `streamrec health`, `streamrec info`, `streamrec stats [--watch] [--count N]`.
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "client/commands.h"
+#include "client/exit_codes.h"
+
+namespace streamrec::client {
+namespace {
+
+const char* OptimizerName(v1::OptimizerConfig::Kind k) {
+  switch (k) {
+    case v1::OptimizerConfig::SGD: return "SGD";
+    case v1::OptimizerConfig::ADAGRAD: return "Adagrad";
+    case v1::OptimizerConfig::ADAM: return "Adam";
+    case v1::OptimizerConfig::FTRL: return "FTRL-Proximal";
+    default: return "default";
+  }
+}
+
+void PrintMetrics(const char* title, const v1::ProgressiveMetrics& m) {
+  std::printf("%-16s events %-10lu logloss %.5f  AUC %.4f  NE %.4f  calibration %.4f  "
+              "accuracy %.4f\n",
+              title, static_cast<unsigned long>(m.events()), m.logloss(), m.auc(),
+              m.normalized_entropy(), m.calibration(), m.accuracy());
+}
+
+void PrintStats(const v1::Stats& s) {
+  std::printf("events           received %lu  accepted %lu  applied %lu\n",
+              static_cast<unsigned long>(s.events_received()),
+              static_cast<unsigned long>(s.events_accepted()),
+              static_cast<unsigned long>(s.events_applied()));
+  std::printf("rejected        ");
+  for (const auto& [reason, n] : s.events_rejected()) {
+    std::printf(" %s %lu", reason.c_str(), static_cast<unsigned long>(n));
+  }
+  std::printf("\nqueue            %lu / %lu\n", static_cast<unsigned long>(s.queue_depth()),
+              static_cast<unsigned long>(s.queue_capacity()));
+  std::printf("model            version %lu  publications %lu  mean publish %.0f us  "
+              "non-finite updates skipped %lu\n",
+              static_cast<unsigned long>(s.model_version()),
+              static_cast<unsigned long>(s.publications()), s.publish_micros_mean(),
+              static_cast<unsigned long>(s.updates_skipped_nonfinite()));
+  std::printf("freshness        ack to publish p50 %.1f ms  p99 %.1f ms\n",
+              s.ack_to_publish_p50_ms(), s.ack_to_publish_p99_ms());
+  std::printf("predict          requests %lu  candidates %lu\n",
+              static_cast<unsigned long>(s.predict_requests()),
+              static_cast<unsigned long>(s.candidates_scored()));
+  PrintMetrics("overall", s.progressive());
+  PrintMetrics(("last " + std::to_string(s.metrics_window())).c_str(), s.progressive_window());
+}
+
+}  // namespace
+
+int RunHealth(const Args& args, Connection& conn, bool json) {
+  bool all_serving = true;
+  std::string out = "{";
+  for (const std::string service : {"", "streamrec.v1.Recommender"}) {
+    grpc::health::v1::HealthCheckRequest req;
+    req.set_service(service);
+    grpc::health::v1::HealthCheckResponse resp;
+    grpc::Status s = conn.health().Check(conn.Context().get(), req, &resp);
+    if (!s.ok()) return conn.Fail("health", s);
+    const std::string status =
+        grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status());
+    all_serving &= resp.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+    const std::string name = service.empty() ? "server" : service;
+    if (json) {
+      out += (out.size() > 1 ? "," : "") + ("\"" + name + "\":\"" + status + "\"");
+    } else {
+      std::printf("%-26s %s\n", name.c_str(), status.c_str());
+    }
+  }
+  if (json) std::printf("%s}\n", out.c_str());
+  return all_serving ? kExitOk : kExitServer;
+}
+
+int RunInfo(const Args& args, Connection& conn, bool json) {
+  v1::ModelInfo info;
+  grpc::Status s = conn.admin().GetModelInfo(conn.Context().get(), v1::GetModelInfoRequest(), &info);
+  if (!s.ok()) return conn.Fail("info", s);
+  if (json) {
+    std::printf("%s\n", ToJson(info).c_str());
+    return kExitOk;
+  }
+  const v1::OptimizerConfig& o = info.config().optimizer();
+  std::printf("model          logistic regression, 2^%u hashed rows\n", info.config().hash_bits());
+  std::printf("optimizer      %s  learning_rate %g  l1 %g  l2 %g\n", OptimizerName(o.kind()),
+              o.learning_rate(), o.l1(), o.l2());
+  std::printf("model_version  %lu\n", static_cast<unsigned long>(info.model_version()));
+  std::printf("events_applied %lu\n", static_cast<unsigned long>(info.events_applied()));
+  std::printf("parameters     %lu (%lu bytes, %lu non-zero)\n",
+              static_cast<unsigned long>(info.parameter_count()),
+              static_cast<unsigned long>(info.parameter_bytes()),
+              static_cast<unsigned long>(info.nonzero_parameters()));
+  return kExitOk;
+}
+
+int RunStats(const Args& args, Connection& conn, bool json) {
+  const bool watch = args.Has("watch");
+  long count = watch ? -1 : 1;
+  if (auto c = args.Get("count")) count = std::atol(c->c_str());
+  for (long i = 0; count < 0 || i < count; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::seconds(1));
+    v1::Stats stats;
+    grpc::Status s = conn.admin().GetStats(conn.Context().get(), v1::GetStatsRequest(), &stats);
+    if (!s.ok()) return conn.Fail("stats", s);
+    if (json) {
+      std::printf("%s\n", ToJson(stats).c_str());
+    } else {
+      if (watch) std::printf("\n");
+      PrintStats(stats);
+    }
+    std::fflush(stdout);
+  }
+  return kExitOk;
+}
+
+}  // namespace streamrec::client

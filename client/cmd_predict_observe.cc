@@ -1,0 +1,144 @@
+// `streamrec predict` and `streamrec observe`.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "client/commands.h"
+#include "client/exit_codes.h"
+#include "client/feature_text.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace streamrec::client {
+namespace {
+
+// ReadJsonArg returns --request's text: inline JSON, @FILE, or - for stdin.
+bool ReadJsonArg(const std::string& arg, std::string& out) {
+  if (arg == "-") {
+    std::stringstream ss;
+    ss << std::cin.rdbuf();
+    out = ss.str();
+    return true;
+  }
+  if (!arg.empty() && arg[0] == '@') {
+    std::ifstream in(arg.substr(1));
+    if (!in) return false;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    out = ss.str();
+    return true;
+  }
+  out = arg;
+  return true;
+}
+
+bool ParseJson(const std::string& text, google::protobuf::Message& m, std::string& error) {
+  const auto status = google::protobuf::util::JsonStringToMessage(text, &m);
+  if (!status.ok()) error = std::string(status.message());
+  return status.ok();
+}
+
+// ContextFromPositional parses the positional name=value words after the command.
+std::string ContextFromPositional(const Args& args, v1::Features& context) {
+  const auto& pos = args.positional();
+  for (size_t i = 1; i < pos.size(); ++i) {
+    if (std::string err = ParseAssignment(pos[i], context); !err.empty()) return err;
+  }
+  return "";
+}
+
+bool ParseDouble(const std::string& s, double& out) {
+  char* end = nullptr;
+  out = std::strtod(s.c_str(), &end);
+  return !s.empty() && end == s.c_str() + s.size();
+}
+
+}  // namespace
+
+int RunPredict(const Args& args, Connection& conn, bool json) {
+  v1::PredictRequest req;
+  if (auto request = args.Get("request")) {
+    std::string text, error;
+    if (!ReadJsonArg(*request, text)) return UsageError("cannot read " + *request);
+    if (!ParseJson(text, req, error)) return UsageError("--request: " + error);
+  } else {
+    if (std::string err = ContextFromPositional(args, *req.mutable_context()); !err.empty()) {
+      return UsageError(err);
+    }
+    for (const std::string& spec : args.GetAll("item")) {
+      if (std::string err = ParseItem(spec, *req.add_candidates()); !err.empty()) {
+        return UsageError(err);
+      }
+    }
+    if (req.candidates_size() == 0) return UsageError("predict needs --item ID (repeatable)");
+  }
+  if (auto k = args.Get("top_k")) {
+    double v = 0;
+    if (!ParseDouble(*k, v) || v < 0) return UsageError("--top_k must be a number >= 0");
+    req.set_top_k(static_cast<uint32_t>(v));
+  }
+  v1::PredictResponse resp;
+  grpc::Status s = conn.recommender().Predict(conn.Context().get(), req, &resp);
+  if (!s.ok()) return conn.Fail("predict", s);
+  if (json) {
+    std::printf("%s\n", ToJson(resp).c_str());
+    return kExitOk;
+  }
+  std::printf("model_version %lu  prediction_id %s\n",
+              static_cast<unsigned long>(resp.model_version()), resp.prediction_id().c_str());
+  std::printf("%-5s %-24s %-10s %s\n", "rank", "id", "score", "index");
+  for (int i = 0; i < resp.items_size(); ++i) {
+    const v1::ScoredItem& it = resp.items(i);
+    std::printf("%-5d %-24s %-10.6f %u\n", i + 1, it.id().c_str(), it.score(), it.index());
+  }
+  return kExitOk;
+}
+
+int RunObserve(const Args& args, Connection& conn, bool json) {
+  v1::ObserveRequest req;
+  if (auto request = args.Get("request")) {
+    std::string text, error;
+    if (!ReadJsonArg(*request, text)) return UsageError("cannot read " + *request);
+    // Either an ObserveRequest or a single Event.
+    if (!ParseJson(text, req, error) || req.events_size() == 0) {
+      req.Clear();
+      std::string event_error;
+      if (!ParseJson(text, *req.add_events(), event_error)) {
+        return UsageError("--request is neither an ObserveRequest nor an Event: " + error);
+      }
+    }
+  } else {
+    v1::Event* e = req.add_events();
+    if (std::string err = ContextFromPositional(args, *e->mutable_context()); !err.empty()) {
+      return UsageError(err);
+    }
+    const auto items = args.GetAll("item");
+    if (items.size() != 1) return UsageError("observe needs exactly one --item ID");
+    if (std::string err = ParseItem(items[0], *e->mutable_item()); !err.empty()) {
+      return UsageError(err);
+    }
+    double v = 0;
+    const auto label = args.Get("label");
+    if (!label) return UsageError("observe needs --label (1 click, 0 none)");
+    if (!ParseDouble(*label, v)) return UsageError("--label must be a number");
+    e->set_label(v);
+    if (auto w = args.Get("weight")) {
+      if (!ParseDouble(*w, v)) return UsageError("--weight must be a number");
+      e->set_weight(v);
+    }
+    if (auto id = args.Get("event_id")) e->set_event_id(*id);
+    if (auto id = args.Get("prediction_id")) e->set_prediction_id(*id);
+  }
+  v1::ObserveResponse resp;
+  grpc::Status s = conn.recommender().Observe(conn.Context().get(), req, &resp);
+  if (!s.ok()) return conn.Fail("observe", s);
+  if (json) {
+    std::printf("%s\n", ToJson(resp).c_str());
+  } else {
+    std::printf("accepted %lu event%s\n", static_cast<unsigned long>(resp.accepted()),
+                resp.accepted() == 1 ? "" : "s");
+  }
+  return kExitOk;
+}
+
+}  // namespace streamrec::client

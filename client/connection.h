@@ -1,0 +1,48 @@
+// Connection: the CLI's channel and stubs to one server, and the one place gRPC errors
+// become messages and exit codes. Thread-safe (gRPC stubs are).
+#ifndef STREAMREC_CLIENT_CONNECTION_H_
+#define STREAMREC_CLIENT_CONNECTION_H_
+
+#include <memory>
+#include <string>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "streamrec/v1/admin.grpc.pb.h"
+#include "streamrec/v1/streamrec.grpc.pb.h"
+
+namespace streamrec::client {
+
+class Connection {
+ public:
+  Connection(const std::string& target, double timeout_seconds);
+
+  // Context returns a client context with the configured deadline (none for streams
+  // when seconds <= 0).
+  std::unique_ptr<grpc::ClientContext> Context(double seconds) const;
+  std::unique_ptr<grpc::ClientContext> Context() const { return Context(timeout_seconds_); }
+
+  v1::Recommender::Stub& recommender() { return *recommender_; }
+  v1::Admin::Stub& admin() { return *admin_; }
+  grpc::health::v1::Health::Stub& health() { return *health_; }
+  const std::string& target() const { return target_; }
+
+  // Fail prints "streamrec: <what>: <reason>" to stderr and returns the exit code for
+  // `status`: kExitConnection for UNAVAILABLE / DEADLINE_EXCEEDED, else kExitServer.
+  int Fail(const std::string& what, const grpc::Status& status) const;
+
+ private:
+  std::string target_;
+  double timeout_seconds_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Recommender::Stub> recommender_;
+  std::unique_ptr<v1::Admin::Stub> admin_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
+};
+
+// ToJson renders a message in the API's JSON mapping (proto field names, defaults shown).
+std::string ToJson(const google::protobuf::Message& message);
+
+}  // namespace streamrec::client
+
+#endif  // STREAMREC_CLIENT_CONNECTION_H_

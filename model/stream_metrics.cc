@@ -1,0 +1,81 @@
+#include "model/stream_metrics.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "model/auc.h"
+#include "model/loss.h"
+
+namespace streamrec::model {
+
+void MetricSums::Add(double p, double y, double w) {
+  ++events;
+  weight += w;
+  loss += w * LogLoss(p, y);
+  correct += w * (((p >= 0.5) == (y >= 0.5)) ? 1.0 : 0.0);
+  prediction += w * p;
+  label += w * y;
+}
+
+void MetricSums::Fill(MetricValues& out) const {
+  out.events = events;
+  out.weight_sum = weight;
+  if (weight <= 0) return;
+  out.logloss = loss / weight;
+  out.accuracy = correct / weight;
+  out.mean_prediction = prediction / weight;
+  out.mean_label = label / weight;
+  const double q = out.mean_label;
+  const double h = (q <= 0 || q >= 1) ? 0.0 : -(q * std::log(q) + (1 - q) * std::log(1 - q));
+  out.normalized_entropy = h > 0 ? out.logloss / h : 0.0;
+  out.calibration = q > 0 ? out.mean_prediction / q : 0.0;
+}
+
+StreamMetrics::StreamMetrics(size_t window)
+    : window_(std::max<size_t>(window, 1)),
+      positive_bins_(kHistogramBins, 0.0),
+      negative_bins_(kHistogramBins, 0.0) {
+  ring_.reserve(window_);
+}
+
+void StreamMetrics::Add(double p, double y, double w) {
+  overall_.Add(p, y, w);
+  const int bin = std::clamp(static_cast<int>(p * kHistogramBins), 0, kHistogramBins - 1);
+  (y >= 0.5 ? positive_bins_ : negative_bins_)[bin] += w;
+  const Point point{static_cast<float>(p), static_cast<float>(y), static_cast<float>(w)};
+  if (ring_.size() < window_) {
+    ring_.push_back(point);
+  } else {
+    ring_[next_] = point;
+    next_ = (next_ + 1) % window_;
+  }
+}
+
+MetricValues StreamMetrics::Overall() const {
+  MetricValues v;
+  overall_.Fill(v);
+  double negatives_below = 0, pairs = 0, positives = 0;
+  for (int b = 0; b < kHistogramBins; ++b) {
+    pairs += positive_bins_[b] * (negatives_below + 0.5 * negative_bins_[b]);
+    negatives_below += negative_bins_[b];
+    positives += positive_bins_[b];
+  }
+  if (positives > 0 && negatives_below > 0) v.auc = pairs / (positives * negatives_below);
+  return v;
+}
+
+MetricValues StreamMetrics::Window() const {
+  MetricSums sums;
+  std::vector<ScoredLabel> points;
+  points.reserve(ring_.size());
+  for (const Point& pt : ring_) {
+    sums.Add(pt.p, pt.y, pt.w);
+    points.emplace_back(pt.p, pt.y);
+  }
+  MetricValues v;
+  sums.Fill(v);
+  v.auc = ExactAuc(points);
+  return v;
+}
+
+}  // namespace streamrec::model
