@@ -1,0 +1,179 @@
+#!/usr/bin/python3
+"""The streamrec CLI against a real server process.
+
+Usage: cli_test.py SERVER_BINARY CLI_BINARY
+Checks each command's readable and JSON output, replay of both formats with exact
+acknowledged counts, malformed-line handling, exit codes, and that
+`generate | replay -` reaches a progressive logloss near the generator's optimum.
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import unittest
+
+SERVER, CLI = sys.argv[1], sys.argv[2]
+
+
+class CliTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.proc = subprocess.Popen(
+            [SERVER, "--listen=127.0.0.1:0", f"--data_dir={cls.tmp.name}/data"],
+            stderr=subprocess.PIPE, text=True)
+        m = re.search(r"listening on port (\d+)", cls.proc.stderr.readline())
+        assert m, "server did not start"
+        cls.addr = f"127.0.0.1:{m.group(1)}"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proc.send_signal(signal.SIGTERM)
+        cls.proc.wait(timeout=30)
+        cls.tmp.cleanup()
+
+    def cli(self, *args, stdin=None, server=None):
+        return subprocess.run([CLI, "--server", server or self.addr, *args], input=stdin,
+                              capture_output=True, text=True, timeout=300)
+
+    def path(self, name):
+        return os.path.join(self.tmp.name, name)
+
+    def test_health(self):
+        r = self.cli("health")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"streamrec.v1.Recommender\s+SERVING")
+        r = self.cli("--json", "health")
+        self.assertEqual(json.loads(r.stdout),
+                         {"server": "SERVING", "streamrec.v1.Recommender": "SERVING"})
+
+    def test_predict_and_observe(self):
+        r = self.cli("predict", "user=u1", "age=31", "--item", "A", "--item", "B,genre=drama|war")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"model_version \d+\s+prediction_id \S+")
+        self.assertRegex(r.stdout, r"1\s+A\s+0\.\d+\s+0")
+        r = self.cli("--json", "predict", "user=u1", "--item", "A", "--item", "B", "--top_k", "1")
+        out = json.loads(r.stdout)
+        self.assertEqual(len(out["items"]), 1)
+        self.assertIn("prediction_id", out)
+        r = self.cli("observe", "user=u1", "--item", "A", "--label", "1")
+        self.assertEqual((r.returncode, r.stdout.strip()), (0, "accepted 1 event"))
+        r = self.cli("--json", "observe", "--request",
+                     '{"events":[{"item":{"id":"A"},"label":1},{"item":{"id":"B"},"label":0}]}')
+        self.assertEqual(json.loads(r.stdout), {"accepted": "2"})
+        r = self.cli("--json", "predict", "--request",
+                     '{"context":{"values":{"user":{"category":"u1"}}},"candidates":[{"id":"A"}]}')
+        self.assertEqual(json.loads(r.stdout)["items"][0]["id"], "A")
+
+    def test_info_and_stats(self):
+        r = self.cli("info")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("FTRL-Proximal", r.stdout)
+        self.assertEqual(json.loads(self.cli("--json", "info").stdout)["config"]["hash_bits"], 20)
+        r = self.cli("stats")
+        self.assertRegex(r.stdout, r"overall\s+events \d+\s+logloss")
+        stats = json.loads(self.cli("--json", "stats").stdout)
+        self.assertIn("progressive_window", stats)
+        r = self.cli("--json", "stats", "--watch", "--count", "2")
+        self.assertEqual(len(r.stdout.strip().splitlines()), 2)
+
+    def test_exit_codes(self):
+        self.assertEqual(self.cli("frobnicate").returncode, 2)
+        self.assertEqual(self.cli("predict", "user=u1").returncode, 2)   # no --item
+        self.assertEqual(self.cli("stats", "--bogus", "1").returncode, 2)
+        down = self.cli("health", server="127.0.0.1:1")
+        self.assertEqual(down.returncode, 3)
+        self.assertIn("cannot reach the server", down.stderr)
+        bad = self.cli("observe", "--item", "A", "--label", "7")
+        self.assertEqual(bad.returncode, 4)
+        self.assertIn("events[0].label", bad.stderr)
+        self.assertEqual(self.cli("replay", self.path("missing.jsonl")).returncode, 5)
+
+    def stats(self):
+        return json.loads(self.cli("--json", "stats").stdout)
+
+    def test_replay_jsonl_exact_counts_and_report(self):
+        gen = self.cli("generate", "--n", "1234", "--seed", "3", "--output", self.path("g.jsonl"))
+        self.assertEqual(gen.returncode, 0, gen.stderr)
+        before = int(self.stats()["events_accepted"])
+        report = self.path("report.json")
+        r = self.cli("--json", "replay", self.path("g.jsonl"), "--batch", "100", "--report", report,
+                     "--report_every", "500")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(r.stdout)
+        self.assertEqual((out["events_sent"], out["events_acknowledged"]), (1234, 1234))
+        self.assertEqual(out["format"], "jsonl")
+        self.assertEqual(int(self.stats()["events_accepted"]) - before, 1234)
+        with open(report) as f:
+            rep = json.load(f)
+        self.assertEqual([p["events_acknowledged"] for p in rep["curve"]], [500, 1000])
+        self.assertIn("logloss", rep["overall"])
+
+    def test_replay_criteo_detected(self):
+        lines = []
+        for i in range(300):
+            ints = [str(i % 7), "", "-3"] + [""] * 10
+            cats = [f"c{i % 5}", "68fd1e64"] + [""] * 24
+            lines.append("\t".join([str(i % 2)] + ints + cats))
+        with open(self.path("c.tsv"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+        r = self.cli("--json", "replay", self.path("c.tsv"), "--batch", "64")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(r.stdout)
+        self.assertEqual((out["format"], out["events_acknowledged"]), ("criteo", 300))
+        gen = self.cli("generate", "--n", "50", "--format", "criteo")
+        self.assertEqual(len(gen.stdout.splitlines()[0].split("\t")), 40)
+        r = self.cli("--json", "replay", "-", "--format", "criteo", stdin=gen.stdout)
+        self.assertEqual(json.loads(r.stdout)["events_acknowledged"], 50)
+
+    def test_malformed_lines(self):
+        good = '{"item":{"id":"A"},"label":1}'
+        with open(self.path("bad.jsonl"), "w") as f:
+            f.write("\n".join([good, good, "{not json", good, '{"item":{"id":"A"},"label":"x"}',
+                               good]) + "\n")
+        r = self.cli("replay", self.path("bad.jsonl"))
+        self.assertEqual(r.returncode, 5)
+        self.assertIn("bad.jsonl:3:", r.stderr)
+        self.assertIn("2 events before it were sent", r.stderr)
+        r = self.cli("--json", "replay", self.path("bad.jsonl"), "--skip-bad")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(r.stdout)
+        self.assertEqual((out["events_acknowledged"], out["malformed_lines"]), (4, 2))
+        self.assertIn("bad.jsonl:5:", r.stderr)
+        # A line the server rejects ends the replay with the server's error.
+        with open(self.path("invalid.jsonl"), "w") as f:
+            f.write(good + "\n" + '{"item":{"id":"A"},"label":3}' + "\n")
+        r = self.cli("replay", self.path("invalid.jsonl"), "--batch", "1")
+        self.assertEqual(r.returncode, 4)
+        self.assertIn("label", r.stderr)
+
+    def test_generate_replay_approaches_optimum(self):
+        # A fresh server so the metrics cover only this stream.
+        with tempfile.TemporaryDirectory() as d:
+            proc = subprocess.Popen([SERVER, "--listen=127.0.0.1:0", f"--data_dir={d}"],
+                                    stderr=subprocess.PIPE, text=True)
+            port = re.search(r"port (\d+)", proc.stderr.readline()).group(1)
+            try:
+                gen = subprocess.run([CLI, "--json", "generate", "--n", "100000", "--seed", "5",
+                                      "--users", "50", "--items", "40"],
+                                     capture_output=True, text=True, timeout=120)
+                optimum = json.loads(gen.stderr)["optimal_logloss"]
+                r = self.cli("--json", "replay", "-", "--quiet", stdin=gen.stdout,
+                             server=f"127.0.0.1:{port}")
+                self.assertEqual(r.returncode, 0, r.stderr)
+                out = json.loads(r.stdout)
+                self.assertEqual(out["events_acknowledged"], 100000)
+                # Stated margin: overall progressive logloss within 0.04 nats of the optimum,
+                # the last 10,000 events within 0.025.
+                self.assertLess(out["overall"]["logloss"], optimum + 0.04)
+                self.assertLess(out["window"]["logloss"], optimum + 0.025)
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0]], verbosity=2)
