@@ -14,7 +14,7 @@
 
 #include "model/hash.h"
 #include "model/linear_model.h"
-#include "server/core/updater.h"
+#include "server/core/pipeline.h"
 
 using namespace streamrec;
 using Clock = std::chrono::steady_clock;
@@ -60,14 +60,15 @@ Percentiles Measure(core::SnapshotSlot& slot, double seconds, const core::Update
 
 int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::stod(argv[1]) : 3.0;
-  core::EventQueue queue(100000);
-  core::SnapshotSlot slot;
   model::ModelConfig config;
   config.hash_bits = 22;
-  core::UpdaterOptions options;
-  options.publish_interval_ms = 20;
-  core::Updater updater(std::make_unique<model::LinearModel>(config), &queue, &slot, options);
-  updater.Start();
+  core::PipelineOptions options;
+  options.updater.publish_interval_ms = 20;
+  core::Pipeline pipeline(std::make_unique<model::LinearModel>(config), options, nullptr, nullptr);
+  core::EventQueue& queue = pipeline.queue();
+  core::SnapshotSlot& slot = pipeline.slot();
+  core::Updater& updater = pipeline.updater();
+  pipeline.Start(1);
 
   const Percentiles idle = Measure(slot, seconds, updater);
 
@@ -88,7 +89,7 @@ int main(int argc, char** argv) {
   const Percentiles busy = Measure(slot, seconds, updater);
   stop = true;
   producer.join();
-  updater.Stop();
+  pipeline.Stop();
   const core::UpdaterStats s = updater.Stats();
 
   std::printf("Predict of 100 candidates on a 2^22-row model, %.0f s per phase\n", seconds);

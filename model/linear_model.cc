@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "model/hash.h"
 #include "model/loss.h"
@@ -63,6 +64,14 @@ TrainResult LinearModel::Train(const Example& example) {
   }
   for (const CoordUpdate& u : updates_) optimizer_.Apply(u, weights_);
   return result;
+}
+
+std::vector<StateTable> LinearModel::StateTables() {
+  std::vector<StateTable> tables = {{"weights", &weights_}};
+  for (int s = 0; s < optimizer_.slots(); ++s) {
+    tables.push_back({"optimizer" + std::to_string(s), &optimizer_.slot_table(s)});
+  }
+  return tables;
 }
 
 std::shared_ptr<const Snapshot> LinearModel::Publish(uint64_t version,

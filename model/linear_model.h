@@ -26,6 +26,11 @@ class LinearModel final : public Model {
   std::shared_ptr<const Snapshot> Publish(uint64_t version, uint64_t events_applied,
                                           PublishCost* cost) override;
 
+  std::vector<StateTable> StateTables() override;
+  uint64_t optimizer_step() const override { return optimizer_.step(); }
+  void set_optimizer_step(uint64_t step) override { optimizer_.set_step(step); }
+  void ResetPublishBase() override { last_frozen_.reset(); }
+
   const ModelConfig& config() const override { return config_; }
   uint64_t parameter_count() const override { return weights_.size(); }
   uint64_t nonzero_parameters() const override { return weights_.nonzero(); }

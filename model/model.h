@@ -6,10 +6,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "model/example.h"
 #include "model/model_config.h"
+#include "model/param_table.h"
 #include "model/snapshot.h"
 
 namespace streamrec::model {
@@ -19,6 +22,12 @@ namespace streamrec::model {
 struct TrainResult {
   double prediction = 0.5;
   bool skipped_nonfinite = false;
+};
+
+// StateTable names one persisted table of a model.
+struct StateTable {
+  std::string name;
+  ParamTable* table;
 };
 
 // PublishCost describes the work of one Publish.
@@ -41,6 +50,16 @@ class Model {
   // parts with the previous snapshot; cost in proportion to what changed.
   virtual std::shared_ptr<const Snapshot> Publish(uint64_t version, uint64_t events_applied,
                                                   PublishCost* cost) = 0;
+
+  // StateTables returns every table needed to resume training exactly (weights, then
+  // optimizer slots), each with a stable name; persistence writes their changed chunks.
+  virtual std::vector<StateTable> StateTables() = 0;
+  // Optimizer step count (Adam's bias correction), persisted with the tables.
+  virtual uint64_t optimizer_step() const = 0;
+  virtual void set_optimizer_step(uint64_t step) = 0;
+  // ResetPublishBase: the tables were overwritten wholesale (restore, rollback,
+  // import); the next Publish copies everything.
+  virtual void ResetPublishBase() = 0;
 
   virtual const ModelConfig& config() const = 0;
   virtual uint64_t parameter_count() const = 0;

@@ -21,10 +21,12 @@ bool CoordUpdate::Finite() const {
   return std::isfinite(weight) && std::isfinite(s0) && std::isfinite(s1);
 }
 
-Optimizer::Optimizer(const OptimizerConfig& config, size_t size)
-    : config_(config), slots_(SlotsFor(config.kind)), state_(size * slots_, 0.0f) {
+Optimizer::Optimizer(const OptimizerConfig& config, size_t size) : config_(config) {
+  for (int s = 0; s < SlotsFor(config.kind); ++s) state_.emplace_back(size);
   if (config_.kind == OptimizerKind::kAdagrad) {
-    for (float& s : state_) s = static_cast<float>(config_.initial_accumulator);
+    for (size_t i = 0; i < size; ++i) {
+      state_[0].Set(i, static_cast<float>(config_.initial_accumulator));
+    }
   }
 }
 
@@ -43,15 +45,15 @@ CoordUpdate Optimizer::Compute(size_t i, float w_in, float g_in, bool regularize
       break;
     case OptimizerKind::kAdagrad: {
       const double gr = g + l2 * w;
-      const double n = state_[i] + gr * gr;
+      const double n = state_[0].Get(i) + gr * gr;
       u.s0 = static_cast<float>(n);
       u.weight = static_cast<float>(w - lr * gr / (std::sqrt(n) + c.epsilon));
       break;
     }
     case OptimizerKind::kAdam: {
       const double gr = g + l2 * w;
-      const double m = c.beta1 * state_[2 * i] + (1 - c.beta1) * gr;
-      const double v = c.beta2 * state_[2 * i + 1] + (1 - c.beta2) * gr * gr;
+      const double m = c.beta1 * state_[0].Get(i) + (1 - c.beta1) * gr;
+      const double v = c.beta2 * state_[1].Get(i) + (1 - c.beta2) * gr * gr;
       const double t = static_cast<double>(step_ == 0 ? 1 : step_);
       const double mhat = m / (1 - std::pow(c.beta1, t));
       const double vhat = v / (1 - std::pow(c.beta2, t));
@@ -61,8 +63,8 @@ CoordUpdate Optimizer::Compute(size_t i, float w_in, float g_in, bool regularize
       break;
     }
     case OptimizerKind::kFtrl: {
-      const double z0 = state_[2 * i];
-      const double n0 = state_[2 * i + 1];
+      const double z0 = state_[0].Get(i);
+      const double n0 = state_[1].Get(i);
       const double n = n0 + g * g;
       const double sigma = (std::sqrt(n) - std::sqrt(n0)) / lr;
       const double z = z0 + g - sigma * w;
@@ -82,8 +84,8 @@ CoordUpdate Optimizer::Compute(size_t i, float w_in, float g_in, bool regularize
 }
 
 void Optimizer::Apply(const CoordUpdate& u, ParamTable& weights) {
-  if (slots_ > 0) state_[u.index * slots_] = u.s0;
-  if (slots_ > 1) state_[u.index * slots_ + 1] = u.s1;
+  if (state_.size() > 0) state_[0].Set(u.index, u.s0);
+  if (state_.size() > 1) state_[1].Set(u.index, u.s1);
   weights.Set(u.index, u.weight);
 }
 

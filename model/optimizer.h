@@ -50,15 +50,17 @@ class Optimizer {
   void Apply(const CoordUpdate& u, ParamTable& weights);
 
   const OptimizerConfig& config() const { return config_; }
-  int slots() const { return slots_; }
+  int slots() const { return static_cast<int>(state_.size()); }
   uint64_t step() const { return step_; }
-  // State returns slot s of coordinate i (for tests and persistence).
-  float State(size_t i, int s) const { return state_[i * slots_ + s]; }
+  void set_step(uint64_t step) { step_ = step; }
+  // State returns slot s of coordinate i (for tests).
+  float State(size_t i, int s) const { return state_[s].Get(i); }
+  // slot_table returns the state of slot s, one float per coordinate (persistence).
+  ParamTable& slot_table(int s) { return state_[s]; }
 
  private:
   OptimizerConfig config_;
-  int slots_;
-  std::vector<float> state_;
+  std::vector<ParamTable> state_;  // one table per slot
   uint64_t step_ = 0;
 };
 

@@ -18,7 +18,21 @@ std::shared_ptr<const FrozenChunk> CopyChunk(const std::vector<float>& values, s
 }  // namespace
 
 ParamTable::ParamTable(size_t size)
-    : values_(size, 0.0f), dirty_((size + kChunkFloats - 1) / kChunkFloats, false) {}
+    : values_(size, 0.0f),
+      dirty_((size + kChunkFloats - 1) / kChunkFloats, false),
+      persist_dirty_(dirty_.size(), false) {}
+
+void ParamTable::SetChunk(size_t c, const float* data, size_t n) {
+  for (size_t k = 0; k < n; ++k) Set(c * kChunkFloats + k, data[k]);
+}
+
+std::vector<uint32_t> ParamTable::TakePersistDirty() {
+  std::vector<uint32_t> out;
+  out.swap(persist_list_);
+  for (uint32_t c : out) persist_dirty_[c] = false;
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 FrozenTable ParamTable::Freeze(const FrozenTable* previous) {
   FrozenTable out;

@@ -1,9 +1,11 @@
 // ParamTable: a trainer-side array of floats that remembers which chunks changed since
-// the last Freeze, so a published snapshot copies only those (see frozen_table.h).
-// Thread-compatible: owned and used by one thread (the updater).
+// the last Freeze (so a published snapshot copies only those, see frozen_table.h) and,
+// separately, since the last TakePersistDirty (so a persisted snapshot writes only
+// those). Thread-compatible: owned and used by one thread (the updater).
 #ifndef STREAMREC_MODEL_PARAM_TABLE_H_
 #define STREAMREC_MODEL_PARAM_TABLE_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -26,6 +28,29 @@ class ParamTable {
       dirty_[c] = true;
       dirty_list_.push_back(static_cast<uint32_t>(c));
     }
+    if (!persist_dirty_[c]) {
+      persist_dirty_[c] = true;
+      persist_list_.push_back(static_cast<uint32_t>(c));
+    }
+  }
+  size_t num_chunks() const { return dirty_.size(); }
+  // Chunk returns the floats of chunk c (the last one may be short).
+  const float* ChunkData(size_t c) const { return values_.data() + c * kChunkFloats; }
+  size_t ChunkSize(size_t c) const {
+    return std::min(kChunkFloats, values_.size() - c * kChunkFloats);
+  }
+  // SetChunk overwrites chunk c (n floats) and marks it changed for both trackers.
+  void SetChunk(size_t c, const float* data, size_t n);
+  // TakePersistDirty returns the chunks changed since the previous call, sorted, and
+  // forgets them.
+  std::vector<uint32_t> TakePersistDirty();
+  size_t persist_dirty_chunks() const { return persist_list_.size(); }
+  // MarkPersistDirty marks chunk c changed again (after a failed persist).
+  void MarkPersistDirty(uint32_t c) {
+    if (!persist_dirty_[c]) {
+      persist_dirty_[c] = true;
+      persist_list_.push_back(c);
+    }
   }
   size_t size() const { return values_.size(); }
   size_t nonzero() const { return nonzero_; }
@@ -41,6 +66,8 @@ class ParamTable {
   std::vector<float> values_;
   std::vector<bool> dirty_;
   std::vector<uint32_t> dirty_list_;
+  std::vector<bool> persist_dirty_;
+  std::vector<uint32_t> persist_list_;
   size_t nonzero_ = 0;
 };
 

@@ -51,6 +51,30 @@ void StreamMetrics::Add(double p, double y, double w) {
   }
 }
 
+StreamMetrics::State StreamMetrics::ExportState() const {
+  State s;
+  s.overall = overall_;
+  s.positive_bins = positive_bins_;
+  s.negative_bins = negative_bins_;
+  s.window.reserve(ring_.size());
+  for (size_t i = 0; i < ring_.size(); ++i) s.window.push_back(ring_[(next_ + i) % ring_.size()]);
+  return s;
+}
+
+void StreamMetrics::ImportState(const State& state) {
+  overall_ = state.overall;
+  if (state.positive_bins.size() == kHistogramBins &&
+      state.negative_bins.size() == kHistogramBins) {
+    positive_bins_ = state.positive_bins;
+    negative_bins_ = state.negative_bins;
+  }
+  ring_.clear();
+  next_ = 0;
+  const size_t skip = state.window.size() > window_ ? state.window.size() - window_ : 0;
+  ring_.assign(state.window.begin() + skip, state.window.end());
+  if (ring_.size() == window_) next_ = 0;
+}
+
 MetricValues StreamMetrics::Overall() const {
   MetricValues v;
   overall_.Fill(v);

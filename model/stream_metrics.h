@@ -44,6 +44,16 @@ struct MetricSums {
 class StreamMetrics {
  public:
   static constexpr int kHistogramBins = 4096;
+  struct Point {
+    float p, y, w;
+  };
+  // State: everything needed to resume the metrics exactly (persisted in snapshots).
+  // `window` is oldest first.
+  struct State {
+    MetricSums overall;
+    std::vector<double> positive_bins, negative_bins;
+    std::vector<Point> window;
+  };
   explicit StreamMetrics(size_t window = 10000);
 
   void Add(double p, double y, double w);
@@ -51,10 +61,11 @@ class StreamMetrics {
   MetricValues Window() const;  // O(window log window): computes the exact AUC
   size_t window_size() const { return window_; }
 
+  State ExportState() const;
+  // ImportState restores a state (keeping the newest window_size() points of its window).
+  void ImportState(const State& state);
+
  private:
-  struct Point {
-    float p, y, w;
-  };
   size_t window_;
   MetricSums overall_;
   std::vector<double> positive_bins_, negative_bins_;

@@ -1,5 +1,5 @@
 // AdminService: gRPC callback adapter for streamrec.v1.Admin over a ServerCore.
-// Thread-safe.
+// Thread-safe; no handler blocks: snapshot operations finish from the core's callbacks.
 #ifndef STREAMREC_SERVER_ADMIN_SERVICE_H_
 #define STREAMREC_SERVER_ADMIN_SERVICE_H_
 
@@ -14,20 +14,23 @@ class AdminService final : public v1::Admin::CallbackService {
 
   grpc::ServerUnaryReactor* GetModelInfo(grpc::CallbackServerContext* context,
                                          const v1::GetModelInfoRequest* request,
-                                         v1::ModelInfo* response) override {
-    core_->GetModelInfo(*response);
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
-  }
+                                         v1::ModelInfo* response) override;
   grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* context,
                                      const v1::GetStatsRequest* request,
-                                     v1::Stats* response) override {
-    core_->GetStats(*response);
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
-  }
+                                     v1::Stats* response) override;
+  grpc::ServerUnaryReactor* ListSnapshots(grpc::CallbackServerContext* context,
+                                          const v1::ListSnapshotsRequest* request,
+                                          v1::ListSnapshotsResponse* response) override;
+  grpc::ServerUnaryReactor* SaveSnapshot(grpc::CallbackServerContext* context,
+                                         const v1::SaveSnapshotRequest* request,
+                                         v1::SaveSnapshotResponse* response) override;
+  grpc::ServerUnaryReactor* Rollback(grpc::CallbackServerContext* context,
+                                     const v1::RollbackRequest* request,
+                                     v1::RollbackResponse* response) override;
+  grpc::ServerWriteReactor<v1::SnapshotData>* ExportSnapshot(
+      grpc::CallbackServerContext* context, const v1::ExportSnapshotRequest* request) override;
+  grpc::ServerReadReactor<v1::SnapshotData>* ImportSnapshot(
+      grpc::CallbackServerContext* context, v1::ImportSnapshotResponse* response) override;
 
  private:
   ServerCore* const core_;

@@ -10,7 +10,8 @@ namespace streamrec::server {
 
 inline constexpr char kRecommenderService[] = "streamrec.v1.Recommender";
 
-absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const ServerOptions& options) {
+absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
+    const ServerOptions& options, const std::function<void(int)>& on_listening) {
   absl::StatusOr<std::unique_ptr<ServerCore>> core = ServerCore::Create(options.core);
   if (!core.ok()) return core.status();
   std::unique_ptr<GrpcServer> s(new GrpcServer());
@@ -32,6 +33,12 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const ServerOption
   }
   grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService();
   health->SetServingStatus("", true);
+  health->SetServingStatus(kRecommenderService, false);
+  if (on_listening) on_listening(s->port_);
+  if (absl::Status r = s->core_->Recover(); !r.ok()) {
+    s->Shutdown(std::chrono::milliseconds(100));
+    return r;
+  }
   health->SetServingStatus(kRecommenderService, true);
   return s;
 }

@@ -2,13 +2,15 @@
 // health and reflection services on one listening port. Used by main.cc and by the
 // integration tests (which listen on 127.0.0.1:0 and read port()).
 //
-// Health: the overall service ("") and "streamrec.v1.Recommender" report SERVING
-// once Start returns; Shutdown sets both to NOT_SERVING first.
+// Health: the overall service ("") is SERVING as soon as the port answers (liveness);
+// "streamrec.v1.Recommender" is NOT_SERVING until recovery (snapshot restore and log
+// replay) is done (readiness). Shutdown sets both to NOT_SERVING first.
 // Threads: Start, Shutdown from the owner thread; core() is thread-safe.
 #ifndef STREAMREC_SERVER_GRPC_SERVER_H_
 #define STREAMREC_SERVER_GRPC_SERVER_H_
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,8 +29,11 @@ struct ServerOptions {
 
 class GrpcServer {
  public:
-  // Start builds the core and listens; Unavailable when the address cannot be bound.
-  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const ServerOptions& options);
+  // Start builds the core, listens, recovers, and returns once ready. Unavailable when
+  // the address cannot be bound; the recovery's error when it fails.
+  // `on_listening(port)` runs once the port answers, before recovery.
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
+      const ServerOptions& options, const std::function<void(int)>& on_listening = nullptr);
   ~GrpcServer();
 
   int port() const { return port_; }

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -25,6 +26,17 @@ ABSL_FLAG(int64_t, max_message_bytes, 4 << 20, "Largest accepted request message
 ABSL_FLAG(int64_t, publish_interval_ms, 20, "Publish a snapshot at least this often (ms).");
 ABSL_FLAG(int64_t, publish_every_events, 10000, "...or after this many events.");
 ABSL_FLAG(int64_t, metrics_window, 10000, "Events in the recent-window progressive metrics.");
+ABSL_FLAG(std::string, durability, "async",
+          "none | async | sync: when Observe acknowledges (README, Durability).");
+ABSL_FLAG(int64_t, persist_interval_s, 10, "Persist a snapshot this often (0: only on stop).");
+ABSL_FLAG(int64_t, snapshots_retained, 5, "Persisted snapshots kept.");
+ABSL_FLAG(int64_t, dedup_window, 0,
+          "Drop events whose event_id was among the last N logged (0: off).");
+ABSL_FLAG(bool, start_fresh, false,
+          "Delete the data in --data_dir if it was written by an incompatible model.");
+ABSL_FLAG(int64_t, testing_kill_during_persist, 0,
+          "Tests only: SIGKILL the process between the chunks and the manifest of the Nth "
+          "snapshot persisted.");
 ABSL_FLAG(int64_t, shutdown_grace_ms, 5000, "Time calls in flight get to finish on stop.");
 
 namespace {
@@ -62,6 +74,7 @@ int main(int argc, char** argv) {
       {"publish_interval_ms", absl::GetFlag(FLAGS_publish_interval_ms)},
       {"publish_every_events", absl::GetFlag(FLAGS_publish_every_events)},
       {"metrics_window", absl::GetFlag(FLAGS_metrics_window)},
+      {"snapshots_retained", absl::GetFlag(FLAGS_snapshots_retained)},
   };
   for (const auto& f : positive) {
     if (f.value <= 0) return Fail(absl::StrCat("--", f.name, " must be > 0, got ", f.value));
@@ -80,10 +93,40 @@ int main(int argc, char** argv) {
   options.core.updater.metrics_window =
       static_cast<size_t>(std::min<int64_t>(absl::GetFlag(FLAGS_metrics_window), 10000000));
 
+  if (absl::GetFlag(FLAGS_persist_interval_s) < 0 || absl::GetFlag(FLAGS_dedup_window) < 0) {
+    return Fail("--persist_interval_s and --dedup_window must be >= 0");
+  }
+  const std::string durability = absl::GetFlag(FLAGS_durability);
+  if (durability == "none") {
+    options.core.storage.durability = srv::Durability::kNone;
+  } else if (durability == "async") {
+    options.core.storage.durability = srv::Durability::kAsync;
+  } else if (durability == "sync") {
+    options.core.storage.durability = srv::Durability::kSync;
+  } else {
+    return Fail("--durability must be none, async or sync, got " + durability);
+  }
+  options.core.updater.persist_interval_ms =
+      std::min<int64_t>(absl::GetFlag(FLAGS_persist_interval_s), 86400) * 1000;
+  options.core.storage.snapshots_retained = absl::GetFlag(FLAGS_snapshots_retained);
+  options.core.storage.start_fresh = absl::GetFlag(FLAGS_start_fresh);
+  options.core.dedup_window = absl::GetFlag(FLAGS_dedup_window);
+  if (const int64_t kill_at = absl::GetFlag(FLAGS_testing_kill_during_persist); kill_at > 0) {
+    auto count = std::make_shared<int64_t>(0);
+    options.core.storage.testing_before_manifest = [count, kill_at] {
+      if (++*count == kill_at) {
+        std::fprintf(stderr, "streamrec-server: --testing_kill_during_persist: SIGKILL\n");
+        raise(SIGKILL);
+      }
+    };
+  }
+
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (data_dir.empty()) return Fail("--data_dir must not be empty");
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec) return Fail(absl::StrCat("cannot create --data_dir ", data_dir, ": ", ec.message()));
+  options.core.storage.data_dir = data_dir;
 
   // Block the stop signals in every thread; the main thread waits for them below.
   sigset_t stop_signals;
@@ -92,12 +135,15 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  absl::StatusOr<std::unique_ptr<srv::GrpcServer>> server = srv::GrpcServer::Start(options);
+  absl::StatusOr<std::unique_ptr<srv::GrpcServer>> server =
+      srv::GrpcServer::Start(options, [&](int port) {
+        std::fprintf(stderr, "streamrec-server: listening on port %d (model: logistic "
+                     "regression, %s, 2^%u rows; data in %s, durability %s)\n", port,
+                     streamrec::model::OptimizerName(options.core.model.optimizer.kind).c_str(),
+                     options.core.model.hash_bits, data_dir.c_str(), durability.c_str());
+      });
   if (!server.ok()) return Fail(std::string(server.status().message()));
-  std::fprintf(stderr, "streamrec-server: listening on port %d (model: logistic regression, "
-               "%s, 2^%u rows)\n", (*server)->port(),
-               streamrec::model::OptimizerName(options.core.model.optimizer.kind).c_str(),
-               options.core.model.hash_bits);
+  std::fprintf(stderr, "streamrec-server: ready\n");
 
   int signal = 0;
   sigwait(&stop_signals, &signal);

@@ -27,6 +27,15 @@ class ObserveStreamReactor final
     }
     pending_ = *std::move(batch);
     accepted_ = pending_->examples.size();
+    // Acknowledge once logged (LogWriter thread); then read the next request.
+    pending_->on_logged = [this](const absl::Status& s) {
+      if (!s.ok()) {
+        Finish(ToGrpcStatus(s));
+        return;
+      }
+      response_.set_accepted(accepted_);
+      StartWrite(&response_);
+    };
     Enqueue();
   }
 
@@ -45,11 +54,7 @@ class ObserveStreamReactor final
   // gRPC thread, or on the updater thread when woken; never blocks.
   void Enqueue() {
     for (;;) {
-      if (core_->TryEnqueue(pending_)) {
-        response_.set_accepted(accepted_);
-        StartWrite(&response_);
-        return;
-      }
+      if (core_->TryEnqueue(pending_)) return;  // on_logged continues the stream
       if (core_->queue().AddSpaceWaiter(accepted_, [this] { Enqueue(); })) return;
     }
   }
@@ -75,7 +80,9 @@ grpc::ServerUnaryReactor* RecommenderService::Observe(grpc::CallbackServerContex
                                                       const v1::ObserveRequest* request,
                                                       v1::ObserveResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(core_->Observe(*request, *response)));
+  // Finished when the events are logged, from the log writer's thread.
+  core_->Observe(*request, *response,
+                 [reactor](const absl::Status& s) { reactor->Finish(ToGrpcStatus(s)); });
   return reactor;
 }
 

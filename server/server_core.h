@@ -1,50 +1,86 @@
 // ServerCore: the service's logic without any gRPC type, like TF Serving's ServerCore.
-// Owns the event queue, the updater and the served snapshot; the gRPC services in
-// server/*_service.h are thin adapters over it. Thread-safe: every public method may be
-// called from any gRPC handler thread at once. Predict never waits for training.
+// Owns the event pipeline (queue -> log writer -> updater -> served snapshot) and, with
+// a data dir, the RocksDB database, event log and snapshot store. The gRPC services in
+// server/*_service.h are thin adapters over it.
+//
+// Lifecycle: Create (validate, open the database, check the stored config) -> Recover
+// (restore the newest good snapshot, replay the log after it, start the pipeline;
+// until then Predict and Observe answer UNAVAILABLE) -> serve -> Stop (drain, train,
+// persist a final snapshot).
+//
+// Thread-safe: every public method may be called from any gRPC handler thread. Predict
+// never waits for training; Observe's `done` runs when the events are durable (on the
+// log writer's thread), never after training.
 #ifndef STREAMREC_SERVER_SERVER_CORE_H_
 #define STREAMREC_SERVER_SERVER_CORE_H_
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "model/model_config.h"
-#include "server/core/event_queue.h"
-#include "server/core/snapshot_slot.h"
-#include "server/core/updater.h"
+#include "server/core/pipeline.h"
 #include "server/limits.h"
 #include "server/request_converter.h"
 #include "server/vector_dims.h"
+#include "storage/database.h"
+#include "storage/event_log.h"
+#include "storage/snapshot_store.h"
 #include "streamrec/v1/admin.pb.h"
 #include "streamrec/v1/streamrec.pb.h"
 
 namespace streamrec::server {
+
+// Durability of acknowledged events (README "Durability").
+enum class Durability { kNone, kAsync, kSync };
+
+struct StorageOptions {
+  // Where the database lives; empty keeps everything in memory (tests).
+  std::string data_dir;
+  Durability durability = Durability::kAsync;
+  size_t snapshots_retained = 5;
+  // Discard a data dir written with an incompatible configuration instead of refusing.
+  bool start_fresh = false;
+  // Tests: runs between a snapshot's chunks and its manifest (crash-point injection).
+  std::function<void()> testing_before_manifest;
+};
 
 struct CoreOptions {
   model::ModelConfig model;
   Limits limits;
   size_t queue_capacity = 100000;
   core::UpdaterOptions updater;
+  // Event ids remembered for de-duplication (0: off).
+  size_t dedup_window = 0;
+  StorageOptions storage;
 };
+
+using DoneFn = std::function<void(const absl::Status&)>;
 
 class ServerCore {
  public:
-  // Create validates the options and starts the updater.
+  // Create validates the options and opens the data dir; FailedPrecondition when it
+  // holds an incompatible model (unless start_fresh).
   static absl::StatusOr<std::unique_ptr<ServerCore>> Create(const CoreOptions& options);
-  ~ServerCore();  // Stops the updater after training what was queued.
+  ~ServerCore();  // Stop()
+
+  // Recover restores state and starts the pipeline. Call once, before serving traffic.
+  absl::Status Recover();
+  bool ready() const { return ready_.load(); }
 
   // Predict scores request's candidates with the current snapshot.
   absl::Status Predict(const v1::PredictRequest& request, v1::PredictResponse& response);
 
-  // Observe validates and enqueues a whole request, or nothing: ResourceExhausted when
-  // the queue has no room for all of it.
-  absl::Status Observe(const v1::ObserveRequest& request, v1::ObserveResponse& response);
+  // Observe validates and enqueues a whole request, or nothing, and calls done once:
+  // OK after the events are logged (response filled), ResourceExhausted when the queue
+  // has no room, InvalidArgument for bad input, Unavailable while recovering.
+  void Observe(const v1::ObserveRequest& request, v1::ObserveResponse& response, DoneFn done);
 
-  // For streams: PrepareObserve validates and converts; TryEnqueue then pushes (false:
-  // no room now, wait with queue().AddSpaceWaiter and retry).
+  // For streams: PrepareObserve validates and converts; TryEnqueue pushes (false: no
+  // room now; wait with queue().AddSpaceWaiter and retry). Set batch->on_logged first.
   absl::StatusOr<std::unique_ptr<core::EventBatch>> PrepareObserve(
       const v1::ObserveRequest& request);
   bool TryEnqueue(std::unique_ptr<core::EventBatch>& batch);
@@ -52,25 +88,42 @@ class ServerCore {
   void GetModelInfo(v1::ModelInfo& info) const;
   void GetStats(v1::Stats& stats) const;
 
-  // Stop drains the queue, publishes and stops the updater. Idempotent.
+  // Snapshot administration (FailedPrecondition without a data dir). The callbacks run
+  // on the updater thread or a background thread; none blocks the caller.
+  absl::Status ListSnapshots(v1::ListSnapshotsResponse& response) const;
+  void SaveSnapshot(std::function<void(absl::StatusOr<uint64_t>)> done);
+  void Rollback(uint64_t version, std::function<void(absl::StatusOr<uint64_t>)> done);
+  void ExportSnapshot(uint64_t version, std::function<void(absl::StatusOr<std::string>)> done);
+  void ImportSnapshot(std::string file, std::function<void(absl::StatusOr<uint64_t>)> done);
+
+  // Stop drains the queue, trains, publishes, persists and stops. Idempotent.
   void Stop();
 
-  core::EventQueue& queue() { return queue_; }
-  core::Updater& updater() { return *updater_; }
+  core::EventQueue& queue() { return pipeline_->queue(); }
+  core::Updater& updater() { return pipeline_->updater(); }
   const CoreOptions& options() const { return options_; }
 
  private:
-  ServerCore(const CoreOptions& options, std::unique_ptr<model::Model> model);
+  explicit ServerCore(const CoreOptions& options);
+  absl::Status OpenStorage();
   void CountRejected(const absl::Status& status, size_t events);
   std::string NextPredictionId();
+  absl::Status AppendToLog(uint64_t first_seq, const std::vector<core::EventBatch*>& group);
+  absl::Status Persist(model::Model& model, const core::Checkpoint& checkpoint);
+  absl::Status SaveVectorDims();
 
   const CoreOptions options_;
   VectorDims dims_;
   const RequestConverter converter_;
-  core::EventQueue queue_;
-  core::SnapshotSlot slot_;
-  std::unique_ptr<core::Updater> updater_;
+  std::unique_ptr<storage::Database> db_;
+  std::unique_ptr<storage::EventLog> log_;
+  std::unique_ptr<storage::SnapshotStore> store_;
+  std::unique_ptr<core::Pipeline> pipeline_;
   const std::string prediction_prefix_;
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> stopped_{false};
+  // Export threads still running (Stop waits for them).
+  std::atomic<int> background_{0};
 
   std::atomic<uint64_t> prediction_counter_{0};
   std::atomic<uint64_t> predict_requests_{0};
@@ -79,6 +132,7 @@ class ServerCore {
   std::atomic<uint64_t> events_accepted_{0};
   std::atomic<uint64_t> rejected_invalid_{0};
   std::atomic<uint64_t> rejected_queue_full_{0};
+  std::atomic<uint64_t> rejected_unavailable_{0};
 };
 
 }  // namespace streamrec::server

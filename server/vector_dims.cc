@@ -20,8 +20,13 @@ absl::Status VectorDims::Register(const std::vector<std::pair<std::string, uint3
                                                      dim, "; the model uses ", it->second));
     }
   }
-  for (const auto& [field, dim] : dims) dims_.emplace(field, dim);
+  for (const auto& [field, dim] : dims) generation_ += dims_.emplace(field, dim).second;
   return absl::OkStatus();
+}
+
+std::vector<std::pair<std::string, uint32_t>> VectorDims::All() const {
+  core::MutexLock lock(&mu_);
+  return {dims_.begin(), dims_.end()};
 }
 
 }  // namespace streamrec::server

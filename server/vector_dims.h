@@ -23,10 +23,17 @@ class VectorDims {
   // request registered a different dimension meanwhile, returns InvalidArgument and
   // records none.
   absl::Status Register(const std::vector<std::pair<std::string, uint32_t>>& dims);
+  // All returns every registered (field, dim); generation() counts registrations.
+  std::vector<std::pair<std::string, uint32_t>> All() const;
+  uint64_t generation() const {
+    core::MutexLock lock(&mu_);
+    return generation_;
+  }
 
  private:
   mutable core::Mutex mu_;
   absl::flat_hash_map<std::string, uint32_t> dims_ ABSL_GUARDED_BY(mu_);
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace streamrec::server

@@ -1,6 +1,6 @@
 // Updater: trains in order, publishes increasing versions only when something changed,
 // never disturbs a reader holding an old snapshot, drains on Stop. Runs under TSan.
-#include "server/core/updater.h"
+#include "server/core/pipeline.h"
 
 #include <gtest/gtest.h>
 
@@ -40,13 +40,14 @@ bool WaitFor(F done) {
 }
 
 TEST(UpdaterTest, PublishesVersionZeroThenLearns) {
-  EventQueue q(1000);
-  SnapshotSlot slot;
-  Updater u(NewModel(), &q, &slot, UpdaterOptions{});
+  Pipeline p(NewModel(), {.queue_capacity = 1000}, nullptr, nullptr);
+  EventQueue& q = p.queue();
+  SnapshotSlot& slot = p.slot();
+  Updater& u = p.updater();
   auto v0 = slot.Get();
   ASSERT_NE(v0, nullptr);
   EXPECT_EQ(v0->version(), 0u);
-  u.Start();
+  p.Start(1);
   auto b = Clicks("a", 1.0f, 500);
   ASSERT_TRUE(q.TryPush(b));
   ASSERT_TRUE(WaitFor([&] { return slot.Get()->events_applied() == 500; }));
@@ -64,13 +65,14 @@ TEST(UpdaterTest, PublishesVersionZeroThenLearns) {
 }
 
 TEST(UpdaterTest, ConcurrentReadersDuringTrainingSeeConsistentMonotonicVersions) {
-  EventQueue q(10000);
-  SnapshotSlot slot;
-  UpdaterOptions options;
-  options.publish_interval_ms = 1;
-  options.publish_every_events = 50;
-  Updater u(NewModel(), &q, &slot, options);
-  u.Start();
+  PipelineOptions options{.queue_capacity = 10000};
+  options.updater.publish_interval_ms = 1;
+  options.updater.publish_every_events = 50;
+  Pipeline p(NewModel(), options, nullptr, nullptr);
+  EventQueue& q = p.queue();
+  SnapshotSlot& slot = p.slot();
+  Updater& u = p.updater();
+  p.Start(1);
   std::atomic<bool> stop{false};
   std::atomic<bool> ok{true};
   std::vector<std::thread> readers;
@@ -100,30 +102,31 @@ TEST(UpdaterTest, ConcurrentReadersDuringTrainingSeeConsistentMonotonicVersions)
 }
 
 TEST(UpdaterTest, StopTrainsEverythingQueued) {
-  EventQueue q(100000);
-  SnapshotSlot slot;
-  UpdaterOptions options;
-  options.publish_interval_ms = 100000;  // only Stop publishes
-  options.publish_every_events = 1000000;
-  Updater u(NewModel(), &q, &slot, options);
+  PipelineOptions options{.queue_capacity = 100000};
+  options.updater.publish_interval_ms = 100000;  // only Stop publishes
+  options.updater.publish_every_events = 1000000;
+  Pipeline p(NewModel(), options, nullptr, nullptr);
+  EventQueue& q = p.queue();
+  SnapshotSlot& slot = p.slot();
+  Updater& u = p.updater();
   u.SetPausedForTesting(true);
-  u.Start();
+  p.Start(1);
   for (int i = 0; i < 10; ++i) {
     auto b = Clicks("a", 1.0f, 1000);
     ASSERT_TRUE(q.TryPush(b));
   }
-  u.Stop();
+  p.Stop();
   EXPECT_EQ(u.Stats().events_applied, 10000u);
   EXPECT_EQ(slot.Get()->events_applied(), 10000u);
   EXPECT_EQ(slot.Get()->version(), 1u);
 }
 
 TEST(UpdaterTest, PauseHoldsTheQueueFull) {
-  EventQueue q(10);
-  SnapshotSlot slot;
-  Updater u(NewModel(), &q, &slot, UpdaterOptions{});
+  Pipeline p(NewModel(), {.queue_capacity = 10}, nullptr, nullptr);
+  EventQueue& q = p.queue();
+  Updater& u = p.updater();
   u.SetPausedForTesting(true);
-  u.Start();
+  p.Start(1);
   auto a = Clicks("a", 1.0f, 10);
   ASSERT_TRUE(q.TryPush(a));
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -135,17 +138,132 @@ TEST(UpdaterTest, PauseHoldsTheQueueFull) {
 }
 
 TEST(UpdaterTest, WeightZeroEventsDoNotPublish) {
-  EventQueue q(100);
-  SnapshotSlot slot;
-  Updater u(NewModel(), &q, &slot, UpdaterOptions{});
-  u.Start();
+  Pipeline p(NewModel(), {.queue_capacity = 100}, nullptr, nullptr);
+  EventQueue& q = p.queue();
+  SnapshotSlot& slot = p.slot();
+  Updater& u = p.updater();
+  p.Start(1);
   auto b = std::make_unique<EventBatch>();
   b->examples.push_back({Item("a"), 1.0f, 0.0f, 0});
   ASSERT_TRUE(q.TryPush(b));
   ASSERT_TRUE(WaitFor([&] { return u.Stats().events_applied == 1; }));
-  u.Stop();
+  p.Stop();
   EXPECT_EQ(u.Stats().publications, 0u);
   EXPECT_EQ(slot.Get()->version(), 0u);
+}
+
+TEST(PipelineTest, WriterSequencesLogsAndAcknowledgesBeforeTraining) {
+  std::vector<std::pair<uint64_t, size_t>> appended;  // (first seq, events), writer thread
+  std::atomic<int> acks{0};
+  AppendFn append = [&](uint64_t first, const std::vector<EventBatch*>& group) {
+    size_t n = 0;
+    uint64_t expect = first;
+    for (EventBatch* b : group) {
+      EXPECT_EQ(b->first_seq, expect);
+      expect += b->examples.size();
+      n += b->examples.size();
+    }
+    appended.emplace_back(first, n);
+    return absl::OkStatus();
+  };
+  Pipeline p(NewModel(), {.queue_capacity = 1000}, append, nullptr);
+  p.updater().SetPausedForTesting(true);  // acknowledgement must not wait for training
+  p.Start(41);
+  for (int i = 0; i < 5; ++i) {
+    auto b = Clicks("a", 1.0f, 3);
+    b->on_logged = [&](const absl::Status& s) { acks += s.ok(); };
+    ASSERT_TRUE(p.queue().TryPush(b));
+  }
+  ASSERT_TRUE(WaitFor([&] { return acks.load() == 5; }));
+  EXPECT_EQ(p.updater().Stats().events_applied, 0u);
+  p.updater().SetPausedForTesting(false);
+  ASSERT_TRUE(WaitFor([&] { return p.updater().Stats().events_applied == 15; }));
+  EXPECT_EQ(p.updater().Stats().last_seq, 55u);  // seqs 41..55
+  p.Stop();
+  uint64_t next = 41;
+  for (const auto& [first, n] : appended) {
+    EXPECT_EQ(first, next);
+    next += n;
+  }
+  EXPECT_EQ(next, 56u);
+}
+
+TEST(PipelineTest, FailedAppendAnswersErrorAndTrainsNothing) {
+  std::atomic<int> failures{0};
+  AppendFn append = [](uint64_t, const std::vector<EventBatch*>&) {
+    return absl::UnavailableError("disk full");
+  };
+  Pipeline p(NewModel(), {.queue_capacity = 100}, append, nullptr);
+  p.Start(1);
+  auto b = Clicks("a", 1.0f, 10);
+  b->on_logged = [&](const absl::Status& s) { failures += !s.ok(); };
+  ASSERT_TRUE(p.queue().TryPush(b));
+  ASSERT_TRUE(WaitFor([&] { return failures.load() == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return p.queue().depth() == 0; }));  // places released
+  p.Stop();
+  EXPECT_EQ(p.updater().Stats().events_applied, 0u);
+}
+
+TEST(PipelineTest, DuplicateEventIdsAreAcknowledgedButTrainedOnce) {
+  PipelineOptions options{.queue_capacity = 100};
+  options.writer.dedup_window = 3;
+  Pipeline p(NewModel(), options, nullptr, nullptr);
+  p.Start(1, /*recent_event_ids=*/{"old"});
+  auto b = Clicks("a", 1.0f, 6);
+  b->event_ids = {"x", "y", "x", "old", "", ""};  // "x" again and "old" are duplicates
+  std::atomic<int> acks{0};
+  b->on_logged = [&](const absl::Status& s) { acks += s.ok(); };
+  ASSERT_TRUE(p.queue().TryPush(b));
+  ASSERT_TRUE(WaitFor([&] { return acks.load() == 1 && p.queue().depth() == 0; }));
+  p.Stop();
+  EXPECT_EQ(p.updater().Stats().events_applied, 4u);
+  EXPECT_EQ(p.writer()->duplicates_dropped(), 2u);
+}
+
+TEST(PipelineTest, PersistsPeriodicallyAndOnStopWithTheLastSequenceNumber) {
+  std::vector<Checkpoint> checkpoints;  // updater thread, read after Stop
+  PersistFn persist = [&](model::Model&, const Checkpoint& c) {
+    checkpoints.push_back(c);
+    return absl::OkStatus();
+  };
+  PipelineOptions options{.queue_capacity = 1000};
+  options.updater.persist_interval_ms = 5;
+  Pipeline p(NewModel(), options, nullptr, persist);
+  p.Start(1);
+  auto b = Clicks("a", 1.0f, 10);
+  ASSERT_TRUE(p.queue().TryPush(b));
+  ASSERT_TRUE(WaitFor([&] { return p.updater().Counters().persists >= 1; }));
+  auto c = Clicks("a", 0.0f, 5);
+  ASSERT_TRUE(p.queue().TryPush(c));
+  p.Stop();
+  ASSERT_GE(checkpoints.size(), 2u);
+  EXPECT_EQ(checkpoints.back().last_seq, 15u);
+  EXPECT_EQ(checkpoints.back().events_applied, 15u);
+  EXPECT_EQ(checkpoints.back().metrics.overall.events, 15u);
+  EXPECT_EQ(checkpoints.back().version, p.slot().Get()->version());
+  for (size_t i = 1; i < checkpoints.size(); ++i) {
+    EXPECT_GT(checkpoints[i].version, checkpoints[i - 1].version);
+  }
+}
+
+TEST(PipelineTest, RestoreAndReplayContinueVersionsAndCounters) {
+  Pipeline p(NewModel(), {.queue_capacity = 100}, nullptr, nullptr);
+  Checkpoint c;
+  c.version = 7;
+  c.last_seq = 100;
+  c.events_applied = 100;
+  p.updater().Restore(c);
+  EXPECT_EQ(p.slot().Get()->version(), 7u);
+  auto replayed = Clicks("a", 1.0f, 4);
+  replayed->first_seq = 101;
+  p.updater().Replay(*replayed);
+  p.Start(105);
+  EXPECT_EQ(p.slot().Get()->version(), 8u);  // recovery's training is served at Start
+  auto b = Clicks("a", 1.0f, 1);
+  ASSERT_TRUE(p.queue().TryPush(b));
+  ASSERT_TRUE(WaitFor([&] { return p.updater().Stats().events_applied == 105; }));
+  EXPECT_EQ(p.updater().Stats().last_seq, 105u);
+  p.Stop();
 }
 
 }  // namespace

@@ -80,6 +80,7 @@ bool EventQueue::TryPush(std::unique_ptr<EventBatch>& batch) {
   } while (!admitted_.compare_exchange_weak(admitted, admitted + n, std::memory_order_seq_cst));
   EventBatch* raw = batch.get();
   raw->accepted_at = std::chrono::steady_clock::now();
+  raw->admitted = n;
   if (!RingPush(raw)) {
     admitted_.fetch_sub(n, std::memory_order_seq_cst);
     return false;

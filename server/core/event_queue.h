@@ -11,8 +11,8 @@
 // Memory bound: places are returned by Release() only after the consumer has trained
 // the batch, so at most `capacity` events are held between the handlers and the model.
 //
-// Threads: TryPush, AddSpaceWaiter, depth() from any thread. TryPop, WaitForWork and
-// Release from the single consumer thread only.
+// Threads: TryPush, AddSpaceWaiter, Release, depth() from any thread. TryPop and
+// WaitForWork from the single consumer thread only (the LogWriter).
 #ifndef STREAMREC_SERVER_CORE_EVENT_QUEUE_H_
 #define STREAMREC_SERVER_CORE_EVENT_QUEUE_H_
 
@@ -23,18 +23,29 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "model/example.h"
 #include "server/core/mutex.h"
 
 namespace streamrec::core {
 
-// EventBatch: the events of one request, in order.
+// EventBatch: the events of one request, in order, and what the pipeline learns about
+// them on the way: accepted (queue), sequenced and logged (LogWriter), trained (Updater).
 struct EventBatch {
   std::vector<model::Example> examples;
-  // Set by TryPush when the batch is accepted (for ack-to-publish latency).
+  // Client event ids, parallel to examples ("" when not given).
+  std::vector<std::string> event_ids;
+  // Called once by the LogWriter when the batch is durable per --durability (OK), or
+  // could not be logged (error: the batch is dropped). May be empty.
+  std::function<void(const absl::Status&)> on_logged;
+  // Set by TryPush: acceptance time and the queue places the batch holds.
   std::chrono::steady_clock::time_point accepted_at;
+  size_t admitted = 0;
+  // Set by the LogWriter: the sequence number of examples[0] (0 when empty).
+  uint64_t first_seq = 0;
 };
 
 class EventQueue {
@@ -55,8 +66,8 @@ class EventQueue {
   void WaitForWork(std::chrono::steady_clock::time_point deadline);
   // Wake ends the current or next WaitForWork (used to stop the consumer).
   void Wake();
-  // Release returns `events` places after the consumer finished a batch, then runs the
-  // space waiters (on the calling thread).
+  // Release returns `events` places (a batch's `admitted`) once the pipeline is done
+  // with the batch, then runs the space waiters (on the calling thread).
   void Release(size_t events);
 
   // AddSpaceWaiter registers `retry` to run once after the next Release, for a producer

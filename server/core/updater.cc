@@ -1,17 +1,20 @@
 #include "server/core/updater.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace streamrec::core {
 
 using Clock = std::chrono::steady_clock;
 
-Updater::Updater(std::unique_ptr<model::Model> model, EventQueue* queue, SnapshotSlot* slot,
-                 UpdaterOptions options)
+Updater::Updater(std::unique_ptr<model::Model> model, EventQueue* queue, BatchInbox* inbox,
+                 SnapshotSlot* slot, UpdaterOptions options, PersistFn persist)
     : config_(model->config()),
       options_(options),
       queue_(queue),
+      inbox_(inbox),
       slot_(slot),
+      persist_(std::move(persist)),
       model_(std::move(model)),
       adaptive_interval_(std::chrono::milliseconds(options.publish_interval_ms)),
       metrics_(options.metrics_window) {
@@ -20,8 +23,29 @@ Updater::Updater(std::unique_ptr<model::Model> model, EventQueue* queue, Snapsho
 
 Updater::~Updater() { Stop(); }
 
+void Updater::Restore(const Checkpoint& c) {
+  version_ = c.version;
+  applied_ = c.events_applied;
+  skipped_ = c.updates_skipped;
+  last_seq_ = persisted_seq_ = c.last_seq;
+  persisted_version_ = c.version;
+  ever_persisted_ = true;
+  retired_.push_back(slot_->Exchange(model_->Publish(version_, applied_, nullptr)));
+  {
+    MutexLock lock(&stats_mu_);
+    metrics_.ImportState(c.metrics);
+  }
+  UpdateCounters();
+}
+
+void Updater::Replay(const EventBatch& batch) {
+  TrainBatch(batch);
+  unpublished_.clear();  // replayed events were acknowledged before the restart
+}
+
 void Updater::Start() {
   if (thread_.joinable()) return;
+  if (applied_since_publish_ > 0) Publish(false);  // serve what recovery trained
   stop_.store(false);
   thread_ = std::thread([this] { Run(); });
 }
@@ -30,13 +54,22 @@ void Updater::Stop() {
   if (!thread_.joinable()) return;
   stop_.store(true);
   paused_.store(false);
-  queue_->Wake();
+  inbox_->Wake();
   thread_.join();
+}
+
+void Updater::Post(std::function<void()> command) {
+  {
+    MutexLock lock(&commands_mu_);
+    commands_.push_back(std::move(command));
+    has_commands_.store(true);
+  }
+  inbox_->Wake();
 }
 
 void Updater::SetPausedForTesting(bool paused) {
   paused_.store(paused);
-  queue_->Wake();
+  inbox_->Wake();
 }
 
 UpdaterStats Updater::Counters() const {
@@ -75,36 +108,68 @@ UpdaterStats Updater::Stats() const {
   return stats;
 }
 
+void Updater::RunCommands() {
+  if (!has_commands_.load()) return;
+  std::vector<std::function<void()>> commands;
+  {
+    MutexLock lock(&commands_mu_);
+    commands.swap(commands_);
+    has_commands_.store(false);
+  }
+  for (auto& c : commands) c();
+}
+
 void Updater::Run() {
   auto next_publish = Clock::now() + adaptive_interval_;
+  const bool periodic_persist = persist_ && options_.persist_interval_ms > 0;
+  auto next_persist = Clock::now() + std::chrono::milliseconds(options_.persist_interval_ms);
   for (;;) {
     const bool stopping = stop_.load();
+    RunCommands();
     std::unique_ptr<EventBatch> batch;
-    if (!paused_.load()) batch = queue_->TryPop();
+    if (!paused_.load()) batch = inbox_->Pop();
     const bool trained = batch != nullptr;
     if (trained) {
       TrainBatch(*batch);
-      const size_t n = batch->examples.size();
+      const size_t admitted = batch->admitted;
       batch.reset();  // free on this thread before making room
-      queue_->Release(n);
+      queue_->Release(admitted);
     } else if (stopping) {
       break;
     }
     const auto now = Clock::now();
     if (applied_since_publish_ > 0 &&
         (now >= next_publish || applied_since_publish_ >= options_.publish_every_events)) {
-      Publish();
+      Publish(false);
       next_publish = Clock::now() + adaptive_interval_;
+    }
+    if (periodic_persist && now >= next_persist) {
+      if (changed_since_persist_) {
+        if (absl::StatusOr<uint64_t> v = PersistNow(); !v.ok()) {
+          std::fprintf(stderr, "streamrec-server: persisting a snapshot failed: %s\n",
+                       std::string(v.status().message()).c_str());
+        }
+      }
+      next_persist = Clock::now() + std::chrono::milliseconds(options_.persist_interval_ms);
     }
     FreeUnreferenced();
     if (paused_.load()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));  // test-only state
     } else if (!trained) {
-      queue_->WaitForWork(applied_since_publish_ > 0 ? next_publish
-                                                     : Clock::now() + std::chrono::seconds(1));
+      auto deadline = applied_since_publish_ > 0 ? next_publish
+                                                 : Clock::now() + std::chrono::seconds(1);
+      if (periodic_persist) deadline = std::min(deadline, next_persist);
+      inbox_->WaitUntil(deadline);
     }
   }
-  if (applied_since_publish_ > 0) Publish();
+  RunCommands();
+  if (applied_since_publish_ > 0) Publish(false);
+  if (persist_ && changed_since_persist_) {
+    if (absl::StatusOr<uint64_t> v = PersistNow(); !v.ok()) {
+      std::fprintf(stderr, "streamrec-server: persisting the final snapshot failed: %s\n",
+                   std::string(v.status().message()).c_str());
+    }
+  }
   FreeUnreferenced();
 }
 
@@ -112,22 +177,35 @@ void Updater::TrainBatch(const EventBatch& batch) {
   batch_points_.clear();
   for (const model::Example& example : batch.examples) {
     const model::TrainResult r = model_->Train(example);
-    batch_points_.push_back(
-        {static_cast<float>(r.prediction), example.label, example.weight});
+    batch_points_.push_back({static_cast<float>(r.prediction), example.label, example.weight});
     skipped_ += r.skipped_nonfinite;
   }
   applied_ += batch.examples.size();
   applied_since_publish_ += batch.examples.size();
+  if (!batch.examples.empty()) {
+    last_seq_ = batch.first_seq + batch.examples.size() - 1;
+    changed_since_persist_ = true;
+  }
   unpublished_.emplace_back(batch.accepted_at, batch.examples.size());
-  MutexLock lock(&stats_mu_);
-  for (const auto& [p, y, w] : batch_points_) metrics_.Add(p, y, w);
-  stats_.events_applied = applied_;
-  stats_.updates_skipped_nonfinite = skipped_;
+  {
+    MutexLock lock(&stats_mu_);
+    for (const auto& [p, y, w] : batch_points_) metrics_.Add(p, y, w);
+  }
+  UpdateCounters();
 }
 
-void Updater::Publish() {
+void Updater::UpdateCounters() {
+  MutexLock lock(&stats_mu_);
+  stats_.events_applied = applied_;
+  stats_.updates_skipped_nonfinite = skipped_;
+  stats_.last_seq = last_seq_;
+  stats_.model_version = version_;
+  stats_.persisted_version = persisted_version_;
+}
+
+void Updater::Publish(bool force) {
   applied_since_publish_ = 0;
-  if (!model_->HasChanges()) {  // e.g. only weight-0 events since the last one
+  if (!force && !model_->HasChanges()) {  // e.g. only weight-0 events since the last one
     unpublished_.clear();
     return;
   }
@@ -137,8 +215,7 @@ void Updater::Publish() {
   const auto published_at = Clock::now();
   const auto took = published_at - start;
   ++publications_;
-  publish_micros_total_ +=
-      std::chrono::duration<double, std::micro>(took).count();
+  publish_micros_total_ += std::chrono::duration<double, std::micro>(took).count();
   // Adaptive interval: keep publication under max_publish_share of this thread's time.
   adaptive_interval_ = std::max<Clock::duration>(
       std::chrono::milliseconds(options_.publish_interval_ms),
@@ -161,6 +238,52 @@ void Updater::Publish() {
   stats_.nonzero_parameters = model_->nonzero_parameters();
   stats_.last_publish_chunks = cost.chunks_copied;
   stats_.publish_micros_mean = publish_micros_total_ / publications_;
+}
+
+absl::StatusOr<uint64_t> Updater::PersistNow() {
+  if (!persist_) return absl::FailedPreconditionError("persistence is off");
+  if (ever_persisted_ && !changed_since_persist_) return persisted_version_;
+  // A checkpoint names one published state: publish first when anything is pending, or
+  // when only weight-0 events moved last_seq since the previous checkpoint.
+  if (applied_since_publish_ > 0 || model_->HasChanges() ||
+      (ever_persisted_ && version_ == persisted_version_)) {
+    Publish(true);
+  }
+  Checkpoint c;
+  c.version = version_;
+  c.last_seq = last_seq_;
+  c.events_applied = applied_;
+  c.updates_skipped = skipped_;
+  {
+    MutexLock lock(&stats_mu_);
+    c.metrics = metrics_.ExportState();
+  }
+  absl::Status s = persist_(*model_, c);
+  MutexLock lock(&stats_mu_);
+  if (!s.ok()) {
+    ++stats_.persist_failures;
+    return s;
+  }
+  persisted_seq_ = last_seq_;
+  persisted_version_ = version_;
+  changed_since_persist_ = false;
+  ever_persisted_ = true;
+  ++stats_.persists;
+  stats_.persisted_version = version_;
+  return version_;
+}
+
+uint64_t Updater::AdoptLoadedState() {
+  changed_since_persist_ = true;
+  Publish(true);
+  UpdateCounters();
+  return version_;
+}
+
+uint64_t Updater::SwapModel(std::unique_ptr<model::Model> model) {
+  model_ = std::move(model);
+  model_->ResetPublishBase();
+  return AdoptLoadedState();
 }
 
 void Updater::FreeUnreferenced() {

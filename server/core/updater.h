@@ -1,6 +1,7 @@
-// Updater: the one thread that trains. It drains the EventQueue in order, scores each
-// event before learning from it (progressive validation), trains the Model, and
-// publishes immutable snapshots into the SnapshotSlot that Predict reads.
+// Updater: the one thread that trains. It takes sequenced batches from the BatchInbox in
+// log order, scores each event before learning from it (progressive validation), trains
+// the Model, publishes immutable snapshots into the SnapshotSlot that Predict reads, and
+// persists checkpoints through a PersistFn.
 //
 // Publication: every `publish_interval_ms`, or as soon as `publish_every_events`
 // events were applied, whichever comes first, and only if a weight changed. Versions
@@ -10,24 +11,32 @@
 // waits at least d / max_publish_share, which keeps publication below that share of the
 // updater's time whatever the update pattern.
 //
+// Persistence: every `persist_interval_ms` (when something was trained since the last
+// checkpoint), on Stop, and on demand (a posted command calling PersistNow). A
+// checkpoint is always of a published version, so a version number names one state.
+//
 // Reclamation: a replaced snapshot is kept in a retire list and freed here once no
 // reader holds it, so readers never pay for freeing.
 //
-// Threads: the constructor, Start, Stop from one owner thread; Stats and
-// SetPausedForTesting from any thread. The Model is touched only by the updater thread.
+// Threads: constructor, Restore, Replay, Start, Stop from one owner thread (Restore and
+// Replay before Start); Stats, Counters, Post, SetPausedForTesting from any thread.
+// Methods marked "updater thread" may be called only inside a posted command. The
+// Model is touched only by the updater thread (or the owner before Start).
 #ifndef STREAMREC_SERVER_CORE_UPDATER_H_
 #define STREAMREC_SERVER_CORE_UPDATER_H_
 
 #include <array>
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "model/model.h"
 #include "model/stream_metrics.h"
+#include "server/core/batch_inbox.h"
 #include "server/core/event_queue.h"
 #include "server/core/mutex.h"
 #include "server/core/snapshot_slot.h"
@@ -40,7 +49,21 @@ struct UpdaterOptions {
   double max_publish_share = 0.2;
   // Events in the sliding window of the recent progressive metrics.
   size_t metrics_window = 10000;
+  // Checkpoint period; 0 persists only on Stop and on demand.
+  int64_t persist_interval_ms = 10000;
 };
+
+// Checkpoint: the trainer's counters persisted with (or restored from) a snapshot.
+struct Checkpoint {
+  uint64_t version = 0;
+  uint64_t last_seq = 0;
+  uint64_t events_applied = 0;
+  uint64_t updates_skipped = 0;
+  model::StreamMetrics::State metrics;
+};
+
+// PersistFn writes the model's changed state and the checkpoint; it runs on the updater.
+using PersistFn = std::function<absl::Status(model::Model& model, const Checkpoint& checkpoint)>;
 
 struct UpdaterStats {
   uint64_t events_applied = 0;
@@ -50,6 +73,10 @@ struct UpdaterStats {
   uint64_t nonzero_parameters = 0;
   uint64_t last_publish_chunks = 0;
   double publish_micros_mean = 0;
+  uint64_t last_seq = 0;
+  uint64_t persisted_version = 0;
+  uint64_t persists = 0;
+  uint64_t persist_failures = 0;
   // Progressive validation since start, and over the last metrics_window events.
   model::MetricValues overall;
   model::MetricValues window;
@@ -61,55 +88,88 @@ struct UpdaterStats {
 
 class Updater {
  public:
-  // Publishes version 0 (the untrained model) into `slot` before returning.
-  Updater(std::unique_ptr<model::Model> model, EventQueue* queue, SnapshotSlot* slot,
-          UpdaterOptions options);
+  // Publishes version 0 (the untrained model) into `slot` before returning. `persist`
+  // may be empty (nothing is persisted).
+  Updater(std::unique_ptr<model::Model> model, EventQueue* queue, BatchInbox* inbox,
+          SnapshotSlot* slot, UpdaterOptions options, PersistFn persist = nullptr);
   ~Updater();  // Stops if running.
 
+  // Restore adopts a checkpoint whose tables were loaded into model() already, and
+  // publishes it under its version. Replay trains one batch read back from the log.
+  // Both before Start, on the owner thread.
+  void Restore(const Checkpoint& checkpoint);
+  void Replay(const EventBatch& batch);
+
   void Start();
-  // Stop trains everything already queued, publishes, and joins the thread.
+  // Stop trains everything in the inbox, publishes, persists, and joins the thread.
   void Stop();
 
-  // Stats returns counters and metrics (computing the window's exact AUC: O(window
-  // log window)); Counters returns the counters only, cheaply.
+  // Post runs `command` on the updater thread between batches (FIFO).
+  void Post(std::function<void()> command);
+
   UpdaterStats Stats() const;
   UpdaterStats Counters() const;
   const model::ModelConfig& config() const { return config_; }
 
-  // SetPausedForTesting stops (true) or resumes (false) draining the queue, so tests
-  // can fill it deterministically.
+  // Updater thread (or owner before Start):
+  model::Model& model() { return *model_; }
+  // PersistNow publishes pending changes and persists; returns the persisted version.
+  absl::StatusOr<uint64_t> PersistNow();
+  // AdoptLoadedState: model()'s tables were overwritten (rollback, import); publish them
+  // under a new version (metrics and counters continue).
+  uint64_t AdoptLoadedState();
+  // SwapModel replaces the model (same config) with one whose tables were loaded, then
+  // AdoptLoadedState. Returns the new version.
+  uint64_t SwapModel(std::unique_ptr<model::Model> model);
+  uint64_t last_seq() const { return last_seq_; }
+
+  // SetPausedForTesting stops (true) or resumes (false) training, so tests can fill the
+  // queue deterministically.
   void SetPausedForTesting(bool paused);
 
  private:
   void Run();
   void TrainBatch(const EventBatch& batch);
-  void Publish();
+  void Publish(bool force);
+  void RunCommands();
   void FreeUnreferenced();
+  void UpdateCounters();
 
   // Constant after construction.
   const model::ModelConfig config_;
   const UpdaterOptions options_;
   EventQueue* const queue_;
+  BatchInbox* const inbox_;
   SnapshotSlot* const slot_;
+  const PersistFn persist_;
 
   // Updater thread only.
   std::unique_ptr<model::Model> model_;
-  // Predictions of the batch being trained, added to metrics_ once per batch.
-  std::vector<std::array<float, 3>> batch_points_;
-  // Acceptance times of the batches trained since the last publication.
-  std::vector<std::pair<std::chrono::steady_clock::time_point, size_t>> unpublished_;
   std::vector<std::shared_ptr<const model::Snapshot>> retired_;
   uint64_t version_ = 0;
   uint64_t applied_ = 0;
   uint64_t applied_since_publish_ = 0;
   uint64_t skipped_ = 0;
+  uint64_t last_seq_ = 0;
+  uint64_t persisted_seq_ = 0;
+  uint64_t persisted_version_ = 0;
+  bool changed_since_persist_ = false;
+  bool ever_persisted_ = false;
   uint64_t publications_ = 0;
   double publish_micros_total_ = 0;
   std::chrono::steady_clock::duration adaptive_interval_{};
+  // Predictions of the batch being trained, added to metrics_ once per batch.
+  std::vector<std::array<float, 3>> batch_points_;
+  // Acceptance times of the batches trained since the last publication.
+  std::vector<std::pair<std::chrono::steady_clock::time_point, size_t>> unpublished_;
 
   std::atomic<bool> stop_{false};
   std::atomic<bool> paused_{false};
   std::thread thread_;
+
+  Mutex commands_mu_;
+  std::vector<std::function<void()>> commands_ ABSL_GUARDED_BY(commands_mu_);
+  std::atomic<bool> has_commands_{false};
 
   mutable Mutex stats_mu_;
   UpdaterStats stats_ ABSL_GUARDED_BY(stats_mu_);

@@ -1,0 +1,108 @@
+#include "server/core/log_writer.h"
+
+namespace streamrec::core {
+
+LogWriter::LogWriter(EventQueue* queue, BatchInbox* inbox, AppendFn append,
+                     LogWriterOptions options, uint64_t next_seq)
+    : queue_(queue),
+      inbox_(inbox),
+      append_(std::move(append)),
+      options_(options),
+      next_seq_(next_seq) {}
+
+LogWriter::~LogWriter() { Stop(); }
+
+void LogWriter::SeedDedup(const std::vector<std::string>& ids) {
+  for (const std::string& id : ids) Remember(id);
+}
+
+void LogWriter::Start() {
+  if (thread_.joinable()) return;
+  stop_.store(false);
+  thread_ = std::thread([this] { Run(); });
+}
+
+void LogWriter::Stop() {
+  if (!thread_.joinable()) return;
+  stop_.store(true);
+  queue_->Wake();
+  thread_.join();
+}
+
+void LogWriter::Remember(const std::string& id) {
+  if (options_.dedup_window == 0 || id.empty() || !recent_.insert(id).second) return;
+  recent_order_.push_back(id);
+  if (recent_order_.size() > options_.dedup_window) {
+    recent_.erase(recent_order_.front());
+    recent_order_.pop_front();
+  }
+}
+
+void LogWriter::Run() {
+  std::vector<std::unique_ptr<EventBatch>> group;
+  for (;;) {
+    const bool stopping = stop_.load();
+    size_t events = 0;
+    while (events < options_.max_group_events) {
+      std::unique_ptr<EventBatch> b = queue_->TryPop();
+      if (!b) break;
+      events += b->examples.size();
+      group.push_back(std::move(b));
+    }
+    if (!group.empty()) {
+      WriteGroup(group);
+      group.clear();
+      continue;
+    }
+    if (stopping) break;
+    queue_->WaitForWork(std::chrono::steady_clock::now() + std::chrono::seconds(1));
+  }
+}
+
+void LogWriter::WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group) {
+  const uint64_t first_seq = next_seq_;
+  std::vector<EventBatch*> raw;
+  absl::flat_hash_set<std::string> in_group;  // ids logged by this group
+  for (auto& b : group) {
+    if (options_.dedup_window > 0) {
+      size_t kept = 0;
+      for (size_t i = 0; i < b->examples.size(); ++i) {
+        const std::string& id = i < b->event_ids.size() ? b->event_ids[i] : std::string();
+        if (!id.empty() && (recent_.contains(id) || !in_group.insert(id).second)) {
+          duplicates_.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
+        if (kept != i) {
+          b->examples[kept] = std::move(b->examples[i]);
+          if (i < b->event_ids.size()) b->event_ids[kept] = std::move(b->event_ids[i]);
+        }
+        ++kept;
+      }
+      b->examples.resize(kept);
+      if (b->event_ids.size() > kept) b->event_ids.resize(kept);
+    }
+    b->first_seq = b->examples.empty() ? 0 : next_seq_;
+    next_seq_ += b->examples.size();
+    raw.push_back(b.get());
+  }
+  absl::Status status = absl::OkStatus();
+  if (append_ && next_seq_ > first_seq) status = append_(first_seq, raw);
+  if (!status.ok()) {
+    next_seq_ = first_seq;  // nothing of the group was logged
+  } else if (options_.dedup_window > 0) {
+    for (EventBatch* b : raw) {
+      for (const std::string& id : b->event_ids) Remember(id);
+    }
+  }
+  groups_.fetch_add(1, std::memory_order_relaxed);
+  for (auto& b : group) {
+    if (b->on_logged) b->on_logged(status);
+    if (status.ok() && !b->examples.empty()) {
+      inbox_->Push(std::move(b));
+    } else {
+      queue_->Release(b->admitted);
+    }
+  }
+}
+
+}  // namespace streamrec::core

@@ -1,0 +1,85 @@
+// LogWriter: the stage between the EventQueue and the Updater. One thread drains every
+// batch waiting in the queue as one group, drops events whose event_id was seen within
+// the last `dedup_window` logged events, assigns consecutive sequence numbers, appends
+// the group to the durable log with one call (one RocksDB WriteBatch, so concurrent
+// requests share one group commit and, with --durability=sync, one fsync), then
+// acknowledges each batch (on_logged) and hands it to the trainer. Acknowledgement
+// therefore never waits for training, and no request thread waits for the log: the
+// callbacks finish the RPCs.
+//
+// Without an append function (--durability=none) batches are sequenced and
+// acknowledged without logging. If an append fails, its batches are answered with the
+// error and dropped (not trained), and their queue places released.
+//
+// Threads: constructor, SeedDedup, Start, Stop from the owner; the rest internal.
+#ifndef STREAMREC_SERVER_CORE_LOG_WRITER_H_
+#define STREAMREC_SERVER_CORE_LOG_WRITER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "server/core/batch_inbox.h"
+#include "server/core/event_queue.h"
+
+namespace streamrec::core {
+
+// AppendFn logs a group: its batches' examples carry seqs first_seq... in order.
+using AppendFn =
+    std::function<absl::Status(uint64_t first_seq, const std::vector<EventBatch*>& group)>;
+
+struct LogWriterOptions {
+  // Event ids remembered for de-duplication; 0 disables it.
+  size_t dedup_window = 0;
+  // Largest group appended at once.
+  size_t max_group_events = 65536;
+};
+
+class LogWriter {
+ public:
+  // The first event gets sequence number `next_seq`.
+  LogWriter(EventQueue* queue, BatchInbox* inbox, AppendFn append, LogWriterOptions options,
+            uint64_t next_seq);
+  ~LogWriter();
+
+  // SeedDedup remembers the ids of recently logged events (oldest first), e.g. the log's
+  // tail after a restart. Before Start.
+  void SeedDedup(const std::vector<std::string>& ids);
+
+  void Start();
+  // Stop logs and hands over everything already in the queue, then joins.
+  void Stop();
+
+  uint64_t duplicates_dropped() const { return duplicates_.load(std::memory_order_relaxed); }
+  uint64_t groups_written() const { return groups_.load(std::memory_order_relaxed); }
+
+ private:
+  void Run();
+  void WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group);
+  // Remember adds a logged id to the de-duplication window.
+  void Remember(const std::string& id);
+
+  EventQueue* const queue_;
+  BatchInbox* const inbox_;
+  const AppendFn append_;
+  const LogWriterOptions options_;
+
+  // Writer thread only (or owner before Start).
+  uint64_t next_seq_;
+  absl::flat_hash_set<std::string> recent_;
+  std::deque<std::string> recent_order_;
+
+  std::atomic<uint64_t> duplicates_{0};
+  std::atomic<uint64_t> groups_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace streamrec::core
+
+#endif  // STREAMREC_SERVER_CORE_LOG_WRITER_H_

@@ -1,0 +1,56 @@
+// Encoding: the little-endian binary encoding of everything streamrec persists (event
+// log records, snapshot chunks and manifests, export files), and its checksum. Keys are
+// big-endian so RocksDB's byte order is numeric order. Pure functions and a cursor;
+// thread-compatible.
+//
+// Checksum: XXH3-64 of the payload, stored after it (see Seal/Unseal).
+#ifndef STREAMREC_STORAGE_ENCODING_H_
+#define STREAMREC_STORAGE_ENCODING_H_
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace streamrec::storage {
+
+void PutU32(std::string& out, uint32_t v);
+void PutU64(std::string& out, uint64_t v);
+void PutF32(std::string& out, float v);
+void PutF64(std::string& out, double v);
+void PutString(std::string& out, std::string_view s);  // u32 length + bytes
+void PutFloats(std::string& out, const float* data, size_t n);
+
+// BigEndianKey encodes v so that byte order equals numeric order.
+std::string BigEndianKey(uint64_t v);
+uint64_t DecodeBigEndianKey(std::string_view key);
+
+uint64_t Checksum(std::string_view data);
+// Seal appends the checksum of `payload`; Unseal verifies and strips it (false if the
+// data is truncated or corrupt).
+void Seal(std::string& payload);
+bool Unseal(std::string_view sealed, std::string_view& payload);
+
+// Reader: a bounds-checked cursor. Every Get returns false (and stays failed) past the end.
+class Reader {
+ public:
+  explicit Reader(std::string_view data) : data_(data) {}
+  bool GetU32(uint32_t& v);
+  bool GetU64(uint64_t& v);
+  bool GetF32(float& v);
+  bool GetF64(double& v);
+  bool GetString(std::string& s);
+  bool GetFloats(float* data, size_t n);
+  bool ok() const { return ok_; }
+  bool done() const { return ok_ && pos_ == data_.size(); }
+
+ private:
+  bool Take(void* out, size_t n);
+  std::string_view data_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+}  // namespace streamrec::storage
+
+#endif  // STREAMREC_STORAGE_ENCODING_H_

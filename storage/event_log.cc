@@ -1,0 +1,118 @@
+#include "storage/event_log.h"
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "storage/encoding.h"
+
+namespace streamrec::storage {
+
+absl::Status EventLog::Append(uint64_t first_seq, const std::vector<LogEntry>& entries,
+                              bool sync) {
+  std::string value;
+  PutU32(value, static_cast<uint32_t>(entries.size()));
+  for (const LogEntry& e : entries) {
+    const model::Example& ex = *e.example;
+    PutF32(value, ex.label);
+    PutF32(value, ex.weight);
+    PutU64(value, static_cast<uint64_t>(ex.time_unix_ms));
+    PutString(value, *e.event_id);
+    PutU32(value, static_cast<uint32_t>(ex.features.size()));
+    for (const model::HashedFeature& f : ex.features) {
+      PutU64(value, f.hash);
+      PutF32(value, f.value);
+    }
+  }
+  Seal(value);
+  rocksdb::WriteBatch batch;
+  batch.Put(db_->events(), BigEndianKey(first_seq), value);
+  return db_->Write(batch, sync);
+}
+
+absl::Status EventLog::Replay(
+    uint64_t after, const std::function<void(uint64_t, model::Example&, std::string&)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(rocksdb::ReadOptions(), db_->events()));
+  // Start at the record that may contain after + 1.
+  it->SeekForPrev(BigEndianKey(after + 1));
+  if (!it->Valid()) it->SeekToFirst();
+  for (; it->Valid(); it->Next()) {
+    const uint64_t first = DecodeBigEndianKey(it->key().ToStringView());
+    std::string_view payload;
+    if (!Unseal(it->value().ToStringView(), payload)) {
+      return absl::DataLossError(absl::StrCat("event log record at seq ", first, " is corrupt"));
+    }
+    Reader r(payload);
+    uint32_t n = 0;
+    r.GetU32(n);
+    model::Example ex;
+    std::string event_id;
+    for (uint32_t i = 0; i < n; ++i) {
+      uint64_t time = 0;
+      uint32_t features = 0;
+      r.GetF32(ex.label);
+      r.GetF32(ex.weight);
+      r.GetU64(time);
+      r.GetString(event_id);
+      r.GetU32(features);
+      if (!r.ok() || features > (1u << 24)) break;
+      ex.time_unix_ms = static_cast<int64_t>(time);
+      ex.features.resize(features);
+      for (auto& f : ex.features) {
+        r.GetU64(f.hash);
+        r.GetF32(f.value);
+      }
+      if (!r.ok()) break;
+      if (first + i > after) fn(first + i, ex, event_id);
+    }
+    if (!r.done()) {
+      return absl::DataLossError(absl::StrCat("event log record at seq ", first, " is malformed"));
+    }
+  }
+  return FromRocks(it->status(), "reading the event log");
+}
+
+absl::StatusOr<uint64_t> EventLog::LastSeq() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(rocksdb::ReadOptions(), db_->events()));
+  it->SeekToLast();
+  if (!it->Valid()) {
+    if (absl::Status s = FromRocks(it->status(), "reading the event log"); !s.ok()) return s;
+    return uint64_t{0};
+  }
+  const uint64_t first = DecodeBigEndianKey(it->key().ToStringView());
+  std::string_view payload;
+  if (!Unseal(it->value().ToStringView(), payload)) {
+    return absl::DataLossError(absl::StrCat("event log record at seq ", first, " is corrupt"));
+  }
+  Reader r(payload);
+  uint32_t n = 0;
+  if (!r.GetU32(n) || n == 0) return absl::DataLossError("empty event log record");
+  return first + n - 1;
+}
+
+absl::Status EventLog::TruncateBefore(uint64_t seq) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(rocksdb::ReadOptions(), db_->events()));
+  it->SeekForPrev(BigEndianKey(seq));  // the record that may hold seq: keep it
+  if (!it->Valid()) return FromRocks(it->status(), "truncating the event log");
+  const std::string keep = it->key().ToString();
+  const std::string begin = BigEndianKey(0);
+  if (keep == begin) return absl::OkStatus();
+  rocksdb::WriteBatch batch;
+  batch.DeleteRange(db_->events(), begin, keep);
+  if (absl::Status s = db_->Write(batch, false); !s.ok()) return s;
+  rocksdb::Slice b(begin), e(keep);
+  return FromRocks(db_->db()->CompactRange(rocksdb::CompactRangeOptions(), db_->events(), &b, &e),
+                   "compacting the event log");
+}
+
+uint64_t EventLog::ApproximateBytes() {
+  const std::string begin = BigEndianKey(0), end = BigEndianKey(~uint64_t{0});
+  rocksdb::Range range(begin, end);
+  uint64_t size = 0;
+  rocksdb::SizeApproximationOptions options;
+  options.include_memtables = true;
+  options.include_files = true;
+  db_->db()->GetApproximateSizes(options, db_->events(), &range, 1, &size);
+  return size;
+}
+
+}  // namespace streamrec::storage
