@@ -15,6 +15,7 @@ int RunInfo(const Args& args, Connection& conn, bool json);
 int RunStats(const Args& args, Connection& conn, bool json);
 int RunReplay(const Args& args, Connection& conn, bool json);
 int RunGenerate(const Args& args, bool json);
+int RunSnapshots(const Args& args, Connection& conn, bool json);
 
 // UsageError prints a usage message for a command and returns kExitUsage.
 int UsageError(const std::string& message);

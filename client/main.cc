@@ -26,6 +26,7 @@ commands:
                 [--report_every N] [--skip-bad] [--quiet]
   generate [--n N] [--seed S] [--users U] [--items I] [--format jsonl|criteo]
            [--output FILE]
+  snapshots list | save | rollback VERSION | export FILE [--version V] | import FILE
 
 values: numbers are recognised, a|b is multi-valued, [0.1,0.2] a vector, else a category.
 --server defaults to localhost:50051 (or $STREAMREC_SERVER); --timeout to 10 s.
@@ -59,6 +60,7 @@ int Main(int argc, char** argv) {
       {"stats", {"watch", "count"}},
       {"replay", {"format", "batch", "rate", "report", "report_every", "skip-bad", "quiet"}},
       {"generate", {"n", "seed", "users", "items", "format", "output"}},
+      {"snapshots", {"version"}},
   };
   auto it = known.find(command);
   if (it == known.end()) return UsageError("unknown command \"" + command + "\"");
@@ -67,7 +69,8 @@ int Main(int argc, char** argv) {
   if (auto unknown = args.Unknown(allowed)) {
     return UsageError("unknown option --" + *unknown + " for " + command);
   }
-  const bool takes_positional = command == "predict" || command == "observe" || command == "replay";
+  const bool takes_positional = command == "predict" || command == "observe" ||
+                                command == "replay" || command == "snapshots";
   if (!takes_positional && pos.size() > 1) {
     return UsageError("unexpected argument \"" + pos[1] + "\" for " + command);
   }
@@ -91,6 +94,7 @@ int Main(int argc, char** argv) {
   if (command == "health") return RunHealth(args, conn, json);
   if (command == "info") return RunInfo(args, conn, json);
   if (command == "stats") return RunStats(args, conn, json);
+  if (command == "snapshots") return RunSnapshots(args, conn, json);
   return RunReplay(args, conn, json);
 }
 

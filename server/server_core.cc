@@ -161,6 +161,10 @@ absl::Status ServerCore::Recover() {
                    static_cast<unsigned long>(c.version), static_cast<unsigned long>(last_seq));
     } else if (restored.status().code() != absl::StatusCode::kNotFound) {
       return restored.status();
+    } else if (absl::StatusOr<uint64_t> v = updater.PersistNow(); !v.ok()) {
+      // A fresh data dir: the untrained model is snapshot 0, so the log can always be
+      // replayed from an empty model while snapshot 0 is retained.
+      return v.status();
     }
   }
   if (log_) {
