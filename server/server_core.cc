@@ -232,7 +232,6 @@ absl::Status ServerCore::Persist(model::Model& model, const core::Checkpoint& c)
   meta.last_seq = c.last_seq;
   meta.events_applied = c.events_applied;
   meta.updates_skipped = c.updates_skipped;
-  meta.optimizer_step = model.optimizer_step();
   absl::StatusOr<uint64_t> bytes =
       store_->Persist(model, meta, c.metrics, options_.storage.testing_before_manifest);
   if (!bytes.ok()) return bytes.status();

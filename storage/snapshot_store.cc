@@ -199,6 +199,7 @@ absl::StatusOr<uint64_t> SnapshotStore::Persist(model::Model& model, const Snaps
   absl::MutexLock lock(&mu_);
   Manifest m;
   m.meta = meta;
+  m.meta.optimizer_step = model.optimizer_step();
   m.config = EncodeConfig(model.config());
   m.metrics = metrics;
   uint64_t bytes = 0;

@@ -38,7 +38,7 @@ struct SnapshotMeta {
   uint64_t last_seq = 0;         // last logged event included
   uint64_t events_applied = 0;
   uint64_t updates_skipped = 0;
-  uint64_t optimizer_step = 0;
+  uint64_t optimizer_step = 0;  // filled by Persist from the model
 };
 
 struct SnapshotInfo {

@@ -18,6 +18,14 @@ import unittest
 SERVER, CLI = sys.argv[1], sys.argv[2]
 
 
+def wait_ready(proc):
+    """Reads the server's log until recovery is done ("ready")."""
+    for line in proc.stderr:
+        if "streamrec-server: ready" in line:
+            return
+    raise RuntimeError("server exited before it was ready")
+
+
 class CliTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -27,12 +35,14 @@ class CliTest(unittest.TestCase):
             stderr=subprocess.PIPE, text=True)
         m = re.search(r"listening on port (\d+)", cls.proc.stderr.readline())
         assert m, "server did not start"
+        wait_ready(cls.proc)
         cls.addr = f"127.0.0.1:{m.group(1)}"
 
     @classmethod
     def tearDownClass(cls):
         cls.proc.send_signal(signal.SIGTERM)
         cls.proc.wait(timeout=30)
+        cls.proc.stderr.close()
         cls.tmp.cleanup()
 
     def cli(self, *args, stdin=None, server=None):
@@ -150,12 +160,68 @@ class CliTest(unittest.TestCase):
         self.assertEqual(r.returncode, 4)
         self.assertIn("label", r.stderr)
 
+    def score(self, server=None):
+        out = json.loads(self.cli("--json", "predict", "user=snap", "--item", "S",
+                                  server=server).stdout)
+        return out["items"][0]["score"], int(out["model_version"])
+
+    def observe_clicks(self, label, n=50):
+        lines = '{"context":{"values":{"user":{"category":"snap"}}},"item":{"id":"S"},"label":%d}\n'
+        r = self.cli("--json", "replay", "-", "--quiet", stdin=(lines % label) * n)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_snapshots_save_rollback_export_import(self):
+        self.observe_clicks(1)
+        saved = json.loads(self.cli("--json", "snapshots", "save").stdout)["model_version"]
+        good_score, _ = self.score()
+        self.observe_clicks(0, 200)
+        bad_score, bad_version = self.score()
+        self.assertLess(bad_score, good_score)
+        r = self.cli("snapshots", "rollback", saved)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"rolled back to snapshot {saved}", r.stdout)
+        score, version = self.score()
+        self.assertEqual(score, good_score)
+        self.assertGreater(version, bad_version)
+        listed = json.loads(self.cli("--json", "snapshots", "list").stdout)["snapshots"]
+        self.assertIn(version, [int(x["model_version"]) for x in listed])
+        self.assertRegex(self.cli("snapshots", "list").stdout, r"version\s+time \(UTC\)")
+        self.assertEqual(self.cli("snapshots", "rollback", "999999").returncode, 4)
+        self.assertEqual(self.cli("snapshots", "rollback").returncode, 2)
+
+        exported = self.path("model.snapshot")
+        r = self.cli("snapshots", "export", exported)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGreater(os.path.getsize(exported), 1 << 20)
+        with tempfile.TemporaryDirectory() as d:
+            other = subprocess.Popen([SERVER, "--listen=127.0.0.1:0", f"--data_dir={d}"],
+                                     stderr=subprocess.PIPE, text=True)
+            port = re.search(r"port (\d+)", other.stderr.readline()).group(1)
+            wait_ready(other)
+            try:
+                target = f"127.0.0.1:{port}"
+                r = self.cli("--json", "snapshots", "import", exported, server=target)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                imported_score, imported_version = self.score(server=target)
+                self.assertEqual(imported_score, good_score)
+                self.assertEqual(imported_version, int(json.loads(r.stdout)["model_version"]))
+                with open(self.path("junk.snapshot"), "w") as f:
+                    f.write("not a snapshot")
+                r = self.cli("snapshots", "import", self.path("junk.snapshot"), server=target)
+                self.assertEqual(r.returncode, 4)
+                self.assertIn("not a streamrec snapshot", r.stderr)
+            finally:
+                other.send_signal(signal.SIGTERM)
+                other.wait(timeout=30)
+                other.stderr.close()
+
     def test_generate_replay_approaches_optimum(self):
         # A fresh server so the metrics cover only this stream.
         with tempfile.TemporaryDirectory() as d:
             proc = subprocess.Popen([SERVER, "--listen=127.0.0.1:0", f"--data_dir={d}"],
                                     stderr=subprocess.PIPE, text=True)
             port = re.search(r"port (\d+)", proc.stderr.readline()).group(1)
+            wait_ready(proc)
             try:
                 gen = subprocess.run([CLI, "--json", "generate", "--n", "100000", "--seed", "5",
                                       "--users", "50", "--items", "40"],

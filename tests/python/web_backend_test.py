@@ -33,7 +33,16 @@ def start_server(data_dir):
     if not m:
         proc.kill()
         raise RuntimeError(f"server did not start: {line}")
+    wait_ready(proc)
     return proc, int(m.group(1))
+
+
+def wait_ready(proc):
+    """Reads the server's log until recovery is done ("ready")."""
+    for line in proc.stderr:
+        if "streamrec-server: ready" in line:
+            return
+    raise RuntimeError("server exited before it was ready")
 
 
 def features(**kv):

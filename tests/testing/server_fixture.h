@@ -28,6 +28,7 @@ inline server::ServerOptions TestServerOptions() {
 class ServerFixture : public ::testing::Test {
  protected:
   void StartServer(const server::ServerOptions& options = TestServerOptions()) {
+    server_.reset();  // stops a previous server and closes its database
     auto s = server::GrpcServer::Start(options);
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = *std::move(s);
@@ -61,6 +62,7 @@ class ServerFixture : public ::testing::Test {
   }
   // WaitApplied polls GetStats until `n` events are applied and published.
   bool WaitApplied(uint64_t n) {
+    // Applied and published: GetModelInfo reports the served snapshot.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {
       v1::ModelInfo info;
