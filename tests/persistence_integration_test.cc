@@ -110,5 +110,27 @@ TEST_F(PersistenceTest, SyncDurabilityAcknowledgesAfterFsync) {
   EXPECT_GT(Stats().log_bytes(), 0u);
 }
 
+TEST_F(PersistenceTest, DuplicateEventIdsAreAcknowledgedButTrainedOnceAcrossRestart) {
+  server::ServerOptions o = Options();
+  o.core.dedup_window = 1000;
+  StartServer(o);
+  v1::ObserveRequest req;
+  for (int i = 0; i < 10; ++i) {
+    *req.add_events() = MakeEvent("u", "A", 1);
+    req.mutable_events(i)->set_event_id("e" + std::to_string(i % 5));  // 5 duplicates
+  }
+  v1::ObserveResponse resp;
+  ASSERT_TRUE(ServerFixture::Observe(req, &resp).ok());
+  EXPECT_EQ(resp.accepted(), 10u);
+  ASSERT_TRUE(WaitApplied(5));
+  EXPECT_EQ(Stats().duplicates_dropped(), 5u);
+  server_.reset();
+  StartServer(o);  // the window is rebuilt from the log
+  ASSERT_TRUE(ServerFixture::Observe(req, &resp).ok());
+  server_->Shutdown();
+  StartServer(o);
+  EXPECT_EQ(Stats().events_applied(), 5u);
+}
+
 }  // namespace
 }  // namespace streamrec
