@@ -6,6 +6,24 @@
 #include "storage/encoding.h"
 
 namespace streamrec::storage {
+namespace {
+
+// OpenRecord verifies the record under `it` and returns a reader positioned after its
+// event count, with its first sequence number and count.
+absl::StatusOr<Reader> OpenRecord(const rocksdb::Iterator& it, uint64_t& first, uint32_t& n) {
+  first = DecodeBigEndianKey(it.key().ToStringView());
+  std::string_view payload;
+  if (!Unseal(it.value().ToStringView(), payload)) {
+    return absl::DataLossError(absl::StrCat("event log record at seq ", first, " is corrupt"));
+  }
+  Reader r(payload);
+  if (!r.GetU32(n) || n == 0) {
+    return absl::DataLossError(absl::StrCat("event log record at seq ", first, " is empty"));
+  }
+  return r;
+}
+
+}  // namespace
 
 absl::Status EventLog::Append(uint64_t first_seq, const std::vector<LogEntry>& entries,
                               bool sync) {
@@ -36,14 +54,11 @@ absl::Status EventLog::Replay(
   it->SeekForPrev(BigEndianKey(after + 1));
   if (!it->Valid()) it->SeekToFirst();
   for (; it->Valid(); it->Next()) {
-    const uint64_t first = DecodeBigEndianKey(it->key().ToStringView());
-    std::string_view payload;
-    if (!Unseal(it->value().ToStringView(), payload)) {
-      return absl::DataLossError(absl::StrCat("event log record at seq ", first, " is corrupt"));
-    }
-    Reader r(payload);
+    uint64_t first = 0;
     uint32_t n = 0;
-    r.GetU32(n);
+    absl::StatusOr<Reader> record = OpenRecord(*it, first, n);
+    if (!record.ok()) return record.status();
+    Reader& r = *record;
     model::Example ex;
     std::string event_id;
     for (uint32_t i = 0; i < n; ++i) {
@@ -78,14 +93,10 @@ absl::StatusOr<uint64_t> EventLog::LastSeq() {
     if (absl::Status s = FromRocks(it->status(), "reading the event log"); !s.ok()) return s;
     return uint64_t{0};
   }
-  const uint64_t first = DecodeBigEndianKey(it->key().ToStringView());
-  std::string_view payload;
-  if (!Unseal(it->value().ToStringView(), payload)) {
-    return absl::DataLossError(absl::StrCat("event log record at seq ", first, " is corrupt"));
-  }
-  Reader r(payload);
+  uint64_t first = 0;
   uint32_t n = 0;
-  if (!r.GetU32(n) || n == 0) return absl::DataLossError("empty event log record");
+  absl::StatusOr<Reader> record = OpenRecord(*it, first, n);
+  if (!record.ok()) return record.status();
   return first + n - 1;
 }
 

@@ -40,12 +40,20 @@ void Updater::Restore(const Checkpoint& c) {
 
 void Updater::Replay(const EventBatch& batch) {
   TrainBatch(batch);
+  replayed_ += batch.examples.size();
   unpublished_.clear();  // replayed events were acknowledged before the restart
 }
 
 void Updater::Start() {
   if (thread_.joinable()) return;
-  if (applied_since_publish_ > 0) Publish(false);  // serve what recovery trained
+  if (replayed_ > 0) {
+    // Before a crash, at most one version was published per event trained after the
+    // restored snapshot, and every such event is in the log: skipping that many
+    // versions keeps model_version monotonic across the crash.
+    version_ += replayed_ - 1;
+    Publish(true);
+    replayed_ = 0;
+  }
   stop_.store(false);
   thread_ = std::thread([this] { Run(); });
 }

@@ -95,8 +95,9 @@ class Updater {
   ~Updater();  // Stops if running.
 
   // Restore adopts a checkpoint whose tables were loaded into model() already, and
-  // publishes it under its version. Replay trains one batch read back from the log.
-  // Both before Start, on the owner thread.
+  // publishes it under its version. Replay trains one batch read back from the log; Start
+  // then publishes the result under version + events replayed, so versions stay
+  // monotonic across a crash. Both before Start, on the owner thread.
   void Restore(const Checkpoint& checkpoint);
   void Replay(const EventBatch& batch);
 
@@ -151,6 +152,7 @@ class Updater {
   uint64_t applied_since_publish_ = 0;
   uint64_t skipped_ = 0;
   uint64_t last_seq_ = 0;
+  uint64_t replayed_ = 0;  // events replayed from the log before Start
   uint64_t persisted_seq_ = 0;
   uint64_t persisted_version_ = 0;
   bool changed_since_persist_ = false;

@@ -61,7 +61,9 @@ class CrashTest(unittest.TestCase):
             proc, channel = start(d, *extra)
             started = time.time()
             rec = streamrec_pb2_grpc.RecommenderStub(channel)
+            admin = admin_pb2_grpc.AdminStub(channel)
             sent, per_request, acked = set(), [], []
+            max_version_seen = 0
 
             def requests():
                 for r in itertools.count():
@@ -75,6 +77,9 @@ class CrashTest(unittest.TestCase):
                 for n, resp in enumerate(rec.ObserveStream(requests())):
                     self.assertEqual(resp.accepted, 50)
                     acked.extend(per_request[n])
+                    if n % 20 == 0:
+                        max_version_seen = max(max_version_seen, admin.GetStats(
+                            admin_pb2.GetStatsRequest(), timeout=10).model_version)
                     if (kill_after_acked and len(acked) >= kill_after_acked and
                             time.time() - started >= min_seconds):
                         os.kill(proc.pid, signal.SIGKILL)
@@ -90,6 +95,8 @@ class CrashTest(unittest.TestCase):
             proc, channel = start(d)
             stats = admin_pb2_grpc.AdminStub(channel).GetStats(admin_pb2.GetStatsRequest(),
                                                                timeout=30)
+            # Versions never go backwards across the crash.
+            self.assertGreaterEqual(stats.model_version, max_version_seen)
             channel.close()
             proc.send_signal(signal.SIGTERM)
             self.assertEqual(proc.wait(timeout=60), 0)
