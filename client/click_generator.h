@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace streamrec::testing {
+namespace streamrec::client {
 
 struct ClickEvent {
   int user = 0;
@@ -57,6 +57,6 @@ class ClickStream {
   uint64_t count_ = 0;
 };
 
-}  // namespace streamrec::testing
+}  // namespace streamrec::client
 
 #endif  // STREAMREC_CLIENT_CLICK_GENERATOR_H_

@@ -50,11 +50,11 @@ int RunGenerate(const Args& args, bool json) {
     }
     out = &file;
   }
-  testing::ClickStream stream(static_cast<int>(users), static_cast<int>(items),
+  ClickStream stream(static_cast<int>(users), static_cast<int>(items),
                               static_cast<uint64_t>(seed));
   v1::Event event;
   for (long long k = 0; k < n; ++k) {
-    const testing::ClickEvent e = stream.Next();
+    const ClickEvent e = stream.Next();
     const std::string u = "u" + std::to_string(e.user), i = "i" + std::to_string(e.item);
     event.Clear();
     event.set_label(e.label);

@@ -94,13 +94,13 @@ TEST(LinearModelTest, CollidingFeaturesAreMergedPerRow) {
 }
 
 TEST(LinearModelTest, ProgressiveLogLossApproachesGeneratorOptimum) {
-  testing::ClickStream stream(50, 40, /*seed=*/7);
+  client::ClickStream stream(50, 40, /*seed=*/7);
   LinearModel m(Config(OptimizerKind::kFtrl));
   MetricSums metrics;
   const int n = 200000;
   MetricSums last_half;
   for (int k = 0; k < n; ++k) {
-    testing::ClickEvent e = stream.Next();
+    client::ClickEvent e = stream.Next();
     TrainResult r = m.Train({Features(e.user, e.item), float(e.label), 1.0f});
     metrics.Add(r.prediction, e.label, 1.0);
     if (k >= n / 2) last_half.Add(r.prediction, e.label, 1.0);

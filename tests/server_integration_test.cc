@@ -343,7 +343,7 @@ TEST_F(ServerTest, HealthAndModelInfo) {
 }
 
 TEST_F(ServerTest, GeneratedStreamReachesNearGeneratorOptimum) {
-  testing::ClickStream gen(50, 40, /*seed=*/11);
+  client::ClickStream gen(50, 40, /*seed=*/11);
   const int kEvents = 100000, kBatch = 500;
   auto ctx = Ctx(120);
   auto stream = recommender_->ObserveStream(ctx.get());
@@ -351,7 +351,7 @@ TEST_F(ServerTest, GeneratedStreamReachesNearGeneratorOptimum) {
     for (int b = 0; b < kEvents / kBatch; ++b) {
       v1::ObserveRequest req;
       for (int i = 0; i < kBatch; ++i) {
-        testing::ClickEvent e = gen.Next();
+        client::ClickEvent e = gen.Next();
         const std::string u = "u" + std::to_string(e.user), it = "i" + std::to_string(e.item);
         v1::Event ev = MakeEvent(u, it, e.label);
         SetCategory(ev.mutable_item()->mutable_features(), "user_x_item", u + "|" + it);

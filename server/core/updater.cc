@@ -27,7 +27,7 @@ void Updater::Restore(const Checkpoint& c) {
   version_ = c.version;
   applied_ = c.events_applied;
   skipped_ = c.updates_skipped;
-  last_seq_ = persisted_seq_ = c.last_seq;
+  last_seq_ = c.last_seq;
   persisted_version_ = c.version;
   ever_persisted_ = true;
   retired_.push_back(slot_->Exchange(model_->Publish(version_, applied_, nullptr)));
@@ -272,7 +272,6 @@ absl::StatusOr<uint64_t> Updater::PersistNow() {
     ++stats_.persist_failures;
     return s;
   }
-  persisted_seq_ = last_seq_;
   persisted_version_ = version_;
   changed_since_persist_ = false;
   ever_persisted_ = true;

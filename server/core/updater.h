@@ -153,7 +153,6 @@ class Updater {
   uint64_t skipped_ = 0;
   uint64_t last_seq_ = 0;
   uint64_t replayed_ = 0;  // events replayed from the log before Start
-  uint64_t persisted_seq_ = 0;
   uint64_t persisted_version_ = 0;
   bool changed_since_persist_ = false;
   bool ever_persisted_ = false;
