@@ -242,6 +242,7 @@ absl::Status ServerCore::Persist(model::Model& model, const core::Checkpoint& c)
 
 absl::Status ServerCore::SaveVectorDims() {
   if (!db_) return absl::OkStatus();
+  std::lock_guard<std::mutex> lock(dims_save_mu_);  // rare: only when a new field appears
   std::string value;
   const auto all = dims_.All();
   storage::PutU32(value, static_cast<uint32_t>(all.size()));

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -122,6 +123,8 @@ class ServerCore {
   const std::string prediction_prefix_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> stopped_{false};
+  // Serializes SaveVectorDims so a newer list is never overwritten by an older one.
+  std::mutex dims_save_mu_;
   // Export threads still running (Stop waits for them).
   std::atomic<int> background_{0};
 
