@@ -45,6 +45,14 @@ void PrintStats(const v1::Stats& s) {
               static_cast<unsigned long>(s.updates_skipped_nonfinite()));
   std::printf("freshness        ack to publish p50 %.1f ms  p99 %.1f ms\n",
               s.ack_to_publish_p50_ms(), s.ack_to_publish_p99_ms());
+  std::printf("persistence      last_seq %lu  persisted version %lu  snapshots %lu (failed %lu, "
+              "last took %.1f ms)  log %lu bytes  duplicates dropped %lu\n",
+              static_cast<unsigned long>(s.last_seq()),
+              static_cast<unsigned long>(s.persisted_version()),
+              static_cast<unsigned long>(s.snapshots_persisted()),
+              static_cast<unsigned long>(s.snapshot_failures()), s.last_persist_ms(),
+              static_cast<unsigned long>(s.log_bytes()),
+              static_cast<unsigned long>(s.duplicates_dropped()));
   std::printf("predict          requests %lu  candidates %lu\n",
               static_cast<unsigned long>(s.predict_requests()),
               static_cast<unsigned long>(s.candidates_scored()));

@@ -123,7 +123,10 @@ absl::Status ServerCore::OpenStorage() {
   rocksdb::WriteBatch batch;
   batch.Put(db_->meta(), kConfigKey, storage::EncodeConfig(options_.model));
   if (absl::Status w = db_->Write(batch, true); !w.ok()) return w;
-  if (s.durability != Durability::kNone) log_ = std::make_unique<storage::EventLog>(db_.get());
+  if (s.durability != Durability::kNone) {
+    log_ = std::make_unique<storage::EventLog>(db_.get());
+    truncator_ = std::thread([this] { RunLogTruncation(); });
+  }
   store_ = std::make_unique<storage::SnapshotStore>(db_.get(), s.snapshots_retained);
   return absl::OkStatus();
 }
@@ -211,6 +214,14 @@ void ServerCore::Stop() {
   ready_.store(false);
   if (pipeline_) pipeline_->Stop();
   while (background_.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (truncator_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(truncate_mu_);
+      truncate_stop_ = true;
+    }
+    truncate_cv_.notify_one();
+    truncator_.join();  // finishes a pending truncation first
+  }
 }
 
 absl::Status ServerCore::AppendToLog(uint64_t first_seq,
@@ -235,9 +246,30 @@ absl::Status ServerCore::Persist(model::Model& model, const core::Checkpoint& c)
   absl::StatusOr<uint64_t> bytes =
       store_->Persist(model, meta, c.metrics, options_.storage.testing_before_manifest);
   if (!bytes.ok()) return bytes.status();
-  // The log is needed only after the oldest retained snapshot.
-  if (log_) return log_->TruncateBefore(store_->OldestLastSeq() + 1);
+  // The log is needed only after the oldest retained snapshot; truncate in the background.
+  if (log_) {
+    std::lock_guard<std::mutex> lock(truncate_mu_);
+    truncate_before_ = std::max(truncate_before_, store_->OldestLastSeq() + 1);
+    truncate_cv_.notify_one();
+  }
   return absl::OkStatus();
+}
+
+void ServerCore::RunLogTruncation() {
+  uint64_t done = 0;
+  std::unique_lock<std::mutex> lock(truncate_mu_);
+  for (;;) {
+    truncate_cv_.wait(lock, [&] { return truncate_stop_ || truncate_before_ > done; });
+    if (truncate_before_ <= done) return;  // stopping, nothing pending
+    const uint64_t target = truncate_before_;
+    lock.unlock();
+    if (absl::Status s = log_->TruncateBefore(target); !s.ok()) {
+      std::fprintf(stderr, "streamrec-server: truncating the event log failed: %s\n",
+                   std::string(s.message()).c_str());
+    }
+    done = target;
+    lock.lock();
+  }
 }
 
 absl::Status ServerCore::SaveVectorDims() {
@@ -393,6 +425,7 @@ void ServerCore::GetStats(v1::Stats& stats) const {
   stats.set_persisted_version(u.persisted_version);
   stats.set_snapshots_persisted(u.persists);
   stats.set_snapshot_failures(u.persist_failures);
+  stats.set_last_persist_ms(u.last_persist_ms);
   if (log_) stats.set_log_bytes(log_->ApproximateBytes());
   if (const core::LogWriter* w = pipeline_->writer()) {
     stats.set_duplicates_dropped(w->duplicates_dropped());

@@ -15,11 +15,13 @@
 #define STREAMREC_SERVER_SERVER_CORE_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "model/model_config.h"
@@ -112,6 +114,10 @@ class ServerCore {
   absl::Status AppendToLog(uint64_t first_seq, const std::vector<core::EventBatch*>& group);
   absl::Status Persist(model::Model& model, const core::Checkpoint& checkpoint);
   absl::Status SaveVectorDims();
+  // RunLogTruncation: the maintenance thread. It deletes the log before the oldest
+  // retained snapshot and compacts that range, off the updater thread (a compaction can
+  // take hundreds of milliseconds).
+  void RunLogTruncation();
 
   const CoreOptions options_;
   VectorDims dims_;
@@ -123,6 +129,12 @@ class ServerCore {
   const std::string prediction_prefix_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> stopped_{false};
+  // Log truncation requests from the updater to the maintenance thread.
+  std::mutex truncate_mu_;
+  std::condition_variable truncate_cv_;
+  uint64_t truncate_before_ = 0;  // guarded by truncate_mu_
+  bool truncate_stop_ = false;    // guarded by truncate_mu_
+  std::thread truncator_;
   // Serializes SaveVectorDims so a newer list is never overwritten by an older one.
   std::mutex dims_save_mu_;
   // Export threads still running (Stop waits for them).

@@ -266,8 +266,10 @@ absl::StatusOr<uint64_t> Updater::PersistNow() {
     MutexLock lock(&stats_mu_);
     c.metrics = metrics_.ExportState();
   }
+  const auto start = Clock::now();
   absl::Status s = persist_(*model_, c);
   MutexLock lock(&stats_mu_);
+  stats_.last_persist_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   if (!s.ok()) {
     ++stats_.persist_failures;
     return s;

@@ -77,6 +77,7 @@ struct UpdaterStats {
   uint64_t persisted_version = 0;
   uint64_t persists = 0;
   uint64_t persist_failures = 0;
+  double last_persist_ms = 0;
   // Progressive validation since start, and over the last metrics_window events.
   model::MetricValues overall;
   model::MetricValues window;
