@@ -60,9 +60,9 @@ class ServerFixture : public ::testing::Test {
     EXPECT_TRUE(admin_->GetStats(Ctx().get(), v1::GetStatsRequest(), &s).ok());
     return s;
   }
-  // WaitApplied polls GetStats until `n` events are applied and published.
+  // WaitApplied polls GetModelInfo (the served snapshot) until `n` events are applied
+  // and published.
   bool WaitApplied(uint64_t n) {
-    // Applied and published: GetModelInfo reports the served snapshot.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {
       v1::ModelInfo info;
