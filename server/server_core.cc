@@ -123,11 +123,9 @@ absl::Status ServerCore::OpenStorage() {
   rocksdb::WriteBatch batch;
   batch.Put(db_->meta(), kConfigKey, storage::EncodeConfig(options_.model));
   if (absl::Status w = db_->Write(batch, true); !w.ok()) return w;
-  if (s.durability != Durability::kNone) {
-    log_ = std::make_unique<storage::EventLog>(db_.get());
-    truncator_ = std::thread([this] { RunLogTruncation(); });
-  }
+  if (s.durability != Durability::kNone) log_ = std::make_unique<storage::EventLog>(db_.get());
   store_ = std::make_unique<storage::SnapshotStore>(db_.get(), s.snapshots_retained);
+  storage_thread_ = std::thread([this] { RunStorageThread(); });
   return absl::OkStatus();
 }
 
@@ -212,15 +210,14 @@ absl::Status ServerCore::Recover() {
 void ServerCore::Stop() {
   if (stopped_.exchange(true)) return;
   ready_.store(false);
-  if (pipeline_) pipeline_->Stop();
-  while (background_.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  if (truncator_.joinable()) {
+  if (pipeline_) pipeline_->Stop();  // captures the final snapshot
+  if (storage_thread_.joinable()) {
     {
-      std::lock_guard<std::mutex> lock(truncate_mu_);
-      truncate_stop_ = true;
+      std::lock_guard<std::mutex> lock(storage_mu_);
+      storage_stop_ = true;
     }
-    truncate_cv_.notify_one();
-    truncator_.join();  // finishes a pending truncation first
+    storage_cv_.notify_all();
+    storage_thread_.join();  // writes everything queued first
   }
 }
 
@@ -243,32 +240,66 @@ absl::Status ServerCore::Persist(model::Model& model, const core::Checkpoint& c)
   meta.last_seq = c.last_seq;
   meta.events_applied = c.events_applied;
   meta.updates_skipped = c.updates_skipped;
-  absl::StatusOr<uint64_t> bytes =
-      store_->Persist(model, meta, c.metrics, options_.storage.testing_before_manifest);
-  if (!bytes.ok()) return bytes.status();
-  // The log is needed only after the oldest retained snapshot; truncate in the background.
-  if (log_) {
-    std::lock_guard<std::mutex> lock(truncate_mu_);
-    truncate_before_ = std::max(truncate_before_, store_->OldestLastSeq() + 1);
-    truncate_cv_.notify_one();
-  }
+  // Capture on the updater thread (a copy of the changed chunks), write on the storage
+  // thread. Back-pressure: if the disk is two snapshots behind, wait here.
+  auto pending = std::make_shared<storage::SnapshotStore::Pending>(
+      store_->Capture(model, meta, c.metrics));
+  std::unique_lock<std::mutex> lock(storage_mu_);
+  storage_cv_.wait(lock, [this] { return pending_writes_ < 2; });
+  ++pending_writes_;
+  storage_tasks_.push_back([this, pending] {
+    const uint64_t version = pending->manifest.meta.version;
+    absl::StatusOr<uint64_t> written =
+        store_->Write(std::move(*pending), options_.storage.testing_before_manifest);
+    if (written.ok()) {
+      written_version_.store(version);
+      snapshots_written_.fetch_add(1);
+      // The log is needed only after the oldest retained snapshot.
+      if (log_) {
+        if (absl::Status t = log_->TruncateBefore(store_->OldestLastSeq() + 1); !t.ok()) {
+          std::fprintf(stderr, "streamrec-server: truncating the event log failed: %s\n",
+                       std::string(t.message()).c_str());
+        }
+      }
+    } else {
+      snapshot_write_failures_.fetch_add(1);
+      std::fprintf(stderr, "streamrec-server: writing a snapshot failed (the next one will be "
+                   "complete): %s\n", std::string(written.status().message()).c_str());
+    }
+    std::lock_guard<std::mutex> done(storage_mu_);
+    last_write_status_ = written.status();
+    --pending_writes_;
+  });
+  storage_cv_.notify_all();
   return absl::OkStatus();
 }
 
-void ServerCore::RunLogTruncation() {
-  uint64_t done = 0;
-  std::unique_lock<std::mutex> lock(truncate_mu_);
+void ServerCore::EnqueueStorageTask(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(storage_mu_);
+    storage_tasks_.push_back(std::move(task));
+  }
+  storage_cv_.notify_all();
+}
+
+void ServerCore::WaitStorageIdle() {
+  std::unique_lock<std::mutex> lock(storage_mu_);
+  storage_cv_.wait(lock, [this] { return storage_tasks_.empty() && !storage_busy_; });
+}
+
+void ServerCore::RunStorageThread() {
+  std::unique_lock<std::mutex> lock(storage_mu_);
   for (;;) {
-    truncate_cv_.wait(lock, [&] { return truncate_stop_ || truncate_before_ > done; });
-    if (truncate_before_ <= done) return;  // stopping, nothing pending
-    const uint64_t target = truncate_before_;
+    storage_cv_.wait(lock, [this] { return storage_stop_ || !storage_tasks_.empty(); });
+    if (storage_tasks_.empty()) return;  // stopping, and everything ran
+    std::function<void()> task = std::move(storage_tasks_.front());
+    storage_tasks_.pop_front();
+    storage_busy_ = true;
     lock.unlock();
-    if (absl::Status s = log_->TruncateBefore(target); !s.ok()) {
-      std::fprintf(stderr, "streamrec-server: truncating the event log failed: %s\n",
-                   std::string(s.message()).c_str());
-    }
-    done = target;
+    task();
     lock.lock();
+    storage_busy_ = false;
+    storage_cv_.notify_all();
   }
 }
 
@@ -422,9 +453,9 @@ void ServerCore::GetStats(v1::Stats& stats) const {
   stats.set_ack_to_publish_p50_ms(u.ack_to_publish_p50_ms);
   stats.set_ack_to_publish_p99_ms(u.ack_to_publish_p99_ms);
   stats.set_last_seq(u.last_seq);
-  stats.set_persisted_version(u.persisted_version);
-  stats.set_snapshots_persisted(u.persists);
-  stats.set_snapshot_failures(u.persist_failures);
+  stats.set_persisted_version(written_version_.load());
+  stats.set_snapshots_persisted(snapshots_written_.load());
+  stats.set_snapshot_failures(snapshot_write_failures_.load() + u.persist_failures);
   stats.set_last_persist_ms(u.last_persist_ms);
   if (log_) stats.set_log_bytes(log_->ApproximateBytes());
   if (const core::LogWriter* w = pipeline_->writer()) {
@@ -449,7 +480,25 @@ void ServerCore::SaveSnapshot(std::function<void(absl::StatusOr<uint64_t>)> done
   if (!store_) return done(absl::FailedPreconditionError("the server runs without --data_dir"));
   if (!ready_.load()) return done(Unavailable());
   core::Updater* u = &pipeline_->updater();
-  u->Post([u, done] { done(u->PersistNow()); });
+  u->Post([this, u, done] { AfterWrite(u->PersistNow(), done); });
+}
+
+void ServerCore::AfterWrite(absl::StatusOr<uint64_t> version,
+                            std::function<void(absl::StatusOr<uint64_t>)> done) {
+  if (!version.ok()) return done(version.status());
+  // Runs after the write that PersistNow queued (the storage thread is FIFO).
+  EnqueueStorageTask([this, v = *version, done] {
+    absl::Status written;
+    {
+      std::lock_guard<std::mutex> lock(storage_mu_);
+      written = last_write_status_;
+    }
+    if (written.ok()) {
+      done(v);
+    } else {
+      done(written);
+    }
+  });
 }
 
 void ServerCore::Rollback(uint64_t version, std::function<void(absl::StatusOr<uint64_t>)> done) {
@@ -457,33 +506,31 @@ void ServerCore::Rollback(uint64_t version, std::function<void(absl::StatusOr<ui
   if (!ready_.load()) return done(Unavailable());
   core::Updater* u = &pipeline_->updater();
   u->Post([this, u, version, done] {
+    // Retention in a pending write could delete the chunks being restored: let the
+    // writes finish first (an administrative pause of training).
+    WaitStorageIdle();
     absl::StatusOr<std::unique_ptr<model::Model>> scratch = model::CreateModel(options_.model);
     if (!scratch.ok()) return done(scratch.status());
     absl::StatusOr<storage::RestoredState> r = store_->Restore(version, **scratch);
     if (!r.ok()) return done(r.status());
     u->SwapModel(*std::move(scratch));
-    done(u->PersistNow());  // records the rollback, so a restart keeps it
+    AfterWrite(u->PersistNow(), done);  // records the rollback, so a restart keeps it
   });
 }
 
 void ServerCore::ExportSnapshot(uint64_t version,
                                 std::function<void(absl::StatusOr<std::string>)> done) {
   if (!store_) return done(absl::FailedPreconditionError("the server runs without --data_dir"));
-  auto read = [this, done](uint64_t v) {
-    // Reading a whole snapshot is I/O: never on a gRPC or the updater thread.
-    background_.fetch_add(1);
-    std::thread([this, done, v] {
-      done(store_->Export(v));
-      background_.fetch_sub(1);
-    }).detach();
-  };
+  // Reading a whole snapshot is I/O: on the storage thread, never a gRPC or the updater's.
+  auto read = [this, done](uint64_t v) { EnqueueStorageTask([this, done, v] { done(store_->Export(v)); }); };
   if (version != 0) return read(version);
   if (!ready_.load()) return done(Unavailable());
   core::Updater* u = &pipeline_->updater();
-  u->Post([u, read, done] {
-    absl::StatusOr<uint64_t> v = u->PersistNow();
-    if (!v.ok()) return done(v.status());
-    read(*v);
+  u->Post([this, u, read, done] {
+    AfterWrite(u->PersistNow(), [read, done](absl::StatusOr<uint64_t> v) {
+      if (!v.ok()) return done(v.status());
+      read(*v);
+    });
   });
 }
 
@@ -498,7 +545,7 @@ void ServerCore::ImportSnapshot(std::string file,
     absl::StatusOr<storage::RestoredState> r = storage::SnapshotStore::Import(file, **scratch);
     if (!r.ok()) return done(r.status());
     u->SwapModel(*std::move(scratch));
-    done(u->PersistNow());
+    AfterWrite(u->PersistNow(), done);
   });
 }
 

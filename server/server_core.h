@@ -15,6 +15,7 @@
 #define STREAMREC_SERVER_SERVER_CORE_H_
 
 #include <atomic>
+#include <deque>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -114,10 +115,18 @@ class ServerCore {
   absl::Status AppendToLog(uint64_t first_seq, const std::vector<core::EventBatch*>& group);
   absl::Status Persist(model::Model& model, const core::Checkpoint& checkpoint);
   absl::Status SaveVectorDims();
-  // RunLogTruncation: the maintenance thread. It deletes the log before the oldest
-  // retained snapshot and compacts that range, off the updater thread (a compaction can
-  // take hundreds of milliseconds).
-  void RunLogTruncation();
+  // The storage thread runs snapshot writes (each followed by log truncation and
+  // compaction), snapshot exports and completion callbacks, in FIFO order, off the
+  // updater and gRPC threads. Enqueue never blocks; Persist waits (pausing training)
+  // only while two snapshot writes are already pending.
+  void RunStorageThread();
+  void EnqueueStorageTask(std::function<void()> task);
+  // WaitStorageIdle blocks until every queued storage task has run.
+  void WaitStorageIdle();
+  // AfterWrite calls done with `version` once the snapshot write PersistNow queued has
+  // finished (or with its error).
+  void AfterWrite(absl::StatusOr<uint64_t> version,
+                  std::function<void(absl::StatusOr<uint64_t>)> done);
 
   const CoreOptions options_;
   VectorDims dims_;
@@ -129,16 +138,22 @@ class ServerCore {
   const std::string prediction_prefix_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> stopped_{false};
-  // Log truncation requests from the updater to the maintenance thread.
-  std::mutex truncate_mu_;
-  std::condition_variable truncate_cv_;
-  uint64_t truncate_before_ = 0;  // guarded by truncate_mu_
-  bool truncate_stop_ = false;    // guarded by truncate_mu_
-  std::thread truncator_;
+  // Storage thread state, guarded by storage_mu_.
+  std::mutex storage_mu_;
+  std::condition_variable storage_cv_;
+  std::deque<std::function<void()>> storage_tasks_;
+  bool storage_busy_ = false;
+  bool storage_stop_ = false;
+  int pending_writes_ = 0;
+  absl::Status last_write_status_;
+  std::thread storage_thread_;
+  // Written snapshots (not just captured), for GetStats.
+  std::atomic<uint64_t> written_version_{0};
+  std::atomic<uint64_t> snapshots_written_{0};
+  std::atomic<uint64_t> snapshot_write_failures_{0};
   // Serializes SaveVectorDims so a newer list is never overwritten by an older one.
   std::mutex dims_save_mu_;
-  // Export threads still running (Stop waits for them).
-  std::atomic<int> background_{0};
+
 
   std::atomic<uint64_t> prediction_counter_{0};
   std::atomic<uint64_t> predict_requests_{0};

@@ -55,6 +55,7 @@ Database::~Database() {
 }
 
 absl::Status Database::Write(rocksdb::WriteBatch& batch, bool sync) {
+  if (fail_writes_.load()) return absl::UnavailableError("write failed (injected for testing)");
   rocksdb::WriteOptions options;
   options.sync = sync;
   return FromRocks(db_->Write(options, &batch), "write");

@@ -10,6 +10,7 @@
 #ifndef STREAMREC_STORAGE_DATABASE_H_
 #define STREAMREC_STORAGE_DATABASE_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +39,8 @@ class Database {
 
   // Write applies `batch` atomically; sync fsyncs the WAL first.
   absl::Status Write(rocksdb::WriteBatch& batch, bool sync);
+  // FailWritesForTesting makes every Write fail with Unavailable (fault injection).
+  void FailWritesForTesting(bool fail) { fail_writes_.store(fail); }
   // Get returns the value of key, or nullopt when absent.
   absl::StatusOr<std::optional<std::string>> Get(rocksdb::ColumnFamilyHandle* cf,
                                                  const std::string& key);
@@ -46,6 +49,7 @@ class Database {
   Database() = default;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::atomic<bool> fail_writes_{false};
 };
 
 }  // namespace streamrec::storage

@@ -187,66 +187,92 @@ absl::Status SnapshotStore::Open() {
   }
   if (!manifests_.empty()) {
     for (const TableManifest& t : manifests_.rbegin()->second.tables) {
-      current_[t.name] = t.chunk_versions;
+      current_[t.name] = written_[t.name] = t.chunk_versions;
     }
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> SnapshotStore::Persist(model::Model& model, const SnapshotMeta& meta,
-                                                const model::StreamMetrics::State& metrics,
-                                                const std::function<void()>& before_manifest) {
+SnapshotStore::Pending SnapshotStore::Capture(model::Model& model, const SnapshotMeta& meta,
+                                              const model::StreamMetrics::State& metrics) {
   absl::MutexLock lock(&mu_);
-  Manifest m;
+  Pending p;
+  p.epoch = epoch_;
+  Manifest& m = p.manifest;
   m.meta = meta;
   m.meta.optimizer_step = model.optimizer_step();
   m.config = EncodeConfig(model.config());
   m.metrics = metrics;
-  uint64_t bytes = 0;
-  rocksdb::WriteBatch batch;
-  std::vector<std::pair<model::ParamTable*, std::vector<uint32_t>>> written;
-  absl::Status status;
   for (const model::StateTable& t : model.StateTables()) {
+    if (force_full_) {
+      for (size_t c = 0; c < t.table->num_chunks(); ++c) {
+        t.table->MarkPersistDirty(static_cast<uint32_t>(c));
+      }
+    }
     std::vector<uint64_t>& versions = current_[t.name];
     versions.resize(t.table->num_chunks(), 0);
-    std::vector<uint32_t> dirty = t.table->TakePersistDirty();
-    for (uint32_t c : dirty) {
+    for (uint32_t c : t.table->TakePersistDirty()) {
       std::string value;
       PutFloats(value, t.table->ChunkData(c), t.table->ChunkSize(c));
       Seal(value);
-      bytes += value.size();
-      batch.Put(db_->chunks(), ChunkKey(t.name, c, meta.version), value);
-      if (batch.GetDataSize() > kChunkBatchBytes && status.ok()) {
-        status = db_->Write(batch, false);
-        batch.Clear();
-      }
+      p.chunks.emplace_back(ChunkKey(t.name, c, meta.version), std::move(value));
+      versions[c] = meta.version;
     }
     m.tables.push_back({t.name, t.table->size(), versions});
-    for (uint32_t c : dirty) m.tables.back().chunk_versions[c] = meta.version;
-    written.emplace_back(t.table, std::move(dirty));
+  }
+  force_full_ = false;
+  return p;
+}
+
+absl::StatusOr<uint64_t> SnapshotStore::Write(Pending p,
+                                              const std::function<void()>& before_manifest) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (p.epoch != epoch_) {
+      return absl::AbortedError("snapshot dropped: an earlier snapshot write failed");
+    }
+  }
+  uint64_t bytes = 0;
+  absl::Status status;
+  rocksdb::WriteBatch batch;
+  for (auto& [key, value] : p.chunks) {
+    bytes += value.size();
+    batch.Put(db_->chunks(), key, value);
+    if (batch.GetDataSize() > kChunkBatchBytes) {
+      status = db_->Write(batch, false);
+      batch.Clear();
+      if (!status.ok()) break;
+    }
   }
   if (status.ok() && batch.Count() > 0) status = db_->Write(batch, false);
   if (status.ok() && before_manifest) before_manifest();
-  const std::string manifest = EncodeManifest(m);
+  const std::string manifest = EncodeManifest(p.manifest);
   if (status.ok()) {
     rocksdb::WriteBatch last;
-    last.Put(db_->snapshots(), BigEndianKey(meta.version), manifest);
+    last.Put(db_->snapshots(), BigEndianKey(p.manifest.meta.version), manifest);
     status = db_->Write(last, true);
   }
+  absl::MutexLock lock(&mu_);
   if (!status.ok()) {
-    for (auto& [table, chunks] : written) {
-      for (uint32_t c : chunks) table->MarkPersistDirty(c);
-    }
+    ++epoch_;
+    force_full_ = true;
+    current_ = written_;
     return status;
   }
   bytes += manifest.size();
-  for (const TableManifest& t : m.tables) current_[t.name] = t.chunk_versions;
-  m.encoded_bytes = manifest.size();
-  manifests_[meta.version] = std::move(m);
+  for (const TableManifest& t : p.manifest.tables) written_[t.name] = t.chunk_versions;
+  p.manifest.encoded_bytes = manifest.size();
+  manifests_[p.manifest.meta.version] = std::move(p.manifest);
   while (manifests_.size() > retain_) {
     if (absl::Status s = DeleteOldest(); !s.ok()) return s;
   }
   return bytes;
+}
+
+absl::StatusOr<uint64_t> SnapshotStore::Persist(model::Model& model, const SnapshotMeta& meta,
+                                                const model::StreamMetrics::State& metrics,
+                                                const std::function<void()>& before_manifest) {
+  return Write(Capture(model, meta, metrics), before_manifest);
 }
 
 absl::Status SnapshotStore::DeleteOldest() {
@@ -308,7 +334,8 @@ absl::StatusOr<RestoredState> SnapshotStore::Restore(uint64_t version, model::Mo
     }
     table.TakePersistDirty();  // already persisted under these versions
   }
-  for (const TableManifest& tm : m.tables) current_[tm.name] = tm.chunk_versions;
+  // The restored snapshot's chunks are written: the next capture builds on them.
+  for (const TableManifest& tm : m.tables) current_[tm.name] = written_[tm.name] = tm.chunk_versions;
   model.set_optimizer_step(m.meta.optimizer_step);
   model.ResetPublishBase();
   return RestoredState{m.meta, m.metrics};

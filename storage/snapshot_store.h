@@ -12,7 +12,14 @@
 // good one. Retention keeps the newest `retain` manifests and deletes chunks no retained
 // manifest references.
 //
-// Thread-safe: Persist/Restore run on the trainer thread; List/Export on RPC threads.
+// Persisting is two steps so the trainer is not paused for the I/O: Capture (trainer
+// thread) copies the changed chunks and builds the manifest; Write (one storage thread,
+// in capture order) writes them. If a Write fails, the captures taken before the failure
+// are dropped and the next Capture takes every chunk, so no manifest can name a chunk
+// that was never written.
+//
+// Thread-safe: Capture/Restore on the trainer thread; Write on one storage thread;
+// List/Export anywhere. Restore must not overlap a Write (retention may delete chunks).
 #ifndef STREAMREC_STORAGE_SNAPSHOT_STORE_H_
 #define STREAMREC_STORAGE_SNAPSHOT_STORE_H_
 
@@ -73,9 +80,21 @@ class SnapshotStore {
   // Open reads the retained manifests and deletes chunks of unfinished snapshots.
   absl::Status Open();
 
-  // Persist writes the model's changed chunks and a manifest for meta.version, then
-  // applies retention. Returns the bytes written. `before_manifest` (tests) runs between
-  // the chunks and the manifest.
+  // PendingSnapshot: a captured snapshot not yet written.
+  struct Pending {
+    Manifest manifest;
+    std::vector<std::pair<std::string, std::string>> chunks;  // key, sealed value
+    uint64_t epoch = 0;
+  };
+  // Capture takes the model's changed chunks (all of them after a failed Write) and the
+  // manifest for meta.version. Cost: a copy of the changed chunks.
+  Pending Capture(model::Model& model, const SnapshotMeta& meta,
+                  const model::StreamMetrics::State& metrics);
+  // Write writes a capture: chunks, then the manifest (fsynced), then retention. Returns
+  // the bytes written. `before_manifest` (tests) runs between the chunks and the manifest.
+  absl::StatusOr<uint64_t> Write(Pending pending,
+                                 const std::function<void()>& before_manifest = nullptr);
+  // Persist is Capture then Write, on the calling thread.
   absl::StatusOr<uint64_t> Persist(model::Model& model, const SnapshotMeta& meta,
                                    const model::StreamMetrics::State& metrics,
                                    const std::function<void()>& before_manifest = nullptr);
@@ -105,8 +124,13 @@ class SnapshotStore {
   const size_t retain_;
   mutable absl::Mutex mu_;
   std::map<uint64_t, Manifest> manifests_ ABSL_GUARDED_BY(mu_);
-  // Latest persisted version of every chunk, per table.
+  // Latest captured version of every chunk, per table, and as of the last written
+  // manifest (what `current_` returns to after a failed Write).
   std::map<std::string, std::vector<uint64_t>> current_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::vector<uint64_t>> written_ ABSL_GUARDED_BY(mu_);
+  // A failed Write bumps the epoch (dropping older captures) and forces a full capture.
+  uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
+  bool force_full_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace streamrec::storage

@@ -101,6 +101,35 @@ TEST(SnapshotStoreTest, PersistWritesOnlyChangedChunks) {
   EXPECT_TRUE(SameState(m, restored));
 }
 
+TEST(SnapshotStoreTest, FailedWriteDropsOlderCapturesAndForcesAFullOne) {
+  testing::TempDir dir;
+  auto db = Database::Open(dir.path());
+  SnapshotStore store(db->get(), 10);
+  ASSERT_TRUE(store.Open().ok());
+  model::LinearModel m(Config());
+  Train(m, 300, 3);
+  ASSERT_TRUE(store.Persist(m, Meta(1, 300), {}).ok());
+  Train(m, 10, 5);
+  SnapshotStore::Pending a = store.Capture(m, Meta(2, 310), {});
+  Train(m, 10, 7);
+  SnapshotStore::Pending b = store.Capture(m, Meta(3, 320), {});
+  const size_t all_chunks = 3 * m.StateTables()[0].table->num_chunks();
+  EXPECT_LT(b.chunks.size(), all_chunks);  // incremental
+  (*db)->FailWritesForTesting(true);
+  EXPECT_FALSE(store.Write(std::move(a)).ok());
+  (*db)->FailWritesForTesting(false);
+  // b names chunks that a should have written: it must not become a snapshot.
+  EXPECT_EQ(store.Write(std::move(b)).status().code(), absl::StatusCode::kAborted);
+  // The next capture is complete, so it stands on its own.
+  SnapshotStore::Pending c = store.Capture(m, Meta(4, 320), {});
+  EXPECT_EQ(c.chunks.size(), all_chunks);
+  ASSERT_TRUE(store.Write(std::move(c)).ok());
+  ASSERT_EQ(store.List().size(), 2u);  // versions 1 and 4
+  model::LinearModel restored(Config());
+  ASSERT_TRUE(store.Restore(4, restored).ok());
+  EXPECT_TRUE(SameState(m, restored));
+}
+
 TEST(SnapshotStoreTest, UnfinishedSnapshotIsInvisibleAndCleanedUp) {
   testing::TempDir dir;
   model::LinearModel m(Config());

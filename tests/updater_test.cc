@@ -23,6 +23,12 @@ std::unique_ptr<EventBatch> Clicks(const std::string& id, float label, int n) {
   return b;
 }
 
+PipelineOptions Capacity(size_t events) {
+  PipelineOptions options;
+  options.queue_capacity = events;
+  return options;
+}
+
 std::unique_ptr<model::Model> NewModel() {
   model::ModelConfig c;
   c.hash_bits = 16;
@@ -40,7 +46,7 @@ bool WaitFor(F done) {
 }
 
 TEST(UpdaterTest, PublishesVersionZeroThenLearns) {
-  Pipeline p(NewModel(), {.queue_capacity = 1000}, nullptr, nullptr);
+  Pipeline p(NewModel(), Capacity(1000), nullptr, nullptr);
   EventQueue& q = p.queue();
   SnapshotSlot& slot = p.slot();
   Updater& u = p.updater();
@@ -65,7 +71,7 @@ TEST(UpdaterTest, PublishesVersionZeroThenLearns) {
 }
 
 TEST(UpdaterTest, ConcurrentReadersDuringTrainingSeeConsistentMonotonicVersions) {
-  PipelineOptions options{.queue_capacity = 10000};
+  PipelineOptions options = Capacity(10000);
   options.updater.publish_interval_ms = 1;
   options.updater.publish_every_events = 50;
   Pipeline p(NewModel(), options, nullptr, nullptr);
@@ -102,7 +108,7 @@ TEST(UpdaterTest, ConcurrentReadersDuringTrainingSeeConsistentMonotonicVersions)
 }
 
 TEST(UpdaterTest, StopTrainsEverythingQueued) {
-  PipelineOptions options{.queue_capacity = 100000};
+  PipelineOptions options = Capacity(100000);
   options.updater.publish_interval_ms = 100000;  // only Stop publishes
   options.updater.publish_every_events = 1000000;
   Pipeline p(NewModel(), options, nullptr, nullptr);
@@ -122,7 +128,7 @@ TEST(UpdaterTest, StopTrainsEverythingQueued) {
 }
 
 TEST(UpdaterTest, PauseHoldsTheQueueFull) {
-  Pipeline p(NewModel(), {.queue_capacity = 10}, nullptr, nullptr);
+  Pipeline p(NewModel(), Capacity(10), nullptr, nullptr);
   EventQueue& q = p.queue();
   Updater& u = p.updater();
   u.SetPausedForTesting(true);
@@ -138,7 +144,7 @@ TEST(UpdaterTest, PauseHoldsTheQueueFull) {
 }
 
 TEST(UpdaterTest, WeightZeroEventsDoNotPublish) {
-  Pipeline p(NewModel(), {.queue_capacity = 100}, nullptr, nullptr);
+  Pipeline p(NewModel(), Capacity(100), nullptr, nullptr);
   EventQueue& q = p.queue();
   SnapshotSlot& slot = p.slot();
   Updater& u = p.updater();
@@ -166,7 +172,7 @@ TEST(PipelineTest, WriterSequencesLogsAndAcknowledgesBeforeTraining) {
     appended.emplace_back(first, n);
     return absl::OkStatus();
   };
-  Pipeline p(NewModel(), {.queue_capacity = 1000}, append, nullptr);
+  Pipeline p(NewModel(), Capacity(1000), append, nullptr);
   p.updater().SetPausedForTesting(true);  // acknowledgement must not wait for training
   p.Start(41);
   for (int i = 0; i < 5; ++i) {
@@ -193,7 +199,7 @@ TEST(PipelineTest, FailedAppendAnswersErrorAndTrainsNothing) {
   AppendFn append = [](uint64_t, const std::vector<EventBatch*>&) {
     return absl::UnavailableError("disk full");
   };
-  Pipeline p(NewModel(), {.queue_capacity = 100}, append, nullptr);
+  Pipeline p(NewModel(), Capacity(100), append, nullptr);
   p.Start(1);
   auto b = Clicks("a", 1.0f, 10);
   b->on_logged = [&](const absl::Status& s) { failures += !s.ok(); };
@@ -205,7 +211,7 @@ TEST(PipelineTest, FailedAppendAnswersErrorAndTrainsNothing) {
 }
 
 TEST(PipelineTest, DuplicateEventIdsAreAcknowledgedButTrainedOnce) {
-  PipelineOptions options{.queue_capacity = 100};
+  PipelineOptions options = Capacity(100);
   options.writer.dedup_window = 3;
   Pipeline p(NewModel(), options, nullptr, nullptr);
   p.Start(1, /*recent_event_ids=*/{"old"});
@@ -226,7 +232,7 @@ TEST(PipelineTest, PersistsPeriodicallyAndOnStopWithTheLastSequenceNumber) {
     checkpoints.push_back(c);
     return absl::OkStatus();
   };
-  PipelineOptions options{.queue_capacity = 1000};
+  PipelineOptions options = Capacity(1000);
   options.updater.persist_interval_ms = 5;
   Pipeline p(NewModel(), options, nullptr, persist);
   p.Start(1);
@@ -247,7 +253,7 @@ TEST(PipelineTest, PersistsPeriodicallyAndOnStopWithTheLastSequenceNumber) {
 }
 
 TEST(PipelineTest, RestoreAndReplayContinueVersionsAndCounters) {
-  Pipeline p(NewModel(), {.queue_capacity = 100}, nullptr, nullptr);
+  Pipeline p(NewModel(), Capacity(100), nullptr, nullptr);
   Checkpoint c;
   c.version = 7;
   c.last_seq = 100;
