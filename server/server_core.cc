@@ -213,7 +213,7 @@ void ServerCore::Stop() {
   if (pipeline_) pipeline_->Stop();  // captures the final snapshot
   if (storage_thread_.joinable()) {
     {
-      std::lock_guard<std::mutex> lock(storage_mu_);
+      core::MutexLock lock(&storage_mu_);
       storage_stop_ = true;
     }
     storage_cv_.notify_all();
@@ -244,7 +244,7 @@ absl::Status ServerCore::Persist(model::Model& model, const core::Checkpoint& c)
   // thread. Back-pressure: if the disk is two snapshots behind, wait here.
   auto pending = std::make_shared<storage::SnapshotStore::Pending>(
       store_->Capture(model, meta, c.metrics));
-  std::unique_lock<std::mutex> lock(storage_mu_);
+  std::unique_lock<core::Mutex> lock(storage_mu_);
   storage_cv_.wait(lock, [this] { return pending_writes_ < 2; });
   ++pending_writes_;
   storage_tasks_.push_back([this, pending] {
@@ -266,7 +266,7 @@ absl::Status ServerCore::Persist(model::Model& model, const core::Checkpoint& c)
       std::fprintf(stderr, "streamrec-server: writing a snapshot failed (the next one will be "
                    "complete): %s\n", std::string(written.status().message()).c_str());
     }
-    std::lock_guard<std::mutex> done(storage_mu_);
+    core::MutexLock done(&storage_mu_);
     last_write_status_ = written.status();
     --pending_writes_;
   });
@@ -276,19 +276,19 @@ absl::Status ServerCore::Persist(model::Model& model, const core::Checkpoint& c)
 
 void ServerCore::EnqueueStorageTask(std::function<void()> task) {
   {
-    std::lock_guard<std::mutex> lock(storage_mu_);
+    core::MutexLock lock(&storage_mu_);
     storage_tasks_.push_back(std::move(task));
   }
   storage_cv_.notify_all();
 }
 
 void ServerCore::WaitStorageIdle() {
-  std::unique_lock<std::mutex> lock(storage_mu_);
+  std::unique_lock<core::Mutex> lock(storage_mu_);
   storage_cv_.wait(lock, [this] { return storage_tasks_.empty() && !storage_busy_; });
 }
 
 void ServerCore::RunStorageThread() {
-  std::unique_lock<std::mutex> lock(storage_mu_);
+  std::unique_lock<core::Mutex> lock(storage_mu_);
   for (;;) {
     storage_cv_.wait(lock, [this] { return storage_stop_ || !storage_tasks_.empty(); });
     if (storage_tasks_.empty()) return;  // stopping, and everything ran
@@ -305,7 +305,7 @@ void ServerCore::RunStorageThread() {
 
 absl::Status ServerCore::SaveVectorDims() {
   if (!db_) return absl::OkStatus();
-  std::lock_guard<std::mutex> lock(dims_save_mu_);  // rare: only when a new field appears
+  core::MutexLock lock(&dims_save_mu_);  // rare: only when a new field appears
   std::string value;
   const auto all = dims_.All();
   storage::PutU32(value, static_cast<uint32_t>(all.size()));
@@ -490,7 +490,7 @@ void ServerCore::AfterWrite(absl::StatusOr<uint64_t> version,
   EnqueueStorageTask([this, v = *version, done] {
     absl::Status written;
     {
-      std::lock_guard<std::mutex> lock(storage_mu_);
+      core::MutexLock lock(&storage_mu_);
       written = last_write_status_;
     }
     if (written.ok()) {

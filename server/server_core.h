@@ -26,6 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "model/model_config.h"
+#include "server/core/mutex.h"
 #include "server/core/pipeline.h"
 #include "server/limits.h"
 #include "server/request_converter.h"
@@ -138,21 +139,21 @@ class ServerCore {
   const std::string prediction_prefix_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> stopped_{false};
-  // Storage thread state, guarded by storage_mu_.
-  std::mutex storage_mu_;
-  std::condition_variable storage_cv_;
-  std::deque<std::function<void()>> storage_tasks_;
-  bool storage_busy_ = false;
-  bool storage_stop_ = false;
-  int pending_writes_ = 0;
-  absl::Status last_write_status_;
+  // Storage thread state.
+  core::Mutex storage_mu_;
+  std::condition_variable_any storage_cv_;
+  std::deque<std::function<void()>> storage_tasks_ ABSL_GUARDED_BY(storage_mu_);
+  bool storage_busy_ ABSL_GUARDED_BY(storage_mu_) = false;
+  bool storage_stop_ ABSL_GUARDED_BY(storage_mu_) = false;
+  int pending_writes_ ABSL_GUARDED_BY(storage_mu_) = 0;
+  absl::Status last_write_status_ ABSL_GUARDED_BY(storage_mu_);
   std::thread storage_thread_;
   // Written snapshots (not just captured), for GetStats.
   std::atomic<uint64_t> written_version_{0};
   std::atomic<uint64_t> snapshots_written_{0};
   std::atomic<uint64_t> snapshot_write_failures_{0};
   // Serializes SaveVectorDims so a newer list is never overwritten by an older one.
-  std::mutex dims_save_mu_;
+  core::Mutex dims_save_mu_;
 
 
   std::atomic<uint64_t> prediction_counter_{0};
