@@ -44,7 +44,6 @@ class ParamTable {
   // TakePersistDirty returns the chunks changed since the previous call, sorted, and
   // forgets them.
   std::vector<uint32_t> TakePersistDirty();
-  size_t persist_dirty_chunks() const { return persist_list_.size(); }
   // MarkPersistDirty marks chunk c changed again (after a failed persist).
   void MarkPersistDirty(uint32_t c) {
     if (!persist_dirty_[c]) {

@@ -151,7 +151,7 @@ TEST(SnapshotStoreTest, UnfinishedSnapshotIsInvisibleAndCleanedUp) {
     // the database underneath is not possible, so abandon the store instead.
     struct Abort {};
     try {
-      store.Persist(later, Meta(2, 200), {}, [] { throw Abort(); });
+      (void)store.Persist(later, Meta(2, 200), {}, [] { throw Abort(); });
     } catch (const Abort&) {
     }
   }

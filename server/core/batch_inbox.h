@@ -40,13 +40,9 @@ class BatchInbox {
     woken_ = true;
     cv_.notify_all();
   }
-  bool empty() const {
-    MutexLock lock(&mu_);
-    return batches_.empty();
-  }
 
  private:
-  mutable Mutex mu_;
+  Mutex mu_;
   std::condition_variable_any cv_;
   std::deque<std::unique_ptr<EventBatch>> batches_ ABSL_GUARDED_BY(mu_);
   bool woken_ ABSL_GUARDED_BY(mu_) = false;

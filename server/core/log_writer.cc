@@ -94,7 +94,6 @@ void LogWriter::WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group) {
       for (const std::string& id : b->event_ids) Remember(id);
     }
   }
-  groups_.fetch_add(1, std::memory_order_relaxed);
   for (auto& b : group) {
     if (b->on_logged) b->on_logged(status);
     if (status.ok() && !b->examples.empty()) {

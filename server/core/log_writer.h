@@ -56,7 +56,6 @@ class LogWriter {
   void Stop();
 
   uint64_t duplicates_dropped() const { return duplicates_.load(std::memory_order_relaxed); }
-  uint64_t groups_written() const { return groups_.load(std::memory_order_relaxed); }
 
  private:
   void Run();
@@ -75,7 +74,6 @@ class LogWriter {
   std::deque<std::string> recent_order_;
 
   std::atomic<uint64_t> duplicates_{0};
-  std::atomic<uint64_t> groups_{0};
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -208,7 +208,6 @@ void Updater::UpdateCounters() {
   stats_.updates_skipped_nonfinite = skipped_;
   stats_.last_seq = last_seq_;
   stats_.model_version = version_;
-  stats_.persisted_version = persisted_version_;
 }
 
 void Updater::Publish(bool force) {
@@ -278,7 +277,6 @@ absl::StatusOr<uint64_t> Updater::PersistNow() {
   changed_since_persist_ = false;
   ever_persisted_ = true;
   ++stats_.persists;
-  stats_.persisted_version = version_;
   return version_;
 }
 

@@ -74,7 +74,7 @@ struct UpdaterStats {
   uint64_t last_publish_chunks = 0;
   double publish_micros_mean = 0;
   uint64_t last_seq = 0;
-  uint64_t persisted_version = 0;
+  // Checkpoints handed to the PersistFn (captured; written asynchronously by its owner).
   uint64_t persists = 0;
   uint64_t persist_failures = 0;
   double last_persist_ms = 0;
