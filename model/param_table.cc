@@ -6,10 +6,24 @@
 namespace streamrec::model {
 namespace {
 
+// ZeroChunk: one all-zero chunk shared by every table, so untouched regions of a sparse
+// hashed model cost a pointer, not 1 KiB, in each published snapshot.
+const std::shared_ptr<const FrozenChunk>& ZeroChunk() {
+  static const std::shared_ptr<const FrozenChunk> zero = [] {
+    auto chunk = std::make_shared<FrozenChunk>();
+    chunk->values.fill(0.0f);
+    return chunk;
+  }();
+  return zero;
+}
+
 std::shared_ptr<const FrozenChunk> CopyChunk(const std::vector<float>& values, size_t c) {
-  auto chunk = std::make_shared<FrozenChunk>();
   const size_t begin = c * kChunkFloats;
   const size_t n = std::min(kChunkFloats, values.size() - begin);
+  // Bitwise zero (not -0.0f), so sharing never changes a value.
+  static const float kZeros[kChunkFloats] = {};
+  if (std::memcmp(values.data() + begin, kZeros, n * sizeof(float)) == 0) return ZeroChunk();
+  auto chunk = std::make_shared<FrozenChunk>();
   std::memcpy(chunk->values.data(), values.data() + begin, n * sizeof(float));
   std::fill(chunk->values.begin() + n, chunk->values.end(), 0.0f);
   return chunk;

@@ -10,19 +10,24 @@ namespace streamrec::server {
 namespace {
 
 constexpr size_t kPieceBytes = 1 << 20;
-constexpr size_t kMaxImportBytes = size_t{4} << 30;
 
-// ExportReactor streams one exported file in 1 MiB pieces.
+// ExportReactor streams a snapshot export in pieces of about 1 MiB, reading the next one
+// (on the storage thread) only after the previous one was written: one piece in memory.
 class ExportReactor final : public grpc::ServerWriteReactor<v1::SnapshotData> {
  public:
-  ExportReactor(ServerCore* core, uint64_t version) {
-    core->ExportSnapshot(version, [this](absl::StatusOr<std::string> file) {
-      if (!file.ok()) {
-        Finish(ToGrpcStatus(file.status()));
+  ExportReactor(ServerCore* core, uint64_t version) : core_(core) {
+    if (absl::Status s = core_->BeginAdminStream(); !s.ok()) {
+      Finish(ToGrpcStatus(s));
+      return;
+    }
+    counted_ = true;
+    core_->StartExport(version, [this](absl::StatusOr<ServerCore::Cursor> cursor) {
+      if (!cursor.ok()) {
+        Finish(ToGrpcStatus(cursor.status()));
         return;
       }
-      file_ = *std::move(file);
-      WriteNext();
+      cursor_ = *std::move(cursor);
+      ReadNext();
     });
   }
   void OnWriteDone(bool ok) override {
@@ -30,55 +35,89 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::SnapshotData> {
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "export write failed"));
       return;
     }
-    WriteNext();
+    ReadNext();
   }
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    if (counted_) core_->EndAdminStream();
+    delete this;
+  }
 
  private:
-  void WriteNext() {
-    if (offset_ >= file_.size()) {
-      Finish(grpc::Status::OK);
-      return;
-    }
-    const size_t n = std::min(kPieceBytes, file_.size() - offset_);
-    piece_.set_data(file_.substr(offset_, n));
-    offset_ += n;
-    StartWrite(&piece_);
+  void ReadNext() {
+    core_->ExportNext(cursor_, kPieceBytes, [this](absl::StatusOr<std::string> piece) {
+      if (!piece.ok()) {
+        Finish(ToGrpcStatus(piece.status()));
+        return;
+      }
+      if (piece->empty()) {
+        cursor_.reset();
+        Finish(grpc::Status::OK);
+        return;
+      }
+      piece_.set_data(*std::move(piece));
+      StartWrite(&piece_);
+    });
   }
-  std::string file_;
-  size_t offset_ = 0;
+  ServerCore* const core_;
+  ServerCore::Cursor cursor_;
   v1::SnapshotData piece_;
+  bool counted_ = false;
 };
 
-// ImportReactor collects the pieces, then hands the file to the core.
+// ImportReactor hands each piece to the core (written on the storage thread) and reads
+// the next only once it was consumed; at the end the core verifies and swaps it in.
 class ImportReactor final : public grpc::ServerReadReactor<v1::SnapshotData> {
  public:
-  ImportReactor(ServerCore* core, v1::ImportSnapshotResponse* response)
-      : core_(core), response_(response) {
+  ImportReactor(grpc::CallbackServerContext* context, ServerCore* core,
+                v1::ImportSnapshotResponse* response)
+      : context_(context), core_(core), response_(response) {
+    if (absl::Status s = core_->BeginAdminStream(); !s.ok()) {
+      Finish(ToGrpcStatus(s));
+      return;
+    }
+    counted_ = true;
+    absl::StatusOr<ServerCore::Session> session = core_->BeginImport();
+    if (!session.ok()) {
+      Finish(ToGrpcStatus(session.status()));
+      return;
+    }
+    session_ = *std::move(session);
     StartRead(&piece_);
   }
   void OnReadDone(bool ok) override {
-    if (ok) {
-      if (file_.size() + piece_.data().size() > kMaxImportBytes) {
-        Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "snapshot file too large"));
+    if (!ok) {
+      if (context_->IsCancelled()) {
+        core_->ImportCancel(std::move(session_));
+        Finish(grpc::Status(grpc::StatusCode::CANCELLED, "import cancelled"));
         return;
       }
-      file_ += piece_.data();
-      StartRead(&piece_);
+      core_->ImportFinish(std::move(session_), [this](absl::StatusOr<uint64_t> v) {
+        if (v.ok()) response_->set_model_version(*v);
+        Finish(ToGrpcStatus(v.status()));
+      });
       return;
     }
-    core_->ImportSnapshot(std::move(file_), [this](absl::StatusOr<uint64_t> v) {
-      if (v.ok()) response_->set_model_version(*v);
-      Finish(ToGrpcStatus(v.status()));
+    core_->ImportFeed(session_, std::move(*piece_.mutable_data()), [this](const absl::Status& s) {
+      if (!s.ok()) {
+        Finish(ToGrpcStatus(s));
+        return;
+      }
+      StartRead(&piece_);
     });
   }
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    if (session_) core_->ImportCancel(std::move(session_));
+    if (counted_) core_->EndAdminStream();
+    delete this;
+  }
 
  private:
+  grpc::CallbackServerContext* const context_;
   ServerCore* const core_;
   v1::ImportSnapshotResponse* const response_;
   v1::SnapshotData piece_;
-  std::string file_;
+  ServerCore::Session session_;
+  bool counted_ = false;
 };
 
 }  // namespace
@@ -143,7 +182,7 @@ grpc::ServerWriteReactor<v1::SnapshotData>* AdminService::ExportSnapshot(
 
 grpc::ServerReadReactor<v1::SnapshotData>* AdminService::ImportSnapshot(
     grpc::CallbackServerContext* context, v1::ImportSnapshotResponse* response) {
-  return new ImportReactor(core_, response);
+  return new ImportReactor(context, core_, response);
 }
 
 }  // namespace streamrec::server

@@ -9,6 +9,7 @@
 namespace streamrec::server {
 
 inline constexpr char kRecommenderService[] = "streamrec.v1.Recommender";
+inline constexpr char kIngestService[] = "streamrec.v1.Ingest";
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     const ServerOptions& options, const std::function<void(int)>& on_listening) {
@@ -34,6 +35,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService();
   health->SetServingStatus("", true);
   health->SetServingStatus(kRecommenderService, false);
+  health->SetServingStatus(kIngestService, false);
+  s->core_->SetIngestListener(
+      [health](bool serving) { health->SetServingStatus(kIngestService, serving); });
   if (on_listening) on_listening(s->port_);
   if (absl::Status r = s->core_->Recover(); !r.ok()) {
     s->Shutdown(std::chrono::milliseconds(100));
@@ -49,6 +53,7 @@ void GrpcServer::Shutdown(std::chrono::milliseconds grace) {
   if (shut_down_) return;
   shut_down_ = true;
   if (server_ != nullptr) {
+    core_->SetIngestListener(nullptr);
     server_->GetHealthCheckService()->SetServingStatus(false);
     // Streams parked on a full queue resume only when the updater frees room.
     core_->updater().SetPausedForTesting(false);

@@ -4,7 +4,9 @@
 //
 // Health: the overall service ("") is SERVING as soon as the port answers (liveness);
 // "streamrec.v1.Recommender" is NOT_SERVING until recovery (snapshot restore and log
-// replay) is done (readiness). Shutdown sets both to NOT_SERVING first.
+// replay) is done (readiness: Predict works); "streamrec.v1.Ingest" is SERVING while
+// Observe can accept events (ready and the data dir writable; NOT_SERVING on a full
+// disk, while Predict stays SERVING). Shutdown sets all to NOT_SERVING first.
 // Threads: Start, Shutdown from the owner thread; core() is thread-safe.
 #ifndef STREAMREC_SERVER_GRPC_SERVER_H_
 #define STREAMREC_SERVER_GRPC_SERVER_H_

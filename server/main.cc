@@ -1,11 +1,14 @@
 // streamrec-server: the online-learning recommendation server. Flags are documented in
 // the README (`streamrec-server --help` lists them). SIGINT/SIGTERM stop it cleanly:
 // readiness goes NOT_SERVING, calls in flight finish, accepted events are trained.
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -34,6 +37,15 @@ ABSL_FLAG(int64_t, dedup_window, 0,
           "Drop events whose event_id was among the last N logged (0: off).");
 ABSL_FLAG(bool, start_fresh, false,
           "Delete the data in --data_dir if it was written by an incompatible model.");
+ABSL_FLAG(bool, accept_data_loss, false,
+          "Start even if no snapshot in --data_dir verifies or the event log has a gap, "
+          "losing what they held (refused otherwise).");
+ABSL_FLAG(int64_t, queue_max_bytes, int64_t{256} << 20,
+          "Bytes of converted events held between the handlers and the model.");
+ABSL_FLAG(int64_t, max_vector_fields, 10000, "Distinct vector fields the server registers.");
+ABSL_FLAG(int64_t, max_admin_streams, 2, "Snapshot export/import streams open at once.");
+ABSL_FLAG(int64_t, storage_retry_ms, 1000,
+          "How often an unwritable data dir (e.g. a full disk) is retried (ms).");
 ABSL_FLAG(int64_t, testing_kill_during_persist, 0,
           "Tests only: SIGKILL the process between the chunks and the manifest of the Nth "
           "snapshot persisted.");
@@ -75,6 +87,10 @@ int main(int argc, char** argv) {
       {"publish_every_events", absl::GetFlag(FLAGS_publish_every_events)},
       {"metrics_window", absl::GetFlag(FLAGS_metrics_window)},
       {"snapshots_retained", absl::GetFlag(FLAGS_snapshots_retained)},
+      {"queue_max_bytes", absl::GetFlag(FLAGS_queue_max_bytes)},
+      {"max_vector_fields", absl::GetFlag(FLAGS_max_vector_fields)},
+      {"max_admin_streams", absl::GetFlag(FLAGS_max_admin_streams)},
+      {"storage_retry_ms", absl::GetFlag(FLAGS_storage_retry_ms)},
   };
   for (const auto& f : positive) {
     if (f.value <= 0) return Fail(absl::StrCat("--", f.name, " must be > 0, got ", f.value));
@@ -82,7 +98,17 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_max_message_bytes) > (int64_t{1} << 30)) {
     return Fail("--max_message_bytes must be at most 1 GiB");
   }
+  if (absl::GetFlag(FLAGS_queue_max_bytes) < absl::GetFlag(FLAGS_max_message_bytes)) {
+    return Fail("--queue_max_bytes must be at least --max_message_bytes");
+  }
   options.core.queue_capacity = absl::GetFlag(FLAGS_queue_capacity);
+  options.core.queue_max_bytes = absl::GetFlag(FLAGS_queue_max_bytes);
+  options.core.max_vector_fields = absl::GetFlag(FLAGS_max_vector_fields);
+  options.core.max_admin_streams =
+      static_cast<int>(std::min<int64_t>(absl::GetFlag(FLAGS_max_admin_streams), 1000));
+  options.core.storage.recovery_interval = std::chrono::milliseconds(
+      std::min<int64_t>(absl::GetFlag(FLAGS_storage_retry_ms), 3600000));
+  options.core.storage.accept_data_loss = absl::GetFlag(FLAGS_accept_data_loss);
   options.core.limits.max_candidates = absl::GetFlag(FLAGS_max_candidates);
   options.core.limits.max_events_per_request = absl::GetFlag(FLAGS_max_events_per_request);
   options.core.limits.max_features_per_example = absl::GetFlag(FLAGS_max_features_per_example);
@@ -128,12 +154,23 @@ int main(int argc, char** argv) {
   if (ec) return Fail(absl::StrCat("cannot create --data_dir ", data_dir, ": ", ec.message()));
   options.core.storage.data_dir = data_dir;
 
-  // Block the stop signals in every thread; the main thread waits for them below.
+  // Block the stop signals in every thread; one thread waits for them from the start,
+  // so a stop during recovery (which can take long) is prompt.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  static std::atomic<bool> stop_requested{false};
+  static std::atomic<int> stop_signal{0};
+  std::thread([stop_signals] {
+    int signal = 0;
+    sigwait(&stop_signals, &signal);
+    stop_signal.store(signal);
+    stop_requested.store(true);
+    stop_requested.notify_all();
+  }).detach();
+  options.core.cancel = &stop_requested;
 
   absl::StatusOr<std::unique_ptr<srv::GrpcServer>> server =
       srv::GrpcServer::Start(options, [&](int port) {
@@ -142,14 +179,28 @@ int main(int argc, char** argv) {
                      streamrec::model::OptimizerName(options.core.model.optimizer.kind).c_str(),
                      options.core.model.hash_bits, data_dir.c_str(), durability.c_str());
       });
-  if (!server.ok()) return Fail(std::string(server.status().message()));
+  if (!server.ok()) {
+    if (absl::IsCancelled(server.status())) {
+      std::fprintf(stderr, "streamrec-server: %s received during startup: %s; stopped\n",
+                   stop_signal.load() == SIGINT ? "SIGINT" : "SIGTERM",
+                   std::string(server.status().message()).c_str());
+      return 0;
+    }
+    return Fail(std::string(server.status().message()));
+  }
   std::fprintf(stderr, "streamrec-server: ready\n");
 
-  int signal = 0;
-  sigwait(&stop_signals, &signal);
+  stop_requested.wait(false);
   std::fprintf(stderr, "streamrec-server: %s received, stopping\n",
-               signal == SIGINT ? "SIGINT" : "SIGTERM");
+               stop_signal.load() == SIGINT ? "SIGINT" : "SIGTERM");
   (*server)->Shutdown(std::chrono::milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)));
+  if (absl::Status s = (*server)->core().final_persist_status(); !s.ok()) {
+    // Never report a clean stop when the last state did not reach the disk.
+    std::fprintf(stderr, "streamrec-server: stopped, but the final snapshot was not written "
+                 "(%s); the event log (if any) still holds the events\n",
+                 std::string(s.message()).c_str());
+    return 1;
+  }
   std::fprintf(stderr, "streamrec-server: stopped\n");
   return 0;
 }

@@ -20,22 +20,7 @@ class ObserveStreamReactor final
       Finish(grpc::Status::OK);
       return;
     }
-    absl::StatusOr<std::unique_ptr<core::EventBatch>> batch = core_->PrepareObserve(request_);
-    if (!batch.ok()) {
-      Finish(ToGrpcStatus(batch.status()));
-      return;
-    }
-    pending_ = *std::move(batch);
-    accepted_ = pending_->examples.size();
-    // Acknowledge once logged (LogWriter thread); then read the next request.
-    pending_->on_logged = [this](const absl::Status& s) {
-      if (!s.ok()) {
-        Finish(ToGrpcStatus(s));
-        return;
-      }
-      response_.set_accepted(accepted_);
-      StartWrite(&response_);
-    };
+    prepared_ = false;
     Enqueue();
   }
 
@@ -47,16 +32,49 @@ class ObserveStreamReactor final
     StartRead(&request_);
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    // A batch parked for event places still holds its share of the byte budget.
+    if (pending_) core_->queue().ReleaseBytes(*pending_);
+    delete this;
+  }
 
  private:
-  // Enqueue pushes the pending batch, or parks until the updater frees room. Runs on a
-  // gRPC thread, or on the updater thread when woken; never blocks.
+  // Enqueue converts the request, reserves its bytes and pushes it, parking until the
+  // updater frees room when the queue is full (by bytes: the converted batch is dropped
+  // while waiting and converted again; by events: the batch waits, its bytes counted).
+  // Runs on a gRPC thread, or on the updater thread when woken; never blocks.
   void Enqueue() {
     for (;;) {
-      if (core_->TryEnqueue(pending_)) return;  // on_logged continues the stream
-      if (core_->queue().AddSpaceWaiter(accepted_, [this] { Enqueue(); })) return;
+      if (!pending_) {
+        absl::StatusOr<std::unique_ptr<core::EventBatch>> batch = core_->PrepareObserve(
+            request_, [this](const absl::Status& s) { OnLogged(s); }, /*count=*/!prepared_);
+        prepared_ = true;
+        if (!batch.ok()) {
+          Finish(ToGrpcStatus(batch.status()));
+          return;
+        }
+        pending_ = *std::move(batch);
+        accepted_ = pending_->examples.size();
+      }
+      if (!core_->queue().ReserveBytes(*pending_)) {
+        const size_t bytes = pending_->bytes;
+        pending_.reset();
+        if (core_->queue().AddSpaceWaiter(0, bytes, [this] { Enqueue(); })) return;
+        continue;
+      }
+      if (core_->TryEnqueue(pending_)) return;  // OnLogged continues the stream
+      if (core_->queue().AddSpaceWaiter(accepted_, 0, [this] { Enqueue(); })) return;
     }
+  }
+
+  // OnLogged acknowledges once logged (LogWriter thread); then the next request is read.
+  void OnLogged(const absl::Status& s) {
+    if (!s.ok()) {
+      Finish(ToGrpcStatus(s));
+      return;
+    }
+    response_.set_accepted(accepted_);
+    StartWrite(&response_);
   }
 
   ServerCore* const core_;
@@ -64,6 +82,7 @@ class ObserveStreamReactor final
   v1::ObserveResponse response_;
   std::unique_ptr<core::EventBatch> pending_;
   size_t accepted_ = 0;
+  bool prepared_ = false;  // the current request was counted once
 };
 
 }  // namespace

@@ -62,15 +62,15 @@ absl::Status RequestConverter::AppendFeatures(const v1::Features& features,
           }
         } else if (new_dims != nullptr) {
           bool seen = false;
-          for (const auto& [f, d] : *new_dims) {
-            if (f != name) continue;
+          for (const core::NewVectorDim& d : *new_dims) {
+            if (d.field != name) continue;
             seen = true;
-            if (d != dim) {
-              return Invalid(vpath, absl::StrCat("dimension ", dim, " differs from ", d,
+            if (d.dim != dim) {
+              return Invalid(vpath, absl::StrCat("dimension ", dim, " differs from ", d.dim,
                                                  " earlier in this request"));
             }
           }
-          if (!seen) new_dims->emplace_back(name, dim);
+          if (!seen) new_dims->push_back({name, dim, vpath});
         }
         for (uint32_t i = 0; i < dim; ++i) {
           if (!std::isfinite(v[i])) {
@@ -177,9 +177,9 @@ absl::StatusOr<std::unique_ptr<core::EventBatch>> RequestConverter::ConvertObser
                                         " features (--max_features_per_example)"));
     }
   }
-  if (!new_dims.empty()) {
-    if (absl::Status s = dims_->Register(new_dims); !s.ok()) return s;
-  }
+  // New vector fields are registered only once the request is logged (the log writer,
+  // in log order), never for a request that is rejected.
+  batch->new_dims = std::move(new_dims);
   return batch;
 }
 

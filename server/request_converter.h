@@ -34,13 +34,14 @@ class RequestConverter {
 
   absl::Status ConvertPredict(const v1::PredictRequest& request, PredictInput& out) const;
 
-  // ConvertObserve returns the request's events as one batch, in order, and registers
-  // the dimensions of vector fields seen for the first time.
+  // ConvertObserve returns the request's events as one batch, in order, with the vector
+  // fields whose dimension is not registered yet in batch->new_dims (registered by the
+  // log writer once the request is accepted and logged).
   absl::StatusOr<std::unique_ptr<core::EventBatch>> ConvertObserve(
       const v1::ObserveRequest& request) const;
 
  private:
-  using NewDims = std::vector<std::pair<std::string, uint32_t>>;
+  using NewDims = std::vector<core::NewVectorDim>;
   // AppendFeatures validates `features` (path names it in errors) and appends their
   // hashes to out. `other` is the other side of the example (context vs item): a name
   // in both is an error. New vector dimensions go to new_dims when non-null (training);

@@ -4,20 +4,20 @@
 #include <cstdio>
 #include <numeric>
 #include <random>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "server/model_config_proto.h"
 #include "storage/config_codec.h"
-#include "storage/encoding.h"
+#include "storage/database.h"
+#include "storage/event_log.h"
+#include "storage/meta_store.h"
+#include "storage/snapshot_export.h"
+#include "storage/snapshot_store.h"
 
 namespace streamrec::server {
 namespace {
-
-constexpr char kConfigKey[] = "config";
-constexpr char kVectorDimsKey[] = "vector_dims";
 
 std::string RandomPrefix() {
   std::random_device rd;
@@ -41,6 +41,18 @@ absl::Status Unavailable() {
   return absl::UnavailableError("the server is recovering (replaying its event log); retry");
 }
 
+// BatchBytes: the memory a converted batch holds, for the queue's byte budget.
+size_t BatchBytes(const core::EventBatch& b) {
+  size_t bytes = sizeof(core::EventBatch) + b.examples.capacity() * sizeof(model::Example) +
+                 b.event_ids.capacity() * sizeof(std::string);
+  for (const model::Example& e : b.examples) {
+    bytes += e.features.capacity() * sizeof(model::HashedFeature);
+  }
+  for (const std::string& id : b.event_ids) bytes += id.capacity();
+  for (const core::NewVectorDim& d : b.new_dims) bytes += sizeof(d) + d.field.size() + d.path.size();
+  return bytes;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ServerCore>> ServerCore::Create(const CoreOptions& options) {
@@ -52,8 +64,14 @@ absl::StatusOr<std::unique_ptr<ServerCore>> ServerCore::Create(const CoreOptions
         "max_events_per_request (", options.limits.max_events_per_request,
         ") exceeds queue_capacity (", options.queue_capacity, "): such a request never fits"));
   }
+  if (options.queue_max_bytes < options.limits.max_message_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "queue_max_bytes (", options.queue_max_bytes, ") is below max_message_bytes (",
+        options.limits.max_message_bytes, "): a large request would never fit"));
+  }
   if (options.limits.max_candidates == 0 || options.limits.max_events_per_request == 0 ||
-      options.limits.max_features_per_example == 0) {
+      options.limits.max_features_per_example == 0 || options.max_vector_fields == 0 ||
+      options.max_admin_streams <= 0) {
     return absl::InvalidArgumentError("request limits must be > 0");
   }
   if (options.updater.publish_interval_ms <= 0 || options.updater.publish_every_events == 0) {
@@ -61,25 +79,31 @@ absl::StatusOr<std::unique_ptr<ServerCore>> ServerCore::Create(const CoreOptions
   }
   if (absl::Status s = model::Validate(options.model); !s.ok()) return s;
   std::unique_ptr<ServerCore> core(new ServerCore(options));
+  absl::StatusOr<std::unique_ptr<model::Model>> model = model::CreateModel(options.model);
+  if (!model.ok()) return model.status();
+  core->import_target_ =
+      std::make_unique<storage::ImportTarget>(storage::ImportTarget::Of(**model));
   if (!options.storage.data_dir.empty()) {
     if (absl::Status s = core->OpenStorage(); !s.ok()) return s;
   }
-  absl::StatusOr<std::unique_ptr<model::Model>> model = model::CreateModel(options.model);
-  if (!model.ok()) return model.status();
   core::PipelineOptions p;
   p.queue_capacity = options.queue_capacity;
+  p.queue_max_bytes = options.queue_max_bytes;
   p.updater = options.updater;
   p.writer.dedup_window = options.dedup_window;
+  ServerCore* self = core.get();
+  p.writer.admit = [self](core::EventBatch& b) { return self->AdmitBatch(b); };
+  p.writer.group_done = [self](const absl::Status& s) { self->GroupDone(s); };
   core::AppendFn append;
   core::PersistFn persist;
-  ServerCore* self = core.get();
-  if (core->log_) {
+  if (core->db_) {
     append = [self](uint64_t first, const std::vector<core::EventBatch*>& group) {
       return self->AppendToLog(first, group);
     };
-  }
-  if (core->store_) {
-    persist = [self](model::Model& m, const core::Checkpoint& c) { return self->Persist(m, c); };
+    persist = [self](model::Model& m, const core::Checkpoint& c,
+                     std::shared_ptr<core::PersistTicket> t) {
+      return self->Persist(m, c, std::move(t));
+    };
   }
   core->pipeline_ =
       std::make_unique<core::Pipeline>(*std::move(model), p, std::move(append), std::move(persist));
@@ -95,10 +119,12 @@ ServerCore::~ServerCore() { Stop(); }
 
 absl::Status ServerCore::OpenStorage() {
   const StorageOptions& s = options_.storage;
-  absl::StatusOr<std::unique_ptr<storage::Database>> db = storage::Database::Open(s.data_dir);
+  storage::DatabaseOptions db_options{s.data_dir, s.file_system};
+  absl::StatusOr<std::unique_ptr<storage::Database>> db = storage::Database::Open(db_options);
   if (!db.ok()) return db.status();
   db_ = *std::move(db);
-  absl::StatusOr<std::optional<std::string>> stored = db_->Get(db_->meta(), kConfigKey);
+  meta_ = std::make_unique<storage::MetaStore>(db_.get());
+  absl::StatusOr<std::optional<std::string>> stored = meta_->LoadEncodedConfig();
   if (!stored.ok()) return stored.status();
   if (stored->has_value()) {
     absl::StatusOr<model::ModelConfig> config = storage::DecodeConfig(**stored);
@@ -113,127 +139,241 @@ absl::Status ServerCore::OpenStorage() {
       }
       std::fprintf(stderr, "streamrec-server: --start_fresh: deleting the data in %s (%s)\n",
                    s.data_dir.c_str(), std::string(compatible.message()).c_str());
+      meta_.reset();
       db_.reset();
       if (absl::Status d = storage::Database::Destroy(s.data_dir); !d.ok()) return d;
-      db = storage::Database::Open(s.data_dir);
+      db = storage::Database::Open(db_options);
       if (!db.ok()) return db.status();
       db_ = *std::move(db);
+      meta_ = std::make_unique<storage::MetaStore>(db_.get());
     }
   }
-  rocksdb::WriteBatch batch;
-  batch.Put(db_->meta(), kConfigKey, storage::EncodeConfig(options_.model));
-  if (absl::Status w = db_->Write(batch, true); !w.ok()) return w;
+  if (absl::Status w = meta_->SaveConfig(options_.model); !w.ok()) return w;
   if (s.durability != Durability::kNone) log_ = std::make_unique<storage::EventLog>(db_.get());
-  store_ = std::make_unique<storage::SnapshotStore>(db_.get(), s.snapshots_retained);
-  storage_thread_ = std::thread([this] { RunStorageThread(); });
+  storage::SnapshotStoreOptions store_options;
+  store_options.retain = s.snapshots_retained;
+  store_options.accept_data_loss = s.accept_data_loss;
+  store_ = std::make_unique<storage::SnapshotStore>(db_.get(), store_options);
+  executor_ = std::make_unique<StorageExecutor>([this] { StorageTick(); }, s.recovery_interval);
+  return absl::OkStatus();
+}
+
+void ServerCore::SetIngestListener(std::function<void(bool)> listener) {
+  core::MutexLock lock(&ingest_mu_);
+  ingest_listener_ = std::move(listener);
+  ingest_reported_ = -1;
+}
+
+bool ServerCore::ingest_ready() const {
+  return ready_.load() && !stopped_.load() && (db_ == nullptr || db_->writable());
+}
+
+void ServerCore::ReportIngest() {
+  const bool serving = ingest_ready();
+  core::MutexLock lock(&ingest_mu_);
+  if (ingest_reported_ == static_cast<int>(serving)) return;
+  ingest_reported_ = serving;
+  if (ingest_listener_) ingest_listener_(serving);
+}
+
+void ServerCore::StorageTick() {
+  if (!db_->writable()) {
+    ReportIngest();
+    if (absl::Status s = db_->TryRecover(); !s.ok()) {
+      std::fprintf(stderr, "streamrec-server: storage still not writable: %s\n",
+                   std::string(s.message()).c_str());
+    }
+  }
+  // Chunks of failed snapshot writes and abandoned imports.
+  if (db_->writable() && sweep_needed_.exchange(false)) {
+    if (absl::StatusOr<uint64_t> n = store_->Sweep(); !n.ok()) {
+      sweep_needed_.store(true);
+    } else if (*n > 0) {
+      std::fprintf(stderr, "streamrec-server: removed %lu chunks no snapshot references\n",
+                   static_cast<unsigned long>(*n));
+    }
+  }
+  ReportIngest();
+}
+
+absl::Status ServerCore::RecoverSnapshot(uint64_t& last_seq) {
+  core::Updater& updater = pipeline_->updater();
+  if (absl::Status s = store_->Open(); !s.ok()) return s;
+  absl::StatusOr<storage::VectorDimList> dims = meta_->LoadVectorDims();
+  if (!dims.ok()) return dims.status();
+  for (const auto& [field, dim] : *dims) {
+    if (absl::Status s = dims_.Register({{field, dim}}); !s.ok()) return s;
+  }
+  absl::StatusOr<storage::RestoredState> restored = store_->RestoreNewest(updater.model());
+  if (restored.ok()) {
+    core::Checkpoint c;
+    c.version = restored->meta.version;
+    c.last_seq = restored->meta.last_seq;
+    c.events_applied = restored->meta.events_applied;
+    c.updates_skipped = restored->meta.updates_skipped;
+    c.metrics = restored->metrics;
+    updater.Restore(c);
+    last_seq = c.last_seq;
+    std::fprintf(stderr, "streamrec-server: restored snapshot version %lu (events up to seq %lu)\n",
+                 static_cast<unsigned long>(c.version), static_cast<unsigned long>(last_seq));
+    return absl::OkStatus();
+  }
+  if (restored.status().code() != absl::StatusCode::kNotFound) return restored.status();
+  if (const uint64_t newest = store_->NewestVersion(); newest > 0) {
+    // The operator accepted the loss of every snapshot: an empty model, under versions
+    // above every one the data dir has seen.
+    core::Checkpoint c;
+    c.version = newest;
+    updater.Restore(c, /*persisted=*/false);
+  }
+  // A fresh data dir: the untrained model is snapshot 0, so the log can always be
+  // replayed from an empty model while snapshot 0 is retained.
+  absl::StatusOr<uint64_t> v = updater.PersistAndWait();
+  return v.status();
+}
+
+absl::Status ServerCore::ReplayLog(uint64_t& last_seq, std::vector<std::string>& recent_ids) {
+  core::Updater& updater = pipeline_->updater();
+  absl::StatusOr<uint64_t> log_first = log_->FirstSeq();
+  if (!log_first.ok()) return log_first.status();
+  absl::StatusOr<uint64_t> log_last = log_->LastSeq();
+  if (!log_last.ok()) return log_last.status();
+  if (*log_first > last_seq + 1 && !options_.storage.accept_data_loss) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the event log of ", options_.storage.data_dir, " starts at sequence ", *log_first,
+        " but the restored snapshot ends at ", last_seq, ": events ", last_seq + 1, "..",
+        *log_first - 1, " are missing. Restore the data dir from a backup, or start with "
+        "--accept_data_loss to continue without them"));
+  }
+  const uint64_t to_replay = *log_last > last_seq ? *log_last - last_seq : 0;
+  if (to_replay > 0) {
+    std::fprintf(stderr, "streamrec-server: replaying %lu logged events after seq %lu\n",
+                 static_cast<unsigned long>(to_replay), static_cast<unsigned long>(last_seq));
+  }
+  // Read from far enough back to also seed the de-duplication window.
+  const uint64_t window = options_.dedup_window;
+  const uint64_t from = std::min(last_seq, *log_last > window ? *log_last - window : 0);
+  core::EventBatch batch;
+  uint64_t replayed = 0;
+  bool cancelled = false;
+  auto flush = [&] {
+    if (batch.examples.empty()) return;
+    updater.Replay(batch);
+    replayed += batch.examples.size();
+    if (replayed % 100000 < batch.examples.size()) {
+      std::fprintf(stderr, "streamrec-server: replayed %lu of %lu events\n",
+                   static_cast<unsigned long>(replayed), static_cast<unsigned long>(to_replay));
+    }
+    batch.examples.clear();
+    cancelled = options_.cancel != nullptr && options_.cancel->load();
+  };
+  absl::Status s = log_->Replay(from, [&](uint64_t seq, model::Example& ex, std::string& id) {
+    if (cancelled) return;
+    if (window > 0 && seq + window > *log_last) recent_ids.push_back(id);
+    if (seq <= last_seq) return;
+    if (batch.examples.empty()) batch.first_seq = seq;
+    batch.examples.push_back(std::move(ex));
+    if (batch.examples.size() >= 4096) flush();
+  });
+  if (!cancelled) flush();
+  if (cancelled) {
+    return absl::CancelledError(absl::StrCat("stopped during startup after replaying ", replayed,
+                                             " of ", to_replay, " events (the log keeps them)"));
+  }
+  if (!s.ok()) return s;
+  last_seq = std::max(last_seq, *log_last);
   return absl::OkStatus();
 }
 
 absl::Status ServerCore::Recover() {
-  core::Updater& updater = pipeline_->updater();
   uint64_t last_seq = 0;
   std::vector<std::string> recent_ids;
   if (store_) {
-    if (absl::Status s = store_->Open(); !s.ok()) return s;
-    absl::StatusOr<std::optional<std::string>> dims = db_->Get(db_->meta(), kVectorDimsKey);
-    if (!dims.ok()) return dims.status();
-    if (dims->has_value()) {
-      storage::Reader r(**dims);
-      uint32_t n = 0;
-      r.GetU32(n);
-      std::vector<std::pair<std::string, uint32_t>> all(r.ok() ? n : 0);
-      for (auto& [field, dim] : all) {
-        r.GetString(field);
-        r.GetU32(dim);
-      }
-      if (r.ok()) dims_.Register(all).IgnoreError();
-    }
-    absl::StatusOr<storage::RestoredState> restored = store_->RestoreNewest(updater.model());
-    if (restored.ok()) {
-      core::Checkpoint c;
-      c.version = restored->meta.version;
-      c.last_seq = restored->meta.last_seq;
-      c.events_applied = restored->meta.events_applied;
-      c.updates_skipped = restored->meta.updates_skipped;
-      c.metrics = restored->metrics;
-      updater.Restore(c);
-      last_seq = c.last_seq;
-      std::fprintf(stderr, "streamrec-server: restored snapshot version %lu (events up to seq %lu)\n",
-                   static_cast<unsigned long>(c.version), static_cast<unsigned long>(last_seq));
-    } else if (restored.status().code() != absl::StatusCode::kNotFound) {
-      return restored.status();
-    } else if (absl::StatusOr<uint64_t> v = updater.PersistNow(); !v.ok()) {
-      // A fresh data dir: the untrained model is snapshot 0, so the log can always be
-      // replayed from an empty model while snapshot 0 is retained.
-      return v.status();
-    }
+    if (absl::Status s = RecoverSnapshot(last_seq); !s.ok()) return s;
+  }
+  if (options_.cancel != nullptr && options_.cancel->load()) {
+    return absl::CancelledError("stopped during startup");
   }
   if (log_) {
-    absl::StatusOr<uint64_t> log_last = log_->LastSeq();
-    if (!log_last.ok()) return log_last.status();
-    const uint64_t to_replay = *log_last > last_seq ? *log_last - last_seq : 0;
-    if (to_replay > 0) {
-      std::fprintf(stderr, "streamrec-server: replaying %lu logged events after seq %lu\n",
-                   static_cast<unsigned long>(to_replay), static_cast<unsigned long>(last_seq));
-    }
-    // Read from far enough back to also seed the de-duplication window.
-    const uint64_t window = options_.dedup_window;
-    const uint64_t from = std::min(last_seq, *log_last > window ? *log_last - window : 0);
-    core::EventBatch batch;
-    uint64_t replayed = 0;
-    auto flush = [&] {
-      if (batch.examples.empty()) return;
-      updater.Replay(batch);
-      replayed += batch.examples.size();
-      if (replayed % 100000 < batch.examples.size()) {
-        std::fprintf(stderr, "streamrec-server: replayed %lu of %lu events\n",
-                     static_cast<unsigned long>(replayed), static_cast<unsigned long>(to_replay));
-      }
-      batch.examples.clear();
-    };
-    absl::Status s = log_->Replay(from, [&](uint64_t seq, model::Example& ex, std::string& id) {
-      if (window > 0 && seq + window > *log_last) recent_ids.push_back(id);
-      if (seq <= last_seq) return;
-      if (batch.examples.empty()) batch.first_seq = seq;
-      batch.examples.push_back(std::move(ex));
-      if (batch.examples.size() >= 4096) flush();
-    });
-    flush();
-    if (!s.ok()) return s;
-    last_seq = std::max(last_seq, *log_last);
+    if (absl::Status s = ReplayLog(last_seq, recent_ids); !s.ok()) return s;
   }
   pipeline_->Start(last_seq + 1, recent_ids);
   ready_.store(true);
+  ReportIngest();
   return absl::OkStatus();
 }
 
 void ServerCore::Stop() {
   if (stopped_.exchange(true)) return;
   ready_.store(false);
-  if (pipeline_) pipeline_->Stop();  // captures the final snapshot
-  if (storage_thread_.joinable()) {
-    {
-      core::MutexLock lock(&storage_mu_);
-      storage_stop_ = true;
+  ReportIngest();
+  if (pipeline_) pipeline_->Stop();  // persists the final snapshot and waits for it
+  if (executor_) executor_->Stop();
+}
+
+absl::Status ServerCore::final_persist_status() const {
+  return pipeline_ ? pipeline_->updater().final_persist_status() : absl::OkStatus();
+}
+
+absl::Status ServerCore::AdmitBatch(core::EventBatch& batch) {
+  if (batch.new_dims.empty()) return absl::OkStatus();
+  std::vector<core::NewVectorDim> unknown;
+  for (core::NewVectorDim& d : batch.new_dims) {
+    std::optional<uint32_t> known = dims_.Find(d.field);
+    if (!known) {
+      auto it = pending_dims_.find(d.field);
+      if (it != pending_dims_.end()) known = it->second;
     }
-    storage_cv_.notify_all();
-    storage_thread_.join();  // writes everything queued first
+    if (known) {
+      if (*known != d.dim) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            d.path, ": dimension ", d.dim, " differs from ", *known,
+            ", the dimension the model first saw"));
+      }
+      continue;
+    }
+    unknown.push_back(d);
   }
+  if (!unknown.empty() &&
+      dims_.size() + pending_dims_.size() + unknown.size() > options_.max_vector_fields) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        unknown.front().path, ": a new vector field would exceed the limit of ",
+        options_.max_vector_fields, " distinct vector fields (--max_vector_fields)"));
+  }
+  for (const core::NewVectorDim& d : unknown) pending_dims_[d.field] = d.dim;
+  batch.new_dims = std::move(unknown);  // what the append records
+  return absl::OkStatus();
+}
+
+void ServerCore::GroupDone(const absl::Status& status) {
+  if (status.ok() && !pending_dims_.empty()) {
+    std::vector<std::pair<std::string, uint32_t>> added(pending_dims_.begin(), pending_dims_.end());
+    dims_.Register(added).IgnoreError();  // only this thread registers: no conflict
+  }
+  pending_dims_.clear();
 }
 
 absl::Status ServerCore::AppendToLog(uint64_t first_seq,
                                      const std::vector<core::EventBatch*>& group) {
   static const std::string kNoId;
+  rocksdb::WriteBatch batch;
+  storage::VectorDimList dims;
   std::vector<storage::LogEntry> entries;
   for (core::EventBatch* b : group) {
+    for (const core::NewVectorDim& d : b->new_dims) dims.emplace_back(d.field, d.dim);
+    if (!log_) continue;
     for (size_t i = 0; i < b->examples.size(); ++i) {
       entries.push_back({&b->examples[i], i < b->event_ids.size() ? &b->event_ids[i] : &kNoId});
     }
   }
-  return log_->Append(first_seq, entries, options_.storage.durability == Durability::kSync);
+  if (!entries.empty()) log_->AddRecord(first_seq, entries, batch);
+  if (!dims.empty()) meta_->AddVectorDims(dims, batch);
+  if (batch.Count() == 0) return absl::OkStatus();
+  return db_->Write(batch, options_.storage.durability == Durability::kSync);
 }
 
-absl::Status ServerCore::Persist(model::Model& model, const core::Checkpoint& c) {
+absl::Status ServerCore::Persist(model::Model& model, const core::Checkpoint& c,
+                                 std::shared_ptr<core::PersistTicket> ticket) {
   storage::SnapshotMeta meta;
   meta.version = c.version;
   meta.time_unix_ms = absl::ToUnixMillis(absl::Now());
@@ -244,16 +384,10 @@ absl::Status ServerCore::Persist(model::Model& model, const core::Checkpoint& c)
   // thread. Back-pressure: if the disk is two snapshots behind, wait here.
   auto pending = std::make_shared<storage::SnapshotStore::Pending>(
       store_->Capture(model, meta, c.metrics));
-  std::unique_lock<core::Mutex> lock(storage_mu_);
-  storage_cv_.wait(lock, [this] { return pending_writes_ < 2; });
-  ++pending_writes_;
-  storage_tasks_.push_back([this, pending] {
-    const uint64_t version = pending->manifest.meta.version;
+  executor_->BeginWrite([this, pending, ticket] {
     absl::StatusOr<uint64_t> written =
         store_->Write(std::move(*pending), options_.storage.testing_before_manifest);
     if (written.ok()) {
-      written_version_.store(version);
-      snapshots_written_.fetch_add(1);
       // The log is needed only after the oldest retained snapshot.
       if (log_) {
         if (absl::Status t = log_->TruncateBefore(store_->OldestLastSeq() + 1); !t.ok()) {
@@ -262,60 +396,11 @@ absl::Status ServerCore::Persist(model::Model& model, const core::Checkpoint& c)
         }
       }
     } else {
-      snapshot_write_failures_.fetch_add(1);
-      std::fprintf(stderr, "streamrec-server: writing a snapshot failed (the next one will be "
-                   "complete): %s\n", std::string(written.status().message()).c_str());
+      sweep_needed_.store(true);  // its chunks are orphans now
     }
-    core::MutexLock done(&storage_mu_);
-    last_write_status_ = written.status();
-    --pending_writes_;
+    ticket->Complete(written.status());
   });
-  storage_cv_.notify_all();
   return absl::OkStatus();
-}
-
-void ServerCore::EnqueueStorageTask(std::function<void()> task) {
-  {
-    core::MutexLock lock(&storage_mu_);
-    storage_tasks_.push_back(std::move(task));
-  }
-  storage_cv_.notify_all();
-}
-
-void ServerCore::WaitStorageIdle() {
-  std::unique_lock<core::Mutex> lock(storage_mu_);
-  storage_cv_.wait(lock, [this] { return storage_tasks_.empty() && !storage_busy_; });
-}
-
-void ServerCore::RunStorageThread() {
-  std::unique_lock<core::Mutex> lock(storage_mu_);
-  for (;;) {
-    storage_cv_.wait(lock, [this] { return storage_stop_ || !storage_tasks_.empty(); });
-    if (storage_tasks_.empty()) return;  // stopping, and everything ran
-    std::function<void()> task = std::move(storage_tasks_.front());
-    storage_tasks_.pop_front();
-    storage_busy_ = true;
-    lock.unlock();
-    task();
-    lock.lock();
-    storage_busy_ = false;
-    storage_cv_.notify_all();
-  }
-}
-
-absl::Status ServerCore::SaveVectorDims() {
-  if (!db_) return absl::OkStatus();
-  core::MutexLock lock(&dims_save_mu_);  // rare: only when a new field appears
-  std::string value;
-  const auto all = dims_.All();
-  storage::PutU32(value, static_cast<uint32_t>(all.size()));
-  for (const auto& [field, dim] : all) {
-    storage::PutString(value, field);
-    storage::PutU32(value, dim);
-  }
-  rocksdb::WriteBatch batch;
-  batch.Put(db_->meta(), kVectorDimsKey, value);
-  return db_->Write(batch, options_.storage.durability == Durability::kSync);
 }
 
 std::string ServerCore::NextPredictionId() {
@@ -356,67 +441,80 @@ absl::Status ServerCore::Predict(const v1::PredictRequest& request,
   return absl::OkStatus();
 }
 
-void ServerCore::CountRejected(const absl::Status& status, size_t events) {
-  switch (status.code()) {
-    case absl::StatusCode::kResourceExhausted:
-      rejected_queue_full_.fetch_add(events, std::memory_order_relaxed);
-      break;
-    case absl::StatusCode::kInvalidArgument:
-      rejected_invalid_.fetch_add(events, std::memory_order_relaxed);
-      break;
-    default:
-      rejected_unavailable_.fetch_add(events, std::memory_order_relaxed);
-  }
+void ServerCore::CountRejected(Reject reason, size_t events) {
+  rejected_[static_cast<int>(reason)].fetch_add(events, std::memory_order_relaxed);
 }
 
 absl::StatusOr<std::unique_ptr<core::EventBatch>> ServerCore::PrepareObserve(
-    const v1::ObserveRequest& request) {
+    const v1::ObserveRequest& request, DoneFn logged, bool count) {
   const size_t n = request.events_size();
-  events_received_.fetch_add(n, std::memory_order_relaxed);
+  if (count) events_received_.fetch_add(n, std::memory_order_relaxed);
   if (!ready_.load()) {
-    CountRejected(Unavailable(), n);
+    if (count) CountRejected(Reject::kUnavailable, n);
     return Unavailable();
   }
-  const uint64_t generation = dims_.generation();
+  if (db_ != nullptr && !db_->writable()) {
+    if (count) CountRejected(Reject::kStorage, n);
+    return db_->write_error();
+  }
   absl::StatusOr<std::unique_ptr<core::EventBatch>> batch = converter_.ConvertObserve(request);
   if (!batch.ok()) {
-    CountRejected(batch.status(), n);
+    if (count) CountRejected(Reject::kInvalid, n);
     return batch;
   }
-  if (dims_.generation() != generation) {
-    if (absl::Status s = SaveVectorDims(); !s.ok()) return s;
+  core::EventBatch& b = **batch;
+  b.event_ids.reserve(n);
+  for (const v1::Event& e : request.events()) b.event_ids.push_back(e.event_id());
+  b.bytes = BatchBytes(b);
+  if (b.bytes > options_.queue_max_bytes) {
+    if (count) CountRejected(Reject::kInvalid, n);
+    return absl::InvalidArgumentError(absl::StrCat(
+        "events: the request converts to ", b.bytes, " bytes, more than --queue_max_bytes (",
+        options_.queue_max_bytes, "); send it in smaller requests"));
   }
-  (*batch)->event_ids.reserve(n);
-  for (const v1::Event& e : request.events()) (*batch)->event_ids.push_back(e.event_id());
+  // Counted once logged: acknowledged events are accepted, refused ones rejected.
+  b.on_logged = [this, n, logged = std::move(logged)](const absl::Status& s) {
+    if (s.ok()) {
+      events_accepted_.fetch_add(n, std::memory_order_relaxed);
+    } else {
+      CountRejected(absl::IsInvalidArgument(s) ? Reject::kInvalid : Reject::kStorage, n);
+    }
+    logged(s);
+  };
   return batch;
 }
 
 bool ServerCore::TryEnqueue(std::unique_ptr<core::EventBatch>& batch) {
-  const size_t n = batch->examples.size();
-  if (!pipeline_->queue().TryPush(batch)) return false;
-  events_accepted_.fetch_add(n, std::memory_order_relaxed);
-  return true;
+  return pipeline_->queue().TryPush(batch);
 }
 
 void ServerCore::Observe(const v1::ObserveRequest& request, v1::ObserveResponse& response,
                          DoneFn done) {
-  absl::StatusOr<std::unique_ptr<core::EventBatch>> batch = PrepareObserve(request);
+  const size_t n = request.events_size();
+  absl::StatusOr<std::unique_ptr<core::EventBatch>> batch =
+      PrepareObserve(request, [&response, n, done](const absl::Status& s) {
+        if (s.ok()) response.set_accepted(n);
+        done(s);
+      });
   if (!batch.ok()) {
     done(batch.status());
     return;
   }
-  const size_t n = (*batch)->examples.size();
-  (*batch)->on_logged = [&response, n, done](const absl::Status& s) {
-    if (s.ok()) response.set_accepted(n);
-    done(s);
-  };
+  core::EventQueue& queue = pipeline_->queue();
+  if (!queue.ReserveBytes(**batch)) {
+    CountRejected(Reject::kQueueBytesFull, n);
+    done(absl::ResourceExhaustedError(absl::StrCat(
+        "event queue full: ", queue.bytes_used(), " of ", queue.capacity_bytes(),
+        " bytes held by waiting events (--queue_max_bytes); retry with backoff, or use "
+        "ObserveStream for flow control")));
+    return;
+  }
   if (!TryEnqueue(*batch)) {
-    absl::Status full = absl::ResourceExhaustedError(absl::StrCat(
-        "event queue full (", pipeline_->queue().depth(), " of ",
-        pipeline_->queue().capacity(),
-        " events waiting); retry with backoff, or use ObserveStream for flow control"));
-    CountRejected(full, n);
-    done(full);
+    queue.ReleaseBytes(**batch);
+    CountRejected(Reject::kQueueFull, n);
+    done(absl::ResourceExhaustedError(absl::StrCat(
+        "event queue full (", queue.depth(), " of ", queue.capacity(),
+        " events waiting); retry with backoff, or use ObserveStream for flow control")));
   }
 }
 
@@ -435,11 +533,17 @@ void ServerCore::GetStats(v1::Stats& stats) const {
   stats.set_events_received(events_received_.load(std::memory_order_relaxed));
   stats.set_events_accepted(events_accepted_.load(std::memory_order_relaxed));
   stats.set_events_applied(u.events_applied);
-  (*stats.mutable_events_rejected())["invalid_argument"] = rejected_invalid_.load();
-  (*stats.mutable_events_rejected())["queue_full"] = rejected_queue_full_.load();
-  (*stats.mutable_events_rejected())["unavailable"] = rejected_unavailable_.load();
-  stats.set_queue_depth(pipeline_->queue().depth());
-  stats.set_queue_capacity(pipeline_->queue().capacity());
+  auto& rejected = *stats.mutable_events_rejected();
+  rejected["invalid_argument"] = rejected_[static_cast<int>(Reject::kInvalid)].load();
+  rejected["queue_full"] = rejected_[static_cast<int>(Reject::kQueueFull)].load();
+  rejected["queue_bytes_full"] = rejected_[static_cast<int>(Reject::kQueueBytesFull)].load();
+  rejected["unavailable"] = rejected_[static_cast<int>(Reject::kUnavailable)].load();
+  rejected["storage_unavailable"] = rejected_[static_cast<int>(Reject::kStorage)].load();
+  const core::EventQueue& queue = pipeline_->queue();
+  stats.set_queue_depth(queue.depth());
+  stats.set_queue_capacity(queue.capacity());
+  stats.set_queue_bytes(queue.bytes_used());
+  stats.set_queue_max_bytes(queue.capacity_bytes());
   stats.set_publications(u.publications);
   stats.set_model_version(u.model_version);
   stats.set_updates_skipped_nonfinite(u.updates_skipped_nonfinite);
@@ -453,100 +557,21 @@ void ServerCore::GetStats(v1::Stats& stats) const {
   stats.set_ack_to_publish_p50_ms(u.ack_to_publish_p50_ms);
   stats.set_ack_to_publish_p99_ms(u.ack_to_publish_p99_ms);
   stats.set_last_seq(u.last_seq);
-  stats.set_persisted_version(written_version_.load());
-  stats.set_snapshots_persisted(snapshots_written_.load());
-  stats.set_snapshot_failures(snapshot_write_failures_.load() + u.persist_failures);
+  stats.set_persisted_version(u.persisted_version);
+  stats.set_snapshots_persisted(u.persists_written);
+  stats.set_snapshot_failures(u.persist_failures);
   stats.set_last_persist_ms(u.last_persist_ms);
+  stats.set_vector_fields(dims_.size());
   if (log_) stats.set_log_bytes(log_->ApproximateBytes());
   if (const core::LogWriter* w = pipeline_->writer()) {
     stats.set_duplicates_dropped(w->duplicates_dropped());
   }
-}
-
-absl::Status ServerCore::ListSnapshots(v1::ListSnapshotsResponse& response) const {
-  if (!store_) return absl::FailedPreconditionError("the server runs without --data_dir");
-  for (const storage::SnapshotInfo& s : store_->List()) {
-    v1::SnapshotInfo* out = response.add_snapshots();
-    out->set_model_version(s.meta.version);
-    out->set_time_unix_ms(s.meta.time_unix_ms);
-    out->set_last_seq(s.meta.last_seq);
-    out->set_bytes(s.bytes);
-    out->set_events_applied(s.meta.events_applied);
+  stats.set_storage_writable(db_ == nullptr || db_->writable());
+  if (db_) {
+    stats.set_storage_error(std::string(db_->write_error().message()));
+    stats.set_storage_recoveries(db_->recoveries());
+    stats.set_wal_syncs(db_->wal_syncs());
   }
-  return absl::OkStatus();
-}
-
-void ServerCore::SaveSnapshot(std::function<void(absl::StatusOr<uint64_t>)> done) {
-  if (!store_) return done(absl::FailedPreconditionError("the server runs without --data_dir"));
-  if (!ready_.load()) return done(Unavailable());
-  core::Updater* u = &pipeline_->updater();
-  u->Post([this, u, done] { AfterWrite(u->PersistNow(), done); });
-}
-
-void ServerCore::AfterWrite(absl::StatusOr<uint64_t> version,
-                            std::function<void(absl::StatusOr<uint64_t>)> done) {
-  if (!version.ok()) return done(version.status());
-  // Runs after the write that PersistNow queued (the storage thread is FIFO).
-  EnqueueStorageTask([this, v = *version, done] {
-    absl::Status written;
-    {
-      core::MutexLock lock(&storage_mu_);
-      written = last_write_status_;
-    }
-    if (written.ok()) {
-      done(v);
-    } else {
-      done(written);
-    }
-  });
-}
-
-void ServerCore::Rollback(uint64_t version, std::function<void(absl::StatusOr<uint64_t>)> done) {
-  if (!store_) return done(absl::FailedPreconditionError("the server runs without --data_dir"));
-  if (!ready_.load()) return done(Unavailable());
-  core::Updater* u = &pipeline_->updater();
-  u->Post([this, u, version, done] {
-    // Retention in a pending write could delete the chunks being restored: let the
-    // writes finish first (an administrative pause of training).
-    WaitStorageIdle();
-    absl::StatusOr<std::unique_ptr<model::Model>> scratch = model::CreateModel(options_.model);
-    if (!scratch.ok()) return done(scratch.status());
-    absl::StatusOr<storage::RestoredState> r = store_->Restore(version, **scratch);
-    if (!r.ok()) return done(r.status());
-    u->SwapModel(*std::move(scratch));
-    AfterWrite(u->PersistNow(), done);  // records the rollback, so a restart keeps it
-  });
-}
-
-void ServerCore::ExportSnapshot(uint64_t version,
-                                std::function<void(absl::StatusOr<std::string>)> done) {
-  if (!store_) return done(absl::FailedPreconditionError("the server runs without --data_dir"));
-  // Reading a whole snapshot is I/O: on the storage thread, never a gRPC or the updater's.
-  auto read = [this, done](uint64_t v) { EnqueueStorageTask([this, done, v] { done(store_->Export(v)); }); };
-  if (version != 0) return read(version);
-  if (!ready_.load()) return done(Unavailable());
-  core::Updater* u = &pipeline_->updater();
-  u->Post([this, u, read, done] {
-    AfterWrite(u->PersistNow(), [read, done](absl::StatusOr<uint64_t> v) {
-      if (!v.ok()) return done(v.status());
-      read(*v);
-    });
-  });
-}
-
-void ServerCore::ImportSnapshot(std::string file,
-                                std::function<void(absl::StatusOr<uint64_t>)> done) {
-  if (!store_) return done(absl::FailedPreconditionError("the server runs without --data_dir"));
-  if (!ready_.load()) return done(Unavailable());
-  core::Updater* u = &pipeline_->updater();
-  u->Post([this, u, file = std::move(file), done] {
-    absl::StatusOr<std::unique_ptr<model::Model>> scratch = model::CreateModel(options_.model);
-    if (!scratch.ok()) return done(scratch.status());
-    absl::StatusOr<storage::RestoredState> r = storage::SnapshotStore::Import(file, **scratch);
-    if (!r.ok()) return done(r.status());
-    u->SwapModel(*std::move(scratch));
-    AfterWrite(u->PersistNow(), done);
-  });
 }
 
 }  // namespace streamrec::server

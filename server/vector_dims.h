@@ -25,6 +25,10 @@ class VectorDims {
   absl::Status Register(const std::vector<std::pair<std::string, uint32_t>>& dims);
   // All returns every registered (field, dim); generation() counts registrations.
   std::vector<std::pair<std::string, uint32_t>> All() const;
+  size_t size() const {
+    core::MutexLock lock(&mu_);
+    return dims_.size();
+  }
   uint64_t generation() const {
     core::MutexLock lock(&mu_);
     return generation_;

@@ -1,6 +1,12 @@
 #include "storage/database.h"
 
+#include <cstdarg>
+#include <cstdio>
+
 #include "absl/strings/str_cat.h"
+#include "rocksdb/env.h"
+#include "rocksdb/iterator.h"
+#include "rocksdb/comparator.h"
 #include "rocksdb/options.h"
 
 namespace streamrec::storage {
@@ -20,54 +26,250 @@ namespace {
 const char* kFamilies[] = {rocksdb::kDefaultColumnFamilyName.c_str(), "events", "chunks",
                            "snapshots"};
 
+// StderrLogger: RocksDB's warnings and errors on stderr instead of a LOG file in the data
+// dir (see the header comment: writing that file on a full disk aborts the process).
+class StderrLogger final : public rocksdb::Logger {
+ public:
+  StderrLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    char line[1024];
+    std::vsnprintf(line, sizeof(line), format, ap);
+    std::fprintf(stderr, "streamrec-server: rocksdb: %s\n", line);
+  }
+};
+
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& dir) {
+ReadSnapshot::~ReadSnapshot() { db_->Release(this); }
+
+absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
+  std::unique_ptr<Database> db(new Database(options));
+  if (options.file_system) db->env_ = rocksdb::NewCompositeEnv(options.file_system);
+  db->statistics_ = rocksdb::CreateDBStatistics();
+  db->statistics_->set_stats_level(rocksdb::StatsLevel::kExceptDetailedTimers);
+  absl::MutexLock lock(&db->mu_);
+  if (absl::Status s = db->OpenLocked(); !s.ok()) return s;
+  return db;
+}
+
+absl::Status Database::OpenLocked() {
   rocksdb::DBOptions options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   options.IncreaseParallelism(2);
+  options.info_log = std::make_shared<StderrLogger>();
+  options.statistics = statistics_;
+  if (env_) options.env = env_.get();
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const char* name : kFamilies) {
     rocksdb::ColumnFamilyOptions cf;
     cf.OptimizeLevelStyleCompaction();
     families.emplace_back(name, cf);
   }
-  std::unique_ptr<Database> db(new Database());
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(options, dir, families, &db->handles_, &raw);
-  if (!s.ok()) return FromRocks(s, absl::StrCat("cannot open the database in ", dir));
-  db->db_.reset(raw);
-  return db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status s = rocksdb::DB::Open(options, options_.dir, families, &handles, &raw);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("cannot open the database in ", options_.dir));
+  db_.reset(raw);
+  handles_ = std::move(handles);
+  if (ids_.empty()) {
+    for (rocksdb::ColumnFamilyHandle* h : handles_) {
+      ids_.push_back(std::make_unique<FamilyId>(h->GetName(), h->GetID()));
+    }
+  }
+  for (size_t i = 0; i < handles_.size(); ++i) {
+    if (handles_[i]->GetID() != ids_[i]->GetID()) {
+      return absl::InternalError("column family ids changed across a reopen");
+    }
+  }
+  return absl::OkStatus();
+}
+
+const rocksdb::Comparator* Database::FamilyId::GetComparator() const {
+  return rocksdb::BytewiseComparator();
+}
+
+void Database::CloseLocked() {
+  if (!db_) return;
+  for (const ReadSnapshot* snapshot : live_snapshots_) db_->ReleaseSnapshot(snapshot->snapshot_);
+  live_snapshots_.clear();
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  handles_.clear();
+  db_->Close().PermitUncheckedError();
+  db_.reset();
 }
 
 absl::Status Database::Destroy(const std::string& dir) {
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const char* name : kFamilies) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  return FromRocks(rocksdb::DestroyDB(dir, rocksdb::Options(), families),
+  rocksdb::Options options;
+  options.info_log = std::make_shared<StderrLogger>();
+  return FromRocks(rocksdb::DestroyDB(dir, options, families),
                    absl::StrCat("cannot delete the database in ", dir));
 }
 
 Database::~Database() {
-  if (!db_) return;
-  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
-  db_->Close();
+  absl::MutexLock lock(&mu_);
+  CloseLocked();
+}
+
+void Database::Put(rocksdb::WriteBatch& batch, Family family, std::string_view key,
+                   std::string_view value) const {
+  batch.Put(ids_[static_cast<size_t>(family)].get(), rocksdb::Slice(key.data(), key.size()),
+            rocksdb::Slice(value.data(), value.size())).PermitUncheckedError();
+}
+
+void Database::Delete(rocksdb::WriteBatch& batch, Family family, std::string_view key) const {
+  batch.Delete(ids_[static_cast<size_t>(family)].get(), rocksdb::Slice(key.data(), key.size()))
+      .PermitUncheckedError();
+}
+
+void Database::DeleteRange(rocksdb::WriteBatch& batch, Family family, std::string_view begin,
+                           std::string_view end) const {
+  batch.DeleteRange(ids_[static_cast<size_t>(family)].get(),
+                    rocksdb::Slice(begin.data(), begin.size()),
+                    rocksdb::Slice(end.data(), end.size())).PermitUncheckedError();
 }
 
 absl::Status Database::Write(rocksdb::WriteBatch& batch, bool sync) {
-  if (fail_writes_.load()) return absl::UnavailableError("write failed (injected for testing)");
+  if (!writable()) return write_error();
   rocksdb::WriteOptions options;
   options.sync = sync;
-  return FromRocks(db_->Write(options, &batch), "write");
+  absl::Status status;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    if (!writable() || !db_) return write_error();  // a concurrent writer failed meanwhile
+    status = FromRocks(db_->Write(options, &batch), "write");
+  }
+  if (!status.ok() && !absl::IsInvalidArgument(status)) MarkUnwritable(status);
+  return status;
 }
 
-absl::StatusOr<std::optional<std::string>> Database::Get(rocksdb::ColumnFamilyHandle* cf,
-                                                         const std::string& key) {
+void Database::MarkUnwritable(const absl::Status& error) {
+  absl::MutexLock lock(&error_mu_);
+  if (!writable_.load()) return;
+  write_error_ = absl::UnavailableError(
+      absl::StrCat("storage is not writable (", error.message(),
+                   "); the server retries by itself once the disk accepts writes"));
+  writable_.store(false, std::memory_order_release);
+  std::fprintf(stderr, "streamrec-server: %s\n", std::string(write_error_.message()).c_str());
+}
+
+absl::Status Database::write_error() const {
+  absl::MutexLock lock(&error_mu_);
+  return write_error_;
+}
+
+absl::Status Database::TryRecover() {
+  if (writable()) return absl::OkStatus();
+  absl::Status reopened;
+  {
+    absl::MutexLock lock(&mu_);
+    CloseLocked();
+    ++generation_;
+    reopened = OpenLocked();
+  }
+  if (!reopened.ok()) return reopened;  // still failing: the database stays closed
+  // The reopened database must also take a write (a full disk may still open).
+  rocksdb::WriteBatch probe;
+  Put(probe, Family::kMeta, "write_probe", "");
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    if (absl::Status s = FromRocks(db_->Write(options, &probe), "write"); !s.ok()) {
+      // Leave it to the next attempt (which reopens again: the WAL writer that failed
+      // must not be written to).
+      return s;
+    }
+  }
+  {
+    absl::MutexLock lock(&error_mu_);
+    write_error_ = absl::OkStatus();
+    writable_.store(true, std::memory_order_release);
+  }
+  recoveries_.fetch_add(1, std::memory_order_relaxed);
+  std::fprintf(stderr, "streamrec-server: storage is writable again (database reopened)\n");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> Database::Get(Family family, std::string_view key,
+                                                         const ReadSnapshot* snapshot) const {
+  absl::ReaderMutexLock lock(&mu_);
+  if (!db_) return absl::UnavailableError("the database is being reopened");
+  rocksdb::ReadOptions options;
+  if (snapshot != nullptr) {
+    if (snapshot->generation_ != generation_) {
+      return absl::UnavailableError("the database was reopened during the read; retry");
+    }
+    options.snapshot = snapshot->snapshot_;
+  }
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf, key, &value);
+  rocksdb::Status s =
+      db_->Get(options, Handle(family), rocksdb::Slice(key.data(), key.size()), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocks(s, "read");
   return std::optional<std::string>(std::move(value));
+}
+
+std::unique_ptr<rocksdb::Iterator> Database::NewIterator(Family family,
+                                                         const ReadSnapshot* snapshot) const {
+  absl::ReaderMutexLock lock(&mu_);
+  if (!db_) {
+    return std::unique_ptr<rocksdb::Iterator>(
+        rocksdb::NewErrorIterator(rocksdb::Status::Busy("the database is being reopened")));
+  }
+  rocksdb::ReadOptions options;
+  if (snapshot != nullptr) {
+    if (snapshot->generation_ != generation_) {
+      return std::unique_ptr<rocksdb::Iterator>(rocksdb::NewErrorIterator(
+          rocksdb::Status::Busy("the database was reopened during the read")));
+    }
+    options.snapshot = snapshot->snapshot_;
+  }
+  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, Handle(family)));
+}
+
+std::shared_ptr<ReadSnapshot> Database::TakeSnapshot() {
+  absl::MutexLock lock(&mu_);
+  if (!db_) return std::shared_ptr<ReadSnapshot>(new ReadSnapshot(this, nullptr, ~uint64_t{0}));
+  std::shared_ptr<ReadSnapshot> s(new ReadSnapshot(this, db_->GetSnapshot(), generation_));
+  live_snapshots_.insert(s.get());
+  return s;
+}
+
+void Database::Release(const ReadSnapshot* snapshot) {
+  absl::MutexLock lock(&mu_);
+  // A snapshot of an earlier generation was released by the reopen.
+  if (live_snapshots_.erase(snapshot) > 0) db_->ReleaseSnapshot(snapshot->snapshot_);
+}
+
+absl::Status Database::CompactRange(Family family, std::string_view begin,
+                                    std::string_view end) {
+  absl::ReaderMutexLock lock(&mu_);
+  if (!db_) return absl::UnavailableError("the database is being reopened");
+  rocksdb::Slice b(begin.data(), begin.size()), e(end.data(), end.size());
+  return FromRocks(db_->CompactRange(rocksdb::CompactRangeOptions(), Handle(family), &b, &e),
+                   "compacting");
+}
+
+uint64_t Database::ApproximateSize(Family family, std::string_view begin,
+                                   std::string_view end) const {
+  absl::ReaderMutexLock lock(&mu_);
+  if (!db_) return 0;
+  rocksdb::Range range(rocksdb::Slice(begin.data(), begin.size()),
+                       rocksdb::Slice(end.data(), end.size()));
+  uint64_t size = 0;
+  rocksdb::SizeApproximationOptions options;
+  options.include_memtables = true;
+  options.include_files = true;
+  db_->GetApproximateSizes(options, Handle(family), &range, 1, &size).PermitUncheckedError();
+  return size;
+}
+
+uint64_t Database::wal_syncs() const {
+  return statistics_->getTickerCount(rocksdb::WAL_FILE_SYNCED);
 }
 
 }  // namespace streamrec::storage

@@ -46,6 +46,17 @@ bool Unseal(std::string_view sealed, std::string_view& payload) {
   return stored == Checksum(payload);
 }
 
+StreamingChecksum::StreamingChecksum() : state_(XXH3_createState()) {
+  XXH3_64bits_reset(static_cast<XXH3_state_t*>(state_));
+}
+StreamingChecksum::~StreamingChecksum() { XXH3_freeState(static_cast<XXH3_state_t*>(state_)); }
+void StreamingChecksum::Update(std::string_view data) {
+  XXH3_64bits_update(static_cast<XXH3_state_t*>(state_), data.data(), data.size());
+}
+uint64_t StreamingChecksum::Digest() const {
+  return XXH3_64bits_digest(static_cast<const XXH3_state_t*>(state_));
+}
+
 bool Reader::Take(void* out, size_t n) {
   if (!ok_ || data_.size() - pos_ < n) return ok_ = false;
   std::memcpy(out, data_.data() + pos_, n);

@@ -31,6 +31,20 @@ uint64_t Checksum(std::string_view data);
 void Seal(std::string& payload);
 bool Unseal(std::string_view sealed, std::string_view& payload);
 
+// StreamingChecksum: the same XXH3-64 as Checksum, over data fed in pieces.
+class StreamingChecksum {
+ public:
+  StreamingChecksum();
+  ~StreamingChecksum();
+  StreamingChecksum(const StreamingChecksum&) = delete;
+  StreamingChecksum& operator=(const StreamingChecksum&) = delete;
+  void Update(std::string_view data);
+  uint64_t Digest() const;
+
+ private:
+  void* state_;  // XXH3_state_t
+};
+
 // Reader: a bounds-checked cursor. Every Get returns false (and stays failed) past the end.
 class Reader {
  public:
@@ -42,6 +56,15 @@ class Reader {
   bool GetString(std::string& s);
   bool GetFloats(float* data, size_t n);
   bool ok() const { return ok_; }
+  // remaining: bytes not yet read (0 once failed). Check claimed counts against it
+  // before allocating.
+  size_t remaining() const { return ok_ ? data_.size() - pos_ : 0; }
+  // Skip moves past n bytes (false past the end).
+  bool Skip(size_t n) {
+    if (!ok_ || data_.size() - pos_ < n) return ok_ = false;
+    pos_ += n;
+    return true;
+  }
   bool done() const { return ok_ && pos_ == data_.size(); }
 
  private:

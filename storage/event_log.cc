@@ -27,6 +27,13 @@ absl::StatusOr<Reader> OpenRecord(const rocksdb::Iterator& it, uint64_t& first, 
 
 absl::Status EventLog::Append(uint64_t first_seq, const std::vector<LogEntry>& entries,
                               bool sync) {
+  rocksdb::WriteBatch batch;
+  AddRecord(first_seq, entries, batch);
+  return db_->Write(batch, sync);
+}
+
+void EventLog::AddRecord(uint64_t first_seq, const std::vector<LogEntry>& entries,
+                         rocksdb::WriteBatch& batch) {
   std::string value;
   PutU32(value, static_cast<uint32_t>(entries.size()));
   for (const LogEntry& e : entries) {
@@ -42,14 +49,12 @@ absl::Status EventLog::Append(uint64_t first_seq, const std::vector<LogEntry>& e
     }
   }
   Seal(value);
-  rocksdb::WriteBatch batch;
-  batch.Put(db_->events(), BigEndianKey(first_seq), value);
-  return db_->Write(batch, sync);
+  db_->Put(batch, Family::kEvents, BigEndianKey(first_seq), value);
 }
 
 absl::Status EventLog::Replay(
     uint64_t after, const std::function<void(uint64_t, model::Example&, std::string&)>& fn) {
-  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(rocksdb::ReadOptions(), db_->events()));
+  std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(Family::kEvents);
   // Start at the record that may contain after + 1.
   it->SeekForPrev(BigEndianKey(after + 1));
   if (!it->Valid()) it->SeekToFirst();
@@ -69,7 +74,8 @@ absl::Status EventLog::Replay(
       r.GetU64(time);
       r.GetString(event_id);
       r.GetU32(features);
-      if (!r.ok() || features > (1u << 24)) break;
+      // 12 bytes per feature: never size the buffer beyond what the record holds.
+      if (!r.ok() || features > r.remaining() / 12) break;
       ex.time_unix_ms = static_cast<int64_t>(time);
       ex.features.resize(features);
       for (auto& f : ex.features) {
@@ -87,7 +93,7 @@ absl::Status EventLog::Replay(
 }
 
 absl::StatusOr<uint64_t> EventLog::LastSeq() {
-  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(rocksdb::ReadOptions(), db_->events()));
+  std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(Family::kEvents);
   it->SeekToLast();
   if (!it->Valid()) {
     if (absl::Status s = FromRocks(it->status(), "reading the event log"); !s.ok()) return s;
@@ -100,30 +106,32 @@ absl::StatusOr<uint64_t> EventLog::LastSeq() {
   return first + n - 1;
 }
 
+absl::StatusOr<uint64_t> EventLog::FirstSeq() {
+  std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(Family::kEvents);
+  it->SeekToFirst();
+  if (!it->Valid()) {
+    if (absl::Status s = FromRocks(it->status(), "reading the event log"); !s.ok()) return s;
+    return uint64_t{0};
+  }
+  return DecodeBigEndianKey(it->key().ToStringView());
+}
+
 absl::Status EventLog::TruncateBefore(uint64_t seq) {
-  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(rocksdb::ReadOptions(), db_->events()));
+  std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(Family::kEvents);
   it->SeekForPrev(BigEndianKey(seq));  // the record that may hold seq: keep it
   if (!it->Valid()) return FromRocks(it->status(), "truncating the event log");
   const std::string keep = it->key().ToString();
   const std::string begin = BigEndianKey(0);
   if (keep == begin) return absl::OkStatus();
+  it.reset();
   rocksdb::WriteBatch batch;
-  batch.DeleteRange(db_->events(), begin, keep);
+  db_->DeleteRange(batch, Family::kEvents, begin, keep);
   if (absl::Status s = db_->Write(batch, false); !s.ok()) return s;
-  rocksdb::Slice b(begin), e(keep);
-  return FromRocks(db_->db()->CompactRange(rocksdb::CompactRangeOptions(), db_->events(), &b, &e),
-                   "compacting the event log");
+  return db_->CompactRange(Family::kEvents, begin, keep);
 }
 
 uint64_t EventLog::ApproximateBytes() {
-  const std::string begin = BigEndianKey(0), end = BigEndianKey(~uint64_t{0});
-  rocksdb::Range range(begin, end);
-  uint64_t size = 0;
-  rocksdb::SizeApproximationOptions options;
-  options.include_memtables = true;
-  options.include_files = true;
-  db_->db()->GetApproximateSizes(options, db_->events(), &range, 1, &size);
-  return size;
+  return db_->ApproximateSize(Family::kEvents, BigEndianKey(0), BigEndianKey(~uint64_t{0}));
 }
 
 }  // namespace streamrec::storage

@@ -1,9 +1,9 @@
 // EventLog: the durable log of accepted events in the `events` column family. Each
 // Append is one record (one WriteBatch) holding consecutive sequence numbers, keyed by
 // its first; the writer stage appends, recovery replays, the trainer truncates.
-// Thread-compatible per method group: Append from the writer thread; Replay before
-// serving; Truncate and ApproximateBytes from the trainer (RocksDB makes these safe to
-// overlap).
+// Thread-compatible per method group: Append from the writer thread; Replay, FirstSeq and
+// LastSeq before serving; TruncateBefore on the storage thread; ApproximateBytes from any
+// thread (RocksDB makes these safe to overlap).
 //
 // Record: u32 n, then n x (f32 label, f32 weight, u64 time_unix_ms, string event_id,
 // u32 features, features x (u64 hash, f32 value)), sealed with a checksum.
@@ -34,14 +34,20 @@ class EventLog {
   // Append logs `entries` as seqs first_seq, first_seq+1, ... in one WriteBatch; with
   // sync the WAL is fsynced before returning.
   absl::Status Append(uint64_t first_seq, const std::vector<LogEntry>& entries, bool sync);
+  // AddRecord adds the record of `entries` to `batch` (written by the caller together
+  // with other updates, e.g. new vector dimensions).
+  void AddRecord(uint64_t first_seq, const std::vector<LogEntry>& entries,
+                 rocksdb::WriteBatch& batch);
 
   // Replay calls fn(seq, example, event_id) for every logged event with seq > after, in
   // order. DataLoss on a corrupt record.
   absl::Status Replay(uint64_t after,
                       const std::function<void(uint64_t, model::Example&, std::string&)>& fn);
 
-  // LastSeq returns the highest logged sequence number (0 when empty).
+  // LastSeq returns the highest logged sequence number (0 when empty); FirstSeq the
+  // lowest (0 when empty).
   absl::StatusOr<uint64_t> LastSeq();
+  absl::StatusOr<uint64_t> FirstSeq();
 
   // TruncateBefore deletes records all of whose events are < seq, and compacts that
   // range so the space is freed.

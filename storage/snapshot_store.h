@@ -2,15 +2,19 @@
 //
 // A snapshot is a manifest (snapshots CF) naming, for every chunk of every state table
 // of the model (weights, optimizer slots), the version at which that chunk was last
-// written (chunks CF; version 0 = never written = all zeros). Persist writes only the
-// chunks changed since the previous persist (ParamTable's persist tracker), so its cost
-// follows what changed; unchanged chunks are shared by several snapshots through their
-// versioned keys. Chunks go first, in batches; the manifest last, in its own fsynced
-// WriteBatch: a crash before it leaves the previous snapshot intact (the orphan chunks
-// are deleted at the next Open). Every chunk and manifest carries a checksum; Restore
-// verifies all of them, and RestoreNewest skips a snapshot that fails for the newest
-// good one. Retention keeps the newest `retain` manifests and deletes chunks no retained
-// manifest references.
+// written (chunks CF; version 0 = never written = all zeros; versions with kStagingBit
+// were staged by an import). Persist writes only the chunks changed since the previous
+// persist (ParamTable's persist tracker), so its cost follows what changed; unchanged
+// chunks are shared by several snapshots through their versioned keys. Chunks go first,
+// in batches; the manifest last, in its own fsynced WriteBatch: a crash before it leaves
+// the previous snapshot intact. Every chunk and manifest carries a checksum; restores
+// verify all of them and reject non-finite values. Retention keeps the newest `retain`
+// manifests and deletes chunks no retained manifest references.
+//
+// Unreferenced chunks (a crash or failure between chunks and manifest, an abandoned
+// import) are swept: at Open, and on the storage thread after a failed write. A sweep
+// never deletes a chunk that an unreadable manifest might reference: while any manifest
+// is unreadable, nothing is swept (unless the operator accepted the loss).
 //
 // Persisting is two steps so the trainer is not paused for the I/O: Capture (trainer
 // thread) copies the changed chunks and builds the manifest; Write (one storage thread,
@@ -18,14 +22,24 @@
 // are dropped and the next Capture takes every chunk, so no manifest can name a chunk
 // that was never written.
 //
-// Thread-safe: Capture/Restore on the trainer thread; Write on one storage thread;
-// List/Export anywhere. Restore must not overlap a Write (retention may delete chunks).
+// Locking: the mutex guards only the in-memory bookkeeping; no RocksDB call is made
+// under it. Reads that span calls (restores, exports) go through a RocksDB snapshot, so
+// retention running meanwhile cannot pull chunks from under them.
+//
+// Threads: Capture, Restore, RestoreNewest on the trainer thread (or the owner before
+// serving); Write, Sweep and import staging on the one storage thread; List, Find,
+// OldestLastSeq from any thread. A Restore that will base later captures on the
+// restored manifest must not overlap retention (the server lets pending writes finish
+// first).
 #ifndef STREAMREC_STORAGE_SNAPSHOT_STORE_H_
 #define STREAMREC_STORAGE_SNAPSHOT_STORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,52 +49,39 @@
 #include "model/model.h"
 #include "model/stream_metrics.h"
 #include "storage/database.h"
+#include "storage/snapshot_codec.h"
 
 namespace streamrec::storage {
-
-// SnapshotMeta: the trainer's counters stored with a snapshot.
-struct SnapshotMeta {
-  uint64_t version = 0;
-  int64_t time_unix_ms = 0;
-  uint64_t last_seq = 0;         // last logged event included
-  uint64_t events_applied = 0;
-  uint64_t updates_skipped = 0;
-  uint64_t optimizer_step = 0;  // filled by Persist from the model
-};
 
 struct SnapshotInfo {
   SnapshotMeta meta;
   uint64_t bytes = 0;  // chunk bytes the snapshot references, plus its manifest
 };
 
-// RestoredState: what Restore/Import return besides the tables loaded into the model.
+// RestoredState: what a restore returns besides the tables loaded into the model.
 struct RestoredState {
   SnapshotMeta meta;
   model::StreamMetrics::State metrics;
 };
 
-// Manifest: a snapshot's content list (decoded form of the snapshots CF value).
-struct TableManifest {
-  std::string name;
-  uint64_t size = 0;
-  std::vector<uint64_t> chunk_versions;  // 0: never written (zeros)
-};
-struct Manifest {
-  SnapshotMeta meta;
-  std::string config;  // EncodeConfig
-  model::StreamMetrics::State metrics;
-  std::vector<TableManifest> tables;
-  uint64_t encoded_bytes = 0;
+struct SnapshotStoreOptions {
+  size_t retain = 5;
+  // Start even when snapshots exist but none verifies (or manifests are unreadable):
+  // unreadable manifests are deleted and unreferenced chunks swept.
+  bool accept_data_loss = false;
+  // Sweep unreferenced chunks at Open (off for read-only tools such as streamrec-verify).
+  bool sweep_on_open = true;
 };
 
 class SnapshotStore {
  public:
-  SnapshotStore(Database* db, size_t retain) : db_(db), retain_(retain < 1 ? 1 : retain) {}
+  SnapshotStore(Database* db, SnapshotStoreOptions options);
+  SnapshotStore(Database* db, size_t retain) : SnapshotStore(db, SnapshotStoreOptions{retain}) {}
 
-  // Open reads the retained manifests and deletes chunks of unfinished snapshots.
+  // Open reads the manifests and sweeps unreferenced chunks.
   absl::Status Open();
 
-  // PendingSnapshot: a captured snapshot not yet written.
+  // Pending: a captured snapshot not yet written.
   struct Pending {
     Manifest manifest;
     std::vector<std::pair<std::string, std::string>> chunks;  // key, sealed value
@@ -99,31 +100,59 @@ class SnapshotStore {
                                    const model::StreamMetrics::State& metrics,
                                    const std::function<void()>& before_manifest = nullptr);
 
-  // Restore loads snapshot `version` into `model` (which must have a compatible config),
-  // verifying every checksum. On failure the model may be half-loaded (use a scratch
-  // model when that matters) but the store's bookkeeping is unchanged.
-  absl::StatusOr<RestoredState> Restore(uint64_t version, model::Model& model);
-  // RestoreNewest restores the newest snapshot that verifies; NotFound when there is
-  // none. Snapshots that fail are reported on stderr and skipped.
+  // Restore loads snapshot `version` into `model` (compatible config), verifying every
+  // checksum and value. With verify_first, every chunk is verified before the model is
+  // touched, so a failure leaves the model as it was (for a model that is serving);
+  // otherwise it is loaded in one pass and may be half-loaded on failure. Chunks equal
+  // to the model's are not rewritten, so the next publication copies only what differs.
+  absl::StatusOr<RestoredState> Restore(uint64_t version, model::Model& model,
+                                        bool verify_first = false);
+  // RestoreNewest restores the newest snapshot that verifies into a fresh model. NotFound
+  // when the store holds no snapshot at all; FailedPrecondition naming every snapshot and
+  // its defect when snapshots exist but none verifies (unless accept_data_loss).
   absl::StatusOr<RestoredState> RestoreNewest(model::Model& model);
+  // Unreadable reports manifests that failed to decode at Open ("version: reason").
+  std::vector<std::string> Unreadable() const;
 
-  // Export returns snapshot `version` as one self-contained, checksummed file.
-  absl::StatusOr<std::string> Export(uint64_t version);
-  // Import loads an exported file into `model`, marking every chunk changed so the next
-  // Persist writes it under a new version.
-  static absl::StatusOr<RestoredState> Import(std::string_view file, model::Model& model);
-
+  // Find returns a copy of the manifest of `version`.
+  absl::StatusOr<Manifest> Find(uint64_t version) const;
   std::vector<SnapshotInfo> List() const;
   // OldestLastSeq: the log must be kept after this sequence number (0 when none).
   uint64_t OldestLastSeq() const;
+  // NewestVersion: the highest manifest version seen, readable or not, including ones
+  // deleted under accept_data_loss (0 when none): new versions must be above it.
+  uint64_t NewestVersion() const;
+
+  // Sweep deletes chunks that no manifest references (nor a pinned staging version).
+  // Storage thread. Returns the number deleted.
+  absl::StatusOr<uint64_t> Sweep();
+
+  // Imports stage chunks under a fresh staging version (storage/snapshot_export.h), then
+  // the trainer adopts them with AdoptStaged, which loads them like Restore(verify_first)
+  // and makes the next capture reference them instead of writing them again. A staging
+  // version is pinned (never swept) from BeginStaging until the next Write completes
+  // after its adoption, or EndStaging for an abandoned import.
+  uint64_t BeginStaging();
+  void EndStaging(uint64_t staging_version);
+  absl::StatusOr<RestoredState> AdoptStaged(const Manifest& staged, model::Model& model);
+
+  Database* db() const { return db_; }
 
  private:
-  absl::Status DeleteOldest() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<RestoredState> Load(const Manifest& m, model::Model& model, bool verify_first,
+                                     const ReadSnapshot* snapshot);
+  // Retire removes the oldest manifests beyond retention from the bookkeeping and
+  // returns the batch that deletes them and the chunks only they referenced.
+  void RetireOldest(rocksdb::WriteBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void UnpinAdopted(const std::set<uint64_t>& staged) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MarkReferenced(const Manifest& m, std::set<std::string>& keys) const;
 
   Database* const db_;
-  const size_t retain_;
+  const SnapshotStoreOptions options_;
   mutable absl::Mutex mu_;
   std::map<uint64_t, Manifest> manifests_ ABSL_GUARDED_BY(mu_);
+  // Manifests that failed to decode at Open: version -> reason.
+  std::map<uint64_t, std::string> unreadable_ ABSL_GUARDED_BY(mu_);
   // Latest captured version of every chunk, per table, and as of the last written
   // manifest (what `current_` returns to after a failed Write).
   std::map<std::string, std::vector<uint64_t>> current_ ABSL_GUARDED_BY(mu_);
@@ -131,6 +160,12 @@ class SnapshotStore {
   // A failed Write bumps the epoch (dropping older captures) and forces a full capture.
   uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
   bool force_full_ ABSL_GUARDED_BY(mu_) = false;
+  std::set<uint64_t> pinned_staging_ ABSL_GUARDED_BY(mu_);
+  // Staging versions adopted and waiting for the next Write to reference or drop them.
+  std::set<uint64_t> adopted_staging_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_staging_ ABSL_GUARDED_BY(mu_) = kStagingBit | 1;
+  // The highest manifest version found at Open, readable or not.
+  uint64_t newest_seen_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace streamrec::storage

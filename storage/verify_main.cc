@@ -15,6 +15,7 @@
 #include "storage/config_codec.h"
 #include "storage/database.h"
 #include "storage/event_log.h"
+#include "storage/meta_store.h"
 #include "storage/snapshot_store.h"
 
 using namespace streamrec;
@@ -35,7 +36,7 @@ int main(int argc, char** argv) {
   };
   auto db = storage::Database::Open(dir);
   if (!db.ok()) return fail("open", db.status());
-  auto stored = (*db)->Get((*db)->meta(), "config");
+  auto stored = storage::MetaStore(db->get()).LoadEncodedConfig();
   if (!stored.ok() || !stored->has_value()) return fail("config", absl::NotFoundError("none stored"));
   auto config = storage::DecodeConfig(**stored);
   if (!config.ok()) return fail("config", config.status());
@@ -61,7 +62,10 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  storage::SnapshotStore store(db->get(), 1000000);
+  storage::SnapshotStoreOptions store_options;
+  store_options.retain = 1000000;
+  store_options.sweep_on_open = false;  // a check must not change the data dir
+  storage::SnapshotStore store(db->get(), store_options);
   if (absl::Status o = store.Open(); !o.ok()) return fail("snapshots", o);
   auto restored_model = model::CreateModel(*config);
   auto restored = store.RestoreNewest(**restored_model);

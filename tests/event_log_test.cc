@@ -77,7 +77,7 @@ TEST(EventLogTest, CorruptRecordIsDataLoss) {
   testing::TempDir dir;
   auto db = Database::Open(dir.path());
   rocksdb::WriteBatch batch;
-  batch.Put((*db)->events(), std::string(7, '\0') + '\x01', "garbage");
+  (*db)->Put(batch, Family::kEvents, std::string(7, '\0') + '\x01', "garbage");
   ASSERT_TRUE((*db)->Write(batch, false).ok());
   EventLog log(db->get());
   absl::Status s = log.Replay(0, [](uint64_t, model::Example&, std::string&) {});

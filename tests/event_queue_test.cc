@@ -88,14 +88,14 @@ TEST(EventQueueTest, SpaceWaiterRunsAfterRelease) {
   auto a = Batch(0, 0, 4);
   ASSERT_TRUE(q.TryPush(a));
   std::atomic<int> woken{0};
-  EXPECT_TRUE(q.AddSpaceWaiter(2, [&] { ++woken; }));
+  EXPECT_TRUE(q.AddSpaceWaiter(2, 0, [&] { ++woken; }));
   auto popped = q.TryPop();
   EXPECT_EQ(woken.load(), 0);
   std::thread consumer([&] { q.Release(4); });
   consumer.join();
   EXPECT_EQ(woken.load(), 1);
   // With room available a waiter is not registered: the caller retries at once.
-  EXPECT_FALSE(q.AddSpaceWaiter(2, [&] { ++woken; }));
+  EXPECT_FALSE(q.AddSpaceWaiter(2, 0, [&] { ++woken; }));
   q.Release(0);
   EXPECT_EQ(woken.load(), 1);
 }
@@ -123,7 +123,7 @@ TEST(EventQueueTest, ParkedProducersNeverLoseABatch) {
           ++*pushed;
           continue;
         }
-        if (q->AddSpaceWaiter(2, [this] { Step(); })) return;
+        if (q->AddSpaceWaiter(2, 0, [this] { Step(); })) return;
       }
     }
   };

@@ -42,7 +42,11 @@ TEST(RequestConverterTest, EachFeatureKindHashesAsDocumented) {
       {HashCategory(HashName("item_id"), "m7"), 1.0f},
   };
   EXPECT_EQ(got, want);
-  EXPECT_EQ(dims.Find("emb"), 2u);
+  // Registered only once logged: the batch carries the new field.
+  EXPECT_FALSE(dims.Find("emb").has_value());
+  ASSERT_EQ((*batch)->new_dims.size(), 1u);
+  EXPECT_EQ((*batch)->new_dims[0].field, "emb");
+  EXPECT_EQ((*batch)->new_dims[0].dim, 2u);
 }
 
 TEST(RequestConverterTest, RejectedRequestRegistersNoVectorDimension) {

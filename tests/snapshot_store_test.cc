@@ -9,6 +9,8 @@
 #include "model/hash.h"
 #include "model/linear_model.h"
 #include "storage/encoding.h"
+#include "storage/snapshot_export.h"
+#include "tests/testing/fault_fs.h"
 #include "tests/testing/temp_dir.h"
 
 namespace streamrec::storage {
@@ -39,6 +41,19 @@ bool SameState(model::Model& a, model::Model& b) {
     }
   }
   return a.optimizer_step() == b.optimizer_step();
+}
+
+// Import: an export file through an ImportSession (in pieces of 1000 bytes, as a stream
+// would deliver it), adopted into `model`.
+absl::StatusOr<RestoredState> Import(SnapshotStore& store, std::string_view file,
+                                     model::Model& model, size_t piece = 1000) {
+  ImportSession session(&store, ImportTarget::Of(model));
+  for (size_t i = 0; i < file.size(); i += piece) {
+    if (absl::Status s = session.Feed(file.substr(i, piece)); !s.ok()) return s;
+  }
+  absl::StatusOr<Manifest> staged = session.Finish();
+  if (!staged.ok()) return staged.status();
+  return store.AdoptStaged(*staged, model);
 }
 
 SnapshotMeta Meta(uint64_t version, uint64_t last_seq) {
@@ -103,7 +118,8 @@ TEST(SnapshotStoreTest, PersistWritesOnlyChangedChunks) {
 
 TEST(SnapshotStoreTest, FailedWriteDropsOlderCapturesAndForcesAFullOne) {
   testing::TempDir dir;
-  auto db = Database::Open(dir.path());
+  auto fs = std::make_shared<testing::FaultFs>();
+  auto db = Database::Open(DatabaseOptions{dir.path(), fs});
   SnapshotStore store(db->get(), 10);
   ASSERT_TRUE(store.Open().ok());
   model::LinearModel m(Config());
@@ -115,9 +131,10 @@ TEST(SnapshotStoreTest, FailedWriteDropsOlderCapturesAndForcesAFullOne) {
   SnapshotStore::Pending b = store.Capture(m, Meta(3, 320), {});
   const size_t all_chunks = 3 * m.StateTables()[0].table->num_chunks();
   EXPECT_LT(b.chunks.size(), all_chunks);  // incremental
-  (*db)->FailWritesForTesting(true);
+  fs->FailWrites(true);
   EXPECT_FALSE(store.Write(std::move(a)).ok());
-  (*db)->FailWritesForTesting(false);
+  fs->FailWrites(false);
+  ASSERT_TRUE((*db)->TryRecover().ok());
   // b names chunks that a should have written: it must not become a snapshot.
   EXPECT_EQ(store.Write(std::move(b)).status().code(), absl::StatusCode::kAborted);
   // The next capture is complete, so it stands on its own.
@@ -165,7 +182,7 @@ TEST(SnapshotStoreTest, UnfinishedSnapshotIsInvisibleAndCleanedUp) {
   EXPECT_EQ(r->meta.version, 1u);
   EXPECT_TRUE(SameState(m, restored));
   // The orphan chunks of version 2 are gone.
-  std::unique_ptr<rocksdb::Iterator> it((*db)->db()->NewIterator(rocksdb::ReadOptions(), (*db)->chunks()));
+  std::unique_ptr<rocksdb::Iterator> it = (*db)->NewIterator(Family::kChunks);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string_view key = it->key().ToStringView();
     EXPECT_LE(DecodeBigEndianKey(key.substr(key.size() - 8)), 1u);
@@ -185,14 +202,14 @@ TEST(SnapshotStoreTest, CorruptChunkFallsBackToOlderSnapshot) {
   Train(m, 100, 7);
   ASSERT_TRUE(store.Persist(m, Meta(2, 200), {}).ok());
   // Flip a byte in every chunk written by version 2.
-  std::unique_ptr<rocksdb::Iterator> it((*db)->db()->NewIterator(rocksdb::ReadOptions(), (*db)->chunks()));
+  std::unique_ptr<rocksdb::Iterator> it = (*db)->NewIterator(Family::kChunks);
   rocksdb::WriteBatch corrupt;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string_view key = it->key().ToStringView();
     if (DecodeBigEndianKey(key.substr(key.size() - 8)) != 2) continue;
     std::string value = it->value().ToString();
     value[0] ^= 0x55;
-    corrupt.Put((*db)->chunks(), it->key(), value);
+    (*db)->Put(corrupt, Family::kChunks, it->key().ToStringView(), value);
   }
   ASSERT_TRUE((*db)->Write(corrupt, false).ok());
   model::LinearModel restored(Config());
@@ -236,22 +253,20 @@ TEST(SnapshotStoreTest, ExportImportRoundTripAndConfigCheck) {
   model::LinearModel m(Config());
   Train(m, 300, 11);
   ASSERT_TRUE(store.Persist(m, Meta(9, 300), {}).ok());
-  auto file = store.Export(9);
+  auto file = ExportToString(store, 9);
   ASSERT_TRUE(file.ok());
   model::LinearModel imported(Config());
-  auto r = SnapshotStore::Import(*file, imported);
+  auto r = Import(store, *file, imported);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->meta.version, 9u);
   EXPECT_TRUE(SameState(m, imported));
   model::ModelConfig other = Config();
   other.hash_bits = 15;
   model::LinearModel wrong(other);
-  EXPECT_EQ(SnapshotStore::Import(*file, wrong).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Import(store, *file, wrong).status().code(), absl::StatusCode::kFailedPrecondition);
   std::string damaged = *file;
   damaged[damaged.size() / 2] ^= 1;
-  EXPECT_EQ(SnapshotStore::Import(damaged, imported).status().code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(Import(store, damaged, imported).status().code(), absl::StatusCode::kDataLoss);
 }
 
 }  // namespace

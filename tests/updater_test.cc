@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
+#include <mutex>
 #include <thread>
 
 #include "model/hash.h"
@@ -228,8 +230,10 @@ TEST(PipelineTest, DuplicateEventIdsAreAcknowledgedButTrainedOnce) {
 
 TEST(PipelineTest, PersistsPeriodicallyAndOnStopWithTheLastSequenceNumber) {
   std::vector<Checkpoint> checkpoints;  // updater thread, read after Stop
-  PersistFn persist = [&](model::Model&, const Checkpoint& c) {
+  PersistFn persist = [&](model::Model&, const Checkpoint& c,
+                          std::shared_ptr<PersistTicket> ticket) {
     checkpoints.push_back(c);
+    ticket->Complete(absl::OkStatus());
     return absl::OkStatus();
   };
   PipelineOptions options = Capacity(1000);
@@ -250,6 +254,98 @@ TEST(PipelineTest, PersistsPeriodicallyAndOnStopWithTheLastSequenceNumber) {
   for (size_t i = 1; i < checkpoints.size(); ++i) {
     EXPECT_GT(checkpoints[i].version, checkpoints[i - 1].version);
   }
+}
+
+// A checkpoint counts only once written: its writer completes the ticket later, on its
+// own thread, as the server's storage thread does.
+class AsyncWriter {
+ public:
+  ~AsyncWriter() { Join(); }
+  PersistFn Fn() {
+    return [this](model::Model&, const Checkpoint& c, std::shared_ptr<PersistTicket> ticket) {
+      const bool fail = fail_next_.exchange(false);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        captured_.push_back(c);
+      }
+      Join();
+      writer_ = std::thread([ticket, fail] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a disk write
+        ticket->Complete(fail ? absl::UnavailableError("disk full (test)") : absl::OkStatus());
+      });
+      return absl::OkStatus();
+    };
+  }
+  void FailNext() { fail_next_ = true; }
+  std::vector<Checkpoint> captured() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return captured_;
+  }
+  void Join() {
+    if (writer_.joinable()) writer_.join();
+  }
+
+ private:
+  std::atomic<bool> fail_next_{false};
+  std::mutex mu_;
+  std::vector<Checkpoint> captured_;
+  std::thread writer_;  // updater thread only
+};
+
+absl::StatusOr<uint64_t> SaveNow(Updater& u) {
+  std::promise<absl::StatusOr<uint64_t>> result;
+  u.Post([&] { u.PersistNow([&](absl::StatusOr<uint64_t> v) { result.set_value(v); }); });
+  return result.get_future().get();
+}
+
+TEST(PipelineTest, FailedWriteIsNotPersistedAndStopWritesTheStateAgain) {
+  AsyncWriter writer;
+  PipelineOptions options = Capacity(1000);
+  options.updater.persist_interval_ms = 0;  // only on demand and on Stop
+  Pipeline p(NewModel(), options, nullptr, writer.Fn());
+  p.Start(1);
+  auto b = Clicks("a", 1.0f, 100);
+  ASSERT_TRUE(p.queue().TryPush(b));
+  ASSERT_TRUE(WaitFor([&] { return p.updater().Stats().events_applied == 100; }));
+  writer.FailNext();
+  // Save reports the write's failure, not the capture's success...
+  EXPECT_EQ(SaveNow(p.updater()).status().code(), absl::StatusCode::kUnavailable);
+  // ...and once the disk is healthy a new save writes again (not the old failure).
+  absl::StatusOr<uint64_t> saved = SaveNow(p.updater());
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  EXPECT_EQ(writer.captured().size(), 2u);
+  // Nothing changed since a good write: no new checkpoint.
+  EXPECT_EQ(*SaveNow(p.updater()), *saved);
+  EXPECT_EQ(writer.captured().size(), 2u);
+  // A failed write right before a clean stop: Stop must write the state again.
+  auto c = Clicks("a", 0.0f, 5);
+  ASSERT_TRUE(p.queue().TryPush(c));
+  ASSERT_TRUE(WaitFor([&] { return p.updater().Stats().events_applied == 105; }));
+  writer.FailNext();
+  EXPECT_FALSE(SaveNow(p.updater()).ok());
+  p.Stop();
+  const std::vector<Checkpoint> all = writer.captured();
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all.back().last_seq, 105u);
+  EXPECT_TRUE(p.updater().final_persist_status().ok());
+  const UpdaterStats stats = p.updater().Stats();
+  EXPECT_EQ(stats.persist_failures, 2u);
+  EXPECT_EQ(stats.persists_written, 2u);
+  EXPECT_EQ(stats.persisted_version, all.back().version);
+}
+
+TEST(PipelineTest, StopReportsAFinalWriteThatFails) {
+  AsyncWriter writer;
+  PipelineOptions options = Capacity(1000);
+  options.updater.persist_interval_ms = 0;
+  Pipeline p(NewModel(), options, nullptr, writer.Fn());
+  p.Start(1);
+  auto b = Clicks("a", 1.0f, 10);
+  ASSERT_TRUE(p.queue().TryPush(b));
+  ASSERT_TRUE(WaitFor([&] { return p.updater().Stats().events_applied == 10; }));
+  writer.FailNext();
+  p.Stop();
+  EXPECT_EQ(p.updater().final_persist_status().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST(PipelineTest, RestoreAndReplayContinueVersionsAndCounters) {

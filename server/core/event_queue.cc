@@ -15,8 +15,9 @@ size_t RingSize(size_t capacity) {
 
 }  // namespace
 
-EventQueue::EventQueue(size_t capacity)
+EventQueue::EventQueue(size_t capacity, size_t capacity_bytes)
     : capacity_(std::max<size_t>(capacity, 1)),
+      capacity_bytes_(std::max<size_t>(capacity_bytes, 1)),
       mask_(RingSize(capacity) - 1),
       cells_(new Cell[mask_ + 1]) {
   for (size_t i = 0; i <= mask_; ++i) {
@@ -117,8 +118,27 @@ void EventQueue::Wake() {
   wake_.notify_all();
 }
 
-void EventQueue::Release(size_t events) {
+bool EventQueue::ReserveBytes(EventBatch& batch) {
+  if (batch.bytes_reserved) return true;
+  const size_t n = batch.bytes;
+  if (n > capacity_bytes_) return false;
+  size_t used = bytes_.load(std::memory_order_seq_cst);
+  do {
+    if (used + n > capacity_bytes_) return false;
+  } while (!bytes_.compare_exchange_weak(used, used + n, std::memory_order_seq_cst));
+  batch.bytes_reserved = true;
+  return true;
+}
+
+void EventQueue::ReleaseBytes(EventBatch& batch) {
+  if (!batch.bytes_reserved) return;
+  batch.bytes_reserved = false;
+  Release(0, batch.bytes);
+}
+
+void EventQueue::Release(size_t events, size_t bytes) {
   admitted_.fetch_sub(events, std::memory_order_seq_cst);
+  bytes_.fetch_sub(bytes, std::memory_order_seq_cst);
   if (!has_waiters_.load(std::memory_order_seq_cst)) return;
   std::vector<std::function<void()>> waiters;
   {
@@ -129,7 +149,7 @@ void EventQueue::Release(size_t events) {
   for (auto& retry : waiters) retry();
 }
 
-bool EventQueue::AddSpaceWaiter(size_t events, std::function<void()> retry) {
+bool EventQueue::AddSpaceWaiter(size_t events, size_t bytes, std::function<void()> retry) {
   MutexLock lock(&waiters_mu_);
   has_waiters_.store(true, std::memory_order_seq_cst);
   // Release() decrements before it reads has_waiters_: if we cannot see its decrement
@@ -137,7 +157,8 @@ bool EventQueue::AddSpaceWaiter(size_t events, std::function<void()> retry) {
   const bool ring_has_room = enqueue_pos_.load(std::memory_order_seq_cst) -
                                  dequeue_pos_.load(std::memory_order_seq_cst) <=
                              mask_;
-  if (ring_has_room && admitted_.load(std::memory_order_seq_cst) + events <= capacity_) {
+  if (ring_has_room && admitted_.load(std::memory_order_seq_cst) + events <= capacity_ &&
+      bytes_.load(std::memory_order_seq_cst) + bytes <= capacity_bytes_) {
     has_waiters_.store(!waiters_.empty(), std::memory_order_seq_cst);
     return false;
   }

@@ -10,6 +10,10 @@
 //
 // Memory bound: places are returned by Release() only after the consumer has trained
 // the batch, so at most `capacity` events are held between the handlers and the model.
+// A second budget counts bytes: a producer reserves its converted batch's size
+// (ReserveBytes) before pushing, also while it waits for event places (a parked
+// stream), and the bytes return with the places. So the converted events held by the
+// pipeline never exceed `capacity_bytes`, whatever their size.
 //
 // Threads: TryPush, AddSpaceWaiter, Release, depth() from any thread. TryPop and
 // WaitForWork from the single consumer thread only (the LogWriter).
@@ -32,12 +36,26 @@
 
 namespace streamrec::core {
 
+// NewVectorDim: a vector field a request uses whose dimension was not registered when
+// the request was validated; `path` names its first use in the request (for errors).
+struct NewVectorDim {
+  std::string field;
+  uint32_t dim = 0;
+  std::string path;
+};
+
 // EventBatch: the events of one request, in order, and what the pipeline learns about
 // them on the way: accepted (queue), sequenced and logged (LogWriter), trained (Updater).
 struct EventBatch {
   std::vector<model::Example> examples;
   // Client event ids, parallel to examples ("" when not given).
   std::vector<std::string> event_ids;
+  // Vector fields to register when (and only if) the batch is logged.
+  std::vector<NewVectorDim> new_dims;
+  // Approximate memory the batch holds (bytes), counted against the queue's byte budget
+  // from ReserveBytes until Release.
+  size_t bytes = 0;
+  bool bytes_reserved = false;
   // Called once by the LogWriter when the batch is durable per --durability (OK), or
   // could not be logged (error: the batch is dropped). May be empty.
   std::function<void(const absl::Status&)> on_logged;
@@ -50,8 +68,9 @@ struct EventBatch {
 
 class EventQueue {
  public:
-  // capacity: events admitted and not yet released; at least 1.
-  explicit EventQueue(size_t capacity);
+  // capacity: events admitted and not yet released; at least 1. capacity_bytes: bytes
+  // reserved and not yet released.
+  explicit EventQueue(size_t capacity, size_t capacity_bytes = SIZE_MAX);
   ~EventQueue();
   EventQueue(const EventQueue&) = delete;
   EventQueue& operator=(const EventQueue&) = delete;
@@ -66,17 +85,29 @@ class EventQueue {
   void WaitForWork(std::chrono::steady_clock::time_point deadline);
   // Wake ends the current or next WaitForWork (used to stop the consumer).
   void Wake();
-  // Release returns `events` places (a batch's `admitted`) once the pipeline is done
-  // with the batch, then runs the space waiters (on the calling thread).
-  void Release(size_t events);
+  // Release returns `events` places (a batch's `admitted`) and `bytes` of the byte
+  // budget once the pipeline is done with a batch, then runs the space waiters (on the
+  // calling thread). Release(batch) returns what the batch holds.
+  void Release(size_t events, size_t bytes = 0);
+  void Release(const EventBatch& batch) {
+    Release(batch.admitted, batch.bytes_reserved ? batch.bytes : 0);
+  }
+
+  // ReserveBytes reserves batch.bytes of the byte budget (false when they do not fit
+  // now); sets batch.bytes_reserved. ReleaseBytes returns a reservation of a batch that
+  // was never pushed.
+  bool ReserveBytes(EventBatch& batch);
+  void ReleaseBytes(EventBatch& batch);
 
   // AddSpaceWaiter registers `retry` to run once after the next Release, for a producer
-  // whose batch of `events` did not fit. Returns false without registering when that
-  // many places are free by now: the caller should retry the push itself.
-  bool AddSpaceWaiter(size_t events, std::function<void()> retry);
+  // whose batch of `events` (or `bytes`) did not fit. Returns false without registering
+  // when that much room is free by now: the caller should retry itself.
+  bool AddSpaceWaiter(size_t events, size_t bytes, std::function<void()> retry);
 
   size_t depth() const { return admitted_.load(std::memory_order_relaxed); }
   size_t capacity() const { return capacity_; }
+  size_t bytes_used() const { return bytes_.load(std::memory_order_relaxed); }
+  size_t capacity_bytes() const { return capacity_bytes_; }
 
  private:
   struct Cell {
@@ -87,11 +118,13 @@ class EventQueue {
   EventBatch* RingPop();
 
   const size_t capacity_;
+  const size_t capacity_bytes_;
   const size_t mask_;
   std::unique_ptr<Cell[]> cells_;
   alignas(64) std::atomic<size_t> enqueue_pos_{0};
   alignas(64) std::atomic<size_t> dequeue_pos_{0};
   alignas(64) std::atomic<size_t> admitted_{0};
+  alignas(64) std::atomic<size_t> bytes_{0};
   std::atomic<bool> consumer_sleeping_{false};
   std::atomic<bool> has_waiters_{false};
 

@@ -62,8 +62,12 @@ void LogWriter::Run() {
 void LogWriter::WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group) {
   const uint64_t first_seq = next_seq_;
   std::vector<EventBatch*> raw;
+  std::vector<absl::Status> admitted(group.size());
   absl::flat_hash_set<std::string> in_group;  // ids logged by this group
-  for (auto& b : group) {
+  for (size_t g = 0; g < group.size(); ++g) {
+    EventBatch* b = group[g].get();
+    if (options_.admit) admitted[g] = options_.admit(*b);
+    if (!admitted[g].ok()) continue;
     if (options_.dedup_window > 0) {
       size_t kept = 0;
       for (size_t i = 0; i < b->examples.size(); ++i) {
@@ -83,10 +87,11 @@ void LogWriter::WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group) {
     }
     b->first_seq = b->examples.empty() ? 0 : next_seq_;
     next_seq_ += b->examples.size();
-    raw.push_back(b.get());
+    raw.push_back(b);
   }
   absl::Status status = absl::OkStatus();
-  if (append_ && next_seq_ > first_seq) status = append_(first_seq, raw);
+  if (append_ && !raw.empty()) status = append_(first_seq, raw);
+  if (!raw.empty() && options_.group_done) options_.group_done(status);
   if (!status.ok()) {
     next_seq_ = first_seq;  // nothing of the group was logged
   } else if (options_.dedup_window > 0) {
@@ -94,12 +99,14 @@ void LogWriter::WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group) {
       for (const std::string& id : b->event_ids) Remember(id);
     }
   }
-  for (auto& b : group) {
-    if (b->on_logged) b->on_logged(status);
-    if (status.ok() && !b->examples.empty()) {
+  for (size_t g = 0; g < group.size(); ++g) {
+    std::unique_ptr<EventBatch>& b = group[g];
+    const absl::Status& outcome = admitted[g].ok() ? status : admitted[g];
+    if (b->on_logged) b->on_logged(outcome);
+    if (outcome.ok() && !b->examples.empty()) {
       inbox_->Push(std::move(b));
     } else {
-      queue_->Release(b->admitted);
+      queue_->Release(*b);
     }
   }
 }

@@ -7,9 +7,9 @@
 // therefore never waits for training, and no request thread waits for the log: the
 // callbacks finish the RPCs.
 //
-// Without an append function (--durability=none) batches are sequenced and
-// acknowledged without logging. If an append fails, its batches are answered with the
-// error and dropped (not trained), and their queue places released.
+// Without an append function (no data dir) batches are sequenced and acknowledged
+// without logging. If an append fails, its batches are answered with the error and
+// dropped (not trained), and their queue places released.
 //
 // Threads: constructor, SeedDedup, Start, Stop from the owner; the rest internal.
 #ifndef STREAMREC_SERVER_CORE_LOG_WRITER_H_
@@ -29,15 +29,25 @@
 
 namespace streamrec::core {
 
-// AppendFn logs a group: its batches' examples carry seqs first_seq... in order.
+// AppendFn logs a group: its batches' examples carry seqs first_seq... in order (the
+// group may hold no event at all, only batches' new_dims to record).
 using AppendFn =
     std::function<absl::Status(uint64_t first_seq, const std::vector<EventBatch*>& group)>;
+// AdmitFn decides, in log order and before sequencing, whether a batch may be logged
+// (the server registers new vector fields here); a non-OK status rejects that batch
+// alone, which is answered with it. GroupDoneFn hears the outcome of each append of
+// admitted batches (the server commits or forgets what AdmitFn reserved).
+using AdmitFn = std::function<absl::Status(EventBatch& batch)>;
+using GroupDoneFn = std::function<void(const absl::Status& status)>;
 
 struct LogWriterOptions {
   // Event ids remembered for de-duplication; 0 disables it.
   size_t dedup_window = 0;
   // Largest group appended at once.
   size_t max_group_events = 65536;
+  // Optional hooks (see above).
+  AdmitFn admit;
+  GroupDoneFn group_done;
 };
 
 class LogWriter {

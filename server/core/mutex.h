@@ -32,6 +32,22 @@ class ABSL_SCOPED_LOCKABLE MutexLock {
   Mutex* const mu_;
 };
 
+// UniqueLock holds a Mutex for its scope, and can be waited on with
+// std::condition_variable_any (which unlocks and relocks it around the sleep; the
+// analysis treats the mutex as held throughout, which is what the caller observes).
+class ABSL_SCOPED_LOCKABLE UniqueLock {
+ public:
+  explicit UniqueLock(Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) { mu_->lock(); }
+  ~UniqueLock() ABSL_UNLOCK_FUNCTION() { mu_->unlock(); }
+  UniqueLock(const UniqueLock&) = delete;
+  UniqueLock& operator=(const UniqueLock&) = delete;
+  void lock() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_->lock(); }
+  void unlock() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_->unlock(); }
+
+ private:
+  Mutex* const mu_;
+};
+
 }  // namespace streamrec::core
 
 #endif  // STREAMREC_SERVER_CORE_MUTEX_H_

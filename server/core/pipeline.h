@@ -21,6 +21,7 @@ namespace streamrec::core {
 
 struct PipelineOptions {
   size_t queue_capacity = 100000;
+  size_t queue_max_bytes = SIZE_MAX;
   UpdaterOptions updater;
   LogWriterOptions writer;
 };
@@ -32,7 +33,7 @@ class Pipeline {
            PersistFn persist)
       : options_(options),
         append_(std::move(append)),
-        queue_(options.queue_capacity),
+        queue_(options.queue_capacity, options.queue_max_bytes),
         updater_(std::move(model), &queue_, &inbox_, &slot_, options.updater, std::move(persist)) {}
   ~Pipeline() { Stop(); }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <future>
 
 namespace streamrec::core {
 
@@ -23,13 +24,21 @@ Updater::Updater(std::unique_ptr<model::Model> model, EventQueue* queue, BatchIn
 
 Updater::~Updater() { Stop(); }
 
-void Updater::Restore(const Checkpoint& c) {
+void Updater::Restore(const Checkpoint& c, bool persisted) {
   version_ = c.version;
   applied_ = c.events_applied;
   skipped_ = c.updates_skipped;
   last_seq_ = c.last_seq;
-  persisted_version_ = c.version;
-  ever_persisted_ = true;
+  if (persisted) {  // as snapshot c.version
+    last_ticket_ = std::make_shared<PersistTicket>(c.version);
+    last_ticket_->Complete(absl::OkStatus());
+    checkpoint_last_seq_ = c.last_seq;
+    MutexLock lock(&stats_mu_);
+    stats_.persisted_version = c.version;
+  } else {
+    last_ticket_.reset();
+    changed_since_persist_ = true;
+  }
   retired_.push_back(slot_->Exchange(model_->Publish(version_, applied_, nullptr)));
   {
     MutexLock lock(&stats_mu_);
@@ -140,8 +149,9 @@ void Updater::Run() {
     if (trained) {
       TrainBatch(*batch);
       const size_t admitted = batch->admitted;
+      const size_t bytes = batch->bytes_reserved ? batch->bytes : 0;
       batch.reset();  // free on this thread before making room
-      queue_->Release(admitted);
+      queue_->Release(admitted, bytes);
     } else if (stopping) {
       break;
     }
@@ -152,12 +162,7 @@ void Updater::Run() {
       next_publish = Clock::now() + adaptive_interval_;
     }
     if (periodic_persist && now >= next_persist) {
-      if (changed_since_persist_) {
-        if (absl::StatusOr<uint64_t> v = PersistNow(); !v.ok()) {
-          std::fprintf(stderr, "streamrec-server: persisting a snapshot failed: %s\n",
-                       std::string(v.status().message()).c_str());
-        }
-      }
+      if (!Persisted()) PersistNow([](absl::StatusOr<uint64_t>) {});  // failures are logged
       next_persist = Clock::now() + std::chrono::milliseconds(options_.persist_interval_ms);
     }
     FreeUnreferenced();
@@ -172,10 +177,16 @@ void Updater::Run() {
   }
   RunCommands();
   if (applied_since_publish_ > 0) Publish(false);
-  if (persist_ && changed_since_persist_) {
-    if (absl::StatusOr<uint64_t> v = PersistNow(); !v.ok()) {
-      std::fprintf(stderr, "streamrec-server: persisting the final snapshot failed: %s\n",
-                   std::string(v.status().message()).c_str());
+  if (persist_) {
+    // Wait for the outcome of the last write first: if it failed, the state it held is
+    // not on disk and the final checkpoint must write it.
+    if (last_ticket_) last_ticket_->Wait();
+    if (!Persisted()) {
+      final_persist_status_ = PersistAndWait().status();
+      if (!final_persist_status_.ok()) {
+        std::fprintf(stderr, "streamrec-server: persisting the final snapshot failed: %s\n",
+                     std::string(final_persist_status_.message()).c_str());
+      }
     }
   }
   FreeUnreferenced();
@@ -247,13 +258,40 @@ void Updater::Publish(bool force) {
   stats_.publish_micros_mean = publish_micros_total_ / publications_;
 }
 
-absl::StatusOr<uint64_t> Updater::PersistNow() {
-  if (!persist_) return absl::FailedPreconditionError("persistence is off");
-  if (ever_persisted_ && !changed_since_persist_) return persisted_version_;
+bool Updater::Persisted() {
+  if (last_ticket_ == nullptr) return false;
+  if (last_ticket_->Failed()) changed_since_persist_ = true;  // its state is not on disk
+  return !changed_since_persist_;
+}
+
+std::shared_ptr<PersistTicket> Updater::NewTicket(uint64_t version) {
+  auto ticket = std::make_shared<PersistTicket>(version);
+  // Counters follow the write's outcome (on the writer's thread; stats_mu_ is a leaf).
+  ticket->Then([this](absl::StatusOr<uint64_t> v) {
+    MutexLock lock(&stats_mu_);
+    if (v.ok()) {
+      ++stats_.persists_written;
+      stats_.persisted_version = std::max(stats_.persisted_version, *v);
+    } else {
+      ++stats_.persist_failures;
+      std::fprintf(stderr, "streamrec-server: persisting a snapshot failed (the next one "
+                   "writes everything): %s\n", std::string(v.status().message()).c_str());
+    }
+  });
+  return ticket;
+}
+
+void Updater::PersistNow(PersistDone done) {
+  if (!persist_) return done(absl::FailedPreconditionError("persistence is off"));
+  if (Persisted()) return last_ticket_->Then(std::move(done));
   // A checkpoint names one published state: publish first when anything is pending, or
-  // when only weight-0 events moved last_seq since the previous checkpoint.
+  // when only weight-0 events moved last_seq since the previous checkpoint of this
+  // version.
+  // (A restored state that is not on disk also gets a new version: its own may name a
+  // lost snapshot.)
   if (applied_since_publish_ > 0 || model_->HasChanges() ||
-      (ever_persisted_ && version_ == persisted_version_)) {
+      (last_ticket_ && last_ticket_->version() == version_ && checkpoint_last_seq_ != last_seq_) ||
+      (!last_ticket_ && version_ > 0)) {
     Publish(true);
   }
   Checkpoint c;
@@ -265,19 +303,29 @@ absl::StatusOr<uint64_t> Updater::PersistNow() {
     MutexLock lock(&stats_mu_);
     c.metrics = metrics_.ExportState();
   }
+  std::shared_ptr<PersistTicket> ticket = NewTicket(version_);
   const auto start = Clock::now();
-  absl::Status s = persist_(*model_, c);
-  MutexLock lock(&stats_mu_);
-  stats_.last_persist_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  if (!s.ok()) {
-    ++stats_.persist_failures;
-    return s;
+  absl::Status s = persist_(*model_, c, ticket);
+  {
+    MutexLock lock(&stats_mu_);
+    stats_.last_persist_ms =
+        std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (s.ok()) ++stats_.persists;
   }
-  persisted_version_ = version_;
+  if (!s.ok()) {
+    ticket->Complete(s);
+    return done(s);
+  }
+  last_ticket_ = ticket;
+  checkpoint_last_seq_ = last_seq_;
   changed_since_persist_ = false;
-  ever_persisted_ = true;
-  ++stats_.persists;
-  return version_;
+  ticket->Then(std::move(done));
+}
+
+absl::StatusOr<uint64_t> Updater::PersistAndWait() {
+  std::promise<absl::StatusOr<uint64_t>> result;
+  PersistNow([&result](absl::StatusOr<uint64_t> v) { result.set_value(std::move(v)); });
+  return result.get_future().get();
 }
 
 uint64_t Updater::AdoptLoadedState() {

@@ -14,6 +14,11 @@
 // Persistence: every `persist_interval_ms` (when something was trained since the last
 // checkpoint), on Stop, and on demand (a posted command calling PersistNow). A
 // checkpoint is always of a published version, so a version number names one state.
+// The PersistFn only captures; its owner writes later and completes the checkpoint's
+// PersistTicket. A checkpoint counts as persisted only once written: a failed write
+// marks the state changed again, so the next periodic or final checkpoint retries (and
+// Stop waits for the outcome of every write before deciding whether a final one is
+// needed).
 //
 // Reclamation: a replaced snapshot is kept in a retire list and freed here once no
 // reader holds it, so readers never pay for freeing.
@@ -39,6 +44,7 @@
 #include "server/core/batch_inbox.h"
 #include "server/core/event_queue.h"
 #include "server/core/mutex.h"
+#include "server/core/persist_ticket.h"
 #include "server/core/snapshot_slot.h"
 
 namespace streamrec::core {
@@ -62,8 +68,12 @@ struct Checkpoint {
   model::StreamMetrics::State metrics;
 };
 
-// PersistFn writes the model's changed state and the checkpoint; it runs on the updater.
-using PersistFn = std::function<absl::Status(model::Model& model, const Checkpoint& checkpoint)>;
+// PersistFn captures the model's changed state and the checkpoint on the updater thread,
+// and arranges for it to be written; `ticket` is completed with the write's outcome
+// (from any thread). A non-OK return means nothing was captured (the ticket is then
+// completed by the updater).
+using PersistFn = std::function<absl::Status(model::Model& model, const Checkpoint& checkpoint,
+                                             std::shared_ptr<PersistTicket> ticket)>;
 
 struct UpdaterStats {
   uint64_t events_applied = 0;
@@ -74,9 +84,12 @@ struct UpdaterStats {
   uint64_t last_publish_chunks = 0;
   double publish_micros_mean = 0;
   uint64_t last_seq = 0;
-  // Checkpoints handed to the PersistFn (captured; written asynchronously by its owner).
+  // Checkpoints handed to the PersistFn (captured; written asynchronously by its owner),
+  // those written, failures (capture or write), and the newest written version.
   uint64_t persists = 0;
+  uint64_t persists_written = 0;
   uint64_t persist_failures = 0;
+  uint64_t persisted_version = 0;
   double last_persist_ms = 0;
   // Progressive validation since start, and over the last metrics_window events.
   model::MetricValues overall;
@@ -99,7 +112,9 @@ class Updater {
   // publishes it under its version. Replay trains one batch read back from the log; Start
   // then publishes the result under version + events replayed, so versions stay
   // monotonic across a crash. Both before Start, on the owner thread.
-  void Restore(const Checkpoint& checkpoint);
+  // `persisted` is false when the checkpoint's state is not on disk (a data dir whose
+  // snapshots were lost): the next checkpoint then writes everything.
+  void Restore(const Checkpoint& checkpoint, bool persisted = true);
   void Replay(const EventBatch& batch);
 
   void Start();
@@ -115,8 +130,15 @@ class Updater {
 
   // Updater thread (or owner before Start):
   model::Model& model() { return *model_; }
-  // PersistNow publishes pending changes and persists; returns the persisted version.
-  absl::StatusOr<uint64_t> PersistNow();
+  // PersistNow publishes pending changes and checkpoints them; `done` gets the version
+  // once it is written (any thread), or the error. When nothing changed since the last
+  // checkpoint, `done` follows that checkpoint's write.
+  void PersistNow(PersistDone done);
+  // PersistAndWait: PersistNow, blocking until written. Owner thread before Start.
+  absl::StatusOr<uint64_t> PersistAndWait();
+  // final_persist_status: the outcome of the checkpoint written by Stop (OK when none
+  // was needed). After Stop.
+  absl::Status final_persist_status() const { return final_persist_status_; }
   // AdoptLoadedState: model()'s tables were overwritten (rollback, import); publish them
   // under a new version (metrics and counters continue).
   uint64_t AdoptLoadedState();
@@ -136,6 +158,10 @@ class Updater {
   void RunCommands();
   void FreeUnreferenced();
   void UpdateCounters();
+  // Persisted: nothing changed since a checkpoint whose write has not failed.
+  bool Persisted();
+  // NewTicket: a ticket whose completion updates the persistence counters.
+  std::shared_ptr<PersistTicket> NewTicket(uint64_t version);
 
   // Constant after construction.
   const model::ModelConfig config_;
@@ -154,9 +180,11 @@ class Updater {
   uint64_t skipped_ = 0;
   uint64_t last_seq_ = 0;
   uint64_t replayed_ = 0;  // events replayed from the log before Start
-  uint64_t persisted_version_ = 0;
   bool changed_since_persist_ = false;
-  bool ever_persisted_ = false;
+  // The last checkpoint handed to the PersistFn, and the last_seq it was taken at.
+  std::shared_ptr<PersistTicket> last_ticket_;
+  uint64_t checkpoint_last_seq_ = 0;
+  absl::Status final_persist_status_;
   uint64_t publications_ = 0;
   double publish_micros_total_ = 0;
   std::chrono::steady_clock::duration adaptive_interval_{};

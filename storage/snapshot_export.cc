@@ -1,0 +1,347 @@
+#include "storage/snapshot_export.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "model/frozen_table.h"
+#include "storage/config_codec.h"
+
+namespace streamrec::storage {
+namespace {
+
+constexpr size_t kBatchBytes = 4 << 20;
+constexpr uint32_t kMaxConfigBytes = 1 << 16;
+constexpr uint32_t kMaxNameBytes = 256;
+constexpr size_t kChunkBytes = model::kChunkFloats * sizeof(float);
+
+}  // namespace
+
+// ---------------------------------------------------------------------------- export
+
+ExportCursor::ExportCursor(Database* db, Manifest manifest,
+                           std::shared_ptr<ReadSnapshot> snapshot)
+    : db_(db), manifest_(std::move(manifest)), snapshot_(std::move(snapshot)) {
+  header_ = kExportMagic;
+  PutMeta(header_, manifest_.meta);
+  PutString(header_, manifest_.config);
+  PutMetrics(header_, manifest_.metrics);
+  PutU32(header_, static_cast<uint32_t>(manifest_.tables.size()));
+  file_bytes_ = header_.size() + 8;
+  for (const TableManifest& t : manifest_.tables) {
+    file_bytes_ += 4 + t.name.size() + 8 + t.size * sizeof(float);
+  }
+}
+
+absl::StatusOr<std::string> ExportCursor::Next(size_t max_bytes) {
+  std::string out;
+  if (done_) return out;
+  max_bytes = std::max<size_t>(max_bytes, 1);
+  if (header_pos_ < header_.size()) {
+    const size_t n = std::min(max_bytes, header_.size() - header_pos_);
+    out.append(header_, header_pos_, n);
+    header_pos_ += n;
+    if (header_pos_ == header_.size()) std::string().swap(header_);
+  }
+  const std::vector<float> zeros(model::kChunkFloats, 0.0f);
+  while (out.size() < max_bytes && header_.empty() && table_ < manifest_.tables.size()) {
+    const TableManifest& t = manifest_.tables[table_];
+    if (!table_started_) {
+      PutString(out, t.name);
+      PutU64(out, t.size);
+      table_started_ = true;
+    }
+    if (chunk_ >= t.chunk_versions.size()) {
+      ++table_;
+      chunk_ = 0;
+      table_started_ = false;
+      continue;
+    }
+    const size_t n = std::min<size_t>(model::kChunkFloats, t.size - chunk_ * model::kChunkFloats);
+    const uint64_t v = t.chunk_versions[chunk_];
+    if (v == 0) {
+      PutFloats(out, zeros.data(), n);
+    } else {
+      absl::StatusOr<std::optional<std::string>> value = db_->Get(
+          Family::kChunks, ChunkKey(t.name, static_cast<uint32_t>(chunk_), v), snapshot_.get());
+      if (!value.ok()) return value.status();
+      const std::string what =
+          absl::StrCat("snapshot ", manifest_.meta.version, ": chunk ", chunk_, " of ", t.name);
+      if (!value->has_value()) return absl::DataLossError(absl::StrCat(what, " is missing"));
+      absl::StatusOr<std::string_view> floats = DecodeChunk(**value, n, what);
+      if (!floats.ok()) return floats.status();
+      out.append(floats->data(), floats->size());
+    }
+    ++chunk_;
+  }
+  if (header_.empty() && table_ == manifest_.tables.size() && out.size() < max_bytes) {
+    checksum_.Update(out);
+    PutU64(out, checksum_.Digest());
+    done_ = true;
+    return out;
+  }
+  checksum_.Update(out);
+  return out;
+}
+
+absl::StatusOr<std::string> ExportToString(SnapshotStore& store, uint64_t version) {
+  absl::StatusOr<Manifest> m = store.Find(version);
+  if (!m.ok()) return m.status();
+  ExportCursor cursor(store.db(), *std::move(m), store.db()->TakeSnapshot());
+  std::string file;
+  while (!cursor.done()) {
+    absl::StatusOr<std::string> piece = cursor.Next(1 << 20);
+    if (!piece.ok()) return piece.status();
+    file += *piece;
+  }
+  return file;
+}
+
+// ---------------------------------------------------------------------------- import
+
+ImportTarget ImportTarget::Of(model::Model& model) {
+  ImportTarget t;
+  t.config = model.config();
+  for (const model::StateTable& s : model.StateTables()) t.tables.emplace_back(s.name, s.table->size());
+  return t;
+}
+
+ImportSession::ImportSession(SnapshotStore* store, ImportTarget target)
+    : store_(store), target_(std::move(target)), staging_version_(store->BeginStaging()) {
+  manifest_.config = EncodeConfig(target_.config);
+}
+
+ImportSession::~ImportSession() { Abandon(); }
+
+void ImportSession::Abandon() {
+  if (abandoned_) return;
+  abandoned_ = true;
+  store_->EndStaging(staging_version_);
+}
+
+absl::Status ImportSession::Fail(absl::Status status) {
+  error_ = status;
+  std::string().swap(pending_);
+  batch_.Clear();
+  return status;
+}
+
+bool ImportSession::Take(size_t n, std::string_view& out) {
+  if (pending_.size() - pos_ < n) return false;
+  out = std::string_view(pending_).substr(pos_, n);
+  pos_ += n;
+  if (step_ != Step::kChecksum) checksum_.Update(out);
+  return true;
+}
+
+absl::Status ImportSession::Feed(std::string_view bytes) {
+  if (!error_.ok()) return error_;
+  if (finished_) return Fail(absl::FailedPreconditionError("import already finished"));
+  received_ += bytes.size();
+  if (step_ == Step::kDone && !bytes.empty()) {
+    return Fail(absl::InvalidArgumentError("snapshot export: bytes after its checksum"));
+  }
+  pending_.append(bytes.data(), bytes.size());
+  absl::Status s = Parse();
+  if (!s.ok()) return Fail(s);
+  pending_.erase(0, pos_);
+  pos_ = 0;
+  return absl::OkStatus();
+}
+
+absl::Status ImportSession::Parse() {
+  std::string_view in;
+  for (;;) {
+    switch (step_) {
+      case Step::kMagic: {
+        // Judge a file by its first bytes, even before the whole magic arrived.
+        const std::string_view head = std::string_view(pending_).substr(pos_);
+        if (kExportMagic.substr(0, std::min(head.size(), kExportMagic.size())) !=
+            head.substr(0, std::min(head.size(), kExportMagic.size()))) {
+          return absl::InvalidArgumentError("not a streamrec snapshot export");
+        }
+        if (!Take(kExportMagic.size(), in)) return absl::OkStatus();
+      }
+        if (in != kExportMagic) {
+          return absl::InvalidArgumentError("not a streamrec snapshot export");
+        }
+        step_ = Step::kMeta;
+        break;
+      case Step::kMeta: {
+        if (!Take(kMetaBytes, in)) return absl::OkStatus();
+        Reader r(in);
+        GetMeta(r, manifest_.meta);
+        step_ = Step::kConfigLength;
+        break;
+      }
+      case Step::kConfigLength: {
+        if (!Take(4, in)) return absl::OkStatus();
+        std::memcpy(&count_, in.data(), 4);
+        if (count_ > kMaxConfigBytes) {
+          return absl::InvalidArgumentError("snapshot export: config field too large");
+        }
+        step_ = Step::kConfig;
+        break;
+      }
+      case Step::kConfig: {
+        if (!Take(count_, in)) return absl::OkStatus();
+        absl::StatusOr<model::ModelConfig> config = DecodeConfig(in);
+        if (!config.ok()) return absl::InvalidArgumentError("snapshot export: malformed config");
+        if (absl::Status s = CheckCompatible(*config, target_.config); !s.ok()) return s;
+        step_ = Step::kMetricSums;
+        break;
+      }
+      case Step::kMetricSums:  // the trainer's metrics continue; the file's are skipped
+        if (!Take(48, in)) return absl::OkStatus();
+        step_ = Step::kBins;
+        break;
+      case Step::kBins:
+        if (!Take(4, in)) return absl::OkStatus();
+        std::memcpy(&count_, in.data(), 4);
+        if (count_ > model::StreamMetrics::kHistogramBins) {
+          return absl::InvalidArgumentError("snapshot export: malformed metrics");
+        }
+        skip_ = uint64_t{count_} * 16;
+        step_ = Step::kSkipBins;
+        break;
+      case Step::kSkipBins:
+      case Step::kSkipPoints: {
+        const size_t n = static_cast<size_t>(std::min<uint64_t>(skip_, pending_.size() - pos_));
+        Take(n, in);
+        skip_ -= n;
+        if (skip_ > 0) return absl::OkStatus();
+        step_ = step_ == Step::kSkipBins ? Step::kPoints : Step::kTableCount;
+        break;
+      }
+      case Step::kPoints:
+        if (!Take(4, in)) return absl::OkStatus();
+        std::memcpy(&count_, in.data(), 4);
+        if (count_ > (1u << 27)) {
+          return absl::InvalidArgumentError("snapshot export: malformed metrics");
+        }
+        skip_ = uint64_t{count_} * 12;  // skipped as it arrives: nothing is allocated
+        step_ = Step::kSkipPoints;
+        break;
+      case Step::kTableCount:
+        if (!Take(4, in)) return absl::OkStatus();
+        std::memcpy(&count_, in.data(), 4);
+        if (count_ != target_.tables.size()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "snapshot export has ", count_, " tables; this model has ", target_.tables.size()));
+        }
+        manifest_.tables.resize(count_);
+        step_ = count_ == 0 ? Step::kChecksum : Step::kNameLength;
+        break;
+      case Step::kNameLength:
+        if (!Take(4, in)) return absl::OkStatus();
+        std::memcpy(&count_, in.data(), 4);
+        if (count_ > kMaxNameBytes) {
+          return absl::InvalidArgumentError("snapshot export: table name too long");
+        }
+        step_ = Step::kName;
+        break;
+      case Step::kName:
+        if (!Take(count_, in)) return absl::OkStatus();
+        if (in != target_.tables[table_].first) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("snapshot export table ", table_, " is not ",
+                           target_.tables[table_].first, " as in this model"));
+        }
+        manifest_.tables[table_].name = std::string(in);
+        step_ = Step::kTableSize;
+        break;
+      case Step::kTableSize: {
+        if (!Take(8, in)) return absl::OkStatus();
+        uint64_t size = 0;
+        std::memcpy(&size, in.data(), 8);
+        // Checked against the receiving model before anything is sized from it.
+        if (size != target_.tables[table_].second) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "snapshot export table ", target_.tables[table_].first, " has ", size,
+              " values; this model has ", target_.tables[table_].second));
+        }
+        manifest_.tables[table_].size = size;
+        manifest_.tables[table_].chunk_versions.assign(ChunkCount(size), 0);
+        chunk_ = 0;
+        step_ = Step::kTableData;
+        break;
+      }
+      case Step::kTableData: {
+        TableManifest& t = manifest_.tables[table_];
+        if (chunk_ == t.chunk_versions.size()) {
+          ++table_;
+          step_ = table_ == manifest_.tables.size() ? Step::kChecksum : Step::kNameLength;
+          break;
+        }
+        const size_t n =
+            std::min<uint64_t>(model::kChunkFloats, t.size - chunk_ * model::kChunkFloats);
+        if (!Take(n * sizeof(float), in)) return absl::OkStatus();
+        if (absl::Status s = WriteChunk(in); !s.ok()) return s;
+        ++chunk_;
+        break;
+      }
+      case Step::kChecksum: {
+        if (!Take(8, in)) return absl::OkStatus();
+        uint64_t stored = 0;
+        std::memcpy(&stored, in.data(), 8);
+        if (stored != checksum_.Digest()) {
+          return absl::DataLossError("snapshot export checksum mismatch");
+        }
+        step_ = Step::kDone;
+        break;
+      }
+      case Step::kDone:
+        if (pos_ < pending_.size()) {
+          return absl::InvalidArgumentError("snapshot export: bytes after its checksum");
+        }
+        return absl::OkStatus();
+    }
+  }
+}
+
+absl::Status ImportSession::WriteChunk(std::string_view bytes) {
+  const size_t n = bytes.size() / sizeof(float);
+  float values[model::kChunkFloats];
+  std::memcpy(values, bytes.data(), bytes.size());
+  if (!AllFinite(values, n)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "snapshot export: table ", manifest_.tables[table_].name, " chunk ", chunk_,
+        " holds a non-finite value"));
+  }
+  // All-zero chunks (bit for bit) are version 0: nothing to store.
+  static const char kZeros[kChunkBytes] = {};
+  if (std::memcmp(bytes.data(), kZeros, bytes.size()) == 0) return absl::OkStatus();
+  std::string value(bytes);
+  Seal(value);
+  store_->db()->Put(batch_, Family::kChunks,
+                    ChunkKey(manifest_.tables[table_].name, static_cast<uint32_t>(chunk_),
+                             staging_version_),
+                    value);
+  manifest_.tables[table_].chunk_versions[chunk_] = staging_version_;
+  if (batch_.GetDataSize() > kBatchBytes) return Flush();
+  return absl::OkStatus();
+}
+
+absl::Status ImportSession::Flush() {
+  if (batch_.Count() == 0) return absl::OkStatus();
+  absl::Status s = store_->db()->Write(batch_, false);
+  batch_.Clear();
+  return s;
+}
+
+absl::StatusOr<Manifest> ImportSession::Finish() {
+  if (!error_.ok()) return error_;
+  if (step_ == Step::kMagic) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "not a streamrec snapshot export (", received_, " bytes received)")));
+  }
+  if (step_ != Step::kDone) {
+    return Fail(absl::DataLossError(absl::StrCat("snapshot export is truncated (",
+                                                 received_, " bytes received)")));
+  }
+  if (absl::Status s = Flush(); !s.ok()) return Fail(s);
+  finished_ = true;
+  return manifest_;
+}
+
+}  // namespace streamrec::storage
