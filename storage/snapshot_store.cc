@@ -308,9 +308,11 @@ absl::StatusOr<RestoredState> SnapshotStore::Restore(uint64_t version, model::Mo
   std::shared_ptr<ReadSnapshot> snapshot = db_->TakeSnapshot();
   absl::StatusOr<RestoredState> r = Load(*m, model, verify_first, snapshot.get());
   if (!r.ok()) return r;
-  // The restored snapshot's chunks are written: the next capture builds on them.
+  // The restored snapshot's chunks are written: the next capture builds on them (they
+  // describe the whole state, so no full capture is needed after an earlier failure).
   absl::MutexLock lock(&mu_);
   for (const TableManifest& tm : m->tables) current_[tm.name] = written_[tm.name] = tm.chunk_versions;
+  force_full_ = false;
   return r;
 }
 
@@ -381,8 +383,10 @@ absl::StatusOr<RestoredState> SnapshotStore::AdoptStaged(const Manifest& staged,
   absl::StatusOr<RestoredState> r = Load(staged, model, /*verify_first=*/true, snapshot.get());
   if (!r.ok()) return r;
   absl::MutexLock lock(&mu_);
-  // The next capture references the staged chunks instead of writing them again.
+  // The next capture references the staged chunks instead of writing them again; they
+  // describe the whole state, so a full capture forced by an earlier failure is moot.
   for (const TableManifest& tm : staged.tables) current_[tm.name] = tm.chunk_versions;
+  force_full_ = false;
   for (const TableManifest& tm : staged.tables) {
     for (uint64_t v : tm.chunk_versions) {
       if (v & kStagingBit) adopted_staging_.insert(v);

@@ -74,6 +74,7 @@ TEST_F(PersistenceTest, CleanRestartPreservesEverythingAndContinuesIdentically) 
   for (int r = 0; r < 8; ++r) Observe(r);
   ASSERT_TRUE(WaitApplied(1600));
   EXPECT_EQ(Score(), continued);
+  server_.reset();  // before `other` is removed
 }
 
 TEST_F(PersistenceTest, IncompatibleDataDirRefusesUnlessStartFresh) {
@@ -104,7 +105,11 @@ TEST_F(PersistenceTest, DurabilityNoneKeepsSnapshotsButNoLog) {
 
 TEST_F(PersistenceTest, SyncDurabilityAcknowledgesAfterFsync) {
   StartServer(Options(server::Durability::kSync));
+  const uint64_t syncs = Stats().wal_syncs();
   for (int r = 0; r < 3; ++r) Observe(r);
+  // Each request, sent after the previous one was acknowledged, was its own group commit
+  // and fsynced before its acknowledgement.
+  EXPECT_GE(Stats().wal_syncs() - syncs, 3u);
   ASSERT_TRUE(WaitApplied(600));
   EXPECT_EQ(Stats().last_seq(), 600u);
   EXPECT_GT(Stats().log_bytes(), 0u);

@@ -38,9 +38,9 @@ class ServerFixture : public ::testing::Test {
     admin_ = v1::Admin::NewStub(channel_);
   }
   void SetUp() override { StartServer(); }
-  void TearDown() override {
-    if (server_) server_->Shutdown();
-  }
+  // TearDown destroys the server (closing its database) before the members of derived
+  // fixtures, such as a data dir, go away.
+  void TearDown() override { server_.reset(); }
 
   static std::unique_ptr<grpc::ClientContext> Ctx(int seconds = 30) {
     auto c = std::make_unique<grpc::ClientContext>();
