@@ -36,8 +36,17 @@ void PrintStats(const v1::Stats& s) {
   for (const auto& [reason, n] : s.events_rejected()) {
     std::printf(" %s %lu", reason.c_str(), static_cast<unsigned long>(n));
   }
-  std::printf("\nqueue            %lu / %lu\n", static_cast<unsigned long>(s.queue_depth()),
-              static_cast<unsigned long>(s.queue_capacity()));
+  std::printf("\nqueue            %lu / %lu events  %lu / %lu bytes\n",
+              static_cast<unsigned long>(s.queue_depth()),
+              static_cast<unsigned long>(s.queue_capacity()),
+              static_cast<unsigned long>(s.queue_bytes()),
+              static_cast<unsigned long>(s.queue_max_bytes()));
+  std::printf("storage          %s  recoveries %lu  WAL syncs %lu  vector fields %lu%s%s\n",
+              s.storage_writable() ? "writable" : "NOT WRITABLE",
+              static_cast<unsigned long>(s.storage_recoveries()),
+              static_cast<unsigned long>(s.wal_syncs()),
+              static_cast<unsigned long>(s.vector_fields()),
+              s.storage_error().empty() ? "" : "  ", s.storage_error().c_str());
   std::printf("model            version %lu  publications %lu  mean publish %.0f us  "
               "non-finite updates skipped %lu\n",
               static_cast<unsigned long>(s.model_version()),
@@ -65,7 +74,7 @@ void PrintStats(const v1::Stats& s) {
 int RunHealth(const Args& args, Connection& conn, bool json) {
   bool all_serving = true;
   std::string out = "{";
-  for (const std::string service : {"", "streamrec.v1.Recommender"}) {
+  for (const std::string service : {"", "streamrec.v1.Recommender", "streamrec.v1.Ingest"}) {
     grpc::health::v1::HealthCheckRequest req;
     req.set_service(service);
     grpc::health::v1::HealthCheckResponse resp;

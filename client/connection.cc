@@ -30,8 +30,15 @@ std::unique_ptr<grpc::ClientContext> Connection::Context(double seconds) const {
 int Connection::Fail(const std::string& what, const grpc::Status& status) const {
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
-      std::fprintf(stderr, "streamrec: %s: cannot reach the server at %s (%s)\n", what.c_str(),
-                   target_.c_str(), status.error_message().c_str());
+      // Connected: the server answered that it cannot serve this now (recovering, disk
+      // full); otherwise it could not be reached at all.
+      if (channel_->GetState(false) == GRPC_CHANNEL_READY) {
+        std::fprintf(stderr, "streamrec: %s: the server at %s is unavailable, retry later: %s\n",
+                     what.c_str(), target_.c_str(), status.error_message().c_str());
+      } else {
+        std::fprintf(stderr, "streamrec: %s: cannot reach the server at %s (%s)\n", what.c_str(),
+                     target_.c_str(), status.error_message().c_str());
+      }
       return kExitConnection;
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       std::fprintf(stderr, "streamrec: %s: no answer from %s before the deadline (--timeout)\n",

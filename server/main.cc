@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <malloc.h>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -61,6 +62,12 @@ int Fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Buffers of 256 KiB and more (request and snapshot pieces, write batches, RocksDB
+  // memtable blocks) come from mmap and go back to the system when freed. glibc's default
+  // raises this threshold as large blocks are freed and then serves them from its heaps,
+  // where they stay resident: streaming a 768 MiB snapshot in grew the process by about
+  // 160 MB that way, against about 50 MB with a fixed threshold.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   absl::SetProgramUsageMessage("Online-learning recommendation server. See README.md.");
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) return Fail(absl::StrCat("unexpected argument ", positional[1]));

@@ -180,9 +180,16 @@ void ServerCore::StorageTick() {
   if (!db_->writable()) {
     ReportIngest();
     if (absl::Status s = db_->TryRecover(); !s.ok()) {
-      std::fprintf(stderr, "streamrec-server: storage still not writable: %s\n",
-                   std::string(s.message()).c_str());
+      // Retried every recovery_interval; logged once a minute.
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= next_recovery_log_) {
+        std::fprintf(stderr, "streamrec-server: storage still not writable (retrying): %s\n",
+                     std::string(s.message()).c_str());
+        next_recovery_log_ = now + std::chrono::minutes(1);
+      }
     }
+  } else {
+    next_recovery_log_ = {};
   }
   // Chunks of failed snapshot writes and abandoned imports.
   if (db_->writable() && sweep_needed_.exchange(false)) {

@@ -204,6 +204,7 @@ class ServerCore {
   std::atomic<bool> ready_{false};
   std::atomic<bool> stopped_{false};
   std::atomic<bool> sweep_needed_{false};
+  std::chrono::steady_clock::time_point next_recovery_log_;  // storage thread only
 
   // Log writer thread only: vector fields admitted in the group being logged.
   absl::flat_hash_map<std::string, uint32_t> pending_dims_;

@@ -8,6 +8,8 @@
 #include "rocksdb/iterator.h"
 #include "rocksdb/comparator.h"
 #include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/cache.h"
 
 namespace streamrec::storage {
 
@@ -47,6 +49,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   std::unique_ptr<Database> db(new Database(options));
   if (options.file_system) db->env_ = rocksdb::NewCompositeEnv(options.file_system);
   db->statistics_ = rocksdb::CreateDBStatistics();
+  db->block_cache_ = rocksdb::NewLRUCache(32 << 20);
   db->statistics_->set_stats_level(rocksdb::StatsLevel::kExceptDetailedTimers);
   absl::MutexLock lock(&db->mu_);
   if (absl::Status s = db->OpenLocked(); !s.ok()) return s;
@@ -61,11 +64,24 @@ absl::Status Database::OpenLocked() {
   options.info_log = std::make_shared<StderrLogger>();
   options.statistics = statistics_;
   if (env_) options.env = env_.get();
+  // Memory: memtables are bounded per family (the log takes the largest, for ingest) and
+  // in total, and reads share one bounded block cache, so streaming a large snapshot in or
+  // out does not grow the process by more than these budgets.
+  options.db_write_buffer_size = 64 << 20;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = block_cache_;
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const char* name : kFamilies) {
+  // Memtable size per family (at most two each): the log's absorbs ingest bursts; snapshot
+  // chunks are written in bulk and need little.
+  const uint64_t memtable_bytes[] = {4 << 20, 32 << 20, 8 << 20, 4 << 20};
+  for (size_t f = 0; f < std::size(kFamilies); ++f) {
     rocksdb::ColumnFamilyOptions cf;
-    cf.OptimizeLevelStyleCompaction();
-    families.emplace_back(name, cf);
+    cf.OptimizeLevelStyleCompaction(memtable_bytes[f] * 4);
+    cf.write_buffer_size = memtable_bytes[f];
+    cf.max_write_buffer_number = 2;
+    cf.min_write_buffer_number_to_merge = 1;
+    cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    families.emplace_back(kFamilies[f], cf);
   }
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -142,7 +158,10 @@ absl::Status Database::Write(rocksdb::WriteBatch& batch, bool sync) {
     if (!writable() || !db_) return write_error();  // a concurrent writer failed meanwhile
     status = FromRocks(db_->Write(options, &batch), "write");
   }
-  if (!status.ok() && !absl::IsInvalidArgument(status)) MarkUnwritable(status);
+  if (!status.ok() && !absl::IsInvalidArgument(status)) {
+    MarkUnwritable(status);
+    return write_error();  // the same explanation for the first failure and the rest
+  }
   return status;
 }
 
@@ -195,10 +214,12 @@ absl::Status Database::TryRecover() {
 }
 
 absl::StatusOr<std::optional<std::string>> Database::Get(Family family, std::string_view key,
-                                                         const ReadSnapshot* snapshot) const {
+                                                         const ReadSnapshot* snapshot,
+                                                         bool fill_cache) const {
   absl::ReaderMutexLock lock(&mu_);
   if (!db_) return absl::UnavailableError("the database is being reopened");
   rocksdb::ReadOptions options;
+  options.fill_cache = fill_cache;
   if (snapshot != nullptr) {
     if (snapshot->generation_ != generation_) {
       return absl::UnavailableError("the database was reopened during the read; retry");

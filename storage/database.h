@@ -36,6 +36,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/file_system.h"
 #include "rocksdb/statistics.h"
@@ -96,9 +97,12 @@ class Database {
   // Write applies `batch` atomically; sync fsyncs the WAL first. Unavailable without
   // trying while the database is unwritable (see the header comment).
   absl::Status Write(rocksdb::WriteBatch& batch, bool sync);
-  // Get returns the value of key, or nullopt when absent.
+  // Get returns the value of key, or nullopt when absent. Bulk reads (a whole snapshot
+  // streamed out or restored) pass fill_cache = false: they would only evict what
+  // serving and training read, and grow the process by the cache's size.
   absl::StatusOr<std::optional<std::string>> Get(Family family, std::string_view key,
-                                                 const ReadSnapshot* snapshot = nullptr) const;
+                                                 const ReadSnapshot* snapshot = nullptr,
+                                                 bool fill_cache = true) const;
   // NewIterator iterates `family` (see the thread rules above).
   std::unique_ptr<rocksdb::Iterator> NewIterator(Family family,
                                                  const ReadSnapshot* snapshot = nullptr) const;
@@ -152,6 +156,7 @@ class Database {
   std::vector<std::unique_ptr<FamilyId>> ids_;  // set by the first open, constant after
   std::unique_ptr<rocksdb::Env> env_;  // wraps options_.file_system when set
   std::shared_ptr<rocksdb::Statistics> statistics_;
+  std::shared_ptr<rocksdb::Cache> block_cache_;
   mutable absl::Mutex mu_;
   std::unique_ptr<rocksdb::DB> db_ ABSL_GUARDED_BY(mu_);
   std::vector<rocksdb::ColumnFamilyHandle*> handles_ ABSL_GUARDED_BY(mu_);

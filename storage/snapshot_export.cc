@@ -62,8 +62,9 @@ absl::StatusOr<std::string> ExportCursor::Next(size_t max_bytes) {
     if (v == 0) {
       PutFloats(out, zeros.data(), n);
     } else {
-      absl::StatusOr<std::optional<std::string>> value = db_->Get(
-          Family::kChunks, ChunkKey(t.name, static_cast<uint32_t>(chunk_), v), snapshot_.get());
+      absl::StatusOr<std::optional<std::string>> value =
+          db_->Get(Family::kChunks, ChunkKey(t.name, static_cast<uint32_t>(chunk_), v),
+                   snapshot_.get(), /*fill_cache=*/false);
       if (!value.ok()) return value.status();
       const std::string what =
           absl::StrCat("snapshot ", manifest_.meta.version, ": chunk ", chunk_, " of ", t.name);

@@ -279,7 +279,7 @@ absl::StatusOr<RestoredState> SnapshotStore::Load(const Manifest& m, model::Mode
         if (tm.chunk_versions[c] != 0) {
           absl::StatusOr<std::optional<std::string>> got = db_->Get(
               Family::kChunks, ChunkKey(tm.name, static_cast<uint32_t>(c), tm.chunk_versions[c]),
-              snapshot);
+              snapshot, /*fill_cache=*/false);
           if (!got.ok()) return got.status();
           const std::string what =
               absl::StrCat("snapshot ", m.meta.version, ": chunk ", c, " of ", tm.name);

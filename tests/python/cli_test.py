@@ -58,7 +58,8 @@ class CliTest(unittest.TestCase):
         self.assertRegex(r.stdout, r"streamrec.v1.Recommender\s+SERVING")
         r = self.cli("--json", "health")
         self.assertEqual(json.loads(r.stdout),
-                         {"server": "SERVING", "streamrec.v1.Recommender": "SERVING"})
+                         {"server": "SERVING", "streamrec.v1.Recommender": "SERVING",
+                          "streamrec.v1.Ingest": "SERVING"})
 
     def test_predict_and_observe(self):
         r = self.cli("predict", "user=u1", "age=31", "--item", "A", "--item", "B,genre=drama|war")
