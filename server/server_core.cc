@@ -244,8 +244,8 @@ absl::Status ServerCore::Persist(model::Model& model, const core::Checkpoint& c)
   // thread. Back-pressure: if the disk is two snapshots behind, wait here.
   auto pending = std::make_shared<storage::SnapshotStore::Pending>(
       store_->Capture(model, meta, c.metrics));
-  std::unique_lock<core::Mutex> lock(storage_mu_);
-  storage_cv_.wait(lock, [this] { return pending_writes_ < 2; });
+  core::UniqueLock lock(&storage_mu_);
+  while (pending_writes_ >= 2) storage_cv_.wait(lock);
   ++pending_writes_;
   storage_tasks_.push_back([this, pending] {
     const uint64_t version = pending->manifest.meta.version;
@@ -283,14 +283,14 @@ void ServerCore::EnqueueStorageTask(std::function<void()> task) {
 }
 
 void ServerCore::WaitStorageIdle() {
-  std::unique_lock<core::Mutex> lock(storage_mu_);
-  storage_cv_.wait(lock, [this] { return storage_tasks_.empty() && !storage_busy_; });
+  core::UniqueLock lock(&storage_mu_);
+  while (!storage_tasks_.empty() || storage_busy_) storage_cv_.wait(lock);
 }
 
 void ServerCore::RunStorageThread() {
-  std::unique_lock<core::Mutex> lock(storage_mu_);
+  core::UniqueLock lock(&storage_mu_);
   for (;;) {
-    storage_cv_.wait(lock, [this] { return storage_stop_ || !storage_tasks_.empty(); });
+    while (!storage_stop_ && storage_tasks_.empty()) storage_cv_.wait(lock);
     if (storage_tasks_.empty()) return;  // stopping, and everything ran
     std::function<void()> task = std::move(storage_tasks_.front());
     storage_tasks_.pop_front();
