@@ -4,7 +4,7 @@
 set -euo pipefail
 
 STREAMREC_PACKAGES=(
-  build-essential cmake ninja-build pkg-config ccache
+  build-essential cmake ninja-build pkg-config ccache clang
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libeigen3-dev libabsl-dev librocksdb-dev libgtest-dev libgmock-dev
   libxxhash-dev libbenchmark-dev
@@ -24,8 +24,9 @@ streamrec_install_deps() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# streamrec_build DIR [cmake args...]: configure (once) and build with all cores.
-streamrec_build() {
+# streamrec_configure DIR [cmake args...]: configure DIR unless it already is (the
+# arguments count only the first time; delete DIR to change them).
+streamrec_configure() {
   local dir=$1
   shift
   local gen=()
@@ -33,5 +34,10 @@ streamrec_build() {
   if [ ! -f "$dir/CMakeCache.txt" ]; then
     cmake -S . -B "$dir" "${gen[@]}" "$@"
   fi
-  cmake --build "$dir" -j "$(nproc)"
+}
+
+# streamrec_build DIR [cmake args...]: configure (once) and build with all cores.
+streamrec_build() {
+  streamrec_configure "$@"
+  cmake --build "$1" -j "$(nproc)"
 }

@@ -294,8 +294,18 @@ TEST_F(ServerTest, StreamWaitsForRoomInsteadOfLosingEvents) {
     ASSERT_TRUE(stream->Read(&resp));
     EXPECT_EQ(resp.accepted(), uint64_t{kPerRequest});
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_EQ(Stats().queue_depth(), 20u);  // full, and the stream is parked, not failed
+  // The third request reaches validation (events_received), finds the queue full and
+  // parks: the stream neither fails nor overfills the queue.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (Stats().events_received() < 3 * kPerRequest &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  const v1::Stats parked = Stats();
+  ASSERT_EQ(parked.events_received(), uint64_t{3 * kPerRequest});
+  EXPECT_EQ(parked.queue_depth(), 20u);
+  EXPECT_EQ(parked.events_accepted(), 20u);
+  EXPECT_EQ(parked.events_rejected().at("queue_full"), 0u);
   server_->core().updater().SetPausedForTesting(false);
   while (stream->Read(&resp)) {
     EXPECT_EQ(resp.accepted(), uint64_t{kPerRequest});

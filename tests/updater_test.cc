@@ -136,10 +136,16 @@ TEST(UpdaterTest, PauseHoldsTheQueueFull) {
   u.SetPausedForTesting(true);
   p.Start(1);
   auto a = Clicks("a", 1.0f, 10);
+  std::atomic<bool> logged{false};
+  a->on_logged = [&logged](const absl::Status&) { logged = true; };
   ASSERT_TRUE(q.TryPush(a));
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Once the writer has taken the batch out of the ring and logged it, only training
+  // may give its places back; paused, the updater does not train.
+  ASSERT_TRUE(WaitFor([&] { return logged.load(); }));
   auto b = Clicks("a", 1.0f, 1);
   EXPECT_FALSE(q.TryPush(b));
+  EXPECT_EQ(q.depth(), 10u);
+  EXPECT_EQ(u.Stats().events_applied, 0u);
   u.SetPausedForTesting(false);
   ASSERT_TRUE(WaitFor([&] { return q.depth() == 0; }));
   EXPECT_TRUE(q.TryPush(b));

@@ -2,10 +2,11 @@
 """Crash recovery with real processes: nothing acknowledged is lost.
 
 Usage: crash_test.py SERVER_BINARY VERIFY_BINARY STUBS_DIR
-For each kill point: start the server (durability async, a snapshot every second),
-stream events with unique event_ids while recording every acknowledged one, SIGKILL the
-server (after N acknowledged events, or between the chunks and the manifest of a
-snapshot), restart it on the same data dir, and check that
+For each kill point: start the server (durability async; a periodic snapshot every
+second, or none), stream events with unique event_ids while recording every acknowledged
+one, SIGKILL the server (after N acknowledged events, optionally only once a periodic
+snapshot has been persisted, or between the chunks and the manifest of a snapshot),
+restart it on the same data dir, and check that
   - every acknowledged event is in the log exactly once, and nothing that was not sent;
   - the restarted server applied every logged event (events_applied == logged);
   - after a clean stop, its model is bit-identical to an offline replay of the log from
@@ -30,10 +31,10 @@ from streamrec.v1 import admin_pb2, admin_pb2_grpc  # noqa: E402
 from streamrec.v1 import streamrec_pb2 as pb, streamrec_pb2_grpc  # noqa: E402
 
 
-def start(data_dir, *extra):
+def start(data_dir, persist_interval_s, *extra):
     proc = subprocess.Popen(
         [SERVER, "--listen=127.0.0.1:0", f"--data_dir={data_dir}", "--durability=async",
-         "--persist_interval_s=1", "--snapshots_retained=100000", *extra],
+         f"--persist_interval_s={persist_interval_s}", "--snapshots_retained=100000", *extra],
         stderr=subprocess.PIPE, text=True)
     m = re.search(r"listening on port (\d+)", proc.stderr.readline())
     assert m, "server did not start"
@@ -56,14 +57,18 @@ def event(i, ident):
 
 
 class CrashTest(unittest.TestCase):
-    def scenario(self, name, kill_after_acked=None, min_seconds=0.0, extra=()):
+    def scenario(self, name, kill_after_acked=None, kill_after_persist=False,
+                 persist_interval_s=1, extra=()):
+        """Kills after `kill_after_acked` acknowledged events and, with
+        `kill_after_persist`, once the server reports a snapshot after snapshot 0
+        persisted (or by --testing_kill_during_persist in `extra`)."""
         with tempfile.TemporaryDirectory() as d:
-            proc, channel = start(d, *extra)
-            started = time.time()
+            proc, channel = start(d, persist_interval_s, *extra)
             rec = streamrec_pb2_grpc.RecommenderStub(channel)
             admin = admin_pb2_grpc.AdminStub(channel)
             sent, per_request, acked = set(), [], []
             max_version_seen = 0
+            persisted = False  # a snapshot after snapshot 0 is on disk
 
             def requests():
                 for r in itertools.count():
@@ -77,11 +82,12 @@ class CrashTest(unittest.TestCase):
                 for n, resp in enumerate(rec.ObserveStream(requests())):
                     self.assertEqual(resp.accepted, 50)
                     acked.extend(per_request[n])
-                    if n % 20 == 0:
-                        max_version_seen = max(max_version_seen, admin.GetStats(
-                            admin_pb2.GetStatsRequest(), timeout=10).model_version)
-                    if (kill_after_acked and len(acked) >= kill_after_acked and
-                            time.time() - started >= min_seconds):
+                    due = bool(kill_after_acked) and len(acked) >= kill_after_acked
+                    if n % 20 == 0 or (due and kill_after_persist):
+                        stats = admin.GetStats(admin_pb2.GetStatsRequest(), timeout=10)
+                        max_version_seen = max(max_version_seen, stats.model_version)
+                        persisted = stats.persisted_version > 0
+                    if due and (persisted or not kill_after_persist):
                         os.kill(proc.pid, signal.SIGKILL)
                         break
             except grpc.RpcError:
@@ -92,7 +98,7 @@ class CrashTest(unittest.TestCase):
             channel.close()
             self.assertGreater(len(acked), 0)
 
-            proc, channel = start(d)
+            proc, channel = start(d, persist_interval_s)
             stats = admin_pb2_grpc.AdminStub(channel).GetStats(admin_pb2.GetStatsRequest(),
                                                                timeout=30)
             # Versions never go backwards across the crash.
@@ -121,15 +127,18 @@ class CrashTest(unittest.TestCase):
             return len(acked), len(logged), int(restored.group(1)), first_log
 
     def test_kill_early(self):
-        # Before any periodic snapshot: recovery is snapshot 0 plus the whole log.
-        acked, logged, restored, _ = self.scenario("early", kill_after_acked=2000)
+        # No periodic snapshots (--persist_interval_s=0), so the only snapshot is
+        # snapshot 0: recovery is snapshot 0 plus the whole log, whatever the timing.
+        acked, logged, restored, _ = self.scenario("early", kill_after_acked=2000,
+                                                   persist_interval_s=0)
         self.assertGreaterEqual(logged, acked)
         self.assertEqual(restored, 0)
 
     def test_kill_after_snapshots(self):
-        # After periodic snapshots (every second): recovery is a snapshot plus the log tail.
+        # Killed only once the server reports a periodic snapshot persisted (one every
+        # second): recovery is that snapshot (or a later one) plus the log tail.
         acked, logged, restored, _ = self.scenario("late", kill_after_acked=20000,
-                                                   min_seconds=2.5)
+                                                   kill_after_persist=True)
         self.assertGreater(restored, 0)
 
     def test_kill_during_snapshot_persistence(self):

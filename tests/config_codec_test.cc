@@ -1,0 +1,145 @@
+// ConfigCodec: every optimizer's config round trips exactly, malformed bytes are
+// rejected, and CheckCompatible allows exactly the changes that keep table shapes.
+#include "storage/config_codec.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "storage/encoding.h"
+
+namespace streamrec::storage {
+namespace {
+
+constexpr model::OptimizerKind kAllOptimizers[] = {
+    model::OptimizerKind::kSgd, model::OptimizerKind::kAdagrad, model::OptimizerKind::kAdam,
+    model::OptimizerKind::kFtrl};
+
+// A config whose every field differs from the defaults, so a field swapped or dropped
+// by the codec cannot go unnoticed.
+model::ModelConfig Distinct(model::OptimizerKind kind) {
+  model::ModelConfig c;
+  c.hash_bits = 17;
+  c.optimizer = model::DefaultOptimizerConfig(kind);
+  c.optimizer.learning_rate = 0.123;
+  c.optimizer.l1 = 0.25;
+  c.optimizer.l2 = 1.75;
+  c.optimizer.beta1 = 0.85;
+  c.optimizer.beta2 = 0.9995;
+  c.optimizer.epsilon = 3e-7;
+  c.optimizer.ftrl_beta = 0.5;
+  c.optimizer.initial_accumulator = 0.01;
+  return c;
+}
+
+void ExpectSame(const model::ModelConfig& a, const model::ModelConfig& b) {
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_EQ(a.hash_bits, b.hash_bits);
+  EXPECT_EQ(a.optimizer.kind, b.optimizer.kind);
+  EXPECT_EQ(a.optimizer.learning_rate, b.optimizer.learning_rate);
+  EXPECT_EQ(a.optimizer.l1, b.optimizer.l1);
+  EXPECT_EQ(a.optimizer.l2, b.optimizer.l2);
+  EXPECT_EQ(a.optimizer.beta1, b.optimizer.beta1);
+  EXPECT_EQ(a.optimizer.beta2, b.optimizer.beta2);
+  EXPECT_EQ(a.optimizer.epsilon, b.optimizer.epsilon);
+  EXPECT_EQ(a.optimizer.ftrl_beta, b.optimizer.ftrl_beta);
+  EXPECT_EQ(a.optimizer.initial_accumulator, b.optimizer.initial_accumulator);
+}
+
+TEST(ConfigCodecTest, EveryOptimizerRoundTripsExactly) {
+  for (model::OptimizerKind kind : kAllOptimizers) {
+    SCOPED_TRACE(model::OptimizerName(kind));
+    const model::ModelConfig c = Distinct(kind);
+    const std::string bytes = EncodeConfig(c);
+    EXPECT_EQ(bytes.size(), 3 * 4 + 8 * 8u);  // kind, hash_bits, optimizer; 8 doubles
+    absl::StatusOr<model::ModelConfig> back = DecodeConfig(bytes);
+    ASSERT_TRUE(back.ok()) << back.status();
+    ExpectSame(*back, c);
+    EXPECT_EQ(EncodeConfig(*back), bytes);
+  }
+}
+
+TEST(ConfigCodecTest, DefaultsRoundTrip) {
+  const model::ModelConfig c;
+  absl::StatusOr<model::ModelConfig> back = DecodeConfig(EncodeConfig(c));
+  ASSERT_TRUE(back.ok()) << back.status();
+  ExpectSame(*back, c);
+}
+
+TEST(ConfigCodecTest, TruncatedOrExtendedInputIsRejected) {
+  const std::string bytes = EncodeConfig(Distinct(model::OptimizerKind::kAdam));
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    absl::StatusOr<model::ModelConfig> c = DecodeConfig(bytes.substr(0, n));
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kDataLoss) << "length " << n;
+  }
+  EXPECT_EQ(DecodeConfig(bytes + '\0').status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(ConfigCodecTest, UnknownKindsAreRejected) {
+  auto with = [](uint32_t model_kind, uint32_t optimizer_kind) {
+    std::string out;
+    PutU32(out, model_kind);
+    PutU32(out, 20);
+    PutU32(out, optimizer_kind);
+    for (int i = 0; i < 8; ++i) PutF64(out, 0.5);
+    return DecodeConfig(out);
+  };
+  EXPECT_TRUE(with(0, 3).ok());
+  EXPECT_EQ(with(1, 3).status().code(), absl::StatusCode::kDataLoss);   // no model kind 1
+  EXPECT_EQ(with(0, 4).status().code(), absl::StatusCode::kDataLoss);   // no optimizer 4
+  EXPECT_EQ(with(0, ~0u).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(ConfigCodecTest, HyperparametersMayChange) {
+  for (model::OptimizerKind kind : kAllOptimizers) {
+    model::ModelConfig stored = Distinct(kind);
+    model::ModelConfig current = stored;
+    current.optimizer.learning_rate *= 2;
+    current.optimizer.l1 = 0;
+    current.optimizer.l2 = 3;
+    current.optimizer.beta1 = 0.5;
+    current.optimizer.epsilon = 1e-3;
+    EXPECT_TRUE(CheckCompatible(stored, current).ok()) << model::OptimizerName(kind);
+    EXPECT_TRUE(CheckCompatible(stored, stored).ok());
+  }
+}
+
+TEST(ConfigCodecTest, HashBitsMustMatch) {
+  model::ModelConfig stored, current;
+  stored.hash_bits = 20;
+  current.hash_bits = 22;
+  absl::Status s = CheckCompatible(stored, current);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("hash_bits 20"), absl::string_view::npos) << s;
+  EXPECT_NE(s.message().find("22"), absl::string_view::npos) << s;
+}
+
+TEST(ConfigCodecTest, OptimizerKindMustMatch) {
+  for (model::OptimizerKind a : kAllOptimizers) {
+    for (model::OptimizerKind b : kAllOptimizers) {
+      model::ModelConfig stored, current;
+      stored.optimizer = model::DefaultOptimizerConfig(a);
+      current.optimizer = model::DefaultOptimizerConfig(b);
+      absl::Status s = CheckCompatible(stored, current);
+      if (a == b) {
+        EXPECT_TRUE(s.ok()) << s;
+        continue;
+      }
+      EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+      // The message names both optimizers, stored first.
+      const std::string want = "optimizer " + model::OptimizerName(a) + ", the config says " +
+                               model::OptimizerName(b);
+      EXPECT_NE(s.message().find(want), absl::string_view::npos) << s;
+    }
+  }
+}
+
+TEST(ConfigCodecTest, ModelKindMustMatch) {
+  model::ModelConfig stored, current;
+  // Only one kind exists today; a stored value from a later version must not resume.
+  stored.kind = static_cast<model::ModelKind>(1);
+  EXPECT_EQ(CheckCompatible(stored, current).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace streamrec::storage
