@@ -445,6 +445,7 @@ void ServerCore::GetStats(v1::Stats& stats) const {
   stats.set_updates_skipped_nonfinite(u.updates_skipped_nonfinite);
   stats.set_predict_requests(predict_requests_.load(std::memory_order_relaxed));
   stats.set_candidates_scored(candidates_scored_.load(std::memory_order_relaxed));
+  stats.set_requests_malformed(requests_malformed_.load(std::memory_order_relaxed));
   FillMetrics(u.overall, *stats.mutable_progressive());
   FillMetrics(u.window, *stats.mutable_progressive_window());
   stats.set_metrics_window(options_.updater.metrics_window);

@@ -90,6 +90,10 @@ class ServerCore {
       const v1::ObserveRequest& request);
   bool TryEnqueue(std::unique_ptr<core::EventBatch>& batch);
 
+  // CountMalformedRequest counts a request whose bytes were not a valid message
+  // (Stats.requests_malformed); the gRPC layer rejects it before any validation.
+  void CountMalformedRequest() { requests_malformed_.fetch_add(1, std::memory_order_relaxed); }
+
   void GetModelInfo(v1::ModelInfo& info) const;
   void GetStats(v1::Stats& stats) const;
 
@@ -164,6 +168,7 @@ class ServerCore {
   std::atomic<uint64_t> rejected_invalid_{0};
   std::atomic<uint64_t> rejected_queue_full_{0};
   std::atomic<uint64_t> rejected_unavailable_{0};
+  std::atomic<uint64_t> requests_malformed_{0};
 };
 
 }  // namespace streamrec::server

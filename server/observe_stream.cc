@@ -1,0 +1,62 @@
+#include "server/observe_stream.h"
+
+#include "server/grpc_status.h"
+#include "server/raw_message.h"
+
+namespace streamrec::server {
+
+ObserveStreamReactor::ObserveStreamReactor(ServerCore* core) : core_(core) {
+  StartRead(&raw_request_);
+}
+
+void ObserveStreamReactor::OnReadDone(bool ok) {
+  if (!ok) {  // client half-closed (or the call was cancelled); nothing in flight
+    Finish(grpc::Status::OK);
+    return;
+  }
+  arena_.Reset();  // the previous request is no longer referenced
+  absl::StatusOr<v1::ObserveRequest*> request =
+      ParseRequest<v1::ObserveRequest>(raw_request_, arena_);
+  raw_request_.Clear();
+  if (!request.ok()) {
+    core_->CountMalformedRequest();
+    Finish(ToGrpcStatus(request.status()));
+    return;
+  }
+  absl::StatusOr<std::unique_ptr<core::EventBatch>> batch = core_->PrepareObserve(**request);
+  if (!batch.ok()) {
+    Finish(ToGrpcStatus(batch.status()));
+    return;
+  }
+  pending_ = *std::move(batch);
+  accepted_ = pending_->examples.size();
+  // Acknowledge once logged (LogWriter thread); then read the next request.
+  pending_->on_logged = [this](const absl::Status& s) {
+    v1::ObserveResponse response;
+    response.set_accepted(accepted_);
+    absl::Status out = s.ok() ? SerializeResponse(response, raw_response_) : s;
+    if (!out.ok()) {
+      Finish(ToGrpcStatus(out));
+      return;
+    }
+    StartWrite(&raw_response_);
+  };
+  Enqueue();
+}
+
+void ObserveStreamReactor::OnWriteDone(bool ok) {
+  if (!ok) {
+    Finish(ToGrpcStatus(absl::CancelledError("stream write failed")));
+    return;
+  }
+  StartRead(&raw_request_);
+}
+
+void ObserveStreamReactor::Enqueue() {
+  for (;;) {
+    if (core_->TryEnqueue(pending_)) return;  // on_logged continues the stream
+    if (core_->queue().AddSpaceWaiter(accepted_, [this] { Enqueue(); })) return;
+  }
+}
+
+}  // namespace streamrec::server
