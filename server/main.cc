@@ -38,6 +38,10 @@ ABSL_FLAG(int64_t, testing_kill_during_persist, 0,
           "Tests only: SIGKILL the process between the chunks and the manifest of the Nth "
           "snapshot persisted.");
 ABSL_FLAG(int64_t, shutdown_grace_ms, 5000, "Time calls in flight get to finish on stop.");
+ABSL_FLAG(int64_t, grpc_memory_bytes, int64_t{1} << 30,
+          "Bound on gRPC's own memory (connections, calls, message buffers), in bytes.");
+ABSL_FLAG(int64_t, max_concurrent_streams, 1000,
+          "ObserveStream calls open at once; more are refused with RESOURCE_EXHAUSTED.");
 
 namespace {
 
@@ -75,6 +79,8 @@ int main(int argc, char** argv) {
       {"publish_every_events", absl::GetFlag(FLAGS_publish_every_events)},
       {"metrics_window", absl::GetFlag(FLAGS_metrics_window)},
       {"snapshots_retained", absl::GetFlag(FLAGS_snapshots_retained)},
+      {"grpc_memory_bytes", absl::GetFlag(FLAGS_grpc_memory_bytes)},
+      {"max_concurrent_streams", absl::GetFlag(FLAGS_max_concurrent_streams)},
   };
   for (const auto& f : positive) {
     if (f.value <= 0) return Fail(absl::StrCat("--", f.name, " must be > 0, got ", f.value));
@@ -82,6 +88,13 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_max_message_bytes) > (int64_t{1} << 30)) {
     return Fail("--max_message_bytes must be at most 1 GiB");
   }
+  if (absl::GetFlag(FLAGS_grpc_memory_bytes) < absl::GetFlag(FLAGS_max_message_bytes)) {
+    return Fail(absl::StrCat("--grpc_memory_bytes must be at least --max_message_bytes (",
+                             absl::GetFlag(FLAGS_max_message_bytes), "), got ",
+                             absl::GetFlag(FLAGS_grpc_memory_bytes)));
+  }
+  options.grpc_memory_bytes = absl::GetFlag(FLAGS_grpc_memory_bytes);
+  options.core.limits.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   options.core.queue_capacity = absl::GetFlag(FLAGS_queue_capacity);
   options.core.limits.max_candidates = absl::GetFlag(FLAGS_max_candidates);
   options.core.limits.max_events_per_request = absl::GetFlag(FLAGS_max_events_per_request);

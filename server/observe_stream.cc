@@ -44,6 +44,11 @@ void ObserveStreamReactor::OnReadDone(bool ok) {
   Enqueue();
 }
 
+void ObserveStreamReactor::OnDone() {
+  core_->streams().Release();
+  delete this;
+}
+
 void ObserveStreamReactor::OnWriteDone(bool ok) {
   if (!ok) {
     Finish(ToGrpcStatus(absl::CancelledError("stream write failed")));

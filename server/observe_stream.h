@@ -5,8 +5,8 @@
 // the stream's order is kept and its memory bounded. Requests acknowledged before an
 // error stay accepted.
 //
-// Owned by gRPC: created by RecommenderService::ObserveStream, deletes itself in
-// OnDone. Its callbacks run on gRPC threads, the log writer's thread (acknowledgement)
+// Owned by gRPC: created by RecommenderService::ObserveStream once it has taken a slot
+// of core->streams(); gives the slot back and deletes itself in OnDone. Its callbacks run on gRPC threads, the log writer's thread (acknowledgement)
 // or the updater's (room freed), one at a time; never blocks.
 #ifndef STREAMREC_SERVER_OBSERVE_STREAM_H_
 #define STREAMREC_SERVER_OBSERVE_STREAM_H_
@@ -28,7 +28,7 @@ class ObserveStreamReactor final
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
-  void OnDone() override { delete this; }
+  void OnDone() override;
 
  private:
   // Enqueue pushes the pending batch, or parks until the updater frees room. Runs on a
@@ -42,6 +42,15 @@ class ObserveStreamReactor final
   grpc::ByteBuffer raw_response_;
   std::unique_ptr<core::EventBatch> pending_;
   size_t accepted_ = 0;
+};
+
+// RefusedStreamReactor: finishes an ObserveStream call at once with `status` (e.g.
+// too many streams open), reading nothing. Owned by gRPC; deletes itself in OnDone.
+class RefusedStreamReactor final
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  explicit RefusedStreamReactor(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
 };
 
 }  // namespace streamrec::server

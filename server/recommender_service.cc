@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/arena.h"
 #include "server/grpc_status.h"
 #include "server/observe_stream.h"
@@ -49,7 +50,13 @@ grpc::ServerUnaryReactor* RecommenderService::Observe(grpc::CallbackServerContex
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* RecommenderService::ObserveStream(
     grpc::CallbackServerContext* context) {
-  return new ObserveStreamReactor(core_);
+  StreamAdmission& streams = core_->streams();
+  if (!streams.TryAcquire()) {
+    return new RefusedStreamReactor(ToGrpcStatus(absl::ResourceExhaustedError(absl::StrCat(
+        "too many ObserveStream calls open (", streams.limit(),
+        ", --max_concurrent_streams); retry later, or send more events per stream"))));
+  }
+  return new ObserveStreamReactor(core_);  // releases the slot when done
 }
 
 }  // namespace streamrec::server

@@ -30,6 +30,7 @@
 #include "server/core/pipeline.h"
 #include "server/limits.h"
 #include "server/request_converter.h"
+#include "server/stream_admission.h"
 #include "server/vector_dims.h"
 #include "storage/database.h"
 #include "storage/event_log.h"
@@ -93,6 +94,9 @@ class ServerCore {
   // CountMalformedRequest counts a request whose bytes were not a valid message
   // (Stats.requests_malformed); the gRPC layer rejects it before any validation.
   void CountMalformedRequest() { requests_malformed_.fetch_add(1, std::memory_order_relaxed); }
+
+  // streams admits ObserveStream calls, at most limits.max_concurrent_streams at once.
+  StreamAdmission& streams() { return streams_; }
 
   void GetModelInfo(v1::ModelInfo& info) const;
   void GetStats(v1::Stats& stats) const;
@@ -169,6 +173,7 @@ class ServerCore {
   std::atomic<uint64_t> rejected_queue_full_{0};
   std::atomic<uint64_t> rejected_unavailable_{0};
   std::atomic<uint64_t> requests_malformed_{0};
+  StreamAdmission streams_;
 };
 
 }  // namespace streamrec::server

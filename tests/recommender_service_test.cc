@@ -106,5 +106,68 @@ TEST_F(RecommenderServiceTest, UnparseableFrameEndsTheStreamWithInvalidArgument)
   EXPECT_EQ(stats.requests_malformed(), Garbage(kObserveStream).size());
 }
 
+using Stream = grpc::ClientReaderWriter<v1::ObserveRequest, v1::ObserveResponse>;
+
+struct OpenStream {
+  std::unique_ptr<grpc::ClientContext> ctx;
+  std::unique_ptr<Stream> stream;
+};
+
+TEST_F(RecommenderServiceTest, StreamsBeyondTheCapAreRefusedUntilOneCloses) {
+  server_->Shutdown();
+  server::ServerOptions o = testing::TestServerOptions();
+  o.core.limits.max_concurrent_streams = 3;
+  StartServer(o);
+  v1::ObserveRequest one;
+  *one.add_events() = MakeEvent("u", "A", 1);
+  auto open = [&] {
+    OpenStream s{Ctx(), nullptr};
+    s.stream = recommender_->ObserveStream(s.ctx.get());
+    return s;
+  };
+  // Each stream is acknowledged once, so the server holds it open.
+  auto open_and_use = [&] {
+    OpenStream s = open();
+    v1::ObserveResponse ack;
+    EXPECT_TRUE(s.stream->Write(one));
+    EXPECT_TRUE(s.stream->Read(&ack));
+    EXPECT_EQ(ack.accepted(), 1u);
+    return s;
+  };
+  std::vector<OpenStream> streams;
+  for (int i = 0; i < 3; ++i) streams.push_back(open_and_use());
+  EXPECT_EQ(Stats().streams_open(), 3u);
+
+  OpenStream refused = open();
+  refused.stream->Write(one);  // may fail: the server ends the call at once
+  v1::ObserveResponse ack;
+  EXPECT_FALSE(refused.stream->Read(&ack));
+  const grpc::Status s = refused.stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_NE(s.error_message().find("--max_concurrent_streams"), std::string::npos)
+      << s.error_message();
+  v1::Stats stats = Stats();
+  EXPECT_EQ(stats.streams_rejected(), 1u);
+  EXPECT_EQ(stats.events_received(), 3u);  // nothing of the refused stream was read
+
+  // Closing one makes room (once the server has released the call).
+  streams[0].stream->WritesDone();
+  EXPECT_TRUE(streams[0].stream->Finish().ok());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (Stats().streams_open() > 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(Stats().streams_open(), 2u);
+  streams[0] = open_and_use();
+  for (OpenStream& open_stream : streams) {
+    open_stream.stream->WritesDone();
+    EXPECT_TRUE(open_stream.stream->Finish().ok());
+  }
+  ASSERT_TRUE(WaitApplied(4));
+  stats = Stats();
+  EXPECT_EQ(stats.events_accepted(), 4u);
+  EXPECT_EQ(stats.streams_rejected(), 1u);
+}
+
 }  // namespace
 }  // namespace streamrec
