@@ -1,5 +1,5 @@
-// Limits: request-size and stream-count limits enforced by the server, all settable by flags. A plain
-// value, constant after start.
+// Limits: request-size and stream-count limits enforced by the server, all settable by
+// flags. A plain value, constant after start.
 #ifndef STREAMREC_SERVER_LIMITS_H_
 #define STREAMREC_SERVER_LIMITS_H_
 

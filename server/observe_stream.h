@@ -6,8 +6,9 @@
 // error stay accepted.
 //
 // Owned by gRPC: created by RecommenderService::ObserveStream once it has taken a slot
-// of core->streams(); gives the slot back and deletes itself in OnDone. Its callbacks run on gRPC threads, the log writer's thread (acknowledgement)
-// or the updater's (room freed), one at a time; never blocks.
+// of core->streams(); gives the slot back and deletes itself in OnDone. Its callbacks
+// run on gRPC threads, the log writer's thread (acknowledgement) or the updater's (room
+// freed), one at a time; never blocks.
 #ifndef STREAMREC_SERVER_OBSERVE_STREAM_H_
 #define STREAMREC_SERVER_OBSERVE_STREAM_H_
 

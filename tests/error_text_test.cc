@@ -23,7 +23,8 @@ TEST(ErrorTextTest, QuoteEscapesControlCharactersQuotesAndInvalidUtf8) {
       {"tab\there\r\n", "\"tab\\x09here\\x0d\\x0a\""},
       {"\x1b[31mred", "\"\\x1b[31mred\""},        // ANSI escape
       {"del\x7f", "\"del\\x7f\""},
-      {"caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80\""},
+      {"caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80",
+       "\"caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80\""},  // UTF-8 kept
       {"c1\xc2\x85", "\"c1\\xc2\\x85\""},          // U+0085, a C1 control
       {"bad\xff", "\"bad\\xff\""},
       {"cut\xe6\x97", "\"cut\\xe6\\x97\""},        // a character cut short

@@ -93,8 +93,9 @@ TEST_F(RecommenderServiceTest, UnparseableFrameEndsTheStreamWithInvalidArgument)
     EXPECT_FALSE(stream.Read(&raw));
     const grpc::Status s = stream.Finish();
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
-    EXPECT_EQ(s.error_message(), absl::StrCat("request is not a valid streamrec.v1.ObserveRequest (",
-                                              bad.size(), " bytes)"));
+    EXPECT_EQ(s.error_message(), absl::StrCat("request is not a valid "
+                                              "streamrec.v1.ObserveRequest (", bad.size(),
+                                              " bytes)"));
   }
   ASSERT_TRUE(WaitApplied(accepted));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
