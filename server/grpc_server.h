@@ -24,9 +24,9 @@ namespace streamrec::server {
 
 struct ServerOptions {
   std::string listen = "0.0.0.0:50051";
-  // Bound on gRPC's own memory (connections, call state, message buffers), enforced by a
-  // grpc::ResourceQuota: under pressure gRPC shrinks its flow-control windows and reclaims
-  // idle connections instead of growing. At least limits.max_message_bytes.
+  // Bound on gRPC's own memory (connections, call state, message buffers): the server's
+  // grpc::ResourceQuota, below which gRPC tries to keep its memory. At least
+  // limits.max_message_bytes.
   size_t grpc_memory_bytes = size_t{1} << 30;
   CoreOptions core;
 };
