@@ -16,6 +16,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "client/commands.h"
@@ -157,6 +158,10 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
   std::vector<std::string> malformed_examples;
   v1::ObserveRequest req;
   bool write_failed = false;
+  // Each request sent: the events sent before it and its first line, to name where an
+  // early end of the stream left off.
+  std::vector<std::pair<uint64_t, uint64_t>> requests;
+  uint64_t req_first_line = 0;
   auto flush = [&] {
     if (req.events_size() == 0 || write_failed) return;
     const int n = req.events_size();
@@ -164,6 +169,7 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
       write_failed = true;
       return;
     }
+    requests.emplace_back(sent.load(), req_first_line);
     sent += n;
     req.Clear();
   };
@@ -185,6 +191,7 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
       if (malformed_examples.size() < 5) malformed_examples.push_back(where);
       continue;
     }
+    if (req.events_size() == 1) req_first_line = line_number;
     if (req.events_size() >= batch_size) flush();
     if (write_failed) break;
     if (rate > 0) {
@@ -207,7 +214,32 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
   progress_cv.notify_all();
   progress.join();
   if (tty && !quiet) std::fprintf(stderr, "\n");
-  if (!finished.ok()) return conn.Fail("replay", finished);
+  // The stream can end early in three ways: the server finishes it with an error (an
+  // invalid or unparseable request), a write fails because the call is already over,
+  // or the server ends it with OK before acknowledging everything. Each is a failure.
+  if (!finished.ok() || write_failed || acked.load() < sent.load()) {
+    const int code = finished.ok() ? kExitServer : conn.Fail("replay", finished);
+    if (finished.ok()) {
+      std::fprintf(stderr, "streamrec: replay: the server ended the stream early\n");
+    }
+    std::string where;
+    for (const auto& [before_it, first_line] : requests) {
+      if (before_it == acked.load()) {
+        where = "; the first request not acknowledged began at " +
+                (path == "-" ? std::string("<stdin>") : path) + ":" + std::to_string(first_line);
+      }
+    }
+    std::fprintf(stderr, "streamrec: replay: %lu of the %lu events sent were acknowledged%s\n",
+                 static_cast<unsigned long>(acked.load()), static_cast<unsigned long>(sent.load()),
+                 where.c_str());
+    if (write_failed) {
+      std::fprintf(stderr, "streamrec: replay: the stream closed before the input was all sent\n");
+    }
+    if (!input_error.empty()) {
+      std::fprintf(stderr, "streamrec: replay: also, %s\n", input_error.c_str());
+    }
+    return code;
+  }
 
   // Wait until the server has trained everything acknowledged, then read its metrics.
   v1::Stats after;
@@ -278,10 +310,6 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
     std::fprintf(stderr, "streamrec: replay: %s (the %lu events before it were sent)\n",
                  input_error.c_str(), static_cast<unsigned long>(sent.load()));
     return kExitInput;
-  }
-  if (write_failed) {
-    std::fprintf(stderr, "streamrec: replay: the stream closed early\n");
-    return kExitServer;
   }
   return kExitOk;
 }

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 
@@ -13,6 +14,11 @@ inline constexpr char kIngestService[] = "streamrec.v1.Ingest";
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     const ServerOptions& options, const std::function<void(int)>& on_listening) {
+  if (options.grpc_memory_bytes < options.core.limits.max_message_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "grpc_memory_bytes (", options.grpc_memory_bytes, ") is below max_message_bytes (",
+        options.core.limits.max_message_bytes, "): such a message could never be received"));
+  }
   absl::StatusOr<std::unique_ptr<ServerCore>> core = ServerCore::Create(options.core);
   if (!core.ok()) return core.status();
   std::unique_ptr<GrpcServer> s(new GrpcServer());
@@ -25,6 +31,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &s->port_);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.core.limits.max_message_bytes));
+  grpc::ResourceQuota quota;
+  quota.Resize(options.grpc_memory_bytes);
+  builder.SetResourceQuota(quota);  // the builder keeps its own reference
   builder.RegisterService(s->recommender_.get());
   builder.RegisterService(s->admin_.get());
   s->server_ = builder.BuildAndStart();

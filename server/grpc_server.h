@@ -26,13 +26,18 @@ namespace streamrec::server {
 
 struct ServerOptions {
   std::string listen = "0.0.0.0:50051";
+  // Bound on gRPC's own memory (connections, call state, message buffers): the server's
+  // grpc::ResourceQuota, below which gRPC tries to keep its memory. At least
+  // limits.max_message_bytes.
+  size_t grpc_memory_bytes = size_t{1} << 30;
   CoreOptions core;
 };
 
 class GrpcServer {
  public:
-  // Start builds the core, listens, recovers, and returns once ready. Unavailable when
-  // the address cannot be bound; the recovery's error when it fails.
+  // Start builds the core, listens, recovers, and returns once ready. InvalidArgument
+  // for bad options, Unavailable when the address cannot be bound; the recovery's error
+  // when it fails.
   // `on_listening(port)` runs once the port answers, before recovery.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
       const ServerOptions& options, const std::function<void(int)>& on_listening = nullptr);

@@ -1,5 +1,5 @@
-// Limits: request-size limits enforced by validation, all settable by flags. A plain
-// value, constant after start.
+// Limits: request-size and stream-count limits enforced by the server, all settable by
+// flags. A plain value, constant after start.
 #ifndef STREAMREC_SERVER_LIMITS_H_
 #define STREAMREC_SERVER_LIMITS_H_
 
@@ -17,6 +17,9 @@ struct Limits {
   size_t max_features_per_example = 4096;
   // Largest request message in bytes (gRPC rejects larger ones with RESOURCE_EXHAUSTED).
   size_t max_message_bytes = 4 << 20;
+  // ObserveStream calls open at once; one more is refused with RESOURCE_EXHAUSTED. Each
+  // open stream holds a reactor, a request buffer and gRPC's per-call memory.
+  size_t max_concurrent_streams = 1000;
 };
 
 }  // namespace streamrec::server

@@ -51,6 +51,10 @@ ABSL_FLAG(int64_t, testing_kill_during_persist, 0,
           "Tests only: SIGKILL the process between the chunks and the manifest of the Nth "
           "snapshot persisted.");
 ABSL_FLAG(int64_t, shutdown_grace_ms, 5000, "Time calls in flight get to finish on stop.");
+ABSL_FLAG(int64_t, grpc_memory_bytes, int64_t{1} << 30,
+          "Bound on gRPC's own memory (connections, calls, message buffers), in bytes.");
+ABSL_FLAG(int64_t, max_concurrent_streams, 1000,
+          "ObserveStream calls open at once; more are refused with RESOURCE_EXHAUSTED.");
 
 namespace {
 
@@ -98,6 +102,8 @@ int main(int argc, char** argv) {
       {"max_vector_fields", absl::GetFlag(FLAGS_max_vector_fields)},
       {"max_admin_streams", absl::GetFlag(FLAGS_max_admin_streams)},
       {"storage_retry_ms", absl::GetFlag(FLAGS_storage_retry_ms)},
+      {"grpc_memory_bytes", absl::GetFlag(FLAGS_grpc_memory_bytes)},
+      {"max_concurrent_streams", absl::GetFlag(FLAGS_max_concurrent_streams)},
   };
   for (const auto& f : positive) {
     if (f.value <= 0) return Fail(absl::StrCat("--", f.name, " must be > 0, got ", f.value));
@@ -108,6 +114,13 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_queue_max_bytes) < absl::GetFlag(FLAGS_max_message_bytes)) {
     return Fail("--queue_max_bytes must be at least --max_message_bytes");
   }
+  if (absl::GetFlag(FLAGS_grpc_memory_bytes) < absl::GetFlag(FLAGS_max_message_bytes)) {
+    return Fail(absl::StrCat("--grpc_memory_bytes must be at least --max_message_bytes (",
+                             absl::GetFlag(FLAGS_max_message_bytes), "), got ",
+                             absl::GetFlag(FLAGS_grpc_memory_bytes)));
+  }
+  options.grpc_memory_bytes = absl::GetFlag(FLAGS_grpc_memory_bytes);
+  options.core.limits.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   options.core.queue_capacity = absl::GetFlag(FLAGS_queue_capacity);
   options.core.queue_max_bytes = absl::GetFlag(FLAGS_queue_max_bytes);
   options.core.max_vector_fields = absl::GetFlag(FLAGS_max_vector_fields);

@@ -1,7 +1,10 @@
 // RecommenderService: the gRPC callback adapter for streamrec.v1.Recommender over a
-// ServerCore. No handler blocks a thread: unary calls finish inline, and a stream whose
-// batch does not fit in the queue parks (registers a space waiter) instead of waiting,
-// and resumes reading when the updater frees room. Thread-safe.
+// ServerCore. Every method is registered raw (grpc::ByteBuffer) and parses its request
+// itself (server/raw_message.h), so bytes that are not a valid request get
+// INVALID_ARGUMENT naming the type, and are counted, instead of the generated handlers'
+// UNIMPLEMENTED (unary) or silent OK (a stream). No handler blocks a thread: unary calls
+// finish inline or from the log writer, and a stream whose batch does not fit in the
+// queue parks (server/observe_stream.h). Thread-safe.
 #ifndef STREAMREC_SERVER_RECOMMENDER_SERVICE_H_
 #define STREAMREC_SERVER_RECOMMENDER_SERVICE_H_
 
@@ -10,17 +13,21 @@
 
 namespace streamrec::server {
 
-class RecommenderService final : public v1::Recommender::CallbackService {
+using RawRecommenderService = v1::Recommender::WithRawCallbackMethod_Predict<
+    v1::Recommender::WithRawCallbackMethod_Observe<
+        v1::Recommender::WithRawCallbackMethod_ObserveStream<v1::Recommender::Service>>>;
+
+class RecommenderService final : public RawRecommenderService {
  public:
   explicit RecommenderService(ServerCore* core) : core_(core) {}
 
   grpc::ServerUnaryReactor* Predict(grpc::CallbackServerContext* context,
-                                    const v1::PredictRequest* request,
-                                    v1::PredictResponse* response) override;
+                                    const grpc::ByteBuffer* request,
+                                    grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* Observe(grpc::CallbackServerContext* context,
-                                    const v1::ObserveRequest* request,
-                                    v1::ObserveResponse* response) override;
-  grpc::ServerBidiReactor<v1::ObserveRequest, v1::ObserveResponse>* ObserveStream(
+                                    const grpc::ByteBuffer* request,
+                                    grpc::ByteBuffer* response) override;
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ObserveStream(
       grpc::CallbackServerContext* context) override;
 
  private:

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "model/hash.h"
+#include "server/error_text.h"
 
 namespace streamrec::server {
 namespace {
@@ -14,8 +15,9 @@ absl::Status Invalid(const std::string& path, const std::string& what) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
 }
 
+// FieldPath names a feature in an error: the client's name quoted, cut and escaped.
 std::string FieldPath(const std::string& path, const std::string& name) {
-  return absl::StrCat(path, ".values[\"", name, "\"]");
+  return absl::StrCat(path, ".values[", QuoteForError(name), "]");
 }
 
 }  // namespace
@@ -122,7 +124,8 @@ absl::Status RequestConverter::ConvertPredict(const v1::PredictRequest& request,
       return s;
     }
     if (!ids.insert(item.id()).second) {
-      return Invalid(path + ".id", absl::StrCat("duplicate candidate id \"", item.id(), "\""));
+      return Invalid(path + ".id",
+                     absl::StrCat("duplicate candidate id ", QuoteForError(item.id())));
     }
     if (out.context.size() + out.items[i].size() > limits_.max_features_per_example) {
       return Invalid(path, absl::StrCat("more than ", limits_.max_features_per_example,

@@ -71,6 +71,7 @@ absl::StatusOr<std::unique_ptr<ServerCore>> ServerCore::Create(const CoreOptions
   }
   if (options.limits.max_candidates == 0 || options.limits.max_events_per_request == 0 ||
       options.limits.max_features_per_example == 0 || options.max_vector_fields == 0 ||
+      options.limits.max_concurrent_streams == 0 ||
       options.max_admin_streams <= 0) {
     return absl::InvalidArgumentError("request limits must be > 0");
   }
@@ -113,7 +114,8 @@ absl::StatusOr<std::unique_ptr<ServerCore>> ServerCore::Create(const CoreOptions
 ServerCore::ServerCore(const CoreOptions& options)
     : options_(options),
       converter_(options.limits, &dims_),
-      prediction_prefix_(RandomPrefix()) {}
+      prediction_prefix_(RandomPrefix()),
+      streams_(options.limits.max_concurrent_streams) {}
 
 ServerCore::~ServerCore() { Stop(); }
 
@@ -556,6 +558,9 @@ void ServerCore::GetStats(v1::Stats& stats) const {
   stats.set_updates_skipped_nonfinite(u.updates_skipped_nonfinite);
   stats.set_predict_requests(predict_requests_.load(std::memory_order_relaxed));
   stats.set_candidates_scored(candidates_scored_.load(std::memory_order_relaxed));
+  stats.set_requests_malformed(requests_malformed_.load(std::memory_order_relaxed));
+  stats.set_streams_rejected(streams_.rejected());
+  stats.set_streams_open(streams_.open());
   FillMetrics(u.overall, *stats.mutable_progressive());
   FillMetrics(u.window, *stats.mutable_progressive_window());
   stats.set_metrics_window(options_.updater.metrics_window);

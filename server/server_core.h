@@ -35,6 +35,7 @@
 #include "server/limits.h"
 #include "server/request_converter.h"
 #include "server/storage_executor.h"
+#include "server/stream_admission.h"
 #include "server/vector_dims.h"
 #include "streamrec/v1/admin.pb.h"
 #include "streamrec/v1/streamrec.pb.h"
@@ -133,6 +134,13 @@ class ServerCore {
       const v1::ObserveRequest& request, DoneFn logged, bool count = true);
   bool TryEnqueue(std::unique_ptr<core::EventBatch>& batch);
 
+  // CountMalformedRequest counts a request whose bytes were not a valid message
+  // (Stats.requests_malformed); the gRPC layer rejects it before any validation.
+  void CountMalformedRequest() { requests_malformed_.fetch_add(1, std::memory_order_relaxed); }
+
+  // streams admits ObserveStream calls, at most limits.max_concurrent_streams at once.
+  StreamAdmission& streams() { return streams_; }
+
   void GetModelInfo(v1::ModelInfo& info) const;
   void GetStats(v1::Stats& stats) const;
 
@@ -220,6 +228,8 @@ class ServerCore {
   std::atomic<uint64_t> events_received_{0};
   std::atomic<uint64_t> events_accepted_{0};
   std::atomic<uint64_t> rejected_[5] = {};
+  std::atomic<uint64_t> requests_malformed_{0};
+  StreamAdmission streams_;
 };
 
 }  // namespace streamrec::server

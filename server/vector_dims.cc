@@ -1,6 +1,7 @@
 #include "server/vector_dims.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/error_text.h"
 
 namespace streamrec::server {
 
@@ -16,8 +17,9 @@ absl::Status VectorDims::Register(const std::vector<std::pair<std::string, uint3
   for (const auto& [field, dim] : dims) {
     auto it = dims_.find(field);
     if (it != dims_.end() && it->second != dim) {
-      return absl::InvalidArgumentError(absl::StrCat("vector field \"", field, "\" has dimension ",
-                                                     dim, "; the model uses ", it->second));
+      return absl::InvalidArgumentError(absl::StrCat("vector field ", QuoteForError(field),
+                                                     " has dimension ", dim, "; the model uses ",
+                                                     it->second));
     }
   }
   for (const auto& [field, dim] : dims) generation_ += dims_.emplace(field, dim).second;

@@ -201,6 +201,41 @@ TEST_F(ServerTest, BadObserveRequestsAreInvalidArgumentAndNothingIsLearned) {
   EXPECT_EQ(stats.queue_depth(), 0u);
 }
 
+TEST_F(ServerTest, ClientStringsInErrorsAreCutAndEscaped) {
+  // A 10 KB id echoed whole would exceed gRPC's metadata limit (RESOURCE_EXHAUSTED).
+  const std::string long_id(10240, 'x');
+  v1::PredictRequest dup;
+  dup.add_candidates()->set_id(long_id);
+  dup.add_candidates()->set_id(long_id);
+  v1::PredictResponse resp;
+  grpc::Status s = Predict(dup, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message().size();
+  EXPECT_EQ(s.error_message(), "candidates[1].id: duplicate candidate id \"" +
+                                   std::string(64, 'x') + "\"... (10240 bytes)");
+
+  v1::ObserveRequest long_name;
+  *long_name.add_events() = MakeEvent("u", "A", 1);
+  (*long_name.mutable_events(0)->mutable_context()->mutable_values())[long_id].set_number(
+      std::nan(""));
+  s = Observe(long_name);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_LT(s.error_message().size(), 200u) << s.error_message();
+  EXPECT_NE(s.error_message().find("xx\"... (10240 bytes)].number: not a finite float"),
+            std::string::npos) << s.error_message();
+
+  // Control characters and quotes come back escaped, never raw.
+  v1::ObserveRequest control;
+  *control.add_events() = MakeEvent("u", "A", 1);
+  SetCategory(control.mutable_events(0)->mutable_item()->mutable_features(),
+              std::string("a\x01\"b\n", 5), "z");
+  SetCategory(control.mutable_events(0)->mutable_context(), std::string("a\x01\"b\n", 5), "z");
+  s = Observe(control);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(),
+            "events[0].item.features.values[\"a\\x01\\\"b\\x0a\"]: feature is set both in the "
+            "context and the item");
+}
+
 TEST_F(ServerTest, VectorDimensionIsFixedByFirstTrainingEvent) {
   auto with_vector = [](int dim) {
     v1::Event e = MakeEvent("u", "A", 1);

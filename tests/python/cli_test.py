@@ -164,6 +164,43 @@ class CliTest(unittest.TestCase):
         self.assertEqual(r.returncode, 4)
         self.assertIn("label", r.stderr)
 
+    def test_replay_stops_at_unparseable_request(self):
+        # A string that is not UTF-8 makes the request unparseable on the server. Criteo
+        # categories are sent as they are (the JSON parser rejects such a line itself).
+        gen = self.cli("generate", "--n", "3000", "--seed", "7", "--format", "criteo",
+                       "--output", self.path("u.tsv"))
+        self.assertEqual(gen.returncode, 0, gen.stderr)
+        with open(self.path("u.tsv"), "rb") as f:
+            lines = f.read().split(b"\n")
+        for bad_line in (1501, 3000):  # mid-file, and the last line (all writes succeed)
+            corrupt = list(lines)
+            fields = corrupt[bad_line - 1].split(b"\t")
+            fields[14] += b"\xff"  # C1
+            corrupt[bad_line - 1] = b"\t".join(fields)
+            name = self.path(f"utf8_{bad_line}.tsv")
+            with open(name, "wb") as f:
+                f.write(b"\n".join(corrupt))
+            before = self.stats()
+            r = self.cli("replay", name)
+            self.assertEqual(r.returncode, 4, r.stdout + r.stderr)
+            self.assertIn("request is not a valid streamrec.v1.ObserveRequest", r.stderr)
+            acknowledged = (bad_line - 1) // 500 * 500  # the requests (--batch 500) before it
+            self.assertRegex(r.stderr, rf"{acknowledged} of the \d+ events sent were acknowledged")
+            self.assertIn(f"began at {name}:{acknowledged + 1}", r.stderr)
+            self.assertNotIn("replayed", r.stdout)
+            after = self.stats()
+            self.assertEqual(int(after["events_accepted"]) - int(before["events_accepted"]),
+                             acknowledged)
+            self.assertEqual(int(after.get("requests_malformed", 0)) -
+                             int(before.get("requests_malformed", 0)), 1)
+        # The same byte in a JSON line is caught by the client's parser (exit 5).
+        with open(self.path("utf8.jsonl"), "wb") as f:
+            f.write(b'{"item":{"id":"A"},"label":1}\n{"item":{"id":"A\xff"},"label":1}\n')
+        r = subprocess.run([CLI, "--server", self.addr, "replay", self.path("utf8.jsonl")],
+                           capture_output=True, timeout=60)  # stderr quotes the raw line
+        self.assertEqual(r.returncode, 5, r.stderr)
+        self.assertIn(b"utf8.jsonl:2:", r.stderr)
+
     def score(self, server=None):
         out = json.loads(self.cli("--json", "predict", "user=snap", "--item", "S",
                                   server=server).stdout)

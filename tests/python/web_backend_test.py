@@ -152,6 +152,17 @@ class BadFlagsTest(unittest.TestCase):
             self.assertNotEqual(r.returncode, 0, flags)
             self.assertIn(word, r.stderr, flags)
 
+    def test_bad_memory_and_stream_limits_exit_nonzero_with_message(self):
+        cases = [(["--grpc_memory_bytes=0"], "--grpc_memory_bytes must be > 0"),
+                 (["--grpc_memory_bytes=1000"],
+                  "--grpc_memory_bytes must be at least --max_message_bytes"),
+                 (["--max_concurrent_streams=0"], "--max_concurrent_streams must be > 0"),
+                 (["--max_concurrent_streams=-3"], "--max_concurrent_streams must be > 0")]
+        for flags, message in cases:
+            r = self.run_server(*flags)
+            self.assertEqual(r.returncode, 2, flags)
+            self.assertIn(message, r.stderr, flags)
+
     def test_bad_model_config_names_field(self):
         with tempfile.NamedTemporaryFile("w", suffix=".textproto") as f:
             f.write("hash_bits: 40\n")

@@ -1,0 +1,35 @@
+#include "server/raw_message.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/impl/codegen/proto_utils.h"  // SerializationTraits for protobuf messages
+#include "grpcpp/support/proto_buffer_reader.h"
+
+namespace streamrec::server {
+
+absl::Status ParseInto(const grpc::ByteBuffer& raw, google::protobuf::Message& message) {
+  message.Clear();
+  if (!raw.Valid()) return absl::OkStatus();  // no payload: the empty message
+  grpc::ByteBuffer shared(raw);  // references the same slices
+  const size_t size = shared.Length();
+  bool parsed = false;
+  {
+    grpc::ProtoBufferReader reader(&shared);
+    parsed = reader.status().ok() && message.ParseFromZeroCopyStream(&reader);
+  }
+  if (parsed) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("request is not a valid ", message.GetTypeName(), " (", size, " bytes)"));
+}
+
+absl::Status SerializeResponse(const google::protobuf::Message& message, grpc::ByteBuffer& raw) {
+  bool own_buffer = false;
+  const grpc::Status s =
+      grpc::SerializationTraits<google::protobuf::Message>::Serialize(message, &raw, &own_buffer);
+  if (s.ok()) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat("cannot serialize the ", message.GetTypeName(),
+                                          " response: ", s.error_message()));
+}
+
+}  // namespace streamrec::server
