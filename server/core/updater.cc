@@ -180,7 +180,7 @@ void Updater::Run() {
   if (persist_) {
     // Wait for the outcome of the last write first: if it failed, the state it held is
     // not on disk and the final checkpoint must write it.
-    if (last_ticket_) last_ticket_->Wait();
+    if (last_ticket_) last_ticket_->Wait().IgnoreError();  // Persisted() reads the outcome
     if (!Persisted()) {
       final_persist_status_ = PersistAndWait().status();
       if (!final_persist_status_.ok()) {
