@@ -1,6 +1,7 @@
 // `streamrec health`, `streamrec info`, `streamrec stats [--watch] [--count N]`.
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -33,9 +34,15 @@ void PrintStats(const v1::Stats& s) {
               static_cast<unsigned long>(s.events_accepted()),
               static_cast<unsigned long>(s.events_applied()));
   std::printf("rejected        ");
-  for (const auto& [reason, n] : s.events_rejected()) {
+  const std::map<std::string, uint64_t> rejected(s.events_rejected().begin(),
+                                                 s.events_rejected().end());  // sorted
+  for (const auto& [reason, n] : rejected) {
     std::printf(" %s %lu", reason.c_str(), static_cast<unsigned long>(n));
   }
+  std::printf("\nrequests         malformed %lu  streams open %lu  streams refused %lu",
+              static_cast<unsigned long>(s.requests_malformed()),
+              static_cast<unsigned long>(s.streams_open()),
+              static_cast<unsigned long>(s.streams_rejected()));
   std::printf("\nqueue            %lu / %lu events  %lu / %lu bytes\n",
               static_cast<unsigned long>(s.queue_depth()),
               static_cast<unsigned long>(s.queue_capacity()),

@@ -1,5 +1,7 @@
 // `streamrec snapshots list|save|rollback VERSION|export FILE [--version V]|import FILE`.
+#include <cerrno>
 #include <cstdio>
+#include <optional>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -21,9 +23,14 @@ std::string Time(int64_t unix_ms) {
 }
 
 bool ParseVersion(const std::string& s, uint64_t& v) {
+  // Digits only: strtoull would take "-1" as 2^64 - 1.
+  if (s.empty() || s.size() > 20 || s.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
   char* end = nullptr;
+  errno = 0;
   v = std::strtoull(s.c_str(), &end, 10);
-  return !s.empty() && end == s.c_str() + s.size();
+  return errno == 0 && end == s.c_str() + s.size();
 }
 
 int List(Connection& conn, bool json) {
@@ -46,9 +53,10 @@ int List(Connection& conn, bool json) {
   return kExitOk;
 }
 
-int Export(Connection& conn, const std::string& path, uint64_t version, bool json) {
+int Export(Connection& conn, const std::string& path, std::optional<uint64_t> version,
+           bool json) {
   v1::ExportSnapshotRequest req;
-  req.set_model_version(version);
+  if (version) req.set_model_version(*version);  // unset: the server saves now
   auto ctx = conn.Context(600);
   auto reader = conn.admin().ExportSnapshot(ctx.get(), req);
   // Write beside the target and rename on success, so a failure leaves no partial file.
@@ -139,7 +147,9 @@ int RunSnapshots(const Args& args, Connection& conn, bool json) {
   if (sub == "rollback") {
     v1::RollbackRequest req;
     uint64_t v = 0;
-    if (!ParseVersion(pos[2], v) || v == 0) return UsageError("rollback needs a snapshot version");
+    if (!ParseVersion(pos[2], v)) {
+      return UsageError("rollback needs a snapshot version (see snapshots list)");
+    }
     req.set_model_version(v);
     v1::RollbackResponse resp;
     grpc::Status s = conn.admin().Rollback(conn.Context(120).get(), req, &resp);
@@ -153,9 +163,11 @@ int RunSnapshots(const Args& args, Connection& conn, bool json) {
     return kExitOk;
   }
   if (sub == "export") {
-    uint64_t version = 0;
-    if (auto v = args.Get("version"); v && !ParseVersion(*v, version)) {
-      return UsageError("--version must be a snapshot version");
+    std::optional<uint64_t> version;
+    if (auto v = args.Get("version")) {
+      uint64_t parsed = 0;
+      if (!ParseVersion(*v, parsed)) return UsageError("--version must be a snapshot version");
+      version = parsed;
     }
     return Export(conn, pos[2], version, json);
   }

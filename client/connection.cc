@@ -27,6 +27,29 @@ std::unique_ptr<grpc::ClientContext> Connection::Context(double seconds) const {
   return ctx;
 }
 
+const char* CodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return "OK";
+    case grpc::StatusCode::CANCELLED: return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED: return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL: return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
+    default: return "?";
+  }
+}
+
 int Connection::Fail(const std::string& what, const grpc::Status& status) const {
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
@@ -45,8 +68,8 @@ int Connection::Fail(const std::string& what, const grpc::Status& status) const 
                    what.c_str(), target_.c_str());
       return kExitConnection;
     default:
-      std::fprintf(stderr, "streamrec: %s: server error %d: %s\n", what.c_str(),
-                   static_cast<int>(status.error_code()), status.error_message().c_str());
+      std::fprintf(stderr, "streamrec: %s: server error %s: %s\n", what.c_str(),
+                   CodeName(status.error_code()), status.error_message().c_str());
       return kExitServer;
   }
 }

@@ -41,6 +41,8 @@ class Connection {
 };
 
 // ToJson renders a message in the API's JSON mapping (proto field names, defaults shown).
+// CodeName: the canonical name of a gRPC status code (e.g. "NOT_FOUND").
+const char* CodeName(grpc::StatusCode code);
 std::string ToJson(const google::protobuf::Message& message);
 
 }  // namespace streamrec::client

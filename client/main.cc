@@ -19,7 +19,7 @@ commands:
   observe [name=value ...] --item ID[,name=value...] --label L [--weight W]
           [--event_id ID] [--prediction_id ID]
   observe --request JSON|@FILE|-              an ObserveRequest or one Event in JSON
-  health                                      health of the server and the Recommender
+  health                                      health of the server, Recommender and Ingest
   info                                        the served model (GetModelInfo)
   stats [--watch] [--count N]                 counters and progressive metrics (GetStats)
   replay FILE|- [--format jsonl|criteo] [--batch N] [--rate N] [--report FILE.json]

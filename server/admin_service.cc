@@ -1,6 +1,7 @@
 #include "server/admin_service.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -15,7 +16,7 @@ constexpr size_t kPieceBytes = 1 << 20;
 // (on the storage thread) only after the previous one was written: one piece in memory.
 class ExportReactor final : public grpc::ServerWriteReactor<v1::SnapshotData> {
  public:
-  ExportReactor(ServerCore* core, uint64_t version) : core_(core) {
+  ExportReactor(ServerCore* core, std::optional<uint64_t> version) : core_(core) {
     if (absl::Status s = core_->BeginAdminStream(); !s.ok()) {
       Finish(ToGrpcStatus(s));
       return;
@@ -163,7 +164,7 @@ grpc::ServerUnaryReactor* AdminService::Rollback(grpc::CallbackServerContext* co
                                                  const v1::RollbackRequest* request,
                                                  v1::RollbackResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (request->model_version() == 0) {
+  if (!request->has_model_version()) {
     reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                  "model_version: required (see ListSnapshots)"));
     return reactor;
@@ -177,7 +178,9 @@ grpc::ServerUnaryReactor* AdminService::Rollback(grpc::CallbackServerContext* co
 
 grpc::ServerWriteReactor<v1::SnapshotData>* AdminService::ExportSnapshot(
     grpc::CallbackServerContext* context, const v1::ExportSnapshotRequest* request) {
-  return new ExportReactor(core_, request->model_version());
+  return new ExportReactor(core_, request->has_model_version()
+                                      ? std::optional<uint64_t>(request->model_version())
+                                      : std::nullopt);
 }
 
 grpc::ServerReadReactor<v1::SnapshotData>* AdminService::ImportSnapshot(

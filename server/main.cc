@@ -201,7 +201,7 @@ int main(int argc, char** argv) {
       });
   if (!server.ok()) {
     if (absl::IsCancelled(server.status())) {
-      std::fprintf(stderr, "streamrec-server: %s received during startup: %s; stopped\n",
+      std::fprintf(stderr, "streamrec-server: %s received during startup, stopped %s\n",
                    stop_signal.load() == SIGINT ? "SIGINT" : "SIGTERM",
                    std::string(server.status().message()).c_str());
       return 0;

@@ -254,10 +254,11 @@ absl::Status ServerCore::ReplayLog(uint64_t& last_seq, std::vector<std::string>&
         *log_first - 1, " are missing. Restore the data dir from a backup, or start with "
         "--accept_data_loss to continue without them"));
   }
-  const uint64_t to_replay = *log_last > last_seq ? *log_last - last_seq : 0;
+  const uint64_t replay_from = std::max(last_seq + 1, *log_first);
+  const uint64_t to_replay = *log_last >= replay_from ? *log_last - replay_from + 1 : 0;
   if (to_replay > 0) {
-    std::fprintf(stderr, "streamrec-server: replaying %lu logged events after seq %lu\n",
-                 static_cast<unsigned long>(to_replay), static_cast<unsigned long>(last_seq));
+    std::fprintf(stderr, "streamrec-server: replaying %lu logged events from seq %lu\n",
+                 static_cast<unsigned long>(to_replay), static_cast<unsigned long>(replay_from));
   }
   // Read from far enough back to also seed the de-duplication window.
   const uint64_t window = options_.dedup_window;
@@ -286,8 +287,8 @@ absl::Status ServerCore::ReplayLog(uint64_t& last_seq, std::vector<std::string>&
   });
   if (!cancelled) flush();
   if (cancelled) {
-    return absl::CancelledError(absl::StrCat("stopped during startup after replaying ", replayed,
-                                             " of ", to_replay, " events (the log keeps them)"));
+    return absl::CancelledError(absl::StrCat("after replaying ", replayed, " of ", to_replay,
+                                             " events (the log keeps them)"));
   }
   if (!s.ok()) return s;
   last_seq = std::max(last_seq, *log_last);
@@ -301,7 +302,7 @@ absl::Status ServerCore::Recover() {
     if (absl::Status s = RecoverSnapshot(last_seq); !s.ok()) return s;
   }
   if (options_.cancel != nullptr && options_.cancel->load()) {
-    return absl::CancelledError("stopped during startup");
+    return absl::CancelledError("before replaying the log");
   }
   if (log_) {
     if (absl::Status s = ReplayLog(last_seq, recent_ids); !s.ok()) return s;
@@ -464,7 +465,10 @@ absl::StatusOr<std::unique_ptr<core::EventBatch>> ServerCore::PrepareObserve(
   }
   if (db_ != nullptr && !db_->writable()) {
     if (count) CountRejected(Reject::kStorage, n);
-    return db_->write_error();
+    return absl::UnavailableError(absl::StrCat(
+        db_->write_error().message(), "; the server retries every ",
+        options_.storage.recovery_interval.count(), " ms by itself and resumes once the disk "
+        "takes writes again"));
   }
   absl::StatusOr<std::unique_ptr<core::EventBatch>> batch = converter_.ConvertObserve(request);
   if (!batch.ok()) {

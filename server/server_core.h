@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -154,10 +155,11 @@ class ServerCore {
   absl::Status BeginAdminStream();
   void EndAdminStream();
 
-  // Export: StartExport gives a cursor over snapshot `version` (0: persist now and
+  // Export: StartExport gives a cursor over snapshot `version` (none: persist now and
   // export that); ExportNext reads its next piece on the storage thread (empty: done).
   using Cursor = std::shared_ptr<storage::ExportCursor>;
-  void StartExport(uint64_t version, std::function<void(absl::StatusOr<Cursor>)> done);
+  void StartExport(std::optional<uint64_t> version,
+                   std::function<void(absl::StatusOr<Cursor>)> done);
   void ExportNext(Cursor cursor, size_t max_bytes,
                   std::function<void(absl::StatusOr<std::string>)> done);
   // Import: BeginImport opens a session; ImportFeed writes a piece on the storage thread;

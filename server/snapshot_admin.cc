@@ -74,7 +74,7 @@ absl::Status ServerCore::BeginAdminStream() {
 
 void ServerCore::EndAdminStream() { admin_streams_.fetch_sub(1); }
 
-void ServerCore::StartExport(uint64_t version,
+void ServerCore::StartExport(std::optional<uint64_t> version,
                              std::function<void(absl::StatusOr<Cursor>)> done) {
   if (!store_) return done(NoDataDir());
   auto open = [this](uint64_t v) -> absl::StatusOr<Cursor> {
@@ -84,7 +84,7 @@ void ServerCore::StartExport(uint64_t version,
     if (!m.ok()) return m.status();
     return std::make_shared<storage::ExportCursor>(db_.get(), *std::move(m), std::move(snapshot));
   };
-  if (version != 0) return done(open(version));
+  if (version) return done(open(*version));
   if (!ready_.load()) return done(NotReady());
   core::Updater* u = &pipeline_->updater();
   u->Post([u, open, done = std::move(done)] {

@@ -1,7 +1,9 @@
 #include "storage/database.h"
 
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "rocksdb/env.h"
@@ -37,7 +39,7 @@ class StderrLogger final : public rocksdb::Logger {
   void Logv(const char* format, va_list ap) override {
     char line[1024];
     std::vsnprintf(line, sizeof(line), format, ap);
-    std::fprintf(stderr, "streamrec-server: rocksdb: %s\n", line);
+    std::fprintf(stderr, "%s: rocksdb: %s\n", program_invocation_short_name, line);
   }
 };
 
@@ -56,10 +58,10 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   return db;
 }
 
-absl::Status Database::OpenLocked() {
+absl::Status Database::OpenLocked(bool read_only) {
   rocksdb::DBOptions options;
-  options.create_if_missing = true;
-  options.create_missing_column_families = true;
+  options.create_if_missing = options_.create_if_missing;
+  options.create_missing_column_families = options_.create_if_missing;
   options.IncreaseParallelism(2);
   options.info_log = std::make_shared<StderrLogger>();
   options.statistics = statistics_;
@@ -85,8 +87,18 @@ absl::Status Database::OpenLocked() {
   }
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::Status s = rocksdb::DB::Open(options, options_.dir, families, &handles, &raw);
-  if (!s.ok()) return FromRocks(s, absl::StrCat("cannot open the database in ", options_.dir));
+  rocksdb::Status s =
+      read_only ? rocksdb::DB::OpenForReadOnly(options, options_.dir, families, &handles, &raw)
+                : rocksdb::DB::Open(options, options_.dir, families, &handles, &raw);
+  if (!s.ok()) {
+    std::string hint;
+    if (s.ToString().find("lock") != std::string::npos) {
+      hint = " (is a server running on this data dir?)";
+    } else if (!options_.create_if_missing && s.IsInvalidArgument()) {
+      hint = " (not a streamrec data dir)";
+    }
+    return FromRocks(s, absl::StrCat("cannot open the database in ", options_.dir, hint));
+  }
   db_.reset(raw);
   handles_ = std::move(handles);
   if (ids_.empty()) {
@@ -169,10 +181,10 @@ void Database::MarkUnwritable(const absl::Status& error) {
   absl::MutexLock lock(&error_mu_);
   if (!writable_.load()) return;
   write_error_ = absl::UnavailableError(
-      absl::StrCat("storage is not writable (", error.message(),
-                   "); the server retries by itself once the disk accepts writes"));
+      absl::StrCat("storage is not writable (", error.message(), ")"));
   writable_.store(false, std::memory_order_release);
-  std::fprintf(stderr, "streamrec-server: %s\n", std::string(write_error_.message()).c_str());
+  std::fprintf(stderr, "%s: %s\n", program_invocation_short_name,
+               std::string(write_error_.message()).c_str());
 }
 
 absl::Status Database::write_error() const {
@@ -182,14 +194,23 @@ absl::Status Database::write_error() const {
 
 absl::Status Database::TryRecover() {
   if (writable()) return absl::OkStatus();
+  std::error_code ec;
+  const std::filesystem::space_info space = std::filesystem::space(options_.dir, ec);
+  if (!ec && space.available < options_.recovery_free_bytes) {
+    return absl::UnavailableError(absl::StrCat(
+        "waiting for ", options_.recovery_free_bytes >> 20, " MiB of free space in ",
+        options_.dir, " (", space.available >> 20, " MiB available)"));
+  }
   absl::Status reopened;
   {
     absl::MutexLock lock(&mu_);
     CloseLocked();
     ++generation_;
     reopened = OpenLocked();
+    // Still failing: read-only meanwhile, so exports and stats keep working.
+    if (!reopened.ok()) OpenLocked(/*read_only=*/true).IgnoreError();
   }
-  if (!reopened.ok()) return reopened;  // still failing: the database stays closed
+  if (!reopened.ok()) return reopened;
   // The reopened database must also take a write (a full disk may still open).
   rocksdb::WriteBatch probe;
   Put(probe, Family::kMeta, "write_probe", "");
@@ -209,7 +230,8 @@ absl::Status Database::TryRecover() {
     writable_.store(true, std::memory_order_release);
   }
   recoveries_.fetch_add(1, std::memory_order_relaxed);
-  std::fprintf(stderr, "streamrec-server: storage is writable again (database reopened)\n");
+  std::fprintf(stderr, "%s: storage is writable again (database reopened)\n",
+               program_invocation_short_name);
   return absl::OkStatus();
 }
 

@@ -53,6 +53,12 @@ struct DatabaseOptions {
   // The file system RocksDB uses; null for the operating system's. Tests pass a wrapper
   // that injects write failures (tests/testing/fault_fs.h).
   std::shared_ptr<rocksdb::FileSystem> file_system;
+  // False for tools that inspect an existing data dir: a mistyped path is an error, not
+  // a new empty database.
+  bool create_if_missing = true;
+  // TryRecover reopens only once the file system has this much space available, so a
+  // disk that a cleanup freed by a few megabytes does not make ingest flap.
+  uint64_t recovery_free_bytes = uint64_t{64} << 20;
 };
 
 class Database;
@@ -79,7 +85,9 @@ class Database {
   // Open opens or creates the database in options.dir.
   static absl::StatusOr<std::unique_ptr<Database>> Open(const DatabaseOptions& options);
   static absl::StatusOr<std::unique_ptr<Database>> Open(const std::string& dir) {
-    return Open(DatabaseOptions{dir, nullptr});
+    DatabaseOptions options;
+    options.dir = dir;
+    return Open(options);
   }
   // Destroy deletes every file of the database in `dir` (for --start_fresh).
   static absl::Status Destroy(const std::string& dir);
@@ -116,8 +124,10 @@ class Database {
   // Write health: OK, or the error that made the database unwritable.
   absl::Status write_error() const;
   bool writable() const { return writable_.load(std::memory_order_acquire); }
-  // TryRecover reopens an unwritable database; OK when writable (again). Cheap when
-  // writable. See the thread rules above.
+  // TryRecover reopens an unwritable database once the file system has
+  // recovery_free_bytes available; OK when writable (again). Cheap when writable. If the
+  // reopen fails, the database is opened read-only meanwhile, so reads (exports, stats)
+  // keep working. See the thread rules above.
   absl::Status TryRecover();
   // Reopens after a failure (recoveries), and fsyncs of the write-ahead log since open.
   uint64_t recoveries() const { return recoveries_.load(std::memory_order_relaxed); }
@@ -127,7 +137,7 @@ class Database {
  private:
   friend class ReadSnapshot;
   explicit Database(const DatabaseOptions& options) : options_(options) {}
-  absl::Status OpenLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status OpenLocked(bool read_only = false) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CloseLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   rocksdb::ColumnFamilyHandle* Handle(Family family) const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     return handles_[static_cast<size_t>(family)];

@@ -15,6 +15,21 @@ constexpr uint32_t kMaxConfigBytes = 1 << 16;
 constexpr uint32_t kMaxNameBytes = 256;
 constexpr size_t kChunkBytes = model::kChunkFloats * sizeof(float);
 
+// ExplainMismatch: why an export's model does not fit this server's, in an importer's
+// words.
+std::string ExplainMismatch(const model::ModelConfig& file, const model::ModelConfig& server) {
+  if (file.hash_bits != server.hash_bits) {
+    return absl::StrCat("the export holds a model with hash_bits ", file.hash_bits,
+                        "; this server's model has hash_bits ", server.hash_bits);
+  }
+  if (file.optimizer.kind != server.optimizer.kind) {
+    return absl::StrCat("the export holds a model trained with ",
+                        model::OptimizerName(file.optimizer.kind), "; this server's uses ",
+                        model::OptimizerName(server.optimizer.kind));
+  }
+  return "the export holds another kind of model than this server's";
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------- export
@@ -188,7 +203,9 @@ absl::Status ImportSession::Parse() {
         if (!Take(count_, in)) return absl::OkStatus();
         absl::StatusOr<model::ModelConfig> config = DecodeConfig(in);
         if (!config.ok()) return absl::InvalidArgumentError("snapshot export: malformed config");
-        if (absl::Status s = CheckCompatible(*config, target_.config); !s.ok()) return s;
+        if (absl::Status s = CheckCompatible(*config, target_.config); !s.ok()) {
+          return absl::FailedPreconditionError(ExplainMismatch(*config, target_.config));
+        }
         step_ = Step::kMetricSums;
         break;
       }

@@ -17,7 +17,10 @@ constexpr size_t kChunkBatchBytes = 4 << 20;
 
 std::string Describe(const std::map<uint64_t, std::string>& failures) {
   std::vector<std::string> parts;
-  for (const auto& [version, why] : failures) parts.push_back(absl::StrCat(version, ": ", why));
+  for (const auto& [version, why] : failures) {
+    const std::string self = absl::StrCat("snapshot ", version, ": ");
+    parts.push_back(why.rfind(self, 0) == 0 ? why : absl::StrCat(self, why));
+  }
   return absl::StrJoin(parts, "; ");
 }
 
@@ -337,6 +340,21 @@ absl::StatusOr<RestoredState> SnapshotStore::RestoreNewest(model::Model& model) 
   if (options_.accept_data_loss) {
     std::fprintf(stderr, "streamrec-server: --accept_data_loss: no snapshot verifies (%s); "
                  "starting from an empty model\n", Describe(failures).c_str());
+    // The snapshots that failed are gone for good: delete them, so they neither take
+    // retention's places nor hold the log's truncation point (which would drop the very
+    // events about to be replayed), and sweep their chunks.
+    rocksdb::WriteBatch batch;
+    for (const auto& [version, why] : failures) {
+      db_->Delete(batch, Family::kSnapshots, BigEndianKey(version));
+    }
+    if (absl::Status s = db_->Write(batch, true); !s.ok()) return s;
+    {
+      absl::MutexLock lock(&mu_);
+      for (const auto& [version, why] : failures) manifests_.erase(version);
+      current_.clear();
+      written_.clear();
+    }
+    if (absl::StatusOr<uint64_t> swept = Sweep(); !swept.ok()) return swept.status();
     // A half-loaded model must not survive: start from zeros.
     for (const model::StateTable& t : model.StateTables()) {
       const std::vector<float> zeros(model::kChunkFloats, 0.0f);

@@ -34,7 +34,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "streamrec-verify: %s: %s\n", what.c_str(), std::string(s.message()).c_str());
     return 2;
   };
-  auto db = storage::Database::Open(dir);
+  storage::DatabaseOptions db_options;
+  db_options.dir = dir;
+  db_options.create_if_missing = false;  // a mistyped path must not become a database
+  auto db = storage::Database::Open(db_options);
   if (!db.ok()) return fail("open", db.status());
   auto stored = storage::MetaStore(db->get()).LoadEncodedConfig();
   if (!stored.ok() || !stored->has_value()) return fail("config", absl::NotFoundError("none stored"));
@@ -93,5 +96,11 @@ int main(int argc, char** argv) {
               static_cast<unsigned long>(restored->meta.last_seq),
               static_cast<unsigned long>(restored->meta.events_applied),
               identical ? "true" : "false", static_cast<unsigned long>(differences));
+  if (!identical) {
+    std::fprintf(stderr,
+                 "streamrec-verify: the newest snapshot is not the replay of the log. That is "
+                 "expected after a rollback or an import since the log began (they replace the "
+                 "model); otherwise the data dir is damaged.\n");
+  }
   return identical ? 0 : 1;
 }

@@ -42,9 +42,12 @@ TEST(DatabaseTest, FailedWriteMakesItUnwritableUntilRecovered) {
   (*db)->Put(later, Family::kMeta, "d", "4");
 
   fs->FailWrites(true);
-  EXPECT_FALSE((*db)->TryRecover().ok());  // still full: stays unwritable
+  EXPECT_FALSE((*db)->TryRecover().ok());  // still full: stays unwritable...
   EXPECT_FALSE((*db)->writable());
-  EXPECT_EQ((*db)->Get(Family::kMeta, "a").status().code(), absl::StatusCode::kUnavailable);
+  auto read = (*db)->Get(Family::kMeta, "a");  // ...but open read-only meanwhile
+  ASSERT_TRUE(read.ok() && read->has_value()) << read.status();
+  EXPECT_EQ(**read, "1");
+  EXPECT_EQ(Put(**db, "c", "3").code(), absl::StatusCode::kUnavailable);
   fs->FailWrites(false);
   ASSERT_TRUE((*db)->TryRecover().ok());
   EXPECT_TRUE((*db)->writable());
@@ -99,6 +102,32 @@ TEST(DatabaseTest, CountsWalSyncs) {
   EXPECT_EQ((*db)->wal_syncs(), before);
   ASSERT_TRUE((*db)->Write(batch, true).ok());
   EXPECT_EQ((*db)->wal_syncs(), before + 1);
+}
+
+}  // namespace
+}  // namespace streamrec::storage
+
+namespace streamrec::storage {
+namespace {
+
+// A disk that a cleanup freed by a few megabytes is not "recovered": ingest would flap.
+TEST(DatabaseTest, RecoveryWaitsForHeadroom) {
+  testing::TempDir dir;
+  auto fs = std::make_shared<testing::FaultFs>();
+  DatabaseOptions options;
+  options.dir = dir.path();
+  options.file_system = fs;
+  options.recovery_free_bytes = uint64_t{1} << 62;  // more than any disk has
+  auto db = Database::Open(options);
+  ASSERT_TRUE(db.ok());
+  fs->FailWrites(true);
+  EXPECT_FALSE(Put(**db, "a", "1").ok());
+  fs->FailWrites(false);
+  absl::Status s = (*db)->TryRecover();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(std::string(s.message()).find("free space"), std::string::npos) << s;
+  EXPECT_FALSE((*db)->writable());
+  EXPECT_EQ((*db)->recoveries(), 0u);
 }
 
 }  // namespace

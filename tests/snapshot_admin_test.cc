@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "storage/config_codec.h"
@@ -59,17 +60,18 @@ class SnapshotAdminTest : public testing::ServerFixture {
     const uint64_t accepted = Stats().events_accepted();
     ASSERT_TRUE(WaitApplied(accepted));
   }
-  grpc::Status Rollback(uint64_t version, uint64_t* now = nullptr) {
+  grpc::Status Rollback(std::optional<uint64_t> version, uint64_t* now = nullptr) {
     v1::RollbackRequest req;
-    req.set_model_version(version);
+    if (version) req.set_model_version(*version);
     v1::RollbackResponse resp;
     grpc::Status s = admin_->Rollback(Ctx().get(), req, &resp);
     if (now) *now = resp.model_version();
     return s;
   }
-  grpc::Status Export(uint64_t version, std::string& file) {
+  // Export: `version`, or none to save now and export that.
+  grpc::Status Export(std::optional<uint64_t> version, std::string& file) {
     v1::ExportSnapshotRequest req;
-    req.set_model_version(version);
+    if (version) req.set_model_version(*version);
     auto ctx = Ctx();
     auto reader = admin_->ExportSnapshot(ctx.get(), req);
     v1::SnapshotData piece;
@@ -115,15 +117,34 @@ TEST_F(SnapshotAdminTest, SaveAndRollbackServeTheOldContentUnderANewVersion) {
   EXPECT_EQ(Score("u", "a", &served), at_save);
   EXPECT_GT(now, saved);
   EXPECT_EQ(served, now);
-  // Failure modes: an unknown version is NOT_FOUND and changes nothing; 0 is invalid.
+  // Failure modes: an unknown version is NOT_FOUND and changes nothing; none is invalid.
   EXPECT_EQ(Rollback(987654).error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(Rollback(0).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Rollback(std::nullopt).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Score("u", "a"), at_save);
   // The rollback was persisted: a restart serves it.
   server_.reset();
   StartServer(Options(dir_.path()));
   EXPECT_EQ(Score("u", "a", &served), at_save);
   EXPECT_GE(served, now);
+}
+
+// Snapshot 0, the untrained model of a new data dir, is a version like any other: it can
+// be rolled back to and exported while retained.
+TEST_F(SnapshotAdminTest, SnapshotZeroIsTheUntrainedModel) {
+  StartServer(Options(dir_.path()));
+  Train("u", "a", 200, 1);
+  WaitTrained();
+  ASSERT_GT(Score("u", "a"), 0.6);
+  std::string zero;
+  ASSERT_TRUE(Export(0, zero).ok());
+  uint64_t now = 0;
+  ASSERT_TRUE(Rollback(0, &now).ok());
+  EXPECT_GT(now, 0u);
+  EXPECT_EQ(Score("u", "a"), 0.5);
+  Train("u", "a", 200, 1);
+  WaitTrained();
+  ASSERT_TRUE(Import(zero).ok());
+  EXPECT_EQ(Score("u", "a"), 0.5);
 }
 
 TEST_F(SnapshotAdminTest, RollbackToACorruptSnapshotLeavesTheServingModelUntouched) {
@@ -172,7 +193,7 @@ TEST_F(SnapshotAdminTest, ExportImportMovesAModelBetweenServers) {
   Train("v", "b", 300, 0);
   WaitTrained();
   std::string file;
-  ASSERT_TRUE(Export(0, file).ok());  // 0: save now and export that
+  ASSERT_TRUE(Export(std::nullopt, file).ok());  // none: save now and export that
   EXPECT_GT(file.size(), 3u * ((1u << 18) + 1) * 4);  // every table, in full
   const double a = Score("u", "a"), b = Score("v", "b");
   std::string unknown;
@@ -202,7 +223,7 @@ TEST_F(SnapshotAdminTest, BadImportsAreRefusedAndTheModelKeepsServing) {
   Train("u", "a", 100, 1);
   WaitTrained();
   std::string file;
-  ASSERT_TRUE(Export(0, file).ok());
+  ASSERT_TRUE(Export(std::nullopt, file).ok());
   const double score = Score("u", "a");
   grpc::Status s;
   EXPECT_EQ(Import("hello, this is not a snapshot").error_code(),
@@ -240,7 +261,7 @@ TEST_F(SnapshotAdminTest, ImportOnAFullDiskFailsCleanlyAndLeavesNoOrphans) {
   Train("u", "a", 100, 1);
   WaitTrained();
   std::string file;
-  ASSERT_TRUE(Export(0, file).ok());
+  ASSERT_TRUE(Export(std::nullopt, file).ok());
   const double score = Score("u", "a");
   fs_->FailWritesAfter(2);
   grpc::Status s = Import(file);

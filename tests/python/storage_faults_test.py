@@ -89,16 +89,18 @@ def run_to_exit(data_dir, *flags):
 
 class StorageFaultsTest(unittest.TestCase):
     def prepare(self, d, saves=3):
-        """A data dir with `saves` snapshots of 500 events each after snapshot 0, of which
-        the newest two are retained (and the log after the older of them)."""
+        """A data dir with `saves` snapshots of 500 events each after snapshot 0, then 500
+        events more in the final snapshot of a clean stop; the newest two snapshots are
+        retained, and the log after the older of them (the last 500 events)."""
         proc, addr = start(d, "--persist_interval_s=0", "--snapshots_retained=2")
         wait_ready(proc)
         stub = streamrec_pb2_grpc.RecommenderStub(grpc.insecure_channel(addr))
         for s in range(saves):
             observe(stub, f"u{s}-", 500)
             self.assertEqual(cli(addr, "snapshots", "save").returncode, 0)
+        observe(stub, "last-", 500)
         self.assertEqual(stop(proc)[0], 0)
-        return 500 * saves
+        return 500 * (saves + 1)
 
     def test_refuses_when_no_snapshot_verifies(self):
         with tempfile.TemporaryDirectory() as d:
@@ -116,12 +118,21 @@ class StorageFaultsTest(unittest.TestCase):
                 self.fail("it must not start serving: " + r.stderr)
             after = subprocess.run([TOOL, "count-chunks", d], capture_output=True, text=True)
             self.assertEqual(after.stdout, chunks.stdout)  # nothing deleted
-            # The operator's explicit choice: an empty model plus the events still logged
-            # (those after the older retained snapshot: the last 500).
-            proc, addr = start(d, "--accept_data_loss")
-            wait_ready(proc)
+            # The operator's explicit choice: an empty model plus every event still logged
+            # (those after the older retained snapshot: the last 500). The damaged
+            # snapshots must not hold the log's truncation point meanwhile (they did: the
+            # newer one's end truncated the log before it was replayed, and 0 were left).
+            proc, addr = start(d, "--accept_data_loss", "--snapshots_retained=2")
+            log = wait_ready(proc)
+            self.assertIn("replaying 500 logged events", log)
             self.assertEqual(int(stats(addr).get("events_applied", 0)), 500)
             self.assertLess(500, events)
+            listed = cli(addr, "--json", "snapshots", "list")
+            self.assertEqual(len(json.loads(listed.stdout)["snapshots"]), 1, listed.stdout)
+            self.assertEqual(stop(proc)[0], 0)
+            proc, addr = start(d)  # and the result is a healthy data dir
+            wait_ready(proc)
+            self.assertEqual(int(stats(addr)["events_applied"]), 500)
             self.assertEqual(stop(proc)[0], 0)
 
     def test_unreadable_manifests_keep_every_chunk(self):
