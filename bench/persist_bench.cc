@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
                 capture_ms, ms, static_cast<unsigned long>(bytes / reps),
                 (ms + capture_ms) / full_ms);
   }
+  (*db).reset();  // closed (its background work done) before its files go
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -49,6 +49,11 @@ ReadSnapshot::~ReadSnapshot() { db_->Release(this); }
 
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
   std::unique_ptr<Database> db(new Database(options));
+  if (options.create_if_missing) {
+    // RocksDB would log an error for the missing directory before creating it.
+    std::error_code ec;
+    std::filesystem::create_directories(options.dir, ec);
+  }
   if (options.file_system) db->env_ = rocksdb::NewCompositeEnv(options.file_system);
   db->statistics_ = rocksdb::CreateDBStatistics();
   db->block_cache_ = rocksdb::NewLRUCache(32 << 20);
@@ -73,14 +78,14 @@ absl::Status Database::OpenLocked(bool read_only) {
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = block_cache_;
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  // Memtable size per family (at most two each): the log's absorbs ingest bursts; snapshot
+  // Memtable size per family (at most three each): the log's absorbs ingest bursts; snapshot
   // chunks are written in bulk and need little.
   const uint64_t memtable_bytes[] = {4 << 20, 32 << 20, 8 << 20, 4 << 20};
   for (size_t f = 0; f < std::size(kFamilies); ++f) {
     rocksdb::ColumnFamilyOptions cf;
     cf.OptimizeLevelStyleCompaction(memtable_bytes[f] * 4);
     cf.write_buffer_size = memtable_bytes[f];
-    cf.max_write_buffer_number = 2;
+    cf.max_write_buffer_number = 3;
     cf.min_write_buffer_number_to_merge = 1;
     cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     families.emplace_back(kFamilies[f], cf);

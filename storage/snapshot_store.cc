@@ -234,13 +234,29 @@ void SnapshotStore::UnpinAdopted(const std::set<uint64_t>& staged) {
 void SnapshotStore::RetireOldest(rocksdb::WriteBatch& batch) {
   while (manifests_.size() > options_.retain) {
     auto oldest = manifests_.begin();
-    std::set<std::string> keep;
-    for (auto it = std::next(oldest); it != manifests_.end(); ++it) MarkReferenced(it->second, keep);
-    std::set<std::string> mine;
-    MarkReferenced(oldest->second, mine);
-    for (const std::string& key : mine) {
-      if (keep.count(key) == 0 && pinned_staging_.count(ChunkKeyVersion(key)) == 0) {
-        db_->Delete(batch, Family::kChunks, key);
+    // A chunk key is (table, index, version): the oldest manifest's chunk is still needed
+    // when another manifest names the same version at the same index. Integer compares
+    // only: this runs on every write.
+    for (const TableManifest& table : oldest->second.tables) {
+      std::vector<const std::vector<uint64_t>*> others;
+      for (auto it = std::next(oldest); it != manifests_.end(); ++it) {
+        for (const TableManifest& other : it->second.tables) {
+          if (other.name == table.name) others.push_back(&other.chunk_versions);
+        }
+      }
+      for (size_t c = 0; c < table.chunk_versions.size(); ++c) {
+        const uint64_t v = table.chunk_versions[c];
+        if (v == 0 || pinned_staging_.count(v) > 0) continue;
+        bool referenced = false;
+        for (const std::vector<uint64_t>* o : others) {
+          if (c < o->size() && (*o)[c] == v) {
+            referenced = true;
+            break;
+          }
+        }
+        if (!referenced) {
+          db_->Delete(batch, Family::kChunks, ChunkKey(table.name, static_cast<uint32_t>(c), v));
+        }
       }
     }
     db_->Delete(batch, Family::kSnapshots, BigEndianKey(oldest->first));
