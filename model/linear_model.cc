@@ -69,7 +69,8 @@ TrainResult LinearModel::Train(const Example& example) {
 std::vector<StateTable> LinearModel::StateTables() {
   std::vector<StateTable> tables = {{"weights", &weights_}};
   for (int s = 0; s < optimizer_.slots(); ++s) {
-    tables.push_back({"optimizer" + std::to_string(s), &optimizer_.slot_table(s)});
+    tables.push_back({"optimizer" + std::to_string(s), &optimizer_.slot_table(s),
+                      optimizer_.SlotMin(s)});
   }
   return tables;
 }

@@ -5,6 +5,7 @@
 #define STREAMREC_MODEL_MODEL_H_
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,9 +26,13 @@ struct TrainResult {
 };
 
 // StateTable names one persisted table of a model.
+// StateTable names one persisted table of a model, and the least value a valid state
+// may hold in it (accumulators of squared gradients are never negative); restores and
+// imports reject anything else, since training from it would go non-finite.
 struct StateTable {
   std::string name;
   ParamTable* table;
+  float min_value = -std::numeric_limits<float>::infinity();
 };
 
 // PublishCost describes the work of one Publish.

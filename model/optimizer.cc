@@ -1,5 +1,7 @@
 #include "model/optimizer.h"
 
+#include <limits>
+
 #include <cmath>
 
 namespace streamrec::model {
@@ -16,6 +18,13 @@ int SlotsFor(OptimizerKind kind) {
 }
 
 }  // namespace
+
+float Optimizer::SlotMin(int s) const {
+  const bool squares = (config_.kind == OptimizerKind::kAdagrad && s == 0) ||
+                       (config_.kind == OptimizerKind::kAdam && s == 1) ||
+                       (config_.kind == OptimizerKind::kFtrl && s == 1);
+  return squares ? 0.0f : -std::numeric_limits<float>::infinity();
+}
 
 bool CoordUpdate::Finite() const {
   return std::isfinite(weight) && std::isfinite(s0) && std::isfinite(s1);

@@ -57,6 +57,9 @@ class Optimizer {
   float State(size_t i, int s) const { return state_[s].Get(i); }
   // slot_table returns the state of slot s, one float per coordinate (persistence).
   ParamTable& slot_table(int s) { return state_[s]; }
+  // SlotMin: the least valid value of slot s (0 for sums of squared gradients: Adagrad's
+  // n, Adam's v, FTRL's n; -infinity otherwise).
+  float SlotMin(int s) const;
 
  private:
   OptimizerConfig config_;

@@ -208,6 +208,8 @@ void ServerCore::StorageTick() {
 absl::Status ServerCore::RecoverSnapshot(uint64_t& last_seq) {
   core::Updater& updater = pipeline_->updater();
   if (absl::Status s = store_->Open(); !s.ok()) return s;
+  absl::StatusOr<uint64_t> floor = meta_->LoadVersionFloor();
+  if (!floor.ok()) return floor.status();
   absl::StatusOr<storage::VectorDimList> dims = meta_->LoadVectorDims();
   if (!dims.ok()) return dims.status();
   for (const auto& [field, dim] : *dims) {
@@ -225,15 +227,25 @@ absl::Status ServerCore::RecoverSnapshot(uint64_t& last_seq) {
     last_seq = c.last_seq;
     std::fprintf(stderr, "streamrec-server: restored snapshot version %lu (events up to seq %lu)\n",
                  static_cast<unsigned long>(c.version), static_cast<unsigned long>(last_seq));
+    // A swap published version `floor` and the process died before its snapshot was
+    // written: serve above it, since `floor` named another state.
+    if (*floor > c.version) updater.SetVersionFloor(*floor + 1);
     return absl::OkStatus();
   }
   if (restored.status().code() != absl::StatusCode::kNotFound) return restored.status();
   if (const uint64_t newest = store_->NewestVersion(); newest > 0) {
     // The operator accepted the loss of every snapshot: an empty model, under versions
-    // above every one the data dir has seen.
+    // above every one the data dir has seen, that includes (as lost) every event before
+    // the log's first, so the next start finds no gap.
     core::Checkpoint c;
     c.version = newest;
+    if (log_) {
+      absl::StatusOr<uint64_t> first = log_->FirstSeq();
+      if (!first.ok()) return first.status();
+      c.last_seq = *first > 0 ? *first - 1 : 0;
+    }
     updater.Restore(c, /*persisted=*/false);
+    last_seq = c.last_seq;
   }
   // A fresh data dir: the untrained model is snapshot 0, so the log can always be
   // replayed from an empty model while snapshot 0 is retained.

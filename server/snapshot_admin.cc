@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/server_core.h"
 #include "storage/database.h"
+#include "storage/meta_store.h"
 #include "storage/snapshot_export.h"
 #include "storage/snapshot_store.h"
 
@@ -51,6 +52,8 @@ void ServerCore::Rollback(uint64_t version, std::function<void(absl::StatusOr<ui
     // Retention in a pending write could delete the chunks the restored state will be
     // based on: let the writes finish first (an administrative pause of training).
     executor_->WaitIdle();
+    // The version the swap publishes survives a crash before its snapshot is written.
+    if (absl::Status s = meta_->SaveVersionFloor(u->version() + 1); !s.ok()) return done(s);
     // In place, verified first: the serving model is untouched unless every chunk reads
     // back intact, and no second copy of the model is needed.
     absl::StatusOr<storage::RestoredState> r = store_->Restore(version, u->model(), true);
@@ -134,7 +137,10 @@ void ServerCore::ImportFinish(Session session,
     u->Post([this, u, session, staged = *std::move(staged), done = std::move(done)] {
       // In place, verified first (see Rollback); the staged chunks become the next
       // snapshot's, so persisting writes only a manifest.
-      absl::StatusOr<storage::RestoredState> r = store_->AdoptStaged(staged, u->model());
+      absl::Status floor = meta_->SaveVersionFloor(u->version() + 1);
+      absl::StatusOr<storage::RestoredState> r =
+          floor.ok() ? store_->AdoptStaged(staged, u->model())
+                     : absl::StatusOr<storage::RestoredState>(floor);
       if (!r.ok()) {
         session->Abandon();
         sweep_needed_.store(true);

@@ -165,8 +165,15 @@ bool AllFinite(const float* data, size_t n) {
   return true;
 }
 
+bool AllValid(const float* data, size_t n, float min_value) {
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(data[i]) || data[i] < min_value) return false;
+  }
+  return true;
+}
+
 absl::StatusOr<std::string_view> DecodeChunk(std::string_view sealed, size_t n,
-                                             const std::string& what) {
+                                             const std::string& what, float min_value) {
   std::string_view payload;
   if (!Unseal(sealed, payload) || payload.size() != n * sizeof(float)) {
     return absl::DataLossError(absl::StrCat(what, " is corrupt"));
@@ -176,6 +183,10 @@ absl::StatusOr<std::string_view> DecodeChunk(std::string_view sealed, size_t n,
   std::memcpy(buf, payload.data(), payload.size());
   if (!AllFinite(buf, n)) {
     return absl::DataLossError(absl::StrCat(what, " holds a non-finite value"));
+  }
+  if (!AllValid(buf, n, min_value)) {
+    return absl::DataLossError(absl::StrCat(what, " holds a value below ", min_value,
+                                            ", which this table cannot hold"));
   }
   return payload;
 }

@@ -16,6 +16,7 @@
 #define STREAMREC_STORAGE_SNAPSHOT_CODEC_H_
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -75,12 +76,15 @@ size_t ChunkCount(uint64_t size);
 // CheckTablesMatch: the manifest's config is compatible with `model`'s, and its tables
 // have the model's names and sizes (FailedPrecondition naming the difference).
 absl::Status CheckTablesMatch(const Manifest& m, model::Model& model);
-// DecodeChunk verifies a stored chunk value (checksum, n floats, all finite) and returns
-// its floats; DataLoss naming `what` otherwise.
-absl::StatusOr<std::string_view> DecodeChunk(std::string_view sealed, size_t n,
-                                             const std::string& what);
-// AllFinite reports whether n floats are all finite.
+// DecodeChunk verifies a stored chunk value (checksum, n floats, all finite and at least
+// `min_value`) and returns its floats; DataLoss naming `what` otherwise.
+absl::StatusOr<std::string_view> DecodeChunk(
+    std::string_view sealed, size_t n, const std::string& what,
+    float min_value = -std::numeric_limits<float>::infinity());
+// AllFinite reports whether n floats are all finite; AllValid also that they are at
+// least min_value.
 bool AllFinite(const float* data, size_t n);
+bool AllValid(const float* data, size_t n, float min_value);
 
 }  // namespace streamrec::storage
 

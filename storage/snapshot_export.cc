@@ -118,7 +118,9 @@ absl::StatusOr<std::string> ExportToString(SnapshotStore& store, uint64_t versio
 ImportTarget ImportTarget::Of(model::Model& model) {
   ImportTarget t;
   t.config = model.config();
-  for (const model::StateTable& s : model.StateTables()) t.tables.emplace_back(s.name, s.table->size());
+  for (const model::StateTable& s : model.StateTables()) {
+    t.tables.push_back({s.name, s.table->size(), s.min_value});
+  }
   return t;
 }
 
@@ -260,10 +262,10 @@ absl::Status ImportSession::Parse() {
         break;
       case Step::kName:
         if (!Take(count_, in)) return absl::OkStatus();
-        if (in != target_.tables[table_].first) {
+        if (in != target_.tables[table_].name) {
           return absl::FailedPreconditionError(
               absl::StrCat("snapshot export table ", table_, " is not ",
-                           target_.tables[table_].first, " as in this model"));
+                           target_.tables[table_].name, " as in this model"));
         }
         manifest_.tables[table_].name = std::string(in);
         step_ = Step::kTableSize;
@@ -273,10 +275,10 @@ absl::Status ImportSession::Parse() {
         uint64_t size = 0;
         std::memcpy(&size, in.data(), 8);
         // Checked against the receiving model before anything is sized from it.
-        if (size != target_.tables[table_].second) {
+        if (size != target_.tables[table_].size) {
           return absl::FailedPreconditionError(absl::StrCat(
-              "snapshot export table ", target_.tables[table_].first, " has ", size,
-              " values; this model has ", target_.tables[table_].second));
+              "snapshot export table ", target_.tables[table_].name, " has ", size,
+              " values; this model has ", target_.tables[table_].size));
         }
         manifest_.tables[table_].size = size;
         manifest_.tables[table_].chunk_versions.assign(ChunkCount(size), 0);
@@ -325,6 +327,11 @@ absl::Status ImportSession::WriteChunk(std::string_view bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "snapshot export: table ", manifest_.tables[table_].name, " chunk ", chunk_,
         " holds a non-finite value"));
+  }
+  if (const float min = target_.tables[table_].min_value; !AllValid(values, n, min)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "snapshot export: table ", manifest_.tables[table_].name, " chunk ", chunk_,
+        " holds a value below ", min, ", which this table cannot hold"));
   }
   // All-zero chunks (bit for bit) are version 0: nothing to store.
   static const char kZeros[kChunkBytes] = {};

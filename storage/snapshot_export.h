@@ -67,8 +67,13 @@ absl::StatusOr<std::string> ExportToString(SnapshotStore& store, uint64_t versio
 
 // The model an import is checked against.
 struct ImportTarget {
+  struct Table {
+    std::string name;
+    uint64_t size = 0;  // floats
+    float min_value = 0;
+  };
   model::ModelConfig config;
-  std::vector<std::pair<std::string, uint64_t>> tables;  // name, size (floats)
+  std::vector<Table> tables;
   static ImportTarget Of(model::Model& model);
 };
 

@@ -304,7 +304,8 @@ absl::StatusOr<RestoredState> SnapshotStore::Load(const Manifest& m, model::Mode
               absl::StrCat("snapshot ", m.meta.version, ": chunk ", c, " of ", tm.name);
           if (!got->has_value()) return absl::DataLossError(absl::StrCat(what, " is missing"));
           value = std::move(**got);  // before taking views of it (a short value is inline)
-          absl::StatusOr<std::string_view> floats = DecodeChunk(value, n, what);
+          absl::StatusOr<std::string_view> floats =
+              DecodeChunk(value, n, what, tables[t].min_value);
           if (!floats.ok()) return floats.status();
           data = reinterpret_cast<const float*>(floats->data());
         }

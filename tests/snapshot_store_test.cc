@@ -514,6 +514,20 @@ TEST(SnapshotStoreTest, NonFiniteValuesAreRejectedOnImportAndRestore) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
   EXPECT_NE(std::string(r.status().message()).find("non-finite"), std::string::npos);
   EXPECT_TRUE(AllZero(target));
+  // FTRL's n is a sum of squared gradients: a negative one (finite, valid checksum)
+  // would make every later update of its row non-finite.
+  const size_t table_bytes = m.StateTables()[0].table->size() * 4;
+  const size_t second_header = 4 + std::string("optimizer0").size() + 8;
+  const size_t third_header = 4 + std::string("optimizer1").size() + 8;
+  const size_t first_n = first_weight + table_bytes + second_header + table_bytes + third_header;
+  std::string negative = file->substr(0, file->size() - 8);
+  const float minus_one = -1.0f;
+  std::memcpy(&negative[first_n + 4 * 3], &minus_one, 4);
+  Seal(negative);
+  r = Import(store, negative, target);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_NE(std::string(r.status().message()).find("optimizer1"), std::string::npos);
+  EXPECT_TRUE(AllZero(target));
   // A stored chunk holding an infinity, with a valid checksum.
   std::string chunk;
   std::vector<float> values(model::kChunkFloats, 1.0f);

@@ -55,14 +55,16 @@ void Updater::Replay(const EventBatch& batch) {
 
 void Updater::Start() {
   if (thread_.joinable()) return;
-  if (replayed_ > 0) {
-    // Before a crash, at most one version was published per event trained after the
-    // restored snapshot, and every such event is in the log: skipping that many
-    // versions keeps model_version monotonic across the crash.
-    version_ += replayed_ - 1;
+  // Before a crash, at most one version was published per event trained after the
+  // restored snapshot, and every such event is in the log: skipping that many versions
+  // keeps model_version monotonic across the crash. Swaps of the model (rollback,
+  // import) publish without an event; the floor covers them.
+  const uint64_t target = std::max(version_ + replayed_, version_floor_);
+  if (target > version_) {
+    version_ = target - 1;
     Publish(true);
-    replayed_ = 0;
   }
+  replayed_ = 0;
   stop_.store(false);
   thread_ = std::thread([this] { Run(); });
 }

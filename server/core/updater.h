@@ -115,6 +115,9 @@ class Updater {
   // `persisted` is false when the checkpoint's state is not on disk (a data dir whose
   // snapshots were lost): the next checkpoint then writes everything.
   void Restore(const Checkpoint& checkpoint, bool persisted = true);
+  // SetVersionFloor: Start publishes at least version `floor` (a version a swap of the
+  // model may have published before a crash). Before Start.
+  void SetVersionFloor(uint64_t floor) { version_floor_ = floor; }
   void Replay(const EventBatch& batch);
 
   void Start();
@@ -146,6 +149,8 @@ class Updater {
   // AdoptLoadedState. Returns the new version.
   uint64_t SwapModel(std::unique_ptr<model::Model> model);
   uint64_t last_seq() const { return last_seq_; }
+  // version: the version currently published (the next publication is version() + 1).
+  uint64_t version() const { return version_; }
 
   // SetPausedForTesting stops (true) or resumes (false) training, so tests can fill the
   // queue deterministically.
@@ -180,6 +185,7 @@ class Updater {
   uint64_t skipped_ = 0;
   uint64_t last_seq_ = 0;
   uint64_t replayed_ = 0;  // events replayed from the log before Start
+  uint64_t version_floor_ = 0;
   bool changed_since_persist_ = false;
   // The last checkpoint handed to the PersistFn, and the last_seq it was taken at.
   std::shared_ptr<PersistTicket> last_ticket_;
