@@ -208,8 +208,7 @@ void ServerCore::StorageTick() {
 absl::Status ServerCore::RecoverSnapshot(uint64_t& last_seq) {
   core::Updater& updater = pipeline_->updater();
   if (absl::Status s = store_->Open(); !s.ok()) return s;
-  absl::StatusOr<uint64_t> floor = meta_->LoadVersionFloor();
-  if (!floor.ok()) return floor.status();
+
   absl::StatusOr<storage::VectorDimList> dims = meta_->LoadVectorDims();
   if (!dims.ok()) return dims.status();
   for (const auto& [field, dim] : *dims) {
@@ -227,9 +226,6 @@ absl::Status ServerCore::RecoverSnapshot(uint64_t& last_seq) {
     last_seq = c.last_seq;
     std::fprintf(stderr, "streamrec-server: restored snapshot version %lu (events up to seq %lu)\n",
                  static_cast<unsigned long>(c.version), static_cast<unsigned long>(last_seq));
-    // A swap published version `floor` and the process died before its snapshot was
-    // written: serve above it, since `floor` named another state.
-    if (*floor > c.version) updater.SetVersionFloor(*floor + 1);
     return absl::OkStatus();
   }
   if (restored.status().code() != absl::StatusCode::kNotFound) return restored.status();

@@ -52,6 +52,7 @@ class ExportCursor;
 class ImportSession;
 class MetaStore;
 class SnapshotStore;
+struct Manifest;
 struct ImportTarget;
 }  // namespace streamrec::storage
 
@@ -198,6 +199,10 @@ class ServerCore {
   // StorageTick: on the storage thread while idle: recover an unwritable data dir, sweep
   // after failures, report ingest health changes.
   void StorageTick();
+  // SwapIn makes `source` (a retained snapshot, a staged import) the model's state, on
+  // the updater thread: verified, written as a new snapshot, loaded, then published under
+  // that snapshot's version. Returns the version; on error nothing changed.
+  absl::StatusOr<uint64_t> SwapIn(const storage::Manifest& source);
   void ReportIngest();
 
   const CoreOptions options_;

@@ -2,11 +2,13 @@
 // server_core.h). Model work runs on the updater thread (posted commands), storage work
 // on the storage thread; no gRPC thread waits for either.
 #include <cstdio>
+#include <cstdlib>
+
+#include "absl/time/clock.h"
 
 #include "absl/strings/str_cat.h"
 #include "server/server_core.h"
 #include "storage/database.h"
-#include "storage/meta_store.h"
 #include "storage/snapshot_export.h"
 #include "storage/snapshot_store.h"
 
@@ -44,22 +46,51 @@ void ServerCore::SaveSnapshot(std::function<void(absl::StatusOr<uint64_t>)> done
   u->Post([u, done = std::move(done)] { u->PersistNow(done); });
 }
 
+absl::StatusOr<uint64_t> ServerCore::SwapIn(const storage::Manifest& source) {
+  core::Updater& u = pipeline_->updater();
+  // Retention in a pending write could delete the chunks the swapped state is based on:
+  // let the writes finish first (an administrative pause of training).
+  executor_->WaitIdle();
+  // All or nothing, durably before visibly: verify every chunk (the model untouched),
+  // write the snapshot of the swapped state, then load it in place and publish exactly
+  // that snapshot's version. A failure before the load changes nothing, so the error the
+  // caller gets is the whole truth; no version is ever served that a restart could lose.
+  if (absl::Status s = store_->Verify(source, u.model()); !s.ok()) return s;
+  const core::Checkpoint next = u.NextCheckpoint();
+  storage::SnapshotMeta meta;
+  meta.version = next.version;
+  meta.time_unix_ms = absl::ToUnixMillis(absl::Now());
+  meta.last_seq = next.last_seq;
+  meta.events_applied = next.events_applied;
+  meta.updates_skipped = next.updates_skipped;
+  absl::StatusOr<uint64_t> written =
+      store_->WriteSwap(source, meta, next.metrics, options_.storage.testing_before_manifest);
+  if (!written.ok()) {
+    sweep_needed_.store(true);
+    return written.status();
+  }
+  if (absl::StatusOr<storage::RestoredState> r = store_->LoadSwapped(source, u.model()); !r.ok()) {
+    // Verified a moment ago, so the disk is failing under us, and the model is half
+    // loaded: stop rather than serve or train it. The snapshot just written holds the
+    // swapped state, so a restart resumes exactly there.
+    std::fprintf(stderr, "streamrec-server: FATAL: loading the swapped state failed after it "
+                 "verified (%s); stopping (a restart resumes from snapshot %lu)\n",
+                 std::string(r.status().message()).c_str(),
+                 static_cast<unsigned long>(next.version));
+    std::abort();
+  }
+  u.AdoptPersistedState(next);
+  return next.version;
+}
+
 void ServerCore::Rollback(uint64_t version, std::function<void(absl::StatusOr<uint64_t>)> done) {
   if (!store_) return done(NoDataDir());
   if (!ready_.load()) return done(NotReady());
   core::Updater* u = &pipeline_->updater();
-  u->Post([this, u, version, done = std::move(done)] {
-    // Retention in a pending write could delete the chunks the restored state will be
-    // based on: let the writes finish first (an administrative pause of training).
-    executor_->WaitIdle();
-    // The version the swap publishes survives a crash before its snapshot is written.
-    if (absl::Status s = meta_->SaveVersionFloor(u->version() + 1); !s.ok()) return done(s);
-    // In place, verified first: the serving model is untouched unless every chunk reads
-    // back intact, and no second copy of the model is needed.
-    absl::StatusOr<storage::RestoredState> r = store_->Restore(version, u->model(), true);
-    if (!r.ok()) return done(r.status());
-    u->AdoptLoadedState();
-    u->PersistNow(done);  // records the rollback, so a restart keeps it
+  u->Post([this, version, done = std::move(done)] {
+    absl::StatusOr<storage::Manifest> source = store_->Find(version);
+    if (!source.ok()) return done(source.status());
+    done(SwapIn(*source));  // recorded with the current log position: a restart keeps it
   });
 }
 
@@ -134,20 +165,14 @@ void ServerCore::ImportFinish(Session session,
       return done(staged.status());
     }
     core::Updater* u = &pipeline_->updater();
-    u->Post([this, u, session, staged = *std::move(staged), done = std::move(done)] {
-      // In place, verified first (see Rollback); the staged chunks become the next
-      // snapshot's, so persisting writes only a manifest.
-      absl::Status floor = meta_->SaveVersionFloor(u->version() + 1);
-      absl::StatusOr<storage::RestoredState> r =
-          floor.ok() ? store_->AdoptStaged(staged, u->model())
-                     : absl::StatusOr<storage::RestoredState>(floor);
-      if (!r.ok()) {
+    u->Post([this, session, staged = *std::move(staged), done = std::move(done)] {
+      // The staged chunks become the swap snapshot's: only a manifest is written.
+      absl::StatusOr<uint64_t> v = SwapIn(staged);
+      if (!v.ok()) {
         session->Abandon();
         sweep_needed_.store(true);
-        return done(r.status());
       }
-      u->AdoptLoadedState();
-      u->PersistNow(done);
+      done(v);
     });
   });
 }

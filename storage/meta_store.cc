@@ -12,7 +12,6 @@ namespace {
 constexpr char kConfigKey[] = "config";
 constexpr char kLegacyVectorDimsKey[] = "vector_dims";
 constexpr std::string_view kDimPrefix = "dim/";
-constexpr char kVersionFloorKey[] = "version_floor";
 
 }  // namespace
 
@@ -24,24 +23,6 @@ absl::Status MetaStore::SaveConfig(const model::ModelConfig& config) {
   rocksdb::WriteBatch batch;
   db_->Put(batch, Family::kMeta, kConfigKey, EncodeConfig(config));
   return db_->Write(batch, true);
-}
-
-absl::Status MetaStore::SaveVersionFloor(uint64_t version) {
-  std::string value;
-  PutU64(value, version);
-  rocksdb::WriteBatch batch;
-  db_->Put(batch, Family::kMeta, kVersionFloorKey, value);
-  return db_->Write(batch, true);
-}
-
-absl::StatusOr<uint64_t> MetaStore::LoadVersionFloor() {
-  absl::StatusOr<std::optional<std::string>> value = db_->Get(Family::kMeta, kVersionFloorKey);
-  if (!value.ok()) return value.status();
-  if (!value->has_value()) return uint64_t{0};
-  Reader r(**value);
-  uint64_t v = 0;
-  if (!r.GetU64(v) || !r.done()) return absl::DataLossError("the version floor is corrupt");
-  return v;
 }
 
 void MetaStore::AddVectorDims(const VectorDimList& dims, rocksdb::WriteBatch& batch) const {

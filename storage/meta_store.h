@@ -32,12 +32,6 @@ class MetaStore {
   // LoadVectorDims returns every registered field, migrating the single-key registry of
   // earlier versions ("vector_dims") to one key per field.
   absl::StatusOr<VectorDimList> LoadVectorDims();
-  // The version floor: the highest model_version published by a swap of the model
-  // (rollback, import) that may not be in a snapshot yet. Saved (fsynced) before such a
-  // version is published, so a restart after a crash publishes above it.
-  absl::Status SaveVersionFloor(uint64_t version);
-  absl::StatusOr<uint64_t> LoadVersionFloor();
-
   // AddVectorDims adds the registration of `dims` to `batch`.
   void AddVectorDims(const VectorDimList& dims, rocksdb::WriteBatch& batch) const;
 

@@ -12,7 +12,8 @@
 // ExportCursor produces the file piece by piece from a manifest, reading chunks through
 // a RocksDB snapshot (retention may run meanwhile). ImportSession consumes a file piece
 // by piece and writes its chunks under a staging version of the SnapshotStore; Finish
-// returns the staged manifest for SnapshotStore::AdoptStaged. Neither holds more than one
+// returns the staged manifest, which the server swaps in (SnapshotStore::WriteSwap and
+// LoadSwapped). Neither holds more than one
 // piece and one write batch in memory, whatever the model size.
 //
 // Thread-compatible: one thread at a time per object (the server's storage thread).
@@ -89,8 +90,8 @@ class ImportSession {
   // Finish checks that the whole file arrived intact and returns the staged manifest.
   absl::StatusOr<Manifest> Finish();
   uint64_t bytes_received() const { return received_; }
-  // Abandon releases the staging version now (its chunks become sweepable) unless it was
-  // adopted; idempotent, and done by the destructor.
+  // Abandon releases the staging version now (its chunks become sweepable unless a
+  // written manifest references them); idempotent, and done by the destructor.
   void Abandon();
 
  private:

@@ -162,19 +162,9 @@ SnapshotStore::Pending SnapshotStore::Capture(model::Model& model, const Snapsho
 
 absl::StatusOr<uint64_t> SnapshotStore::Write(Pending p,
                                               const std::function<void()>& before_manifest) {
-  // Staged import chunks this capture references stay pinned until the write is over:
-  // then a written manifest references them, or (on failure) the next capture is
-  // complete and they are swept.
-  std::set<uint64_t> staged;
-  for (const TableManifest& t : p.manifest.tables) {
-    for (uint64_t v : t.chunk_versions) {
-      if (v & kStagingBit) staged.insert(v);
-    }
-  }
   {
     absl::MutexLock lock(&mu_);
     if (p.epoch != epoch_) {
-      UnpinAdopted(staged);
       return absl::AbortedError("snapshot dropped: an earlier snapshot write failed");
     }
   }
@@ -201,7 +191,6 @@ absl::StatusOr<uint64_t> SnapshotStore::Write(Pending p,
   rocksdb::WriteBatch retire;
   {
     absl::MutexLock lock(&mu_);
-    UnpinAdopted(staged);
     if (!status.ok()) {
       ++epoch_;
       force_full_ = true;
@@ -223,12 +212,6 @@ absl::StatusOr<uint64_t> SnapshotStore::Write(Pending p,
     }
   }
   return bytes;
-}
-
-void SnapshotStore::UnpinAdopted(const std::set<uint64_t>& staged) {
-  for (uint64_t v : staged) {
-    if (adopted_staging_.erase(v) > 0) pinned_staging_.erase(v);
-  }
 }
 
 void SnapshotStore::RetireOldest(rocksdb::WriteBatch& batch) {
@@ -280,13 +263,14 @@ absl::StatusOr<Manifest> SnapshotStore::Find(uint64_t version) const {
 }
 
 absl::StatusOr<RestoredState> SnapshotStore::Load(const Manifest& m, model::Model& model,
-                                                  bool verify_first,
-                                                  const ReadSnapshot* snapshot) {
+                                                  LoadMode mode, const ReadSnapshot* snapshot) {
   if (absl::Status s = CheckTablesMatch(m, model); !s.ok()) return s;
   std::vector<model::StateTable> tables = model.StateTables();
   const std::vector<float> zeros(model::kChunkFloats, 0.0f);
-  // Pass 1 (verify_first) reads and checks every chunk; pass 2 loads.
-  for (int pass = verify_first ? 0 : 1; pass < 2; ++pass) {
+  // Pass 0 reads and checks every chunk; pass 1 loads.
+  const int first = mode == LoadMode::kLoad ? 1 : 0;
+  const int end = mode == LoadMode::kVerify ? 1 : 2;
+  for (int pass = first; pass < end; ++pass) {
     const bool load = pass == 1;
     for (size_t t = 0; t < tables.size(); ++t) {
       model::ParamTable& table = *tables[t].table;
@@ -316,8 +300,10 @@ absl::StatusOr<RestoredState> SnapshotStore::Load(const Manifest& m, model::Mode
       }
     }
   }
-  for (const model::StateTable& t : tables) t.table->TakePersistDirty();  // persisted
-  model.set_optimizer_step(m.meta.optimizer_step);
+  if (end == 2) {
+    for (const model::StateTable& t : tables) t.table->TakePersistDirty();  // persisted
+    model.set_optimizer_step(m.meta.optimizer_step);
+  }
   return RestoredState{m.meta, m.metrics};
 }
 
@@ -326,7 +312,8 @@ absl::StatusOr<RestoredState> SnapshotStore::Restore(uint64_t version, model::Mo
   absl::StatusOr<Manifest> m = Find(version);
   if (!m.ok()) return m.status();
   std::shared_ptr<ReadSnapshot> snapshot = db_->TakeSnapshot();
-  absl::StatusOr<RestoredState> r = Load(*m, model, verify_first, snapshot.get());
+  absl::StatusOr<RestoredState> r = Load(
+      *m, model, verify_first ? LoadMode::kVerifyThenLoad : LoadMode::kLoad, snapshot.get());
   if (!r.ok()) return r;
   // The restored snapshot's chunks are written: the next capture builds on them (they
   // describe the whole state, so no full capture is needed after an earlier failure).
@@ -409,24 +396,40 @@ uint64_t SnapshotStore::BeginStaging() {
 
 void SnapshotStore::EndStaging(uint64_t staging_version) {
   absl::MutexLock lock(&mu_);
-  if (adopted_staging_.count(staging_version) == 0) pinned_staging_.erase(staging_version);
+  pinned_staging_.erase(staging_version);
 }
 
-absl::StatusOr<RestoredState> SnapshotStore::AdoptStaged(const Manifest& staged,
+absl::Status SnapshotStore::Verify(const Manifest& source, model::Model& model) {
+  std::shared_ptr<ReadSnapshot> snapshot = db_->TakeSnapshot();
+  return Load(source, model, LoadMode::kVerify, snapshot.get()).status();
+}
+
+absl::StatusOr<uint64_t> SnapshotStore::WriteSwap(const Manifest& source,
+                                                  const SnapshotMeta& meta,
+                                                  const model::StreamMetrics::State& metrics,
+                                                  const std::function<void()>& before_manifest) {
+  Pending p;
+  {
+    absl::MutexLock lock(&mu_);
+    p.epoch = epoch_;
+  }
+  p.manifest.meta = meta;
+  p.manifest.meta.optimizer_step = source.meta.optimizer_step;
+  p.manifest.config = source.config;
+  p.manifest.metrics = metrics;
+  p.manifest.tables = source.tables;
+  return Write(std::move(p), before_manifest);
+}
+
+absl::StatusOr<RestoredState> SnapshotStore::LoadSwapped(const Manifest& source,
                                                          model::Model& model) {
   std::shared_ptr<ReadSnapshot> snapshot = db_->TakeSnapshot();
-  absl::StatusOr<RestoredState> r = Load(staged, model, /*verify_first=*/true, snapshot.get());
+  absl::StatusOr<RestoredState> r = Load(source, model, LoadMode::kLoad, snapshot.get());
   if (!r.ok()) return r;
+  // Written as the swap's snapshot: the next capture builds on these chunks.
   absl::MutexLock lock(&mu_);
-  // The next capture references the staged chunks instead of writing them again; they
-  // describe the whole state, so a full capture forced by an earlier failure is moot.
-  for (const TableManifest& tm : staged.tables) current_[tm.name] = tm.chunk_versions;
+  for (const TableManifest& tm : source.tables) current_[tm.name] = written_[tm.name] = tm.chunk_versions;
   force_full_ = false;
-  for (const TableManifest& tm : staged.tables) {
-    for (uint64_t v : tm.chunk_versions) {
-      if (v & kStagingBit) adopted_staging_.insert(v);
-    }
-  }
   return r;
 }
 

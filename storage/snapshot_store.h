@@ -127,24 +127,34 @@ class SnapshotStore {
   // Storage thread. Returns the number deleted.
   absl::StatusOr<uint64_t> Sweep();
 
-  // Imports stage chunks under a fresh staging version (storage/snapshot_export.h), then
-  // the trainer adopts them with AdoptStaged, which loads them like Restore(verify_first)
-  // and makes the next capture reference them instead of writing them again. A staging
-  // version is pinned (never swept) from BeginStaging until the next Write completes
-  // after its adoption, or EndStaging for an abandoned import.
+  // Imports stage chunks under a fresh staging version (storage/snapshot_export.h),
+  // pinned (never swept) from BeginStaging to EndStaging; a manifest written meanwhile
+  // that references them keeps them for good.
   uint64_t BeginStaging();
   void EndStaging(uint64_t staging_version);
-  absl::StatusOr<RestoredState> AdoptStaged(const Manifest& staged, model::Model& model);
+
+  // Swapping a model's whole state for `source` (a retained snapshot for a rollback, a
+  // staged import), durably before visibly:
+  //   Verify(source, model)       every chunk reads back intact and valid; model untouched
+  //   WriteSwap(source, meta, …)  the snapshot of the swapped state: a manifest naming
+  //                               `source`'s chunks under meta.version (no chunk copied)
+  //   LoadSwapped(source, model)  loads it in place; the next capture builds on it
+  // The caller publishes meta.version only after all three succeeded.
+  absl::Status Verify(const Manifest& source, model::Model& model);
+  absl::StatusOr<uint64_t> WriteSwap(const Manifest& source, const SnapshotMeta& meta,
+                                     const model::StreamMetrics::State& metrics,
+                                     const std::function<void()>& before_manifest = nullptr);
+  absl::StatusOr<RestoredState> LoadSwapped(const Manifest& source, model::Model& model);
 
   Database* db() const { return db_; }
 
  private:
-  absl::StatusOr<RestoredState> Load(const Manifest& m, model::Model& model, bool verify_first,
+  enum class LoadMode { kVerify, kLoad, kVerifyThenLoad };
+  absl::StatusOr<RestoredState> Load(const Manifest& m, model::Model& model, LoadMode mode,
                                      const ReadSnapshot* snapshot);
   // Retire removes the oldest manifests beyond retention from the bookkeeping and
   // returns the batch that deletes them and the chunks only they referenced.
   void RetireOldest(rocksdb::WriteBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void UnpinAdopted(const std::set<uint64_t>& staged) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MarkReferenced(const Manifest& m, std::set<std::string>& keys) const;
 
   Database* const db_;
@@ -161,8 +171,6 @@ class SnapshotStore {
   uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
   bool force_full_ ABSL_GUARDED_BY(mu_) = false;
   std::set<uint64_t> pinned_staging_ ABSL_GUARDED_BY(mu_);
-  // Staging versions adopted and waiting for the next Write to reference or drop them.
-  std::set<uint64_t> adopted_staging_ ABSL_GUARDED_BY(mu_);
   uint64_t next_staging_ ABSL_GUARDED_BY(mu_) = kStagingBit | 1;
   // The highest manifest version found at Open, readable or not.
   uint64_t newest_seen_ ABSL_GUARDED_BY(mu_) = 0;

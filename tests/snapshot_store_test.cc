@@ -48,7 +48,8 @@ bool SameState(model::Model& a, model::Model& b) {
 }
 
 // Import: an export file through an ImportSession (in pieces of 1000 bytes, as a stream
-// would deliver it), adopted into `model`.
+// would deliver it), swapped into `model` as the server does (verify, write the swap's
+// snapshot under version 1000 + the file's, load).
 absl::StatusOr<RestoredState> Import(SnapshotStore& store, std::string_view file,
                                      model::Model& model, size_t piece = 1000) {
   ImportSession session(&store, ImportTarget::Of(model));
@@ -57,7 +58,13 @@ absl::StatusOr<RestoredState> Import(SnapshotStore& store, std::string_view file
   }
   absl::StatusOr<Manifest> staged = session.Finish();
   if (!staged.ok()) return staged.status();
-  return store.AdoptStaged(*staged, model);
+  if (absl::Status s = store.Verify(*staged, model); !s.ok()) return s;
+  SnapshotMeta meta = staged->meta;
+  meta.version += 1000;
+  if (auto w = store.WriteSwap(*staged, meta, staged->metrics); !w.ok()) return w.status();
+  absl::StatusOr<RestoredState> r = store.LoadSwapped(*staged, model);
+  if (r.ok()) r->meta = staged->meta;  // the file's own meta, as before
+  return r;
 }
 
 SnapshotMeta Meta(uint64_t version, uint64_t last_seq) {

@@ -57,14 +57,13 @@ void Updater::Start() {
   if (thread_.joinable()) return;
   // Before a crash, at most one version was published per event trained after the
   // restored snapshot, and every such event is in the log: skipping that many versions
-  // keeps model_version monotonic across the crash. Swaps of the model (rollback,
-  // import) publish without an event; the floor covers them.
-  const uint64_t target = std::max(version_ + replayed_, version_floor_);
-  if (target > version_) {
-    version_ = target - 1;
+  // keeps model_version monotonic across the crash. (Swaps of the model, which publish
+  // without an event, write their snapshot before they publish.)
+  if (replayed_ > 0) {
+    version_ += replayed_ - 1;
     Publish(true);
+    replayed_ = 0;
   }
-  replayed_ = 0;
   stop_.store(false);
   thread_ = std::thread([this] { Run(); });
 }
@@ -335,6 +334,31 @@ uint64_t Updater::AdoptLoadedState() {
   Publish(true);
   UpdateCounters();
   return version_;
+}
+
+Checkpoint Updater::NextCheckpoint() {
+  Checkpoint c;
+  c.version = version_ + 1;
+  c.last_seq = last_seq_;
+  c.events_applied = applied_;
+  c.updates_skipped = skipped_;
+  MutexLock lock(&stats_mu_);
+  c.metrics = metrics_.ExportState();
+  return c;
+}
+
+void Updater::AdoptPersistedState(const Checkpoint& written) {
+  version_ = written.version - 1;
+  Publish(true);  // exactly written.version
+  last_ticket_ = std::make_shared<PersistTicket>(written.version);
+  last_ticket_->Complete(absl::OkStatus());
+  checkpoint_last_seq_ = written.last_seq;
+  changed_since_persist_ = last_seq_ != written.last_seq;
+  UpdateCounters();
+  MutexLock lock(&stats_mu_);
+  ++stats_.persists;
+  ++stats_.persists_written;
+  stats_.persisted_version = written.version;
 }
 
 uint64_t Updater::SwapModel(std::unique_ptr<model::Model> model) {

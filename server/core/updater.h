@@ -115,9 +115,7 @@ class Updater {
   // `persisted` is false when the checkpoint's state is not on disk (a data dir whose
   // snapshots were lost): the next checkpoint then writes everything.
   void Restore(const Checkpoint& checkpoint, bool persisted = true);
-  // SetVersionFloor: Start publishes at least version `floor` (a version a swap of the
-  // model may have published before a crash). Before Start.
-  void SetVersionFloor(uint64_t floor) { version_floor_ = floor; }
+
   void Replay(const EventBatch& batch);
 
   void Start();
@@ -145,6 +143,13 @@ class Updater {
   // AdoptLoadedState: model()'s tables were overwritten (rollback, import); publish them
   // under a new version (metrics and counters continue).
   uint64_t AdoptLoadedState();
+  // NextCheckpoint: the checkpoint the next publication will name (version() + 1, the
+  // current counters and metrics), for a swap that writes its snapshot before loading.
+  Checkpoint NextCheckpoint();
+  // AdoptPersistedState: like AdoptLoadedState, for a state whose snapshot, the
+  // NextCheckpoint taken just before, is already written: published under exactly that
+  // version and counted as persisted.
+  void AdoptPersistedState(const Checkpoint& written);
   // SwapModel replaces the model (same config) with one whose tables were loaded, then
   // AdoptLoadedState. Returns the new version.
   uint64_t SwapModel(std::unique_ptr<model::Model> model);
@@ -185,7 +190,6 @@ class Updater {
   uint64_t skipped_ = 0;
   uint64_t last_seq_ = 0;
   uint64_t replayed_ = 0;  // events replayed from the log before Start
-  uint64_t version_floor_ = 0;
   bool changed_since_persist_ = false;
   // The last checkpoint handed to the PersistFn, and the last_seq it was taken at.
   std::shared_ptr<PersistTicket> last_ticket_;

@@ -139,11 +139,13 @@ class StorageFaultsTest(unittest.TestCase):
             self.assertEqual(int(stats(addr)["events_applied"]), 500)
             self.assertEqual(stop(proc)[0], 0)
 
-    def test_versions_never_go_backwards_after_a_crash_during_a_rollback(self):
-        # The rollback publishes a new version at once and persists it after; the
-        # process dies between that snapshot's chunks and its manifest. The restart must
-        # not serve a version at or below the one the rollback published (before the
-        # fix it served the older snapshot's version plus the events replayed, below it).
+    def test_a_rollback_cut_by_a_crash_is_never_served_and_versions_never_go_back(self):
+        # The process dies between the chunks and the manifest of the rollback's snapshot.
+        # A swap writes its snapshot before it publishes, so no client can have seen the
+        # rolled-back model, and the restart serves the state and version from before the
+        # rollback. (Before, the rollback published first: a client saw version V, and
+        # the restart served V - 1: the version went backwards, then V named another
+        # state.)
         with tempfile.TemporaryDirectory() as d:
             # Persists: 1 snapshot 0 at start, 2 the save below, 3 the rollback's.
             proc, addr = start(d, "--persist_interval_s=0", "--testing_kill_during_persist=3")
@@ -153,7 +155,7 @@ class StorageFaultsTest(unittest.TestCase):
             saved = json.loads(cli(addr, "--json", "snapshots", "save").stdout)["model_version"]
             # Five more events, one request each, each published before the next: five
             # versions for five logged events, so a replay alone gets back exactly to
-            # the last of them, not past the rollback's.
+            # the last of them.
             version = int(stats(addr)["model_version"])
             for k in range(5):
                 observe(stub, f"b{k}", 1)
@@ -161,16 +163,33 @@ class StorageFaultsTest(unittest.TestCase):
                 while int(stats(addr)["model_version"]) <= version and time.time() < deadline:
                     time.sleep(0.01)
                 version = int(stats(addr)["model_version"])
-            before = version
+            predict = pb.PredictRequest(candidates=[pb.Item(id="i1")])
+            before = stub.Predict(predict, timeout=10)
+            seen = [before.model_version]
+            polling = threading.Event()
+
+            def poll():  # what clients see while the rollback runs
+                while not polling.is_set():
+                    try:
+                        seen.append(stub.Predict(predict, timeout=5).model_version)
+                    except grpc.RpcError:
+                        return
+            poller = threading.Thread(target=poll)
+            poller.start()
             r = cli(addr, "snapshots", "rollback", str(saved))
             self.assertNotEqual(r.returncode, 0)  # the server died before answering
             self.assertEqual(proc.wait(timeout=60), -signal.SIGKILL)
+            polling.set()
+            poller.join()
             proc.drain.join(timeout=10)
             proc.stderr.close()
-            # The rollback published before + 1, naming the rolled-back state.
+            self.assertEqual(max(seen), before.model_version, "the rollback was served")
             proc, addr = start(d)
             wait_ready(proc)
-            self.assertGreater(int(stats(addr)["model_version"]), before + 1)
+            stub = streamrec_pb2_grpc.RecommenderStub(grpc.insecure_channel(addr))
+            after = stub.Predict(predict, timeout=10)
+            self.assertGreaterEqual(after.model_version, max(seen))
+            self.assertEqual(after.items[0].score, before.items[0].score)
             self.assertEqual(stop(proc)[0], 0)
 
     def test_unreadable_manifests_keep_every_chunk(self):
