@@ -20,6 +20,10 @@ struct Limits {
   // ObserveStream calls open at once; one more is refused with RESOURCE_EXHAUSTED. Each
   // open stream holds a reactor, a request buffer and gRPC's per-call memory.
   size_t max_concurrent_streams = 1000;
+  // Bytes of a feature name or an event id. Names of vector fields are kept (and stored)
+  // for as long as the model, event ids for the de-duplication window: their length is
+  // part of the server's memory bound.
+  size_t max_name_bytes = 256;
 };
 
 }  // namespace streamrec::server

@@ -15,6 +15,8 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/stubs/logging.h"
 #include "server/grpc_server.h"
 #include "server/model_config_proto.h"
 
@@ -58,6 +60,24 @@ ABSL_FLAG(int64_t, max_concurrent_streams, 1000,
 
 namespace {
 
+// ProtobufLog: protobuf's own log lines (it logs one ERROR per request holding invalid
+// UTF-8, which a client can send at will) at most one per 10 seconds, with a count of
+// the ones dropped in between.
+void ProtobufLog(google::protobuf::LogLevel level, const char* filename, int line,
+                 const std::string& message) {
+  static std::atomic<int64_t> next_ms{0};
+  static std::atomic<uint64_t> dropped{0};
+  const int64_t now = absl::ToUnixMillis(absl::Now());
+  int64_t next = next_ms.load();
+  if (now < next || !next_ms.compare_exchange_strong(next, now + 10000)) {
+    dropped.fetch_add(1);
+    return;
+  }
+  const uint64_t skipped = dropped.exchange(0);
+  std::fprintf(stderr, "streamrec-server: protobuf: %s%s\n", message.c_str(),
+               skipped > 0 ? absl::StrCat(" (", skipped, " similar lines dropped)").c_str() : "");
+}
+
 int Fail(const std::string& message) {
   std::fprintf(stderr, "streamrec-server: %s\n", message.c_str());
   return 2;
@@ -72,6 +92,7 @@ int main(int argc, char** argv) {
   // where they stay resident: streaming a 768 MiB snapshot in grew the process by about
   // 160 MB that way, against about 50 MB with a fixed threshold.
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  google::protobuf::SetLogHandler(&ProtobufLog);
   absl::SetProgramUsageMessage("Online-learning recommendation server. See README.md.");
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) return Fail(absl::StrCat("unexpected argument ", positional[1]));
@@ -111,8 +132,17 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_max_message_bytes) > (int64_t{1} << 30)) {
     return Fail("--max_message_bytes must be at most 1 GiB");
   }
-  if (absl::GetFlag(FLAGS_queue_max_bytes) < absl::GetFlag(FLAGS_max_message_bytes)) {
-    return Fail("--queue_max_bytes must be at least --max_message_bytes");
+  // A request's converted events take up to about 8 times its wire size (16-byte hashed
+  // features, per-event bookkeeping): a budget below that would refuse valid requests.
+  if (absl::GetFlag(FLAGS_queue_max_bytes) / 8 < absl::GetFlag(FLAGS_max_message_bytes)) {
+    return Fail(absl::StrCat("--queue_max_bytes must be at least 8 x --max_message_bytes (",
+                             8 * absl::GetFlag(FLAGS_max_message_bytes), "), got ",
+                             absl::GetFlag(FLAGS_queue_max_bytes)));
+  }
+  if (absl::GetFlag(FLAGS_shutdown_grace_ms) < 0 ||
+      absl::GetFlag(FLAGS_shutdown_grace_ms) > 3600000) {
+    return Fail(absl::StrCat("--shutdown_grace_ms must be in [0, 3600000], got ",
+                             absl::GetFlag(FLAGS_shutdown_grace_ms)));
   }
   if (absl::GetFlag(FLAGS_grpc_memory_bytes) < absl::GetFlag(FLAGS_max_message_bytes)) {
     return Fail(absl::StrCat("--grpc_memory_bytes must be at least --max_message_bytes (",

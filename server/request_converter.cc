@@ -28,6 +28,11 @@ absl::Status RequestConverter::AppendFeatures(const v1::Features& features,
                                               model::FeatureVector& out) const {
   for (const auto& [name, value] : features.values()) {
     if (name.empty()) return Invalid(path, "empty feature name");
+    if (name.size() > limits_.max_name_bytes) {
+      return Invalid(FieldPath(path, name), absl::StrCat("feature name of ", name.size(),
+                                                         " bytes; at most ",
+                                                         limits_.max_name_bytes));
+    }
     if (name == kItemIdField) {
       return Invalid(FieldPath(path, name), "item_id is reserved (set Item.id instead)");
     }
@@ -162,6 +167,11 @@ absl::StatusOr<std::unique_ptr<core::EventBatch>> RequestConverter::ConvertObser
       return Invalid(path + ".weight", absl::StrCat(weight, " is not a finite value >= 0"));
     }
     if (!event.has_item()) return Invalid(path + ".item", "required");
+    if (event.event_id().size() > limits_.max_name_bytes) {
+      return Invalid(path + ".event_id", absl::StrCat(event.event_id().size(),
+                                                      " bytes; at most ",
+                                                      limits_.max_name_bytes));
+    }
     ex.label = static_cast<float>(label);
     ex.weight = static_cast<float>(weight);
     ex.time_unix_ms = event.time_unix_ms() != 0 ? event.time_unix_ms() : now_unix_ms;

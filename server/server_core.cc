@@ -64,9 +64,9 @@ absl::StatusOr<std::unique_ptr<ServerCore>> ServerCore::Create(const CoreOptions
         "max_events_per_request (", options.limits.max_events_per_request,
         ") exceeds queue_capacity (", options.queue_capacity, "): such a request never fits"));
   }
-  if (options.queue_max_bytes < options.limits.max_message_bytes) {
+  if (options.queue_max_bytes / 8 < options.limits.max_message_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "queue_max_bytes (", options.queue_max_bytes, ") is below max_message_bytes (",
+        "queue_max_bytes (", options.queue_max_bytes, ") is below 8 x max_message_bytes (",
         options.limits.max_message_bytes, "): a large request would never fit"));
   }
   if (options.limits.max_candidates == 0 || options.limits.max_events_per_request == 0 ||
@@ -402,13 +402,18 @@ absl::Status ServerCore::Persist(model::Model& model, const core::Checkpoint& c,
   // thread. Back-pressure: if the disk is two snapshots behind, wait here.
   auto pending = std::make_shared<storage::SnapshotStore::Pending>(
       store_->Capture(model, meta, c.metrics));
-  executor_->BeginWrite([this, pending, ticket] {
+  executor_->BeginWrite([this, pending, ticket, last_seq = c.last_seq] {
     absl::StatusOr<uint64_t> written =
         store_->Write(std::move(*pending), options_.storage.testing_before_manifest);
     if (written.ok()) {
-      // The log is needed only after the oldest retained snapshot.
+      // The log is needed after the oldest retained snapshot, and for its last
+      // --dedup_window events (the window is rebuilt from them at start).
+      uint64_t keep_from = store_->OldestLastSeq() + 1;
+      if (const uint64_t window = options_.dedup_window; window > 0) {
+        keep_from = std::min(keep_from, last_seq >= window ? last_seq + 1 - window : 1);
+      }
       if (log_) {
-        if (absl::Status t = log_->TruncateBefore(store_->OldestLastSeq() + 1); !t.ok()) {
+        if (absl::Status t = log_->TruncateBefore(keep_from); !t.ok()) {
           std::fprintf(stderr, "streamrec-server: truncating the event log failed: %s\n",
                        std::string(t.message()).c_str());
         }

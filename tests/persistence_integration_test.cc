@@ -137,5 +137,32 @@ TEST_F(PersistenceTest, DuplicateEventIdsAreAcknowledgedButTrainedOnceAcrossRest
   EXPECT_EQ(Stats().events_applied(), 5u);
 }
 
+// The de-duplication window is rebuilt from the log at start, so log truncation keeps
+// the window's events even when every snapshot is newer (before: with one snapshot
+// retained, a restart forgot every id and trained resent events again).
+TEST_F(PersistenceTest, DedupWindowSurvivesRestartWhenSnapshotsAreNewer) {
+  server::ServerOptions o = Options();
+  o.core.dedup_window = 1000;
+  o.core.storage.snapshots_retained = 1;
+  o.core.updater.persist_interval_ms = 0;
+  StartServer(o);
+  v1::ObserveRequest ids;
+  for (int i = 0; i < 100; ++i) {
+    *ids.add_events() = MakeEvent("u" + std::to_string(i), "A", 1);
+    ids.mutable_events(i)->set_event_id("id-" + std::to_string(i));
+  }
+  ASSERT_TRUE(ServerFixture::Observe(ids).ok());
+  for (int r = 0; r < 4; ++r) Observe(r);  // 800 more events, without ids: still in the window
+  ASSERT_TRUE(WaitApplied(900));
+  v1::SaveSnapshotResponse saved;
+  ASSERT_TRUE(admin_->SaveSnapshot(Ctx().get(), v1::SaveSnapshotRequest(), &saved).ok());
+  server_->Shutdown();
+  StartServer(o);
+  ASSERT_TRUE(ServerFixture::Observe(ids).ok());  // the same 100 ids again
+  server_->Shutdown();
+  StartServer(o);
+  EXPECT_EQ(Stats().events_applied(), 900u);
+}
+
 }  // namespace
 }  // namespace streamrec

@@ -4,6 +4,7 @@
 // a full disk during an import, too many streams.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -287,6 +288,47 @@ TEST_F(SnapshotAdminTest, ImportOnAFullDiskFailsCleanlyAndLeavesNoOrphans) {
   absl::StatusOr<uint64_t> orphans = store.Sweep();
   ASSERT_TRUE(orphans.ok());
   EXPECT_EQ(*orphans, 0u);
+}
+
+// A swap that cannot write its snapshot changes nothing: the error is the whole truth
+// (before, an import whose persist failed answered UNAVAILABLE while already serving).
+TEST_F(SnapshotAdminTest, ASwapThatCannotBeWrittenChangesNothing) {
+  std::atomic<bool> fail_manifests{false};
+  server::ServerOptions o = Options(dir_.path());
+  auto fs = fs_;
+  o.core.storage.testing_before_manifest = [&fail_manifests, fs] {
+    if (fail_manifests.load()) fs->FailWrites(true);  // the disk fills before the manifest
+  };
+  StartServer(o);
+  std::string empty;
+  ASSERT_TRUE(Export(std::nullopt, empty).ok());  // the untrained model
+  Train("u", "a", 200, 1);
+  WaitTrained();
+  const uint64_t saved = Save();
+  Train("u", "a", 200, 0);
+  WaitTrained();
+  uint64_t version_before = 0;
+  const double score = Score("u", "a", &version_before);
+  fail_manifests = true;
+  grpc::Status s = Import(empty);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  uint64_t version_after = 0;
+  EXPECT_EQ(Score("u", "a", &version_after), score);
+  EXPECT_EQ(version_after, version_before);
+  fs_->FailWrites(false);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!Stats().storage_writable() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(Rollback(saved).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Score("u", "a"), score);
+  fail_manifests = false;
+  fs_->FailWrites(false);
+  while (!Stats().storage_writable() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(Import(empty).ok());
+  EXPECT_EQ(Score("u", "a"), 0.5);
 }
 
 TEST_F(SnapshotAdminTest, AdminStreamsAreLimited) {

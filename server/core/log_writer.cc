@@ -30,10 +30,13 @@ void LogWriter::Stop() {
 }
 
 void LogWriter::Remember(const std::string& id) {
-  if (options_.dedup_window == 0 || id.empty() || !recent_.insert(id).second) return;
+  // The window is the last dedup_window logged events, those without an id included, so
+  // it is the same live and when rebuilt from the log's tail at start.
+  if (options_.dedup_window == 0) return;
+  if (!id.empty()) recent_.insert(id);
   recent_order_.push_back(id);
   if (recent_order_.size() > options_.dedup_window) {
-    recent_.erase(recent_order_.front());
+    if (!recent_order_.front().empty()) recent_.erase(recent_order_.front());
     recent_order_.pop_front();
   }
 }
@@ -43,10 +46,12 @@ void LogWriter::Run() {
   for (;;) {
     const bool stopping = stop_.load();
     size_t events = 0;
-    while (events < options_.max_group_events) {
+    size_t bytes = 0;
+    while (events < options_.max_group_events && bytes < options_.max_group_bytes) {
       std::unique_ptr<EventBatch> b = queue_->TryPop();
       if (!b) break;
       events += b->examples.size();
+      bytes += b->bytes;
       group.push_back(std::move(b));
     }
     if (!group.empty()) {

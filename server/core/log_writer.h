@@ -45,6 +45,9 @@ struct LogWriterOptions {
   size_t dedup_window = 0;
   // Largest group appended at once.
   size_t max_group_events = 65536;
+  // ... and of at most about this many bytes of converted events (the log record is a
+  // second copy of them).
+  size_t max_group_bytes = 32 << 20;
   // Optional hooks (see above).
   AdmitFn admit;
   GroupDoneFn group_done;

@@ -62,7 +62,8 @@ class WebBackendTest(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
         cls.proc, port = start_server(cls.tmp.name)
-        cls.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        cls.channel_target = f"127.0.0.1:{port}"
+        cls.channel = grpc.insecure_channel(cls.channel_target)
         grpc.channel_ready_future(cls.channel).result(timeout=30)
         cls.rec = streamrec_pb2_grpc.RecommenderStub(cls.channel)
         cls.admin = admin_pb2_grpc.AdminStub(cls.channel)
@@ -114,6 +115,28 @@ class WebBackendTest(unittest.TestCase):
             self.rec.Observe(bad, timeout=10)
         self.assertEqual(e.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
         self.assertIn("events[0].label", e.exception.details())
+
+    def test_2b_compressed_requests_are_refused_without_inflating(self):
+        # Debian's gRPC inflates a compressed message before checking its size: a 300 KB
+        # gzip request made the server allocate 600 MB. The server refuses compression.
+        pid = self.proc.pid
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")  # reset the peak resident set
+
+        def peak_kib():
+            with open(f"/proc/{pid}/status") as f:
+                return int(next(l for l in f if l.startswith("VmHWM:")).split()[1])
+        before = peak_kib()
+        event = pb.Event(item=pb.Item(id="x"), label=1,
+                         context=pb.Features(values={"blob": pb.FeatureValue(category="a" * (64 << 20))}))
+        bomb = pb.ObserveRequest(events=[event])
+        with grpc.insecure_channel(self.channel_target, compression=grpc.Compression.Gzip,
+                                   options=[("grpc.max_send_message_length", -1)]) as ch:
+            with self.assertRaises(grpc.RpcError) as e:
+                streamrec_pb2_grpc.RecommenderStub(ch).Observe(bomb, timeout=60)
+        self.assertEqual(e.exception.code(), grpc.StatusCode.UNIMPLEMENTED, e.exception.details())
+        self.assertIn("gzip", e.exception.details())
+        self.assertLess(peak_kib() - before, 32 << 10)  # not the 64 MiB it inflates to
 
     def test_3_health_and_reflection(self):
         # Health and reflection called generically: their messages hand-encoded
