@@ -70,8 +70,6 @@ void GrpcServer::Shutdown(std::chrono::milliseconds grace) {
   if (server_ != nullptr) {
     core_->SetIngestListener(nullptr);
     server_->GetHealthCheckService()->SetServingStatus(false);
-    // Streams parked on a full queue resume only when the updater frees room.
-    core_->updater().SetPausedForTesting(false);
     server_->Shutdown(std::chrono::system_clock::now() + grace);
   }
   core_->Stop();

@@ -2,7 +2,9 @@
 
 #include <cerrno>
 #include <cstdarg>
+#include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -31,16 +33,43 @@ const char* kFamilies[] = {rocksdb::kDefaultColumnFamilyName.c_str(), "events", 
                            "snapshots"};
 
 // StderrLogger: RocksDB's warnings and errors on stderr instead of a LOG file in the data
-// dir (see the header comment: writing that file on a full disk aborts the process).
+// dir (see the header comment: writing that file on a full disk aborts the process), at
+// most 20 lines a minute (a write stall logs a line per write), with a count of the
+// lines dropped.
 class StderrLogger final : public rocksdb::Logger {
  public:
   StderrLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
   using rocksdb::Logger::Logv;
   void Logv(const char* format, va_list ap) override {
+    const auto now = std::chrono::steady_clock::now();
+    uint64_t dropped = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (now >= window_end_) {
+        window_end_ = now + std::chrono::minutes(1);
+        dropped = dropped_;
+        dropped_ = 0;
+        lines_ = 0;
+      }
+      if (++lines_ > 20) {
+        ++dropped_;
+        return;
+      }
+    }
     char line[1024];
     std::vsnprintf(line, sizeof(line), format, ap);
+    if (dropped > 0) {
+      std::fprintf(stderr, "%s: rocksdb: (%lu lines dropped)\n", program_invocation_short_name,
+                   static_cast<unsigned long>(dropped));
+    }
     std::fprintf(stderr, "%s: rocksdb: %s\n", program_invocation_short_name, line);
   }
+
+ private:
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point window_end_;
+  uint64_t lines_ = 0;
+  uint64_t dropped_ = 0;
 };
 
 }  // namespace

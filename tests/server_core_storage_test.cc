@@ -10,6 +10,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/testing/fault_fs.h"
 #include "tests/testing/server_fixture.h"
+#include "tests/testing/updater_gate.h"
 #include "tests/testing/temp_dir.h"
 
 namespace streamrec {
@@ -135,7 +136,7 @@ TEST_F(ServerStorageTest, RejectedRequestRegistersNoVectorField) {
   o.core.queue_capacity = 5;
   o.core.limits.max_events_per_request = 5;
   StartServer(o);
-  server_->core().updater().SetPausedForTesting(true);
+  auto gate = std::make_unique<testing::UpdaterGate>(server_->core().updater());
   ASSERT_TRUE(Observe(Events(5)).ok());
   auto with_vector = [](int dim) {
     v1::ObserveRequest req;
@@ -145,7 +146,7 @@ TEST_F(ServerStorageTest, RejectedRequestRegistersNoVectorField) {
     return req;
   };
   EXPECT_EQ(Observe(with_vector(3)).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  server_->core().updater().SetPausedForTesting(false);
+  gate->Release();
   ASSERT_TRUE(WaitApplied(5));
   ASSERT_TRUE(Observe(with_vector(4)).ok());
   EXPECT_EQ(Stats().vector_fields(), 1u);
@@ -209,7 +210,7 @@ TEST_F(ServerStorageTest, QueueIsBoundedByBytes) {
   o.core.queue_max_bytes = 2 << 20;
   o.core.limits.max_message_bytes = 256 << 10;
   StartServer(o);
-  server_->core().updater().SetPausedForTesting(true);
+  auto gate = std::make_unique<testing::UpdaterGate>(server_->core().updater());
   auto big = [](int events) {
     v1::ObserveRequest req;
     for (int e = 0; e < events; ++e) {
@@ -233,7 +234,7 @@ TEST_F(ServerStorageTest, QueueIsBoundedByBytes) {
   auto ctx = Ctx();
   auto stream = recommender_->ObserveStream(ctx.get());
   ASSERT_TRUE(stream->Write(big(20)));
-  server_->core().updater().SetPausedForTesting(false);
+  gate->Release();
   v1::ObserveResponse resp;
   ASSERT_TRUE(stream->Read(&resp));
   EXPECT_EQ(resp.accepted(), 20u);

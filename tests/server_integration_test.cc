@@ -10,6 +10,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "client/click_generator.h"
 #include "tests/testing/server_fixture.h"
+#include "tests/testing/updater_gate.h"
 
 namespace streamrec {
 namespace {
@@ -267,7 +268,7 @@ TEST_F(ServerTest, FullQueueIsResourceExhaustedAndAcceptsNothing) {
   o.core.queue_capacity = 10;
   o.core.limits.max_events_per_request = 10;
   StartServer(o);
-  server_->core().updater().SetPausedForTesting(true);
+  auto gate = std::make_unique<testing::UpdaterGate>(server_->core().updater());
   v1::ObserveRequest seven;
   for (int i = 0; i < 7; ++i) *seven.add_events() = MakeEvent("u", "A", 1);
   ASSERT_TRUE(Observe(seven).ok());
@@ -282,7 +283,7 @@ TEST_F(ServerTest, FullQueueIsResourceExhaustedAndAcceptsNothing) {
   v1::ObserveRequest eleven;
   for (int i = 0; i < 11; ++i) *eleven.add_events() = MakeEvent("u", "A", 1);
   EXPECT_EQ(Observe(eleven).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  server_->core().updater().SetPausedForTesting(false);
+  gate->Release();
   ASSERT_TRUE(WaitApplied(7));
   EXPECT_TRUE(Observe(four).ok());
 }
@@ -309,7 +310,7 @@ TEST_F(ServerTest, StreamWaitsForRoomInsteadOfLosingEvents) {
   o.core.queue_capacity = 20;
   o.core.limits.max_events_per_request = 10;
   StartServer(o);
-  server_->core().updater().SetPausedForTesting(true);
+  auto gate = std::make_unique<testing::UpdaterGate>(server_->core().updater());
   auto ctx = Ctx();
   auto stream = recommender_->ObserveStream(ctx.get());
   constexpr int kRequests = 30, kPerRequest = 10;
@@ -342,7 +343,7 @@ TEST_F(ServerTest, StreamWaitsForRoomInsteadOfLosingEvents) {
   EXPECT_EQ(parked.queue_depth(), 20u);
   EXPECT_EQ(parked.events_accepted(), 20u);
   EXPECT_EQ(parked.events_rejected().at("queue_full"), 0u);
-  server_->core().updater().SetPausedForTesting(false);
+  gate->Release();
   while (stream->Read(&resp)) {
     EXPECT_EQ(resp.accepted(), uint64_t{kPerRequest});
     ++acks;

@@ -11,6 +11,8 @@
 
 #include "model/hash.h"
 #include "model/linear_model.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/updater_gate.h"
 
 namespace streamrec::core {
 namespace {
@@ -117,12 +119,13 @@ TEST(UpdaterTest, StopTrainsEverythingQueued) {
   EventQueue& q = p.queue();
   SnapshotSlot& slot = p.slot();
   Updater& u = p.updater();
-  u.SetPausedForTesting(true);
   p.Start(1);
+  testing::UpdaterGate gate(u);  // nothing is trained while the queue fills
   for (int i = 0; i < 10; ++i) {
     auto b = Clicks("a", 1.0f, 1000);
     ASSERT_TRUE(q.TryPush(b));
   }
+  gate.Release();
   p.Stop();
   EXPECT_EQ(u.Stats().events_applied, 10000u);
   EXPECT_EQ(slot.Get()->events_applied(), 10000u);
@@ -133,8 +136,8 @@ TEST(UpdaterTest, PauseHoldsTheQueueFull) {
   Pipeline p(NewModel(), Capacity(10), nullptr, nullptr);
   EventQueue& q = p.queue();
   Updater& u = p.updater();
-  u.SetPausedForTesting(true);
   p.Start(1);
+  testing::UpdaterGate gate(u);
   auto a = Clicks("a", 1.0f, 10);
   std::atomic<bool> logged{false};
   a->on_logged = [&logged](const absl::Status&) { logged = true; };
@@ -146,7 +149,7 @@ TEST(UpdaterTest, PauseHoldsTheQueueFull) {
   EXPECT_FALSE(q.TryPush(b));
   EXPECT_EQ(q.depth(), 10u);
   EXPECT_EQ(u.Stats().events_applied, 0u);
-  u.SetPausedForTesting(false);
+  gate.Release();
   ASSERT_TRUE(WaitFor([&] { return q.depth() == 0; }));
   EXPECT_TRUE(q.TryPush(b));
 }
@@ -181,8 +184,8 @@ TEST(PipelineTest, WriterSequencesLogsAndAcknowledgesBeforeTraining) {
     return absl::OkStatus();
   };
   Pipeline p(NewModel(), Capacity(1000), append, nullptr);
-  p.updater().SetPausedForTesting(true);  // acknowledgement must not wait for training
   p.Start(41);
+  testing::UpdaterGate gate(p.updater());  // acknowledgement must not wait for training
   for (int i = 0; i < 5; ++i) {
     auto b = Clicks("a", 1.0f, 3);
     b->on_logged = [&](const absl::Status& s) { acks += s.ok(); };
@@ -190,7 +193,7 @@ TEST(PipelineTest, WriterSequencesLogsAndAcknowledgesBeforeTraining) {
   }
   ASSERT_TRUE(WaitFor([&] { return acks.load() == 5; }));
   EXPECT_EQ(p.updater().Stats().events_applied, 0u);
-  p.updater().SetPausedForTesting(false);
+  gate.Release();
   ASSERT_TRUE(WaitFor([&] { return p.updater().Stats().events_applied == 15; }));
   EXPECT_EQ(p.updater().Stats().last_seq, 55u);  // seqs 41..55
   p.Stop();
@@ -352,6 +355,38 @@ TEST(PipelineTest, StopReportsAFinalWriteThatFails) {
   writer.FailNext();
   p.Stop();
   EXPECT_EQ(p.updater().final_persist_status().code(), absl::StatusCode::kUnavailable);
+}
+
+// The intervals are read from the injected clock: with a clock that stands still nothing
+// is published by time, whatever the real time; moving it publishes.
+TEST(PipelineTest, PublicationAndPersistenceFollowTheInjectedClock) {
+  testing::FakeClock clock;
+  std::atomic<int> persists{0};
+  PersistFn persist = [&](model::Model&, const Checkpoint&, std::shared_ptr<PersistTicket> t) {
+    ++persists;
+    t->Complete(absl::OkStatus());
+    return absl::OkStatus();
+  };
+  PipelineOptions options = Capacity(1000);
+  options.updater.publish_interval_ms = 50;
+  options.updater.publish_every_events = 1000000;
+  options.updater.persist_interval_ms = 10000;
+  options.updater.clock = &clock;
+  Pipeline p(NewModel(), options, nullptr, persist);
+  p.Start(1);
+  auto b = Clicks("a", 1.0f, 10);
+  ASSERT_TRUE(p.queue().TryPush(b));
+  ASSERT_TRUE(WaitFor([&] { return p.updater().Stats().events_applied == 10; }));
+  // The updater has been idle past its deadline check since training; the fake clock
+  // has not moved, so nothing is published.
+  testing::UpdaterGate(p.updater()).Release();  // one full loop after training
+  EXPECT_EQ(p.slot().Get()->version(), 0u);
+  clock.Advance(std::chrono::milliseconds(50));
+  ASSERT_TRUE(WaitFor([&] { return p.slot().Get()->version() == 1u; }));
+  EXPECT_EQ(persists.load(), 0);
+  clock.Advance(std::chrono::milliseconds(10000));
+  ASSERT_TRUE(WaitFor([&] { return persists.load() == 1; }));
+  p.Stop();
 }
 
 TEST(PipelineTest, RestoreAndReplayContinueVersionsAndCounters) {

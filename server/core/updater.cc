@@ -6,20 +6,35 @@
 
 namespace streamrec::core {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+PublishPolicy MakePolicy(const UpdaterOptions& o) {
+  PublishPolicy p;
+  p.min_interval = std::chrono::milliseconds(o.publish_interval_ms);
+  p.every_events = o.publish_every_events;
+  p.max_share = o.max_publish_share;
+  return p;
+}
+
+}  // namespace
 
 Updater::Updater(std::unique_ptr<model::Model> model, EventQueue* queue, BatchInbox* inbox,
                  SnapshotSlot* slot, UpdaterOptions options, PersistFn persist)
     : config_(model->config()),
       options_(options),
+      clock_(options.clock != nullptr ? options.clock : RealClock()),
+      policy_(MakePolicy(options)),
       queue_(queue),
       inbox_(inbox),
       slot_(slot),
       persist_(std::move(persist)),
       model_(std::move(model)),
-      adaptive_interval_(std::chrono::milliseconds(options.publish_interval_ms)),
+      adaptive_interval_(policy_.min_interval),
       metrics_(options.metrics_window) {
   slot_->Exchange(model_->Publish(version_, 0, nullptr));
+  clock_->OnJump([inbox] { inbox->Wake(); });  // a deadline may have passed
 }
 
 Updater::~Updater() { Stop(); }
@@ -71,7 +86,6 @@ void Updater::Start() {
 void Updater::Stop() {
   if (!thread_.joinable()) return;
   stop_.store(true);
-  paused_.store(false);
   inbox_->Wake();
   thread_.join();
 }
@@ -85,11 +99,6 @@ void Updater::Post(std::function<void()> command) {
   inbox_->Wake();
 }
 
-void Updater::SetPausedForTesting(bool paused) {
-  paused_.store(paused);
-  inbox_->Wake();
-}
-
 UpdaterStats Updater::Counters() const {
   MutexLock lock(&stats_mu_);
   return stats_;
@@ -98,31 +107,18 @@ UpdaterStats Updater::Counters() const {
 UpdaterStats Updater::Stats() const {
   UpdaterStats stats;
   std::unique_ptr<model::StreamMetrics> metrics;
-  std::vector<std::pair<double, size_t>> latencies;
+  std::unique_ptr<LatencyRing> latencies;
   {
     MutexLock lock(&stats_mu_);
     stats = stats_;
     metrics = std::make_unique<model::StreamMetrics>(metrics_);
-    latencies = latencies_;
+    latencies = std::make_unique<LatencyRing>(latencies_);
   }
   // The expensive parts (window AUC, percentiles) run on copies, outside the lock.
   stats.overall = metrics->Overall();
   stats.window = metrics->Window();
-  if (!latencies.empty()) {
-    std::sort(latencies.begin(), latencies.end());
-    size_t total = 0;
-    for (const auto& l : latencies) total += l.second;
-    auto percentile = [&](double q) {
-      size_t seen = 0;
-      for (const auto& l : latencies) {
-        seen += l.second;
-        if (seen >= q * total) return l.first;
-      }
-      return latencies.back().first;
-    };
-    stats.ack_to_publish_p50_ms = percentile(0.5);
-    stats.ack_to_publish_p99_ms = percentile(0.99);
-  }
+  stats.ack_to_publish_p50_ms = latencies->Percentile(0.5);
+  stats.ack_to_publish_p99_ms = latencies->Percentile(0.99);
   return stats;
 }
 
@@ -138,14 +134,14 @@ void Updater::RunCommands() {
 }
 
 void Updater::Run() {
-  auto next_publish = Clock::now() + adaptive_interval_;
+  const auto persist_interval = std::chrono::milliseconds(options_.persist_interval_ms);
+  auto next_publish = clock_->Now() + adaptive_interval_;
   const bool periodic_persist = persist_ && options_.persist_interval_ms > 0;
-  auto next_persist = Clock::now() + std::chrono::milliseconds(options_.persist_interval_ms);
+  auto next_persist = clock_->Now() + persist_interval;
   for (;;) {
     const bool stopping = stop_.load();
     RunCommands();
-    std::unique_ptr<EventBatch> batch;
-    if (!paused_.load()) batch = inbox_->Pop();
+    std::unique_ptr<EventBatch> batch = inbox_->Pop();
     const bool trained = batch != nullptr;
     if (trained) {
       TrainBatch(*batch);
@@ -156,24 +152,22 @@ void Updater::Run() {
     } else if (stopping) {
       break;
     }
-    const auto now = Clock::now();
-    if (applied_since_publish_ > 0 &&
-        (now >= next_publish || applied_since_publish_ >= options_.publish_every_events)) {
+    const auto now = clock_->Now();
+    if (policy_.Due(applied_since_publish_, now, next_publish)) {
       Publish(false);
-      next_publish = Clock::now() + adaptive_interval_;
+      next_publish = clock_->Now() + adaptive_interval_;
     }
     if (periodic_persist && now >= next_persist) {
       if (!Persisted()) PersistNow([](absl::StatusOr<uint64_t>) {});  // failures are logged
-      next_persist = Clock::now() + std::chrono::milliseconds(options_.persist_interval_ms);
+      next_persist = clock_->Now() + persist_interval;
     }
     FreeUnreferenced();
-    if (paused_.load()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // test-only state
-    } else if (!trained) {
+    if (!trained) {
       auto deadline = applied_since_publish_ > 0 ? next_publish
-                                                 : Clock::now() + std::chrono::seconds(1);
+                                                 : clock_->Now() + std::chrono::seconds(1);
       if (periodic_persist) deadline = std::min(deadline, next_persist);
-      inbox_->WaitUntil(deadline);
+      // Wait that long in real time; a clock that jumps wakes the inbox (OnJump).
+      inbox_->WaitUntil(SteadyClock::now() + (deadline - clock_->Now()));
     }
   }
   RunCommands();
@@ -228,28 +222,20 @@ void Updater::Publish(bool force) {
     unpublished_.clear();
     return;
   }
-  const auto start = Clock::now();
+  // Publication cost and ack-to-publish latency are measured in real time (the
+  // acknowledgement times are), whatever clock paces the intervals.
+  const auto start = SteadyClock::now();
   model::PublishCost cost;
   retired_.push_back(slot_->Exchange(model_->Publish(++version_, applied_, &cost)));
-  const auto published_at = Clock::now();
+  const auto published_at = SteadyClock::now();
   const auto took = published_at - start;
   ++publications_;
   publish_micros_total_ += std::chrono::duration<double, std::micro>(took).count();
-  // Adaptive interval: keep publication under max_publish_share of this thread's time.
-  adaptive_interval_ = std::max<Clock::duration>(
-      std::chrono::milliseconds(options_.publish_interval_ms),
-      std::chrono::duration_cast<Clock::duration>(took / options_.max_publish_share));
+  adaptive_interval_ = policy_.NextInterval(took);
   MutexLock lock(&stats_mu_);
-  constexpr size_t kLatencySamples = 4096;
   for (const auto& [accepted_at, events] : unpublished_) {
-    const double ms =
-        std::chrono::duration<double, std::milli>(published_at - accepted_at).count();
-    if (latencies_.size() < kLatencySamples) {
-      latencies_.emplace_back(ms, events);
-    } else {
-      latencies_[latency_next_] = {ms, events};
-      latency_next_ = (latency_next_ + 1) % kLatencySamples;
-    }
+    latencies_.Add(std::chrono::duration<double, std::milli>(published_at - accepted_at).count(),
+                   events);
   }
   unpublished_.clear();
   stats_.publications = publications_;
@@ -305,12 +291,12 @@ void Updater::PersistNow(PersistDone done) {
     c.metrics = metrics_.ExportState();
   }
   std::shared_ptr<PersistTicket> ticket = NewTicket(version_);
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   absl::Status s = persist_(*model_, c, ticket);
   {
     MutexLock lock(&stats_mu_);
     stats_.last_persist_ms =
-        std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+        std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count();
     if (s.ok()) ++stats_.persists;
   }
   if (!s.ok()) {

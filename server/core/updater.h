@@ -3,13 +3,11 @@
 // the Model, publishes immutable snapshots into the SnapshotSlot that Predict reads, and
 // persists checkpoints through a PersistFn.
 //
-// Publication: every `publish_interval_ms`, or as soon as `publish_every_events`
-// events were applied, whichever comes first, and only if a weight changed. Versions
-// increase by one per publication. Copying costs in proportion to the chunks changed
-// (model/frozen_table.h); when updates spread over the whole table that can approach
-// the model size, so the interval adapts: after a publication that took d, the next one
-// waits at least d / max_publish_share, which keeps publication below that share of the
-// updater's time whatever the update pattern.
+// Publication: by the PublishPolicy (server/core/publish_policy.h): every
+// `publish_interval_ms`, or as soon as `publish_every_events` events were applied,
+// whichever comes first, only if a weight changed, with an interval that adapts to the
+// cost of the last publication. Versions increase by one per publication. Intervals are
+// read from the injected Clock (tests use a fake one).
 //
 // Persistence: every `persist_interval_ms` (when something was trained since the last
 // checkpoint), on Stop, and on demand (a posted command calling PersistNow). A
@@ -24,7 +22,7 @@
 // reader holds it, so readers never pay for freeing.
 //
 // Threads: constructor, Restore, Replay, Start, Stop from one owner thread (Restore and
-// Replay before Start); Stats, Counters, Post, SetPausedForTesting from any thread.
+// Replay before Start); Stats, Counters, Post from any thread.
 // Methods marked "updater thread" may be called only inside a posted command. The
 // Model is touched only by the updater thread (or the owner before Start).
 #ifndef STREAMREC_SERVER_CORE_UPDATER_H_
@@ -42,9 +40,12 @@
 #include "model/model.h"
 #include "model/stream_metrics.h"
 #include "server/core/batch_inbox.h"
+#include "server/core/clock.h"
 #include "server/core/event_queue.h"
+#include "server/core/latency_ring.h"
 #include "server/core/mutex.h"
 #include "server/core/persist_ticket.h"
+#include "server/core/publish_policy.h"
 #include "server/core/snapshot_slot.h"
 
 namespace streamrec::core {
@@ -57,6 +58,8 @@ struct UpdaterOptions {
   size_t metrics_window = 10000;
   // Checkpoint period; 0 persists only on Stop and on demand.
   int64_t persist_interval_ms = 10000;
+  // The time intervals are measured on; null: RealClock().
+  Clock* clock = nullptr;
 };
 
 // Checkpoint: the trainer's counters persisted with (or restored from) a snapshot.
@@ -157,9 +160,6 @@ class Updater {
   // version: the version currently published (the next publication is version() + 1).
   uint64_t version() const { return version_; }
 
-  // SetPausedForTesting stops (true) or resumes (false) training, so tests can fill the
-  // queue deterministically.
-  void SetPausedForTesting(bool paused);
 
  private:
   void Run();
@@ -176,6 +176,8 @@ class Updater {
   // Constant after construction.
   const model::ModelConfig config_;
   const UpdaterOptions options_;
+  Clock* const clock_;
+  const PublishPolicy policy_;
   EventQueue* const queue_;
   BatchInbox* const inbox_;
   SnapshotSlot* const slot_;
@@ -197,14 +199,13 @@ class Updater {
   absl::Status final_persist_status_;
   uint64_t publications_ = 0;
   double publish_micros_total_ = 0;
-  std::chrono::steady_clock::duration adaptive_interval_{};
+  PublishPolicy::Duration adaptive_interval_{};
   // Predictions of the batch being trained, added to metrics_ once per batch.
   std::vector<std::array<float, 3>> batch_points_;
   // Acceptance times of the batches trained since the last publication.
   std::vector<std::pair<std::chrono::steady_clock::time_point, size_t>> unpublished_;
 
   std::atomic<bool> stop_{false};
-  std::atomic<bool> paused_{false};
   std::thread thread_;
 
   Mutex commands_mu_;
@@ -214,9 +215,8 @@ class Updater {
   mutable Mutex stats_mu_;
   UpdaterStats stats_ ABSL_GUARDED_BY(stats_mu_);
   model::StreamMetrics metrics_ ABSL_GUARDED_BY(stats_mu_);
-  // Ring of (ack-to-publish latency in ms, events) over recent batches.
-  std::vector<std::pair<double, size_t>> latencies_ ABSL_GUARDED_BY(stats_mu_);
-  size_t latency_next_ ABSL_GUARDED_BY(stats_mu_) = 0;
+  // Ack-to-publish latency (ms) of recent batches, weighted by their events.
+  LatencyRing latencies_ ABSL_GUARDED_BY(stats_mu_){4096};
 };
 
 }  // namespace streamrec::core

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 
 SERVER, CLI = sys.argv[1], sys.argv[2]
@@ -22,6 +23,11 @@ def wait_ready(proc):
     """Reads the server's log until recovery is done ("ready")."""
     for line in proc.stderr:
         if "streamrec-server: ready" in line:
+            # Keep reading the log (a server blocked on a full stderr pipe would hang).
+            proc.log = []
+            proc.drain = threading.Thread(target=lambda: proc.log.extend(proc.stderr),
+                                          daemon=True)
+            proc.drain.start()
             return
     raise RuntimeError("server exited before it was ready")
 

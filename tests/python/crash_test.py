@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -37,6 +38,10 @@ def start(data_dir, persist_interval_s, *extra):
          f"--persist_interval_s={persist_interval_s}", "--snapshots_retained=100000", *extra],
         stderr=subprocess.PIPE, text=True)
     m = re.search(r"listening on port (\d+)", proc.stderr.readline())
+    # Keep reading the log (a server blocked on a full stderr pipe would look hung).
+    proc.log = []
+    proc.drain = threading.Thread(target=lambda: proc.log.extend(proc.stderr), daemon=True)
+    proc.drain.start()
     assert m, "server did not start"
     channel = grpc.insecure_channel(f"127.0.0.1:{m.group(1)}")
     check = channel.unary_unary("/grpc.health.v1.Health/Check")
@@ -93,7 +98,8 @@ class CrashTest(unittest.TestCase):
             except grpc.RpcError:
                 pass  # the server died under the stream (kill during persist)
             self.assertEqual(proc.wait(timeout=60), -signal.SIGKILL)
-            first_log = proc.stderr.read()
+            proc.drain.join(timeout=30)
+            first_log = "".join(proc.log)
             proc.stderr.close()
             channel.close()
             self.assertGreater(len(acked), 0)
@@ -106,7 +112,8 @@ class CrashTest(unittest.TestCase):
             channel.close()
             proc.send_signal(signal.SIGTERM)
             self.assertEqual(proc.wait(timeout=60), 0)
-            second_log = proc.stderr.read()
+            proc.drain.join(timeout=30)
+            second_log = "".join(proc.log)
             proc.stderr.close()
 
             ids_file = os.path.join(d, "ids.txt")

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -41,6 +42,11 @@ def wait_ready(proc):
     """Reads the server's log until recovery is done ("ready")."""
     for line in proc.stderr:
         if "streamrec-server: ready" in line:
+            # Keep reading the log (a server blocked on a full stderr pipe would hang).
+            proc.log = []
+            proc.drain = threading.Thread(target=lambda: proc.log.extend(proc.stderr),
+                                          daemon=True)
+            proc.drain.start()
             return
     raise RuntimeError("server exited before it was ready")
 
@@ -154,7 +160,8 @@ class WebBackendTest(unittest.TestCase):
     def test_4_sigterm_stops_cleanly(self):
         self.proc.send_signal(signal.SIGTERM)
         self.assertEqual(self.proc.wait(timeout=30), 0)
-        self.assertIn("stopped", self.proc.stderr.read())
+        self.proc.drain.join(timeout=30)
+        self.assertIn("stopped", "".join(self.proc.log))
 
 
 class BadFlagsTest(unittest.TestCase):

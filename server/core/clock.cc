@@ -1,0 +1,23 @@
+#include "server/core/clock.h"
+
+namespace streamrec::core {
+namespace {
+
+class Real final : public Clock {
+ public:
+  TimePoint Now() const override { return std::chrono::steady_clock::now(); }
+  int64_t UnixMillis() const override {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
+}  // namespace
+
+Clock* RealClock() {
+  static Real* const clock = new Real();
+  return clock;
+}
+
+}  // namespace streamrec::core
