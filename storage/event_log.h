@@ -1,23 +1,25 @@
-// EventLog: the durable log of accepted events in the `events` column family. Each
-// Append is one record (one WriteBatch) holding consecutive sequence numbers, keyed by
-// its first; the writer stage appends, recovery replays, the trainer truncates.
-// Thread-compatible per method group: Append from the writer thread; Replay, FirstSeq and
-// LastSeq before serving; TruncateBefore on the storage thread; ApproximateBytes from any
-// thread (RocksDB makes these safe to overlap).
+// EventLog: the durable, ordered log of accepted events, and the seam a distributed mode
+// replaces with an external stream. An Append is all or nothing; the implementation
+// assigns the sequence numbers (consecutive, increasing: an external stream assigns its
+// own), so callers learn them from Append. Replay returns events in sequence order.
 //
-// Record: u32 n, then n x (f32 label, f32 weight, u64 time_unix_ms, string event_id,
-// u32 features, features x (u64 hash, f32 value)), sealed with a checksum.
+// Implementations: RocksEventLog (storage/rocks_event_log.h; --durability async/sync)
+// and UnloggedEventLog (storage/unlogged_event_log.h; --durability=none: numbers events
+// and keeps the vector-field registry, logs nothing).
+// Threads: StartAt before serving; Append from one thread (the server's log writer);
+// Replay, FirstSeq, LastSeq before serving; TruncateBefore from the storage thread;
+// ApproximateBytes from any thread.
 #ifndef STREAMREC_STORAGE_EVENT_LOG_H_
 #define STREAMREC_STORAGE_EVENT_LOG_H_
 
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "model/example.h"
-#include "storage/database.h"
 
 namespace streamrec::storage {
 
@@ -27,37 +29,33 @@ struct LogEntry {
   const std::string* event_id;
 };
 
+// (field, dimension) of vector fields registered by the events they come with.
+using VectorDimList = std::vector<std::pair<std::string, uint32_t>>;
+
+using ReplayFn = std::function<void(uint64_t seq, model::Example& example, std::string& event_id)>;
+
 class EventLog {
  public:
-  explicit EventLog(Database* db) : db_(db) {}
+  virtual ~EventLog() = default;
 
-  // Append logs `entries` as seqs first_seq, first_seq+1, ... in one WriteBatch; with
-  // sync the WAL is fsynced before returning.
-  absl::Status Append(uint64_t first_seq, const std::vector<LogEntry>& entries, bool sync);
-  // AddRecord adds the record of `entries` to `batch` (written by the caller together
-  // with other updates, e.g. new vector dimensions).
-  void AddRecord(uint64_t first_seq, const std::vector<LogEntry>& entries,
-                 rocksdb::WriteBatch& batch);
-
-  // Replay calls fn(seq, example, event_id) for every logged event with seq > after, in
-  // order. DataLoss on a corrupt record.
-  absl::Status Replay(uint64_t after,
-                      const std::function<void(uint64_t, model::Example&, std::string&)>& fn);
-
-  // LastSeq returns the highest logged sequence number (0 when empty); FirstSeq the
-  // lowest (0 when empty).
-  absl::StatusOr<uint64_t> LastSeq();
-  absl::StatusOr<uint64_t> FirstSeq();
-
-  // TruncateBefore deletes records all of whose events are < seq, and compacts that
-  // range so the space is freed.
-  absl::Status TruncateBefore(uint64_t seq);
-
-  // ApproximateBytes: on-disk and in-memory size of the log.
-  uint64_t ApproximateBytes();
-
- private:
-  Database* const db_;
+  // StartAt: the next appended event gets sequence number `next_seq` (recovery knows it).
+  virtual void StartAt(uint64_t next_seq) = 0;
+  // Append logs `entries` in order, with the vector fields they register, in one durable
+  // write, and returns the sequence number of the first (the next one when `entries` is
+  // empty and only fields are registered).
+  virtual absl::StatusOr<uint64_t> Append(const std::vector<LogEntry>& entries,
+                                          const VectorDimList& new_dims) = 0;
+  // Replay calls fn for every logged event with seq > after, in order. DataLoss on a
+  // damaged record, naming it.
+  virtual absl::Status Replay(uint64_t after, const ReplayFn& fn) = 0;
+  // FirstSeq and LastSeq: the lowest and highest logged sequence numbers (0 when empty).
+  virtual absl::StatusOr<uint64_t> FirstSeq() = 0;
+  virtual absl::StatusOr<uint64_t> LastSeq() = 0;
+  // TruncateBefore drops events < seq that no longer need to be kept (at least those of
+  // records ending before it) and frees their space.
+  virtual absl::Status TruncateBefore(uint64_t seq) = 0;
+  // ApproximateBytes: the log's size.
+  virtual uint64_t ApproximateBytes() = 0;
 };
 
 }  // namespace streamrec::storage

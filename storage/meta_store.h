@@ -16,10 +16,9 @@
 #include "absl/status/statusor.h"
 #include "model/model_config.h"
 #include "storage/database.h"
+#include "storage/event_log.h"  // VectorDimList
 
 namespace streamrec::storage {
-
-using VectorDimList = std::vector<std::pair<std::string, uint32_t>>;
 
 class MetaStore {
  public:

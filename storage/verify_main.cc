@@ -14,7 +14,7 @@
 #include "model/model.h"
 #include "storage/config_codec.h"
 #include "storage/database.h"
-#include "storage/event_log.h"
+#include "storage/rocks_event_log.h"
 #include "storage/meta_store.h"
 #include "storage/snapshot_store.h"
 
@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
 
   auto replayed = model::CreateModel(*config);
   if (!replayed.ok()) return fail("model", replayed.status());
-  storage::EventLog log(db->get());
+  storage::RocksEventLog log(db->get(), nullptr, /*sync=*/false);  // read only
   std::ofstream ids;
   if (!ids_path.empty()) ids.open(ids_path);
   uint64_t first_seq = 0, last_seq = 0, count = 0;

@@ -65,7 +65,6 @@ void LogWriter::Run() {
 }
 
 void LogWriter::WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group) {
-  const uint64_t first_seq = next_seq_;
   std::vector<EventBatch*> raw;
   std::vector<absl::Status> admitted(group.size());
   absl::flat_hash_set<std::string> in_group;  // ids logged by this group
@@ -90,19 +89,26 @@ void LogWriter::WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group) {
       b->examples.resize(kept);
       if (b->event_ids.size() > kept) b->event_ids.resize(kept);
     }
-    b->first_seq = b->examples.empty() ? 0 : next_seq_;
-    next_seq_ += b->examples.size();
     raw.push_back(b);
   }
   absl::Status status = absl::OkStatus();
-  if (append_ && !raw.empty()) status = append_(first_seq, raw);
+  uint64_t first_seq = next_seq_;
+  if (append_ && !raw.empty()) {
+    absl::StatusOr<uint64_t> first = append_(raw);
+    status = first.status();
+    if (first.ok()) first_seq = *first;
+  }
   if (!raw.empty() && options_.group_done) options_.group_done(status);
-  if (!status.ok()) {
-    next_seq_ = first_seq;  // nothing of the group was logged
-  } else if (options_.dedup_window > 0) {
+  if (status.ok()) {
+    uint64_t seq = first_seq;
     for (EventBatch* b : raw) {
-      for (const std::string& id : b->event_ids) Remember(id);
+      b->first_seq = b->examples.empty() ? 0 : seq;
+      seq += b->examples.size();
+      if (options_.dedup_window > 0) {
+        for (const std::string& id : b->event_ids) Remember(id);
+      }
     }
+    next_seq_ = seq;
   }
   for (size_t g = 0; g < group.size(); ++g) {
     std::unique_ptr<EventBatch>& b = group[g];

@@ -1,14 +1,15 @@
 // LogWriter: the stage between the EventQueue and the Updater. One thread drains every
 // batch waiting in the queue as one group, drops events whose event_id was seen within
-// the last `dedup_window` logged events, assigns consecutive sequence numbers, appends
-// the group to the durable log with one call (one RocksDB WriteBatch, so concurrent
+// the last `dedup_window` logged events, appends the group to the durable log with one
+// call (which numbers the events) (one RocksDB WriteBatch, so concurrent
 // requests share one group commit and, with --durability=sync, one fsync), then
 // acknowledges each batch (on_logged) and hands it to the trainer. Acknowledgement
 // therefore never waits for training, and no request thread waits for the log: the
 // callbacks finish the RPCs.
 //
-// Without an append function (no data dir) batches are sequenced and acknowledged
-// without logging. If an append fails, its batches are answered with the error and
+// Without an append function (no data dir) the writer numbers batches itself, from
+// `next_seq`, and acknowledges them without logging. If an append fails, its batches are
+// answered with the error and
 // dropped (not trained), and their queue places released.
 //
 // Threads: constructor, SeedDedup, Start, Stop from the owner; the rest internal.
@@ -24,15 +25,18 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
 #include "server/core/batch_inbox.h"
 #include "server/core/event_queue.h"
 
 namespace streamrec::core {
 
-// AppendFn logs a group: its batches' examples carry seqs first_seq... in order (the
-// group may hold no event at all, only batches' new_dims to record).
+// AppendFn logs a group durably, its batches' events in order (the group may hold no
+// event at all, only batches' new_dims to record), and returns the sequence number the
+// log gave its first event; the rest follow consecutively. The log assigns them (an
+// external stream assigns its own).
 using AppendFn =
-    std::function<absl::Status(uint64_t first_seq, const std::vector<EventBatch*>& group)>;
+    std::function<absl::StatusOr<uint64_t>(const std::vector<EventBatch*>& group)>;
 // AdmitFn decides, in log order and before sequencing, whether a batch may be logged
 // (the server registers new vector fields here); a non-OK status rejects that batch
 // alone, which is answered with it. GroupDoneFn hears the outcome of each append of
@@ -55,7 +59,7 @@ struct LogWriterOptions {
 
 class LogWriter {
  public:
-  // The first event gets sequence number `next_seq`.
+  // Without an append function, the first event gets sequence number `next_seq`.
   LogWriter(EventQueue* queue, BatchInbox* inbox, AppendFn append, LogWriterOptions options,
             uint64_t next_seq);
   ~LogWriter();

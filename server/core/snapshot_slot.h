@@ -1,4 +1,5 @@
-// SnapshotSlot: holds the snapshot that serving reads. Thread-safe: Get from any
+// SnapshotSlot: holds the snapshot that serving reads: the SnapshotSource of a server
+// whose own updater publishes (server/core/snapshot_source.h). Thread-safe: Get from any
 // number of Predict threads, Exchange from the updater. A reader copies the
 // shared_ptr under a mutex held for a few nanoseconds (no allocation, no I/O), then
 // scores without any lock. The updater keeps every replaced snapshot until no reader
@@ -11,12 +12,13 @@
 
 #include "model/snapshot.h"
 #include "server/core/mutex.h"
+#include "server/core/snapshot_source.h"
 
 namespace streamrec::core {
 
-class SnapshotSlot {
+class SnapshotSlot final : public SnapshotSource {
  public:
-  std::shared_ptr<const model::Snapshot> Get() const {
+  std::shared_ptr<const model::Snapshot> Get() const override {
     MutexLock lock(&mu_);
     return current_;
   }

@@ -1,0 +1,104 @@
+// Ingest: the path of an Observe request up to its acknowledgement. Admission (validate
+// and convert, refuse while not ready or while storage cannot take writes, reserve the
+// queue's bytes and places), then, on the log writer's thread, registration of new vector
+// fields in log order and the durable append (through storage::EventLog, which numbers
+// the events), and the acknowledgement counted as accepted or rejected by reason.
+//
+// Threads: PrepareObserve, TryEnqueue, Observe, counters() from any thread (gRPC
+// handlers); Admit, GroupDone and Append from the log writer's thread only (they are the
+// LogWriter's hooks); Attach once, before traffic.
+#ifndef STREAMREC_SERVER_INGEST_H_
+#define STREAMREC_SERVER_INGEST_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "server/core/event_queue.h"
+#include "server/request_converter.h"
+#include "server/vector_dims.h"
+#include "streamrec/v1/streamrec.pb.h"
+
+namespace streamrec::storage {
+class EventLog;
+}
+
+namespace streamrec::server {
+
+using DoneFn = std::function<void(const absl::Status&)>;
+
+struct IngestOptions {
+  size_t queue_max_bytes = size_t{256} << 20;
+  size_t max_vector_fields = 10000;
+  std::chrono::milliseconds storage_retry{1000};  // for the message of a storage refusal
+};
+
+// Rejection reasons of GetStats.events_rejected.
+enum class Reject { kInvalid, kQueueFull, kQueueBytesFull, kUnavailable, kStorage, kCount };
+const char* RejectName(Reject reason);
+
+class Ingest {
+ public:
+  // `ready` says whether the server has recovered; `storage` (may be empty) returns OK
+  // while storage takes writes, else why not; `log` (may be null: no data dir) is where
+  // events go.
+  Ingest(const IngestOptions& options, const RequestConverter* converter, VectorDims* dims,
+         const std::atomic<bool>* ready, std::function<absl::Status()> storage,
+         storage::EventLog* log);
+
+  // Attach: the queue requests enter (the pipeline's).
+  void Attach(core::EventQueue* queue) { queue_ = queue; }
+
+  // Observe: the unary call. Validates and enqueues a whole request, or nothing; `done`
+  // runs once: OK after the events are logged (response filled), ResourceExhausted when
+  // the queue has no room, InvalidArgument for bad input, Unavailable while recovering
+  // or while storage is not writable.
+  void Observe(const v1::ObserveRequest& request, v1::ObserveResponse& response, DoneFn done);
+  // For streams: PrepareObserve validates and converts, and arranges for `logged` to run
+  // with the outcome once the batch is logged (or refused at logging). `count` is false
+  // when the same request is prepared again (after waiting for room). Then
+  // queue.ReserveBytes, then TryEnqueue (false: no room now; wait with
+  // queue.AddSpaceWaiter and retry).
+  absl::StatusOr<std::unique_ptr<core::EventBatch>> PrepareObserve(
+      const v1::ObserveRequest& request, DoneFn logged, bool count = true);
+  bool TryEnqueue(std::unique_ptr<core::EventBatch>& batch) { return queue_->TryPush(batch); }
+
+  // The LogWriter's hooks (log writer thread).
+  absl::Status Admit(core::EventBatch& batch);
+  void GroupDone(const absl::Status& status);
+  absl::StatusOr<uint64_t> Append(const std::vector<core::EventBatch*>& group);
+
+  struct Counters {
+    uint64_t received = 0;
+    uint64_t accepted = 0;
+    uint64_t rejected[static_cast<int>(Reject::kCount)] = {};
+  };
+  Counters counters() const;
+
+ private:
+  void CountRejected(Reject reason, size_t events);
+
+  const IngestOptions options_;
+  const RequestConverter* const converter_;
+  VectorDims* const dims_;
+  const std::atomic<bool>* const ready_;
+  const std::function<absl::Status()> storage_;
+  storage::EventLog* const log_;
+  core::EventQueue* queue_ = nullptr;
+
+  // Log writer thread only: vector fields admitted in the group being logged.
+  absl::flat_hash_map<std::string, uint32_t> pending_dims_;
+
+  std::atomic<uint64_t> received_{0};
+  std::atomic<uint64_t> accepted_{0};
+  std::atomic<uint64_t> rejected_[static_cast<int>(Reject::kCount)] = {};
+};
+
+}  // namespace streamrec::server
+
+#endif  // STREAMREC_SERVER_INGEST_H_

@@ -1,0 +1,135 @@
+#include "server/persistence.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "storage/config_codec.h"
+#include "storage/rocks_event_log.h"
+#include "storage/unlogged_event_log.h"
+
+namespace streamrec::server {
+
+absl::StatusOr<std::unique_ptr<Persistence>> Persistence::Open(
+    const StorageOptions& options, const model::ModelConfig& model, size_t dedup_window,
+    std::function<void()> health_changed) {
+  std::unique_ptr<Persistence> p(new Persistence(options, dedup_window));
+  p->health_changed_ = std::move(health_changed);
+  storage::DatabaseOptions db_options;
+  db_options.dir = options.data_dir;
+  db_options.file_system = options.file_system;
+  absl::StatusOr<std::unique_ptr<storage::Database>> db = storage::Database::Open(db_options);
+  if (!db.ok()) return db.status();
+  p->db_ = *std::move(db);
+  p->meta_ = std::make_unique<storage::MetaStore>(p->db_.get());
+  absl::StatusOr<std::optional<std::string>> stored = p->meta_->LoadEncodedConfig();
+  if (!stored.ok()) return stored.status();
+  if (stored->has_value()) {
+    absl::StatusOr<model::ModelConfig> config = storage::DecodeConfig(**stored);
+    absl::Status compatible =
+        config.ok() ? storage::CheckCompatible(*config, model) : config.status();
+    if (!compatible.ok()) {
+      if (!options.start_fresh) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "--data_dir ", options.data_dir, " cannot be resumed: ", compatible.message(),
+            ". Use the matching --model_config, another --data_dir, or --start_fresh to "
+            "delete this data"));
+      }
+      std::fprintf(stderr, "streamrec-server: --start_fresh: deleting the data in %s (%s)\n",
+                   options.data_dir.c_str(), std::string(compatible.message()).c_str());
+      p->meta_.reset();
+      p->db_.reset();
+      if (absl::Status d = storage::Database::Destroy(options.data_dir); !d.ok()) return d;
+      db = storage::Database::Open(db_options);
+      if (!db.ok()) return db.status();
+      p->db_ = *std::move(db);
+      p->meta_ = std::make_unique<storage::MetaStore>(p->db_.get());
+    }
+  }
+  if (absl::Status w = p->meta_->SaveConfig(model); !w.ok()) return w;
+  if (options.durability == Durability::kNone) {
+    p->log_ = std::make_unique<storage::UnloggedEventLog>(p->db_.get(), p->meta_.get());
+  } else {
+    p->log_ = std::make_unique<storage::RocksEventLog>(
+        p->db_.get(), p->meta_.get(), options.durability == Durability::kSync);
+  }
+  storage::SnapshotStoreOptions store_options;
+  store_options.retain = options.snapshots_retained;
+  store_options.accept_data_loss = options.accept_data_loss;
+  p->store_ = std::make_unique<storage::SnapshotStore>(p->db_.get(), store_options);
+  Persistence* self = p.get();
+  p->executor_ = std::make_unique<StorageExecutor>([self] { self->Tick(); },
+                                                   options.recovery_interval);
+  return p;
+}
+
+Persistence::~Persistence() { Stop(); }
+
+void Persistence::Stop() {
+  if (executor_) executor_->Stop();
+}
+
+void Persistence::Tick() {
+  if (!db_->writable()) {
+    if (health_changed_) health_changed_();
+    if (absl::Status s = db_->TryRecover(); !s.ok()) {
+      // Retried every recovery_interval; logged once a minute.
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= next_recovery_log_) {
+        std::fprintf(stderr, "streamrec-server: storage still not writable (retrying): %s\n",
+                     std::string(s.message()).c_str());
+        next_recovery_log_ = now + std::chrono::minutes(1);
+      }
+    }
+  } else {
+    next_recovery_log_ = {};
+  }
+  // Chunks of failed snapshot writes and abandoned imports.
+  if (db_->writable() && sweep_needed_.exchange(false)) {
+    if (absl::StatusOr<uint64_t> n = store_->Sweep(); !n.ok()) {
+      sweep_needed_.store(true);
+    } else if (*n > 0) {
+      std::fprintf(stderr, "streamrec-server: removed %lu chunks no snapshot references\n",
+                   static_cast<unsigned long>(*n));
+    }
+  }
+  if (health_changed_) health_changed_();
+}
+
+absl::Status Persistence::Persist(model::Model& model, const core::Checkpoint& c,
+                                  std::shared_ptr<core::PersistTicket> ticket) {
+  storage::SnapshotMeta meta;
+  meta.version = c.version;
+  meta.time_unix_ms = absl::ToUnixMillis(absl::Now());
+  meta.last_seq = c.last_seq;
+  meta.events_applied = c.events_applied;
+  meta.updates_skipped = c.updates_skipped;
+  // Capture on the updater thread (a copy of the changed chunks), write on the storage
+  // thread. Back-pressure: if the disk is two snapshots behind, wait here.
+  auto pending = std::make_shared<storage::SnapshotStore::Pending>(
+      store_->Capture(model, meta, c.metrics));
+  executor_->BeginWrite([this, pending, ticket, last_seq = c.last_seq] {
+    absl::StatusOr<uint64_t> written =
+        store_->Write(std::move(*pending), options_.testing_before_manifest);
+    if (written.ok()) {
+      // The log is needed after the oldest retained snapshot, and for its last
+      // dedup_window events (the window is rebuilt from them at start).
+      uint64_t keep_from = store_->OldestLastSeq() + 1;
+      if (dedup_window_ > 0) {
+        keep_from =
+            std::min(keep_from, last_seq >= dedup_window_ ? last_seq + 1 - dedup_window_ : 1);
+      }
+      if (absl::Status t = log_->TruncateBefore(keep_from); !t.ok()) {
+        std::fprintf(stderr, "streamrec-server: truncating the event log failed: %s\n",
+                     std::string(t.message()).c_str());
+      }
+    } else {
+      NeedSweep();  // its chunks are orphans now
+    }
+    ticket->Complete(written.status());
+  });
+  return absl::OkStatus();
+}
+
+}  // namespace streamrec::server

@@ -1,0 +1,83 @@
+// Persistence: a server's storage under --data_dir: the RocksDB database, its metadata
+// (config, vector-field registry), the event log (RocksEventLog, or UnloggedEventLog
+// with --durability=none), the snapshot store, and the storage thread
+// (server/storage_executor.h) with the jobs that run on it: writing captured snapshots
+// (then retention and log truncation), sweeping chunks no snapshot references after a
+// failure, and recovering a data dir that stopped taking writes (a full disk).
+//
+// Open refuses a data dir written by an incompatible model (unless start_fresh, which
+// deletes it). Threads: Open, Stop from the owner; Persist from the updater (its
+// PersistFn); the accessors from any thread, with the thread rules of the objects they
+// return; health_changed runs on the storage thread.
+#ifndef STREAMREC_SERVER_PERSISTENCE_H_
+#define STREAMREC_SERVER_PERSISTENCE_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "model/model.h"
+#include "server/core/updater.h"
+#include "server/storage_executor.h"
+#include "server/storage_options.h"
+#include "storage/database.h"
+#include "storage/event_log.h"
+#include "storage/meta_store.h"
+#include "storage/snapshot_store.h"
+
+namespace streamrec::server {
+
+class Persistence {
+ public:
+  // Open opens (or creates) the data dir for `model`, keeping the log's last
+  // `dedup_window` events through truncation. `health_changed` (may be empty) runs on the
+  // storage thread after each periodic check, to re-read writable().
+  static absl::StatusOr<std::unique_ptr<Persistence>> Open(const StorageOptions& options,
+                                                           const model::ModelConfig& model,
+                                                           size_t dedup_window,
+                                                           std::function<void()> health_changed);
+  ~Persistence();  // Stop()
+
+  storage::Database& db() { return *db_; }
+  storage::MetaStore& meta() { return *meta_; }
+  storage::EventLog& log() { return *log_; }
+  // logged: events are logged (durability async or sync), so a restart replays them.
+  bool logged() const { return options_.durability != Durability::kNone; }
+  storage::SnapshotStore& store() { return *store_; }
+  StorageExecutor& executor() { return *executor_; }
+  const StorageOptions& options() const { return options_; }
+
+  bool writable() const { return db_->writable(); }
+  // Persist captures the model's changed state now and writes it on the storage thread,
+  // completing `ticket` with the outcome (the updater's PersistFn).
+  absl::Status Persist(model::Model& model, const core::Checkpoint& checkpoint,
+                       std::shared_ptr<core::PersistTicket> ticket);
+  // NeedSweep asks for a sweep of unreferenced chunks at the next check.
+  void NeedSweep() { sweep_needed_.store(true); }
+  // Stop runs what the storage thread has queued, then stops it. Idempotent.
+  void Stop();
+
+ private:
+  Persistence(const StorageOptions& options, size_t dedup_window)
+      : options_(options), dedup_window_(dedup_window) {}
+  // Tick: the storage thread's periodic check (recovery, sweeps, health).
+  void Tick();
+
+  const StorageOptions options_;
+  const size_t dedup_window_;
+  std::function<void()> health_changed_;
+  std::unique_ptr<storage::Database> db_;
+  std::unique_ptr<storage::MetaStore> meta_;
+  std::unique_ptr<storage::EventLog> log_;
+  std::unique_ptr<storage::SnapshotStore> store_;
+  std::unique_ptr<StorageExecutor> executor_;
+  std::atomic<bool> sweep_needed_{false};
+  std::chrono::steady_clock::time_point next_recovery_log_;  // storage thread only
+};
+
+}  // namespace streamrec::server
+
+#endif  // STREAMREC_SERVER_PERSISTENCE_H_

@@ -1,0 +1,60 @@
+#include "server/ranker.h"
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+
+namespace streamrec::server {
+namespace {
+
+std::string RandomPrefix() {
+  std::random_device rd;
+  const uint64_t hi = (uint64_t{rd()} << 32) | rd();
+  return absl::StrFormat("%016x", hi);
+}
+
+}  // namespace
+
+Ranker::Ranker(const RequestConverter* converter, const core::SnapshotSource* source)
+    : converter_(converter), source_(source), prediction_prefix_(RandomPrefix()) {}
+
+std::string Ranker::NextPredictionId() {
+  return absl::StrFormat("%s-%x", prediction_prefix_,
+                         prediction_counter_.fetch_add(1, std::memory_order_relaxed));
+}
+
+absl::Status Ranker::Predict(const v1::PredictRequest& request, v1::PredictResponse& response) {
+  thread_local PredictInput input;
+  if (absl::Status s = converter_->ConvertPredict(request, input); !s.ok()) return s;
+  const std::shared_ptr<const model::Snapshot> snapshot = source_->Get();
+  const model::ContextScore context = snapshot->ScoreContext(input.context);
+  const size_t n = input.items.size();
+  thread_local std::vector<double> scores;
+  thread_local std::vector<uint32_t> order;
+  scores.resize(n);
+  order.resize(n);
+  for (size_t i = 0; i < n; ++i) scores[i] = snapshot->ScoreItem(context, input.items[i]);
+  std::iota(order.begin(), order.end(), 0);
+  const size_t k = request.top_k() == 0 ? n : std::min<size_t>(request.top_k(), n);
+  auto better = [](uint32_t a, uint32_t b) {
+    return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
+  };
+  std::partial_sort(order.begin(), order.begin() + k, order.end(), better);
+  response.mutable_items()->Reserve(static_cast<int>(k));
+  for (size_t r = 0; r < k; ++r) {
+    v1::ScoredItem* item = response.add_items();
+    item->set_id(request.candidates(order[r]).id());
+    item->set_score(scores[order[r]]);
+    item->set_index(order[r]);
+  }
+  response.set_model_version(snapshot->version());
+  response.set_prediction_id(NextPredictionId());
+  requests_.fetch_add(1, std::memory_order_relaxed);
+  candidates_.fetch_add(n, std::memory_order_relaxed);
+  return absl::OkStatus();
+}
+
+}  // namespace streamrec::server

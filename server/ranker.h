@@ -1,0 +1,42 @@
+// Ranker: Predict. Converts a request (RequestConverter), scores every candidate with the
+// snapshot its SnapshotSource serves now (the context once, then each candidate's own
+// features), and returns them best first, cut to top_k, with the snapshot's version and
+// a fresh prediction id. Thread-safe: Predict from any number of threads; it never waits
+// for training.
+#ifndef STREAMREC_SERVER_RANKER_H_
+#define STREAMREC_SERVER_RANKER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "server/core/snapshot_source.h"
+#include "server/request_converter.h"
+#include "streamrec/v1/streamrec.pb.h"
+
+namespace streamrec::server {
+
+class Ranker {
+ public:
+  Ranker(const RequestConverter* converter, const core::SnapshotSource* source);
+
+  absl::Status Predict(const v1::PredictRequest& request, v1::PredictResponse& response);
+
+  uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
+  uint64_t candidates() const { return candidates_.load(std::memory_order_relaxed); }
+
+ private:
+  std::string NextPredictionId();
+
+  const RequestConverter* const converter_;
+  const core::SnapshotSource* const source_;
+  const std::string prediction_prefix_;  // random per process
+  std::atomic<uint64_t> prediction_counter_{0};
+  std::atomic<uint64_t> requests_{0};
+  std::atomic<uint64_t> candidates_{0};
+};
+
+}  // namespace streamrec::server
+
+#endif  // STREAMREC_SERVER_RANKER_H_

@@ -1,0 +1,42 @@
+// StorageOptions: how a server keeps its state under --data_dir (durability, retention,
+// the operator's explicit choices), a plain value constant after start. Kept apart from
+// the storage classes so that server_core.h names no RocksDB header.
+#ifndef STREAMREC_SERVER_STORAGE_OPTIONS_H_
+#define STREAMREC_SERVER_STORAGE_OPTIONS_H_
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace rocksdb {
+class FileSystem;
+}
+
+namespace streamrec::server {
+
+// Durability of acknowledged events (README "Durability").
+enum class Durability { kNone, kAsync, kSync };
+
+struct StorageOptions {
+  // Where the database lives; empty keeps everything in memory (tests).
+  std::string data_dir;
+  Durability durability = Durability::kAsync;
+  size_t snapshots_retained = 5;
+  // Discard a data dir written with an incompatible configuration instead of refusing.
+  bool start_fresh = false;
+  // Start even when the data dir's snapshots are unreadable or the log has a gap, losing
+  // what they held (the operator's explicit decision; refused otherwise).
+  bool accept_data_loss = false;
+  // How often an unwritable data dir is retried.
+  std::chrono::milliseconds recovery_interval{1000};
+  // The file system RocksDB uses (null: the OS's): the seam tests inject faults through.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
+  // Tests: runs between a snapshot's chunks and its manifest (crash-point injection).
+  std::function<void()> testing_before_manifest;
+};
+
+}  // namespace streamrec::server
+
+#endif  // STREAMREC_SERVER_STORAGE_OPTIONS_H_

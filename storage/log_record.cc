@@ -1,0 +1,83 @@
+#include "storage/log_record.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace streamrec::storage {
+
+std::string EncodeRecord(const std::vector<LogEntry>& entries) {
+  std::string value;
+  PutU32(value, 0);
+  PutU32(value, kLogRecordFormat);
+  PutU32(value, static_cast<uint32_t>(entries.size()));
+  for (const LogEntry& e : entries) {
+    const model::Example& ex = *e.example;
+    PutF32(value, ex.label);
+    PutF32(value, ex.weight);
+    PutU64(value, static_cast<uint64_t>(ex.time_unix_ms));
+    PutString(value, *e.event_id);
+    PutU32(value, static_cast<uint32_t>(ex.features.size()));
+    for (const model::HashedFeature& f : ex.features) {
+      PutU64(value, f.hash);
+      PutF32(value, f.value);
+    }
+  }
+  Seal(value);
+  return value;
+}
+
+RecordReader::RecordReader(std::string_view sealed, uint64_t first_seq) : first_seq_(first_seq) {
+  if (!Unseal(sealed, payload_)) {
+    Fail("is corrupt");
+    return;
+  }
+  reader_ = Reader(payload_);
+  uint32_t head = 0;
+  if (!reader_.GetU32(head)) {
+    Fail("is empty");
+    return;
+  }
+  if (head != 0) {  // format 1: the first word is the event count
+    format_ = 1;
+    n_ = head;
+    return;
+  }
+  if (!reader_.GetU32(format_) || format_ != kLogRecordFormat) {
+    Fail(absl::StrCat("has format ", format_, "; this build reads formats 1 and ",
+                      kLogRecordFormat));
+    return;
+  }
+  if (!reader_.GetU32(n_) || n_ == 0) Fail("is empty");
+}
+
+bool RecordReader::Fail(const std::string& why) {
+  status_ = absl::DataLossError(absl::StrCat("event log record at seq ", first_seq_, " ", why));
+  n_ = 0;
+  return false;
+}
+
+bool RecordReader::Next(model::Example& ex, std::string& event_id) {
+  if (!status_.ok()) return false;
+  if (read_ == n_) {
+    return reader_.done() ? false : Fail("is malformed (trailing bytes)");
+  }
+  uint64_t time = 0;
+  uint32_t features = 0;
+  reader_.GetF32(ex.label);
+  reader_.GetF32(ex.weight);
+  reader_.GetU64(time);
+  reader_.GetString(event_id);
+  reader_.GetU32(features);
+  // 12 bytes per feature: never size the buffer beyond what the record holds.
+  if (!reader_.ok() || features > reader_.remaining() / 12) return Fail("is malformed");
+  ex.time_unix_ms = static_cast<int64_t>(time);
+  ex.features.resize(features);
+  for (auto& f : ex.features) {
+    reader_.GetU64(f.hash);
+    reader_.GetF32(f.value);
+  }
+  if (!reader_.ok()) return Fail("is malformed");
+  ++read_;
+  return true;
+}
+
+}  // namespace streamrec::storage

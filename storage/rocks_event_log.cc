@@ -1,0 +1,85 @@
+#include "storage/rocks_event_log.h"
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "storage/encoding.h"
+#include "storage/log_record.h"
+
+namespace streamrec::storage {
+
+absl::StatusOr<uint64_t> RocksEventLog::Append(const std::vector<LogEntry>& entries,
+                                               const VectorDimList& new_dims) {
+  const uint64_t first = next_seq_;
+  rocksdb::WriteBatch batch;
+  if (!entries.empty()) {
+    db_->Put(batch, Family::kEvents, BigEndianKey(first), EncodeRecord(entries));
+  }
+  if (meta_ != nullptr) meta_->AddVectorDims(new_dims, batch);
+  if (batch.Count() > 0) {
+    if (absl::Status s = db_->Write(batch, sync_); !s.ok()) return s;
+  }
+  next_seq_ += entries.size();
+  return first;
+}
+
+absl::Status RocksEventLog::Replay(uint64_t after, const ReplayFn& fn) {
+  std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(Family::kEvents);
+  // Start at the record that may contain after + 1.
+  it->SeekForPrev(BigEndianKey(after + 1));
+  if (!it->Valid()) it->SeekToFirst();
+  model::Example ex;
+  std::string event_id;
+  for (; it->Valid(); it->Next()) {
+    const uint64_t first = DecodeBigEndianKey(it->key().ToStringView());
+    RecordReader record(it->value().ToStringView(), first);
+    for (uint64_t seq = first; record.Next(ex, event_id); ++seq) {
+      if (seq > after) fn(seq, ex, event_id);
+    }
+    if (!record.status().ok()) return record.status();
+  }
+  return FromRocks(it->status(), "reading the event log");
+}
+
+absl::StatusOr<uint64_t> RocksEventLog::LastSeq() {
+  std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(Family::kEvents);
+  it->SeekToLast();
+  if (!it->Valid()) {
+    if (absl::Status s = FromRocks(it->status(), "reading the event log"); !s.ok()) return s;
+    return uint64_t{0};
+  }
+  const uint64_t first = DecodeBigEndianKey(it->key().ToStringView());
+  RecordReader record(it->value().ToStringView(), first);
+  if (!record.status().ok()) return record.status();
+  return first + record.count() - 1;
+}
+
+absl::StatusOr<uint64_t> RocksEventLog::FirstSeq() {
+  std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(Family::kEvents);
+  it->SeekToFirst();
+  if (!it->Valid()) {
+    if (absl::Status s = FromRocks(it->status(), "reading the event log"); !s.ok()) return s;
+    return uint64_t{0};
+  }
+  return DecodeBigEndianKey(it->key().ToStringView());
+}
+
+absl::Status RocksEventLog::TruncateBefore(uint64_t seq) {
+  std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(Family::kEvents);
+  it->SeekForPrev(BigEndianKey(seq));  // the record that may hold seq: keep it
+  if (!it->Valid()) return FromRocks(it->status(), "truncating the event log");
+  const std::string keep = it->key().ToString();
+  const std::string begin = BigEndianKey(0);
+  if (keep == begin) return absl::OkStatus();
+  it.reset();
+  rocksdb::WriteBatch batch;
+  db_->DeleteRange(batch, Family::kEvents, begin, keep);
+  if (absl::Status s = db_->Write(batch, false); !s.ok()) return s;
+  return db_->CompactRange(Family::kEvents, begin, keep);
+}
+
+uint64_t RocksEventLog::ApproximateBytes() {
+  return db_->ApproximateSize(Family::kEvents, BigEndianKey(0), BigEndianKey(~uint64_t{0}));
+}
+
+}  // namespace streamrec::storage

@@ -1,0 +1,39 @@
+// RocksEventLog: the EventLog in RocksDB's `events` column family. Each Append is one
+// record (storage/log_record.h) keyed by its first sequence number, written in one
+// WriteBatch together with the vector fields it registers (storage/meta_store.h); with
+// `sync` the write-ahead log is fsynced before Append returns. Thread rules: those of
+// EventLog.
+#ifndef STREAMREC_STORAGE_ROCKS_EVENT_LOG_H_
+#define STREAMREC_STORAGE_ROCKS_EVENT_LOG_H_
+
+#include "storage/database.h"
+#include "storage/event_log.h"
+#include "storage/meta_store.h"
+
+namespace streamrec::storage {
+
+class RocksEventLog final : public EventLog {
+ public:
+  // `meta` keeps the vector-field registry; `sync`: --durability=sync.
+  RocksEventLog(Database* db, const MetaStore* meta, bool sync)
+      : db_(db), meta_(meta), sync_(sync) {}
+
+  void StartAt(uint64_t next_seq) override { next_seq_ = next_seq; }
+  absl::StatusOr<uint64_t> Append(const std::vector<LogEntry>& entries,
+                                  const VectorDimList& new_dims) override;
+  absl::Status Replay(uint64_t after, const ReplayFn& fn) override;
+  absl::StatusOr<uint64_t> FirstSeq() override;
+  absl::StatusOr<uint64_t> LastSeq() override;
+  absl::Status TruncateBefore(uint64_t seq) override;
+  uint64_t ApproximateBytes() override;
+
+ private:
+  Database* const db_;
+  const MetaStore* const meta_;
+  const bool sync_;
+  uint64_t next_seq_ = 1;  // Append's thread
+};
+
+}  // namespace streamrec::storage
+
+#endif  // STREAMREC_STORAGE_ROCKS_EVENT_LOG_H_

@@ -1,0 +1,43 @@
+// UnloggedEventLog: the EventLog of --durability=none: numbers events and keeps the
+// vector-field registry (a small write only when a request brings a new field), logs no
+// event, replays nothing. Thread rules: those of EventLog.
+#ifndef STREAMREC_STORAGE_UNLOGGED_EVENT_LOG_H_
+#define STREAMREC_STORAGE_UNLOGGED_EVENT_LOG_H_
+
+#include "storage/database.h"
+#include "storage/event_log.h"
+#include "storage/meta_store.h"
+
+namespace streamrec::storage {
+
+class UnloggedEventLog final : public EventLog {
+ public:
+  UnloggedEventLog(Database* db, const MetaStore* meta) : db_(db), meta_(meta) {}
+
+  void StartAt(uint64_t next_seq) override { next_seq_ = next_seq; }
+  absl::StatusOr<uint64_t> Append(const std::vector<LogEntry>& entries,
+                                  const VectorDimList& new_dims) override {
+    if (!new_dims.empty()) {
+      rocksdb::WriteBatch batch;
+      meta_->AddVectorDims(new_dims, batch);
+      if (absl::Status s = db_->Write(batch, false); !s.ok()) return s;
+    }
+    const uint64_t first = next_seq_;
+    next_seq_ += entries.size();
+    return first;
+  }
+  absl::Status Replay(uint64_t, const ReplayFn&) override { return absl::OkStatus(); }
+  absl::StatusOr<uint64_t> FirstSeq() override { return uint64_t{0}; }
+  absl::StatusOr<uint64_t> LastSeq() override { return uint64_t{0}; }
+  absl::Status TruncateBefore(uint64_t) override { return absl::OkStatus(); }
+  uint64_t ApproximateBytes() override { return 0; }
+
+ private:
+  Database* const db_;
+  const MetaStore* const meta_;
+  uint64_t next_seq_ = 1;
+};
+
+}  // namespace streamrec::storage
+
+#endif  // STREAMREC_STORAGE_UNLOGGED_EVENT_LOG_H_

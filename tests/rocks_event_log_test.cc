@@ -1,0 +1,173 @@
+// RocksEventLog on a real RocksDB in a temporary directory: the log numbers what it
+// appends, replays in order, survives a reopen, truncates, writes new vector fields in the
+// same write, reads the records of the earlier format, and refuses an unknown one by
+// name. Also UnloggedEventLog (--durability=none).
+#include "storage/rocks_event_log.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "storage/encoding.h"
+#include "storage/log_record.h"
+#include "storage/unlogged_event_log.h"
+#include "tests/testing/temp_dir.h"
+
+namespace streamrec::storage {
+namespace {
+
+model::Example Ex(float label, uint64_t hash) {
+  model::Example e;
+  e.features = {{hash, 1.0f}, {hash + 1, -2.5f}};
+  e.label = label;
+  e.weight = 0.5f;
+  e.time_unix_ms = 1700000000000 + static_cast<int64_t>(hash);
+  return e;
+}
+
+TEST(RocksEventLogTest, AppendNumbersAndReplaysInOrder) {
+  testing::TempDir dir;
+  auto db = Database::Open(dir.path());
+  ASSERT_TRUE(db.ok()) << db.status();
+  MetaStore meta(db->get());
+  RocksEventLog log(db->get(), &meta, /*sync=*/false);
+  log.StartAt(1);
+  std::vector<model::Example> a = {Ex(1, 10), Ex(0, 20)}, b = {Ex(1, 30)};
+  std::string id1 = "e1", id2 = "", id3 = "e3";
+  auto first = log.Append({{&a[0], &id1}, {&a[1], &id2}}, {});
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(*first, 1u);
+  first = log.Append({{&b[0], &id3}}, {{"emb", 4}});  // a field registered with it
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(*first, 3u);
+  EXPECT_EQ(*log.LastSeq(), 3u);
+  EXPECT_EQ(*log.FirstSeq(), 1u);
+  EXPECT_EQ(*meta.LoadVectorDims(), (VectorDimList{{"emb", 4}}));
+  std::vector<uint64_t> seqs;
+  std::vector<std::string> ids;
+  ASSERT_TRUE(log.Replay(0, [&](uint64_t seq, model::Example& ex, std::string& id) {
+    seqs.push_back(seq);
+    ids.push_back(id);
+    if (seq == 2) {
+      EXPECT_EQ(ex.label, 0.0f);
+      EXPECT_EQ(ex.weight, 0.5f);
+      EXPECT_EQ(ex.time_unix_ms, 1700000000020);
+      ASSERT_EQ(ex.features.size(), 2u);
+      EXPECT_EQ(ex.features[1].hash, 21u);
+      EXPECT_EQ(ex.features[1].value, -2.5f);
+    }
+  }).ok());
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(ids, (std::vector<std::string>{"e1", "", "e3"}));
+  // Replay after a sequence number inside a record starts in that record.
+  seqs.clear();
+  ASSERT_TRUE(log.Replay(1, [&](uint64_t seq, model::Example&, std::string&) {
+    seqs.push_back(seq);
+  }).ok());
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{2, 3}));
+  // Only fields: nothing logged, the next number unchanged.
+  first = log.Append({}, {{"title", 8}});
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(*first, 4u);
+  EXPECT_EQ(*log.LastSeq(), 3u);
+}
+
+TEST(RocksEventLogTest, SurvivesReopenAndTruncates) {
+  testing::TempDir dir;
+  std::vector<model::Example> ex = {Ex(1, 1)};
+  std::string id = "x";
+  {
+    auto db = Database::Open(dir.path());
+    RocksEventLog log(db->get(), nullptr, false);
+    log.StartAt(1);
+    for (uint64_t s = 1; s <= 100; ++s) ASSERT_EQ(*log.Append({{&ex[0], &id}}, {}), s);
+  }
+  auto db = Database::Open(dir.path());
+  RocksEventLog log(db->get(), nullptr, false);
+  EXPECT_EQ(*log.LastSeq(), 100u);
+  ASSERT_TRUE(log.TruncateBefore(61).ok());
+  uint64_t first = 0, count = 0;
+  ASSERT_TRUE(log.Replay(0, [&](uint64_t seq, model::Example&, std::string&) {
+    if (count++ == 0) first = seq;
+  }).ok());
+  EXPECT_EQ(first, 61u);
+  EXPECT_EQ(count, 40u);
+  EXPECT_EQ(*log.FirstSeq(), 61u);
+  EXPECT_GT(log.ApproximateBytes(), 0u);
+}
+
+TEST(RocksEventLogTest, ReadsFormatOneAndRefusesUnknownFormatsByName) {
+  testing::TempDir dir;
+  auto db = Database::Open(dir.path());
+  // A format-1 record (no header) of two events, as earlier builds wrote them.
+  std::string v1;
+  PutU32(v1, 2);
+  for (int i = 0; i < 2; ++i) {
+    PutF32(v1, 1.0f);
+    PutF32(v1, 1.0f);
+    PutU64(v1, 1700000000000);
+    PutString(v1, "old" + std::to_string(i));
+    PutU32(v1, 1);
+    PutU64(v1, 99);
+    PutF32(v1, 1.0f);
+  }
+  Seal(v1);
+  rocksdb::WriteBatch batch;
+  (*db)->Put(batch, Family::kEvents, BigEndianKey(1), v1);
+  ASSERT_TRUE((*db)->Write(batch, false).ok());
+  RocksEventLog log(db->get(), nullptr, false);
+  log.StartAt(3);
+  std::vector<model::Example> ex = {Ex(0, 5)};
+  std::string id = "new";
+  ASSERT_EQ(*log.Append({{&ex[0], &id}}, {}), 3u);  // a format-2 record after it
+  std::vector<std::string> ids;
+  ASSERT_TRUE(log.Replay(0, [&](uint64_t, model::Example&, std::string& i) {
+    ids.push_back(i);
+  }).ok());
+  EXPECT_EQ(ids, (std::vector<std::string>{"old0", "old1", "new"}));
+  EXPECT_EQ(*log.LastSeq(), 3u);
+  // A record of a format from the future: refused, naming both formats.
+  std::string v9;
+  PutU32(v9, 0);
+  PutU32(v9, 9);
+  PutU32(v9, 1);
+  Seal(v9);
+  rocksdb::WriteBatch future;
+  (*db)->Put(future, Family::kEvents, BigEndianKey(4), v9);
+  ASSERT_TRUE((*db)->Write(future, false).ok());
+  absl::Status s = log.Replay(0, [](uint64_t, model::Example&, std::string&) {});
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(std::string(s.message()).find("has format 9; this build reads formats 1 and 2"),
+            std::string::npos) << s;
+}
+
+TEST(RocksEventLogTest, CorruptRecordIsDataLoss) {
+  testing::TempDir dir;
+  auto db = Database::Open(dir.path());
+  rocksdb::WriteBatch batch;
+  (*db)->Put(batch, Family::kEvents, std::string(7, '\0') + '\x01', "garbage");
+  ASSERT_TRUE((*db)->Write(batch, false).ok());
+  RocksEventLog log(db->get(), nullptr, false);
+  absl::Status s = log.Replay(0, [](uint64_t, model::Example&, std::string&) {});
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(UnloggedEventLogTest, NumbersEventsKeepsFieldsLogsNothing) {
+  testing::TempDir dir;
+  auto db = Database::Open(dir.path());
+  MetaStore meta(db->get());
+  UnloggedEventLog log(db->get(), &meta);
+  log.StartAt(10);
+  std::vector<model::Example> ex = {Ex(1, 1), Ex(0, 2)};
+  std::string id;
+  EXPECT_EQ(*log.Append({{&ex[0], &id}, {&ex[1], &id}}, {{"emb", 3}}), 10u);
+  EXPECT_EQ(*log.Append({{&ex[0], &id}}, {}), 12u);
+  EXPECT_EQ(*log.LastSeq(), 0u);
+  int replayed = 0;
+  ASSERT_TRUE(log.Replay(0, [&](uint64_t, model::Example&, std::string&) { ++replayed; }).ok());
+  EXPECT_EQ(replayed, 0);
+  EXPECT_EQ(*meta.LoadVectorDims(), (VectorDimList{{"emb", 3}}));
+}
+
+}  // namespace
+}  // namespace streamrec::storage
