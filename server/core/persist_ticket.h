@@ -1,7 +1,8 @@
 // PersistTicket: the outcome of writing one checkpoint. The updater creates one per
-// checkpoint it hands to its PersistFn; the PersistFn's owner completes it once the
-// write is durable (or failed), on its own thread; callers of Updater::PersistNow wait
-// for it through Then or Wait. Thread-safe.
+// checkpoint it hands to its PersistFn (state kCaptured); the PersistFn's owner completes
+// it once the write is durable (kWritten) or failed (kDropped), on its own thread
+// (server/core/lifecycle.h); callers of Updater::PersistNow wait for it through Then or
+// Wait. Thread-safe.
 #ifndef STREAMREC_SERVER_CORE_PERSIST_TICKET_H_
 #define STREAMREC_SERVER_CORE_PERSIST_TICKET_H_
 
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "server/core/lifecycle.h"
 #include "server/core/mutex.h"
 
 namespace streamrec::core {
@@ -32,6 +34,7 @@ class PersistTicket {
       if (done_) return;
       done_ = true;
       status_ = status;
+      state_ = status.ok() ? CheckpointState::kWritten : CheckpointState::kDropped;
       waiters.swap(waiters_);
       cv_.notify_all();
     }
@@ -59,6 +62,12 @@ class PersistTicket {
     return status_;
   }
 
+  // state: kCaptured until complete, then kWritten or kDropped.
+  CheckpointState state() {
+    MutexLock lock(&mu_);
+    return state_;
+  }
+
   // Failed: complete with an error (false while pending or after success).
   bool Failed() {
     MutexLock lock(&mu_);
@@ -78,6 +87,7 @@ class PersistTicket {
   Mutex mu_;
   std::condition_variable_any cv_;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
+  CheckpointState state_ ABSL_GUARDED_BY(mu_) = CheckpointState::kCaptured;
   absl::Status status_ ABSL_GUARDED_BY(mu_);
   std::vector<PersistDone> waiters_ ABSL_GUARDED_BY(mu_);
 };
