@@ -34,7 +34,7 @@ struct Result {
   double events_per_second, p50_us, p99_us;
 };
 
-Result Run(server::Durability durability, const std::string& dir, int stream_events, int calls) {
+Result Run(storage::Durability durability, const std::string& dir, int stream_events, int calls) {
   server::ServerOptions o;
   o.listen = "127.0.0.1:0";
   o.core.storage.data_dir = dir;
@@ -92,10 +92,10 @@ int main(int argc, char** argv) {
   const std::string base = std::filesystem::temp_directory_path() / "streamrec-observe-bench";
   struct Mode {
     const char* name;
-    server::Durability d;
-  } modes[] = {{"none", server::Durability::kNone},
-               {"async", server::Durability::kAsync},
-               {"sync", server::Durability::kSync}};
+    storage::Durability d;
+  } modes[] = {{"none", storage::Durability::kNone},
+               {"async", storage::Durability::kAsync},
+               {"sync", storage::Durability::kSync}};
   std::printf("%d streamed events (100 per request), %d unary calls of 1 event\n", stream_events,
               calls);
   std::printf("%-6s %12s %8s %12s %12s\n", "mode", "stream ev/s", "ratio", "unary p50 us",

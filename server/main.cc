@@ -174,11 +174,11 @@ int main(int argc, char** argv) {
   }
   const std::string durability = absl::GetFlag(FLAGS_durability);
   if (durability == "none") {
-    options.core.storage.durability = srv::Durability::kNone;
+    options.core.storage.durability = streamrec::storage::Durability::kNone;
   } else if (durability == "async") {
-    options.core.storage.durability = srv::Durability::kAsync;
+    options.core.storage.durability = streamrec::storage::Durability::kAsync;
   } else if (durability == "sync") {
-    options.core.storage.durability = srv::Durability::kSync;
+    options.core.storage.durability = streamrec::storage::Durability::kSync;
   } else {
     return Fail("--durability must be none, async or sync, got " + durability);
   }

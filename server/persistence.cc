@@ -12,7 +12,7 @@
 namespace streamrec::server {
 
 absl::StatusOr<std::unique_ptr<Persistence>> Persistence::Open(
-    const StorageOptions& options, const model::ModelConfig& model, size_t dedup_window,
+    const storage::StorageOptions& options, const model::ModelConfig& model, size_t dedup_window,
     std::function<void()> health_changed) {
   std::unique_ptr<Persistence> p(new Persistence(options, dedup_window));
   p->health_changed_ = std::move(health_changed);
@@ -48,11 +48,11 @@ absl::StatusOr<std::unique_ptr<Persistence>> Persistence::Open(
     }
   }
   if (absl::Status w = p->meta_->SaveConfig(model); !w.ok()) return w;
-  if (options.durability == Durability::kNone) {
+  if (options.durability == storage::Durability::kNone) {
     p->log_ = std::make_unique<storage::UnloggedEventLog>(p->db_.get(), p->meta_.get());
   } else {
     p->log_ = std::make_unique<storage::RocksEventLog>(
-        p->db_.get(), p->meta_.get(), options.durability == Durability::kSync);
+        p->db_.get(), p->meta_.get(), options.durability == storage::Durability::kSync);
   }
   storage::SnapshotStoreOptions store_options;
   store_options.retain = options.snapshots_retained;

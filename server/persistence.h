@@ -22,7 +22,7 @@
 #include "model/model.h"
 #include "server/core/updater.h"
 #include "server/storage_executor.h"
-#include "server/storage_options.h"
+#include "storage/storage_options.h"
 #include "storage/database.h"
 #include "storage/event_log.h"
 #include "storage/meta_store.h"
@@ -35,7 +35,7 @@ class Persistence {
   // Open opens (or creates) the data dir for `model`, keeping the log's last
   // `dedup_window` events through truncation. `health_changed` (may be empty) runs on the
   // storage thread after each periodic check, to re-read writable().
-  static absl::StatusOr<std::unique_ptr<Persistence>> Open(const StorageOptions& options,
+  static absl::StatusOr<std::unique_ptr<Persistence>> Open(const storage::StorageOptions& options,
                                                            const model::ModelConfig& model,
                                                            size_t dedup_window,
                                                            std::function<void()> health_changed);
@@ -45,10 +45,10 @@ class Persistence {
   storage::MetaStore& meta() { return *meta_; }
   storage::EventLog& log() { return *log_; }
   // logged: events are logged (durability async or sync), so a restart replays them.
-  bool logged() const { return options_.durability != Durability::kNone; }
+  bool logged() const { return options_.durability != storage::Durability::kNone; }
   storage::SnapshotStore& store() { return *store_; }
   StorageExecutor& executor() { return *executor_; }
-  const StorageOptions& options() const { return options_; }
+  const storage::StorageOptions& options() const { return options_; }
 
   bool writable() const { return db_->writable(); }
   // Persist captures the model's changed state now and writes it on the storage thread,
@@ -61,12 +61,12 @@ class Persistence {
   void Stop();
 
  private:
-  Persistence(const StorageOptions& options, size_t dedup_window)
+  Persistence(const storage::StorageOptions& options, size_t dedup_window)
       : options_(options), dedup_window_(dedup_window) {}
   // Tick: the storage thread's periodic check (recovery, sweeps, health).
   void Tick();
 
-  const StorageOptions options_;
+  const storage::StorageOptions options_;
   const size_t dedup_window_;
   std::function<void()> health_changed_;
   std::unique_ptr<storage::Database> db_;

@@ -4,7 +4,7 @@
 // dir gets snapshot 0, the untrained model), then replay the events logged after it
 // through the same training path. It refuses, naming what is wrong, a data dir whose
 // snapshots all fail or whose log has a gap after the restored snapshot, unless the
-// operator accepted the loss (StorageOptions::accept_data_loss).
+// operator accepted the loss (storage::StorageOptions::accept_data_loss).
 //
 // Threads: the owner's, before the pipeline starts (the updater's thread is not running).
 #ifndef STREAMREC_SERVER_RECOVERY_H_

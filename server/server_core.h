@@ -39,7 +39,7 @@
 #include "server/ingest.h"
 #include "server/limits.h"
 #include "server/request_converter.h"
-#include "server/storage_options.h"
+#include "storage/storage_options.h"
 #include "server/stream_admission.h"
 #include "server/vector_dims.h"
 #include "streamrec/v1/admin.pb.h"
@@ -69,7 +69,7 @@ struct CoreOptions {
   core::UpdaterOptions updater;
   // Event ids remembered for de-duplication (0: off).
   size_t dedup_window = 0;
-  StorageOptions storage;
+  storage::StorageOptions storage;
   // Recover returns Cancelled soon after this becomes true (SIGTERM during startup).
   const std::atomic<bool>* cancel = nullptr;
 };

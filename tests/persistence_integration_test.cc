@@ -14,7 +14,7 @@ using testing::SetCategory;
 class PersistenceTest : public testing::ServerFixture {
  protected:
   void SetUp() override {}
-  server::ServerOptions Options(server::Durability durability = server::Durability::kAsync) {
+  server::ServerOptions Options(storage::Durability durability = storage::Durability::kAsync) {
     server::ServerOptions o = testing::TestServerOptions();
     o.core.storage.data_dir = dir_.path();
     o.core.storage.durability = durability;
@@ -94,17 +94,17 @@ TEST_F(PersistenceTest, IncompatibleDataDirRefusesUnlessStartFresh) {
 }
 
 TEST_F(PersistenceTest, DurabilityNoneKeepsSnapshotsButNoLog) {
-  StartServer(Options(server::Durability::kNone));
+  StartServer(Options(storage::Durability::kNone));
   Observe(0);
   ASSERT_TRUE(WaitApplied(200));
   EXPECT_EQ(Stats().log_bytes(), 0u);
   server_->Shutdown();
-  StartServer(Options(server::Durability::kNone));
+  StartServer(Options(storage::Durability::kNone));
   EXPECT_EQ(Stats().events_applied(), 200u);  // from the final snapshot
 }
 
 TEST_F(PersistenceTest, SyncDurabilityAcknowledgesAfterFsync) {
-  StartServer(Options(server::Durability::kSync));
+  StartServer(Options(storage::Durability::kSync));
   const uint64_t syncs = Stats().wal_syncs();
   for (int r = 0; r < 3; ++r) Observe(r);
   // Each request, sent after the previous one was acknowledged, was its own group commit

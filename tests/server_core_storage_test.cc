@@ -22,7 +22,7 @@ using testing::MakeEvent;
 class ServerStorageTest : public testing::ServerFixture {
  protected:
   void SetUp() override {}
-  server::ServerOptions Options(server::Durability durability = server::Durability::kAsync) {
+  server::ServerOptions Options(storage::Durability durability = storage::Durability::kAsync) {
     server::ServerOptions o = testing::TestServerOptions();
     o.core.storage.data_dir = dir_.path();
     o.core.storage.durability = durability;
@@ -69,7 +69,7 @@ class ServerStorageTest : public testing::ServerFixture {
 // failure, succeeds once the disk is healthy, and a clean stop writes what a failed
 // write lost (before the fix: --durability=none lost 100 acknowledged events this way).
 TEST_F(ServerStorageTest, FailedSnapshotWriteIsRetriedAndCleanStopLosesNothing) {
-  StartServer(Options(server::Durability::kNone));
+  StartServer(Options(storage::Durability::kNone));
   ASSERT_TRUE(Observe(Events(100)).ok());
   ASSERT_TRUE(WaitApplied(100));
   fs_->FailWrites(true);
@@ -87,7 +87,7 @@ TEST_F(ServerStorageTest, FailedSnapshotWriteIsRetriedAndCleanStopLosesNothing) 
   ASSERT_TRUE(WaitFor([&] { return Stats().storage_writable(); }));
   server_->Shutdown();  // must write the state the failed save did not
   EXPECT_TRUE(server_->core().final_persist_status().ok());
-  StartServer(Options(server::Durability::kNone));
+  StartServer(Options(storage::Durability::kNone));
   EXPECT_EQ(Stats().events_applied(), 200u);
 }
 
@@ -247,14 +247,14 @@ TEST_F(ServerStorageTest, QueueIsBoundedByBytes) {
 // Issue 7.15: --durability=sync fsyncs the log before acknowledging: one WAL sync per
 // acknowledged request when requests come one at a time; async does not.
 TEST_F(ServerStorageTest, SyncDurabilityFsyncsEveryGroupAndAsyncDoesNot) {
-  StartServer(Options(server::Durability::kSync));
+  StartServer(Options(storage::Durability::kSync));
   const uint64_t before = Stats().wal_syncs();
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(Observe(Events(3)).ok());
   EXPECT_GE(Stats().wal_syncs() - before, 20u);
   server_->Shutdown();
 
   testing::TempDir other;
-  server::ServerOptions o = Options(server::Durability::kAsync);
+  server::ServerOptions o = Options(storage::Durability::kAsync);
   o.core.storage.data_dir = other.path();
   StartServer(o);
   const uint64_t async_before = Stats().wal_syncs();

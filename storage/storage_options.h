@@ -1,8 +1,9 @@
 // StorageOptions: how a server keeps its state under --data_dir (durability, retention,
-// the operator's explicit choices), a plain value constant after start. Kept apart from
-// the storage classes so that server_core.h names no RocksDB header.
-#ifndef STREAMREC_SERVER_STORAGE_OPTIONS_H_
-#define STREAMREC_SERVER_STORAGE_OPTIONS_H_
+// the operator's explicit choices, and the file-system seam tests inject faults through),
+// a plain value constant after start. Owned by storage/ so that no RocksDB type is named
+// outside it; this header only forward-declares rocksdb::FileSystem.
+#ifndef STREAMREC_STORAGE_STORAGE_OPTIONS_H_
+#define STREAMREC_STORAGE_STORAGE_OPTIONS_H_
 
 #include <chrono>
 #include <cstddef>
@@ -14,7 +15,7 @@ namespace rocksdb {
 class FileSystem;
 }
 
-namespace streamrec::server {
+namespace streamrec::storage {
 
 // Durability of acknowledged events (README "Durability").
 enum class Durability { kNone, kAsync, kSync };
@@ -37,6 +38,6 @@ struct StorageOptions {
   std::function<void()> testing_before_manifest;
 };
 
-}  // namespace streamrec::server
+}  // namespace streamrec::storage
 
-#endif  // STREAMREC_SERVER_STORAGE_OPTIONS_H_
+#endif  // STREAMREC_STORAGE_STORAGE_OPTIONS_H_
