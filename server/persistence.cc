@@ -97,14 +97,19 @@ void Persistence::Tick() {
   if (health_changed_) health_changed_();
 }
 
-absl::Status Persistence::Persist(model::Model& model, const core::Checkpoint& c,
-                                  std::shared_ptr<core::PersistTicket> ticket) {
+storage::SnapshotMeta Persistence::MetaOf(const core::Checkpoint& c) {
   storage::SnapshotMeta meta;
   meta.version = c.version;
   meta.time_unix_ms = absl::ToUnixMillis(absl::Now());
   meta.last_seq = c.last_seq;
   meta.events_applied = c.events_applied;
   meta.updates_skipped = c.updates_skipped;
+  return meta;
+}
+
+absl::Status Persistence::Persist(model::Model& model, const core::Checkpoint& c,
+                                  std::shared_ptr<core::PersistTicket> ticket) {
+  const storage::SnapshotMeta meta = MetaOf(c);
   // Capture on the updater thread (a copy of the changed chunks), write on the storage
   // thread. Back-pressure: if the disk is two snapshots behind, wait here.
   auto pending = std::make_shared<storage::SnapshotStore::Pending>(

@@ -55,6 +55,8 @@ class Persistence {
   // completing `ticket` with the outcome (the updater's PersistFn).
   absl::Status Persist(model::Model& model, const core::Checkpoint& checkpoint,
                        std::shared_ptr<core::PersistTicket> ticket);
+  // MetaOf: the stored description of a checkpoint, stamped with the current time.
+  static storage::SnapshotMeta MetaOf(const core::Checkpoint& checkpoint);
   // NeedSweep asks for a sweep of unreferenced chunks at the next check.
   void NeedSweep() { sweep_needed_.store(true); }
   // Stop runs what the storage thread has queued, then stops it. Idempotent.

@@ -67,12 +67,7 @@ absl::StatusOr<uint64_t> SnapshotAdmin::SwapIn(const storage::Manifest& source) 
   // caller gets is the whole truth; no version is ever served that a restart could lose.
   if (absl::Status s = store.Verify(source, u.model()); !s.ok()) return s;
   const core::Checkpoint next = u.NextCheckpoint();
-  storage::SnapshotMeta meta;
-  meta.version = next.version;
-  meta.time_unix_ms = absl::ToUnixMillis(absl::Now());
-  meta.last_seq = next.last_seq;
-  meta.events_applied = next.events_applied;
-  meta.updates_skipped = next.updates_skipped;
+  const storage::SnapshotMeta meta = Persistence::MetaOf(next);
   absl::StatusOr<uint64_t> written = store.WriteSwap(
       source, meta, next.metrics, persistence_->options().testing_before_manifest);
   if (!written.ok()) {
