@@ -20,8 +20,7 @@
 namespace streamrec::server {
 namespace {
 
-// MemoryLog: an EventLog that keeps (seq, label, id) of what it is given; `fail` makes
-// Append fail.
+// MemoryLog: an EventLog keeping (seq, label, id) of what it is given; `fail` fails Append.
 class MemoryLog final : public storage::EventLog {
  public:
   struct Logged { uint64_t seq; float label; std::string id; };  // NOLINT
@@ -38,8 +37,8 @@ class MemoryLog final : public storage::EventLog {
     return first;
   }
   absl::Status Replay(uint64_t, const storage::ReplayFn&) override { return absl::OkStatus(); }
-  absl::StatusOr<uint64_t> FirstSeq() override { return events.empty() ? 0 : events[0].seq; }
-  absl::StatusOr<uint64_t> LastSeq() override { return events.empty() ? 0 : events.back().seq; }
+  absl::StatusOr<uint64_t> FirstSeq() override { return uint64_t{0}; }  // unused
+  absl::StatusOr<uint64_t> LastSeq() override { return uint64_t{0}; }
   absl::Status TruncateBefore(uint64_t) override { return absl::OkStatus(); }
   uint64_t ApproximateBytes() override { return 0; }
 
@@ -105,9 +104,7 @@ class IngestTest : public ::testing::Test {
     return ingest_->counters().rejected[static_cast<int>(reason)];
   }
   std::unique_ptr<core::EventBatch> Batch(const v1::ObserveRequest& req) {
-    auto b = converter_.ConvertObserve(req);
-    EXPECT_TRUE(b.ok()) << b.status();
-    return b.ok() ? *std::move(b) : nullptr;
+    return converter_.ConvertObserve(req).value_or(nullptr);  // tests assert non-null
   }
 
   const DoneFn ignore_ = [](const absl::Status&) {};
@@ -275,8 +272,7 @@ TEST_F(IngestTest, AcknowledgesThroughTheLogWriter) {
   auto a = Observe(Events(3, "a"));
   auto b = Observe(Events(2, "b", "emb", 5));
   ASSERT_TRUE(a->Wait() && b->Wait());
-  EXPECT_TRUE(a->status.ok()) << a->status;
-  EXPECT_TRUE(b->status.ok()) << b->status;
+  EXPECT_TRUE(a->status.ok() && b->status.ok()) << a->status << b->status;
   EXPECT_EQ(a->response.accepted(), 3u);
   EXPECT_EQ(b->response.accepted(), 2u);
   EXPECT_EQ(dims_.Find("emb"), 5u);
@@ -295,7 +291,6 @@ TEST_F(IngestTest, AcknowledgesThroughTheLogWriter) {
   auto refused = Observe(Events(4, "c"));
   ASSERT_TRUE(refused->Wait());
   EXPECT_EQ(refused->status.code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(refused->response.accepted(), 0u);
   {
     std::lock_guard<std::mutex> lock(log_.mu);
     log_.fail = absl::OkStatus();
