@@ -1,0 +1,243 @@
+// Recover (server/recovery.h) on a real data dir (Persistence over RocksDB in a temporary
+// directory) into a real, not started Updater: a new data dir gets snapshot 0; the newest
+// snapshot is restored and the events logged after it replayed, giving the model trained
+// on every event, the stored vector fields, the de-duplication window (also from before
+// the snapshot) and the next sequence number; a log gap after the snapshot and snapshots
+// that do not verify are refused unless accept_data_loss; a cancelled recovery keeps the
+// log for the next start.
+#include "server/recovery.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "storage/encoding.h"
+#include "tests/testing/temp_dir.h"
+
+namespace streamrec::server {
+namespace {
+
+model::ModelConfig Config() {
+  model::ModelConfig c;
+  c.hash_bits = 12;
+  return c;
+}
+
+model::Example Ex(uint64_t i) {
+  model::Example e;
+  e.features = {{i * 7919, 1.0f}, {i % 3, 0.5f}, {1000 + i % 4, -1.0f}};
+  e.label = static_cast<float>(i % 2);
+  return e;
+}
+
+// Parts: what a server recovers, over one data dir. The updater goes first.
+struct Parts {
+  std::unique_ptr<Persistence> persistence;
+  core::EventQueue queue{1000};
+  core::BatchInbox inbox;
+  core::SnapshotSlot slot;
+  VectorDims dims;
+  std::unique_ptr<core::Updater> updater;
+};
+
+class RecoveryTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Parts> Open(bool accept_data_loss = false) {
+    storage::StorageOptions o;
+    o.data_dir = dir_.path();
+    o.accept_data_loss = accept_data_loss;
+    auto p = Persistence::Open(o, Config(), 0, nullptr);
+    EXPECT_TRUE(p.ok()) << p.status();
+    if (!p.ok()) return nullptr;
+    auto parts = std::make_unique<Parts>();
+    parts->persistence = *std::move(p);
+    Persistence* raw = parts->persistence.get();
+    core::UpdaterOptions options;
+    options.persist_interval_ms = 0;
+    parts->updater = std::make_unique<core::Updater>(
+        *model::CreateModel(Config()), &parts->queue, &parts->inbox, &parts->slot, options,
+        [raw](model::Model& m, const core::Checkpoint& c, std::shared_ptr<core::PersistTicket> t) {
+          return raw->Persist(m, c, std::move(t));
+        });
+    return parts;
+  }
+  static absl::StatusOr<Recovered> Recover(Parts& parts, size_t window = 0,
+                                           const std::atomic<bool>* cancel = nullptr) {
+    RecoveryOptions options;
+    options.dedup_window = window;
+    options.cancel = cancel;
+    return server::Recover(*parts.persistence, *parts.updater, parts.dims, options);
+  }
+  // Seed: a data dir with events 1..10 logged, one record each (event 3 registers the
+  // vector field "emb" of dimension 4), and a snapshot of events 1..4. Returns its version.
+  uint64_t Seed() {
+    auto parts = Open();
+    EXPECT_TRUE(parts && Recover(*parts).ok());
+    if (!parts) return 0;
+    for (uint64_t i = 1; i <= 10; ++i) {
+      const model::Example ex = Ex(i);
+      const std::string id = "e" + std::to_string(i);
+      storage::VectorDimList dims;
+      if (i == 3) dims.emplace_back("emb", 4);
+      EXPECT_EQ(*parts->persistence->log().Append({{&ex, &id}}, dims), i);
+    }
+    core::EventBatch batch;
+    batch.first_seq = 1;
+    for (uint64_t i = 1; i <= 4; ++i) batch.examples.push_back(Ex(i));
+    parts->updater->Replay(batch);
+    absl::StatusOr<uint64_t> version = parts->updater->PersistAndWait();
+    EXPECT_TRUE(version.ok()) << version.status();
+    return version.value_or(0);
+  }
+  // ExpectTrainedOn: `model` is exactly a new model trained on `events`, in order.
+  static void ExpectTrainedOn(model::Model& model, const std::vector<uint64_t>& events) {
+    auto reference = *model::CreateModel(Config());
+    for (uint64_t i : events) reference->Train(Ex(i));
+    for (uint64_t i = 1; i <= 12; ++i) {
+      EXPECT_EQ(model.Predict(Ex(i).features), reference->Predict(Ex(i).features)) << i;
+    }
+  }
+
+  testing::TempDir dir_;
+};
+
+TEST_F(RecoveryTest, ANewDataDirStartsFromSnapshotZero) {
+  for (int start = 0; start < 2; ++start) {  // created, then resumed
+    auto parts = Open();
+    ASSERT_TRUE(parts);
+    absl::StatusOr<Recovered> r = Recover(*parts, /*window=*/5);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->next_seq, 1u);
+    EXPECT_TRUE(r->recent_ids.empty());
+    std::vector<storage::SnapshotInfo> snapshots = parts->persistence->store().List();
+    ASSERT_EQ(snapshots.size(), 1u);
+    EXPECT_EQ(snapshots[0].meta.version, 0u);
+    EXPECT_EQ(snapshots[0].meta.last_seq, 0u);
+    EXPECT_EQ(parts->updater->version(), 0u);
+    EXPECT_EQ(parts->updater->Counters().events_applied, 0u);
+    ExpectTrainedOn(parts->updater->model(), {});
+  }
+}
+
+TEST_F(RecoveryTest, RestoresTheNewestSnapshotAndReplaysTheLogAfterIt) {
+  const uint64_t version = Seed();
+  ASSERT_GT(version, 0u);
+  auto parts = Open();
+  ASSERT_TRUE(parts);
+  absl::StatusOr<Recovered> r = Recover(*parts, /*window=*/3);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->next_seq, 11u);
+  EXPECT_EQ(r->recent_ids, (std::vector<std::string>{"e8", "e9", "e10"}));
+  core::UpdaterStats stats = parts->updater->Counters();
+  EXPECT_EQ(stats.events_applied, 10u);
+  EXPECT_EQ(stats.last_seq, 10u);
+  EXPECT_EQ(stats.persisted_version, version);
+  EXPECT_EQ(parts->updater->version(), version);  // replayed events publish at Start
+  EXPECT_EQ(parts->dims.Find("emb"), 4u);
+  ExpectTrainedOn(parts->updater->model(), {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+  const model::Example ex = Ex(11);
+  const std::string id = "e11";
+  EXPECT_EQ(*parts->persistence->log().Append({{&ex, &id}}, {}), 11u);  // numbering goes on
+  parts.reset();
+  // A window reaching back before the snapshot is read from the log too.
+  parts = Open();
+  ASSERT_TRUE(parts);
+  r = Recover(*parts, /*window=*/8);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->next_seq, 12u);
+  EXPECT_EQ(r->recent_ids,
+            (std::vector<std::string>{"e4", "e5", "e6", "e7", "e8", "e9", "e10", "e11"}));
+  ExpectTrainedOn(parts->updater->model(), {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11});
+}
+
+TEST_F(RecoveryTest, ALogGapIsRefusedUnlessTheLossIsAccepted) {
+  ASSERT_GT(Seed(), 0u);
+  {
+    auto parts = Open();
+    ASSERT_TRUE(parts);
+    ASSERT_TRUE(parts->persistence->log().TruncateBefore(8).ok());  // events 1..7 lost
+    ASSERT_EQ(*parts->persistence->log().FirstSeq(), 8u);
+  }
+  {
+    auto parts = Open();
+    ASSERT_TRUE(parts);
+    absl::StatusOr<Recovered> r = Recover(*parts);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(r.status().message().find("events 5..7 are missing"), std::string::npos)
+        << r.status();
+    EXPECT_NE(r.status().message().find("--accept_data_loss"), std::string::npos);
+  }
+  auto parts = Open(/*accept_data_loss=*/true);
+  ASSERT_TRUE(parts);
+  absl::StatusOr<Recovered> r = Recover(*parts);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->next_seq, 11u);
+  EXPECT_EQ(parts->updater->Counters().events_applied, 7u);
+  ExpectTrainedOn(parts->updater->model(), {1, 2, 3, 4, 8, 9, 10});
+}
+
+TEST_F(RecoveryTest, SnapshotsThatDoNotVerifyAreRefusedUnlessTheLossIsAccepted) {
+  const uint64_t version = Seed();
+  ASSERT_GT(version, 0u);
+  {  // Damage every manifest (snapshots 0 and `version`).
+    auto parts = Open();
+    ASSERT_TRUE(parts);
+    storage::Database& db = parts->persistence->db();
+    rocksdb::WriteBatch batch;
+    auto it = db.NewIterator(storage::Family::kSnapshots);
+    int manifests = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next(), ++manifests) {
+      db.Put(batch, storage::Family::kSnapshots, it->key().ToStringView(), "not a manifest");
+    }
+    it.reset();
+    EXPECT_EQ(manifests, 2);
+    ASSERT_TRUE(db.Write(batch, true).ok());
+  }
+  {
+    auto parts = Open();
+    ASSERT_TRUE(parts);
+    absl::StatusOr<Recovered> r = Recover(*parts);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(r.status().message().find("none verifies"), std::string::npos) << r.status();
+    EXPECT_NE(r.status().message().find("--accept_data_loss"), std::string::npos);
+  }
+  // Accepted: an empty model under a version above every one seen, and the whole log
+  // replayed into it.
+  auto parts = Open(/*accept_data_loss=*/true);
+  ASSERT_TRUE(parts);
+  absl::StatusOr<Recovered> r = Recover(*parts);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->next_seq, 11u);
+  EXPECT_GT(parts->updater->version(), version);
+  EXPECT_EQ(parts->updater->Counters().persisted_version, parts->updater->version());
+  ExpectTrainedOn(parts->updater->model(), {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+  parts.reset();
+  // That start left a data dir that resumes without accepting anything.
+  parts = Open();
+  ASSERT_TRUE(parts);
+  r = Recover(*parts);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ExpectTrainedOn(parts->updater->model(), {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+}
+
+TEST_F(RecoveryTest, ACancelledRecoveryKeepsTheLogForTheNextStart) {
+  ASSERT_GT(Seed(), 0u);
+  {
+    auto parts = Open();
+    ASSERT_TRUE(parts);
+    std::atomic<bool> cancel{true};
+    absl::StatusOr<Recovered> r = Recover(*parts, 0, &cancel);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled);
+    EXPECT_NE(r.status().message().find("before replaying"), std::string::npos) << r.status();
+    EXPECT_EQ(parts->updater->Counters().events_applied, 4u);  // the snapshot only
+  }
+  auto parts = Open();
+  ASSERT_TRUE(parts);
+  absl::StatusOr<Recovered> r = Recover(*parts);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->next_seq, 11u);
+  ExpectTrainedOn(parts->updater->model(), {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+}
+
+}  // namespace
+}  // namespace streamrec::server
