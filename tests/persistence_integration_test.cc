@@ -37,6 +37,11 @@ class PersistenceTest : public testing::ServerFixture {
     version_ = resp.model_version();
     return resp.items(0).score();
   }
+  v1::ModelInfo Info() {
+    v1::ModelInfo info;
+    EXPECT_TRUE(admin_->GetModelInfo(Ctx().get(), v1::GetModelInfoRequest(), &info).ok());
+    return info;
+  }
   testing::TempDir dir_;
   uint64_t version_ = 0;
 };
@@ -50,11 +55,14 @@ TEST_F(PersistenceTest, CleanRestartPreservesEverythingAndContinuesIdentically) 
   const double before = Score();
   const uint64_t version = version_;
   const v1::Stats stats = Stats();
+  const v1::ModelInfo info = Info();
+  ASSERT_GT(info.nonzero_parameters(), 0u);
   server_->Shutdown();  // persists a final snapshot
 
   StartServer(o);
   EXPECT_EQ(Score(), before);  // bit for bit
   EXPECT_EQ(version_, version);
+  EXPECT_EQ(Info().nonzero_parameters(), info.nonzero_parameters());  // not 0 until a publish
   const v1::Stats after = Stats();
   EXPECT_EQ(after.events_applied(), 1000u);
   EXPECT_EQ(after.last_seq(), 1000u);

@@ -58,6 +58,7 @@ void Updater::Restore(const Checkpoint& c, bool persisted) {
   {
     MutexLock lock(&stats_mu_);
     metrics_.ImportState(c.metrics);
+    stats_.nonzero_parameters = model_->nonzero_parameters();  // of what is served now
   }
   UpdateCounters();
 }
