@@ -84,7 +84,8 @@ absl::StatusOr<std::unique_ptr<ServerCore>> ServerCore::Create(const CoreOptions
   core->pipeline_ =
       std::make_unique<core::Pipeline>(*std::move(model), p, std::move(append), std::move(persist));
   in->Attach(&core->pipeline_->queue());
-  core->ranker_ = std::make_unique<Ranker>(&core->converter_, &core->pipeline_->slot());
+  core->served_ = &core->pipeline_->slot();
+  core->ranker_ = std::make_unique<Ranker>(&core->converter_, core->served_);
   core->admin_ = std::make_unique<SnapshotAdmin>(persistence, &core->pipeline_->updater(),
                                                  &core->ready_, options.max_admin_streams);
   return core;
@@ -167,7 +168,7 @@ bool ServerCore::TryEnqueue(std::unique_ptr<core::EventBatch>& batch) {
 }
 
 void ServerCore::GetModelInfo(v1::ModelInfo& info) const {
-  const std::shared_ptr<const model::Snapshot> snapshot = pipeline_->slot().Get();
+  const std::shared_ptr<const model::Snapshot> snapshot = served_->Get();
   *info.mutable_config() = ModelConfigToProto(options_.model);
   info.set_model_version(snapshot->version());
   info.set_events_applied(snapshot->events_applied());

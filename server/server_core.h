@@ -36,6 +36,7 @@
 #include "model/model_config.h"
 #include "server/core/mutex.h"
 #include "server/core/pipeline.h"
+#include "server/core/snapshot_source.h"
 #include "server/ingest.h"
 #include "server/limits.h"
 #include "server/request_converter.h"
@@ -149,6 +150,9 @@ class ServerCore {
   std::unique_ptr<Persistence> persistence_;  // null without a data dir
   std::unique_ptr<Ingest> ingest_;
   std::unique_ptr<core::Pipeline> pipeline_;
+  // Where serving (Predict, GetModelInfo) gets its snapshot: the one place a replica
+  // role swaps the local updater's slot for a source fed by a parameter stream.
+  const core::SnapshotSource* served_ = nullptr;
   std::unique_ptr<Ranker> ranker_;
   std::unique_ptr<SnapshotAdmin> admin_;
   StreamAdmission streams_;

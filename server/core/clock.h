@@ -1,7 +1,9 @@
-// Clock: the time the core's time-dependent behaviour reads (publication and persistence
-// intervals; later, join windows), so tests can replace it. RealClock() is the process's
-// clocks; tests use a fake that advances only when told (tests/testing/fake_clock.h).
-// Implementations are thread-safe.
+// Clock: the monotonic time the core's time-dependent behaviour reads, so tests can
+// replace it: today the updater's publication and persistence intervals
+// (UpdaterOptions::clock); later, join windows. Not read through it: the storage thread's
+// retry tick, and timestamps (event and snapshot times come from the system clock).
+// RealClock() is steady_clock; tests use a fake that moves only when told
+// (tests/testing/fake_clock.h). Implementations are thread-safe.
 #ifndef STREAMREC_SERVER_CORE_CLOCK_H_
 #define STREAMREC_SERVER_CORE_CLOCK_H_
 
@@ -18,12 +20,12 @@ class Clock {
 
   // Now: monotonic time, for intervals and deadlines.
   virtual TimePoint Now() const = 0;
-  // UnixMillis: wall-clock time, for timestamps (event time, snapshot time).
-  virtual int64_t UnixMillis() const = 0;
   // OnJump registers `wake` to run (on the thread that moves the clock) whenever time
-  // jumps, so a thread waiting for a deadline looks at the clock again. Real time never
-  // jumps: the default ignores it.
-  virtual void OnJump(std::function<void()> wake) {}
+  // jumps, so a thread waiting for a deadline looks at the clock again, and returns the
+  // registration's id; RemoveOnJump(id) ends it (call it before what `wake` touches is
+  // destroyed). Real time never jumps: the defaults ignore both.
+  virtual int OnJump(std::function<void()> wake) { return 0; }
+  virtual void RemoveOnJump(int id) {}
 };
 
 // RealClock: steady_clock and the system clock. Never null; lives forever.

@@ -34,10 +34,13 @@ Updater::Updater(std::unique_ptr<model::Model> model, EventQueue* queue, BatchIn
       adaptive_interval_(policy_.min_interval),
       metrics_(options.metrics_window) {
   slot_->Exchange(model_->Publish(version_, 0, nullptr));
-  clock_->OnJump([inbox] { inbox->Wake(); });  // a deadline may have passed
+  jump_id_ = clock_->OnJump([inbox] { inbox->Wake(); });  // a deadline may have passed
 }
 
-Updater::~Updater() { Stop(); }
+Updater::~Updater() {
+  Stop();
+  clock_->RemoveOnJump(jump_id_);
+}
 
 void Updater::Restore(const Checkpoint& c, bool persisted) {
   version_ = c.version;

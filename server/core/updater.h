@@ -177,6 +177,7 @@ class Updater {
   const model::ModelConfig config_;
   const UpdaterOptions options_;
   Clock* const clock_;
+  int jump_id_ = 0;  // this updater's OnJump registration
   const PublishPolicy policy_;
   EventQueue* const queue_;
   BatchInbox* const inbox_;

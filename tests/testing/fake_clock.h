@@ -4,6 +4,7 @@
 #define STREAMREC_TESTS_TESTING_FAKE_CLOCK_H_
 
 #include <functional>
+#include <map>
 #include <mutex>
 #include <vector>
 
@@ -17,22 +18,22 @@ class FakeClock final : public core::Clock {
     std::lock_guard<std::mutex> lock(mu_);
     return now_;
   }
-  int64_t UnixMillis() const override {
+  int OnJump(std::function<void()> wake) override {
     std::lock_guard<std::mutex> lock(mu_);
-    return unix_ms_;
+    wakes_[++last_id_] = std::move(wake);
+    return last_id_;
   }
-  void OnJump(std::function<void()> wake) override {
+  void RemoveOnJump(int id) override {
     std::lock_guard<std::mutex> lock(mu_);
-    wakes_.push_back(std::move(wake));
+    wakes_.erase(id);
   }
-  // Advance moves both clocks by `d` and wakes the waiters.
+  // Advance moves the clock by `d` and wakes the waiters.
   void Advance(std::chrono::milliseconds d) {
     std::vector<std::function<void()>> wakes;
     {
       std::lock_guard<std::mutex> lock(mu_);
       now_ += d;
-      unix_ms_ += d.count();
-      wakes = wakes_;
+      for (const auto& [id, wake] : wakes_) wakes.push_back(wake);
     }
     for (auto& w : wakes) w();
   }
@@ -40,8 +41,8 @@ class FakeClock final : public core::Clock {
  private:
   mutable std::mutex mu_;
   TimePoint now_{std::chrono::hours(1000)};
-  int64_t unix_ms_ = 1700000000000;
-  std::vector<std::function<void()>> wakes_;
+  int last_id_ = 0;
+  std::map<int, std::function<void()>> wakes_;
 };
 
 }  // namespace streamrec::testing
