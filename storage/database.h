@@ -2,7 +2,9 @@
 // rocksdb::Status becomes absl::Status (FromRocks), and the owner of write health.
 //
 // Column families (README "On-disk layout"):
-//   meta       "config" -> encoded ModelConfig; "dim/<field>" -> u32 vector dimension
+//   default (Family::kMeta)  "config" -> encoded ModelConfig; "dim/<field>" -> u32
+//              vector dimension; "write_probe" -> "" (the write that proves a reopened
+//              database takes writes again)
 //   events     log:    BE(first seq of record) -> sealed record of consecutive events
 //   chunks     params: table \0 BE32(chunk) BE64(version) -> sealed floats
 //   snapshots  manifests: BE64(version) -> sealed manifest

@@ -1,5 +1,5 @@
 // MetaStore: the small metadata the server keeps beside its log and snapshots, in the
-// `meta` column family: the ModelConfig the data was written with, and the registry of
+// `default` column family (Family::kMeta): the ModelConfig the data was written with, and the registry of
 // vector fields and their dimensions (one key per field, so registering a field writes
 // one small key, never the whole registry).
 // Thread-compatible: the config at startup; dimensions are added by the log writer

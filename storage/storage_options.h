@@ -17,7 +17,7 @@ class FileSystem;
 
 namespace streamrec::storage {
 
-// Durability of acknowledged events (README "Durability").
+// Durability of acknowledged events (README "Persistence").
 enum class Durability { kNone, kAsync, kSync };
 
 struct StorageOptions {

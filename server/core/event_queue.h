@@ -1,5 +1,6 @@
 // EventQueue: the bounded multi-producer, single-consumer queue between the request
-// handlers (producers, any thread) and the updater (the one consumer).
+// handlers (producers, any thread) and the log writer (the one consumer), which hands
+// each logged batch on to the updater.
 //
 // Unit of transfer is an EventBatch: the validated events of one Observe request, pushed
 // all-or-nothing. Capacity is counted in events by an admission counter (a request of n
@@ -8,8 +9,8 @@
 // one producer's (one request's, one stream's) events stay in order; the queue never
 // drops or reorders anything it accepted.
 //
-// Memory bound: places are returned by Release() only after the consumer has trained
-// the batch, so at most `capacity` events are held between the handlers and the model.
+// Memory bound: places are returned by Release() only after the updater has trained
+// the batch (or the log writer failed to log it), so at most `capacity` events are held between the handlers and the model.
 // A second budget counts bytes: a producer reserves its converted batch's size
 // (ReserveBytes) before pushing, also while it waits for event places (a parked
 // stream), and the bytes return with the places. So the converted events held by the
