@@ -30,8 +30,15 @@ absl::StatusOr<model::ModelConfig> DecodeConfig(std::string_view data) {
                     &o.ftrl_beta, &o.initial_accumulator}) {
     r.GetF64(*v);
   }
-  if (!r.done() || kind > 0 || optimizer > 3) {
-    return absl::DataLossError("stored model config is malformed");
+  if (!r.done()) return absl::DataLossError("stored model config is malformed");
+  if (kind > 0) {
+    return absl::DataLossError(absl::StrCat("stored model config names model kind ", kind,
+                                            ", which this build does not know (it knows 0, "
+                                            "logistic regression)"));
+  }
+  if (optimizer > 3) {
+    return absl::DataLossError(absl::StrCat("stored model config names optimizer ", optimizer,
+                                            ", which this build does not know (it knows 0 to 3)"));
   }
   c.kind = static_cast<model::ModelKind>(kind);
   o.kind = static_cast<model::OptimizerKind>(optimizer);

@@ -100,8 +100,9 @@ absl::StatusOr<Manifest> DecodeManifest(std::string_view sealed) {
   Manifest m;
   uint32_t format = 0, tables = 0;
   if (!r.GetU32(format) || format != kManifestFormat) {
-    return absl::DataLossError(absl::StrCat("unknown manifest format ", format, " (this build reads ",
-                                            kManifestFormat, ")"));
+    return absl::DataLossError(absl::StrCat("the manifest has format ", format,
+                                            "; this build reads manifest format ",
+                                            kManifestFormat));
   }
   GetMeta(r, m.meta);
   r.GetString(m.config);

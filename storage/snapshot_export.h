@@ -36,6 +36,8 @@
 namespace streamrec::storage {
 
 inline constexpr std::string_view kExportMagic = "STREAMREC-SNAPSHOT-1\n";
+// What every version's magic starts with (the version number and a newline follow).
+inline constexpr std::string_view kExportMagicPrefix = "STREAMREC-SNAPSHOT-";
 
 class ExportCursor {
  public:

@@ -94,14 +94,22 @@ absl::Status ImportSession::Parse() {
       case Step::kMagic: {
         // Judge a file by its first bytes, even before the whole magic arrived.
         const std::string_view head = std::string_view(pending_).substr(pos_);
-        if (kExportMagic.substr(0, std::min(head.size(), kExportMagic.size())) !=
-            head.substr(0, std::min(head.size(), kExportMagic.size()))) {
+        const size_t n = std::min(head.size(), kExportMagicPrefix.size());
+        if (kExportMagicPrefix.substr(0, n) != head.substr(0, n)) {
           return absl::InvalidArgumentError("not a streamrec snapshot export");
         }
         if (!Take(kExportMagic.size(), in)) return absl::OkStatus();
       }
         if (in != kExportMagic) {
-          return absl::InvalidArgumentError("not a streamrec snapshot export");
+          // Another version of the format: name it (the characters up to the newline).
+          std::string_view version = in.substr(kExportMagicPrefix.size());
+          version = version.substr(0, version.find('\n'));
+          const bool printable = std::all_of(version.begin(), version.end(), [](char c) {
+            return c >= '0' && c <= '9';
+          });
+          return absl::InvalidArgumentError(absl::StrCat(
+              "the export has format ", printable ? std::string(version) : "(unreadable)",
+              "; this build reads export format 1"));
         }
         step_ = Step::kMeta;
         break;

@@ -86,6 +86,10 @@ TEST(ConfigCodecTest, UnknownKindsAreRejected) {
   };
   EXPECT_TRUE(with(0, 3).ok());
   EXPECT_EQ(with(1, 3).status().code(), absl::StatusCode::kDataLoss);   // no model kind 1
+  EXPECT_NE(with(1, 3).status().message().find("model kind 1, which this build does not know"),
+            std::string_view::npos);
+  EXPECT_NE(with(0, 4).status().message().find("optimizer 4, which this build does not know"),
+            std::string_view::npos);
   EXPECT_EQ(with(0, 4).status().code(), absl::StatusCode::kDataLoss);   // no optimizer 4
   EXPECT_EQ(with(0, ~0u).status().code(), absl::StatusCode::kDataLoss);
 }

@@ -487,6 +487,13 @@ TEST(SnapshotStoreTest, HostileImportClaimsAreCheckedBeforeAllocating) {
   EXPECT_EQ(Import(store, wrong_tables, m).status().code(), absl::StatusCode::kFailedPrecondition);
   std::string not_an_export = "GET / HTTP/1.1\r\n\r\n";
   EXPECT_EQ(Import(store, not_an_export, m).status().code(), absl::StatusCode::kInvalidArgument);
+  // A later version of the format is refused naming both versions, in any piece size.
+  for (size_t piece : {1, 1000}) {
+    const std::string v2 = "STREAMREC-SNAPSHOT-2\n" + std::string(100, '\0');
+    r = Import(store, v2, m, piece);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(r.status().message(), "the export has format 2; this build reads export format 1");
+  }
   std::string config_claim(kExportMagic);
   PutMeta(config_claim, Meta(1, 1));
   PutU32(config_claim, 0xffffffffu);
