@@ -1,5 +1,7 @@
 #include "storage/log_record.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 
 namespace streamrec::storage {
@@ -70,12 +72,27 @@ bool RecordReader::Next(model::Example& ex, std::string& event_id) {
   // 12 bytes per feature: never size the buffer beyond what the record holds.
   if (!reader_.ok() || features > reader_.remaining() / 12) return Fail("is malformed");
   ex.time_unix_ms = static_cast<int64_t>(time);
+  // What the API would have refused never came from it: a damaged record, not training.
+  const uint64_t seq = first_seq_ + read_;
+  if (!(ex.label >= 0.0f && ex.label <= 1.0f)) {
+    return Fail(absl::StrCat("holds event ", seq, " with label ", ex.label,
+                             ", outside [0, 1]"));
+  }
+  if (!std::isfinite(ex.weight) || ex.weight < 0.0f) {
+    return Fail(absl::StrCat("holds event ", seq, " with weight ", ex.weight,
+                             ", not a finite value >= 0"));
+  }
   ex.features.resize(features);
   for (auto& f : ex.features) {
     reader_.GetU64(f.hash);
     reader_.GetF32(f.value);
   }
   if (!reader_.ok()) return Fail("is malformed");
+  for (const auto& f : ex.features) {
+    if (!std::isfinite(f.value)) {
+      return Fail(absl::StrCat("holds event ", seq, " with a non-finite feature value"));
+    }
+  }
   ++read_;
   return true;
 }

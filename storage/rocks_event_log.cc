@@ -30,13 +30,26 @@ absl::Status RocksEventLog::Replay(uint64_t after, const ReplayFn& fn) {
   if (!it->Valid()) it->SeekToFirst();
   model::Example ex;
   std::string event_id;
+  uint64_t expected = 0;  // the first seq of the next record; 0 before the first record
   for (; it->Valid(); it->Next()) {
     const uint64_t first = DecodeBigEndianKey(it->key().ToStringView());
+    // Records follow on from each other: a gap lost acknowledged events, an overlap would
+    // train some twice. Either is damage, refused before anything of the record is used.
+    if (expected != 0 && first != expected) {
+      return absl::DataLossError(
+          first > expected
+              ? absl::StrCat("the event log has a gap: events ", expected, "..", first - 1,
+                             " are missing (the next record starts at ", first, ")")
+              : absl::StrCat("the event log's records overlap: the record at seq ", first,
+                             " starts inside the previous one, which ends at ", expected - 1));
+    }
     RecordReader record(it->value().ToStringView(), first);
-    for (uint64_t seq = first; record.Next(ex, event_id); ++seq) {
+    uint64_t seq = first;
+    for (; record.Next(ex, event_id); ++seq) {
       if (seq > after) fn(seq, ex, event_id);
     }
     if (!record.status().ok()) return record.status();
+    expected = seq;
   }
   return FromRocks(it->status(), "reading the event log");
 }

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "storage/encoding.h"
 #include "storage/log_record.h"
@@ -150,6 +151,86 @@ TEST(RocksEventLogTest, CorruptRecordIsDataLoss) {
   RocksEventLog log(db->get(), nullptr, false);
   absl::Status s = log.Replay(0, [](uint64_t, model::Example&, std::string&) {});
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+}
+
+// Writes a record of `n` events (labels `label`) at `first`, as the log would.
+void PutRecord(Database& db, uint64_t first, int n, float label = 1.0f, float weight = 1.0f) {
+  std::vector<model::Example> ex(n, Ex(label, 7));
+  for (auto& e : ex) e.weight = weight;
+  std::vector<std::string> ids(n, "");
+  std::vector<LogEntry> entries;
+  for (int i = 0; i < n; ++i) entries.push_back({&ex[i], &ids[i]});
+  rocksdb::WriteBatch batch;
+  db.Put(batch, Family::kEvents, BigEndianKey(first), EncodeRecord(entries));
+  ASSERT_TRUE(db.Write(batch, false).ok());
+}
+
+absl::Status ReplayAll(RocksEventLog& log, uint64_t after, std::vector<uint64_t>* seqs) {
+  return log.Replay(after, [&](uint64_t seq, model::Example&, std::string&) {
+    seqs->push_back(seq);
+  });
+}
+
+// Hostile pass: records that do not follow on from each other were replayed as if they
+// did (a gap skipped acknowledged events; an overlap trained events twice).
+TEST(RocksEventLogTest, GapsAndOverlapsBetweenRecordsAreDataLoss) {
+  testing::TempDir dir;
+  auto db = Database::Open(dir.path());
+  PutRecord(**db, 1, 10);
+  PutRecord(**db, 11, 10);
+  RocksEventLog log(db->get(), nullptr, false);
+  std::vector<uint64_t> seqs;
+  ASSERT_TRUE(ReplayAll(log, 0, &seqs).ok());
+  EXPECT_EQ(seqs.size(), 20u);
+  EXPECT_EQ(seqs.back(), 20u);
+
+  PutRecord(**db, 26, 5);  // events 21..25 missing
+  seqs.clear();
+  absl::Status s = ReplayAll(log, 0, &seqs);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(s.message(), "the event log has a gap: events 21..25 are missing (the next "
+                         "record starts at 26)");
+  // Replaying from after the gap is fine: only what is read must follow on.
+  seqs.clear();
+  EXPECT_TRUE(ReplayAll(log, 26, &seqs).ok());
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{27, 28, 29, 30}));
+
+  testing::TempDir dir2;
+  auto db2 = Database::Open(dir2.path());
+  PutRecord(**db2, 1, 10);
+  PutRecord(**db2, 5, 10);  // starts inside the first
+  RocksEventLog log2(db2->get(), nullptr, false);
+  seqs.clear();
+  s = ReplayAll(log2, 0, &seqs);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(s.message(), "the event log's records overlap: the record at seq 5 starts inside "
+                         "the previous one, which ends at 10");
+}
+
+// Hostile pass: a record holding what the API refuses (a NaN or out-of-range label, a
+// negative or infinite weight) is damage, not an event to train on.
+TEST(RocksEventLogTest, EventsTheApiWouldRefuseAreDataLoss) {
+  struct Case {
+    float label, weight;
+    const char* message;
+  };
+  const Case cases[] = {
+      {std::nanf(""), 1.0f, "event log record at seq 1 holds event 1 with label nan, outside [0, 1]"},
+      {5.0f, 1.0f, "event log record at seq 1 holds event 1 with label 5, outside [0, 1]"},
+      {1.0f, -1.0f, "event log record at seq 1 holds event 1 with weight -1, not a finite value >= 0"},
+      {1.0f, INFINITY, "event log record at seq 1 holds event 1 with weight inf, not a finite value >= 0"},
+  };
+  for (const Case& c : cases) {
+    testing::TempDir dir;
+    auto db = Database::Open(dir.path());
+    PutRecord(**db, 1, 1, c.label, c.weight);
+    RocksEventLog log(db->get(), nullptr, false);
+    std::vector<uint64_t> seqs;
+    absl::Status s = ReplayAll(log, 0, &seqs);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+    EXPECT_EQ(s.message(), c.message);
+    EXPECT_TRUE(seqs.empty());
+  }
 }
 
 TEST(UnloggedEventLogTest, NumbersEventsKeepsFieldsLogsNothing) {
