@@ -25,10 +25,22 @@ absl::Status RecoverSnapshot(Persistence& p, core::Updater& updater, VectorDims&
     c.events_applied = restored->meta.events_applied;
     c.updates_skipped = restored->meta.updates_skipped;
     c.metrics = restored->metrics;
-    updater.Restore(c);
+    // Restored from an older snapshot than the newest seen (that one is unreadable, e.g.
+    // written by a newer build): serve above every version the data dir has seen, and
+    // write that version at the next persist, so no version is used twice.
+    const uint64_t newest = store.NewestVersion();
+    const bool above_unreadable = newest > c.version;
+    if (above_unreadable) c.version = newest + 1;
+    updater.Restore(c, /*persisted=*/!above_unreadable);
     last_seq = c.last_seq;
     std::fprintf(stderr, "streamrec-server: restored snapshot version %lu (events up to seq %lu)\n",
-                 static_cast<unsigned long>(c.version), static_cast<unsigned long>(last_seq));
+                 static_cast<unsigned long>(restored->meta.version),
+                 static_cast<unsigned long>(last_seq));
+    if (above_unreadable) {
+      std::fprintf(stderr, "streamrec-server: serving it as version %lu, above the unreadable "
+                   "snapshot %lu (kept, never overwritten)\n",
+                   static_cast<unsigned long>(c.version), static_cast<unsigned long>(newest));
+    }
     return absl::OkStatus();
   }
   if (restored.status().code() != absl::StatusCode::kNotFound) return restored.status();

@@ -157,6 +157,12 @@ absl::StatusOr<uint64_t> SnapshotStore::Write(Pending p,
     if (p.epoch != epoch_) {
       return absl::AbortedError("snapshot dropped: an earlier snapshot write failed");
     }
+    // An unreadable snapshot may be one a newer build wrote: never overwrite it.
+    if (unreadable_.count(p.manifest.meta.version) > 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "snapshot ", p.manifest.meta.version, " exists and this build cannot read it; "
+          "not overwritten"));
+    }
   }
   uint64_t bytes = 0;
   absl::Status status;
@@ -207,6 +213,13 @@ absl::StatusOr<uint64_t> SnapshotStore::Write(Pending p,
 void SnapshotStore::RetireOldest(rocksdb::WriteBatch& batch) {
   while (manifests_.size() > options_.retain) {
     auto oldest = manifests_.begin();
+    // An unreadable manifest may reference any chunk: retire the manifest, keep its chunks
+    // (Sweep removes them once no manifest is unreadable).
+    if (!unreadable_.empty()) {
+      db_->Delete(batch, Family::kSnapshots, BigEndianKey(oldest->first));
+      manifests_.erase(oldest);
+      continue;
+    }
     // A chunk key is (table, index, version): the oldest manifest's chunk is still needed
     // when another manifest names the same version at the same index. Integer compares
     // only: this runs on every write.

@@ -220,6 +220,55 @@ TEST_F(RecoveryTest, SnapshotsThatDoNotVerifyAreRefusedUnlessTheLossIsAccepted) 
   ExpectTrainedOn(parts->updater->model(), {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
 }
 
+// Hostile pass: with the newest snapshot unreadable (e.g. a newer build's format), the
+// older one restored was served under versions already used, and the next save overwrote
+// the unreadable manifest. Now it serves above every version seen and never writes over
+// it; retention keeps every chunk while a manifest is unreadable.
+TEST_F(RecoveryTest, AnUnreadableNewestSnapshotIsNeitherReusedNorOverwritten) {
+  const uint64_t version = Seed();
+  ASSERT_GT(version, 0u);
+  const std::string future = "a manifest of a format from the future";
+  const uint64_t unreadable = version + 5;
+  auto chunks = [](storage::Database& db) {
+    size_t n = 0;
+    auto it = db.NewIterator(storage::Family::kChunks);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+    return n;
+  };
+  size_t chunks_before = 0;
+  {
+    auto parts = Open();
+    ASSERT_TRUE(parts);
+    storage::Database& db = parts->persistence->db();
+    rocksdb::WriteBatch batch;
+    db.Put(batch, storage::Family::kSnapshots, storage::BigEndianKey(unreadable), future);
+    ASSERT_TRUE(db.Write(batch, true).ok());
+    chunks_before = chunks(db);
+  }
+  auto parts = Open();
+  ASSERT_TRUE(parts);
+  absl::StatusOr<Recovered> r = Recover(*parts);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ExpectTrainedOn(parts->updater->model(), {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+  EXPECT_GT(parts->updater->version(), unreadable);
+  // Saves (more than retention keeps) go above it and leave it and every chunk alone.
+  for (int i = 0; i < 7; ++i) {
+    absl::StatusOr<uint64_t> saved = parts->updater->PersistAndWait();
+    ASSERT_TRUE(saved.ok()) << saved.status();
+    EXPECT_GT(*saved, unreadable);
+    core::EventBatch batch;
+    batch.first_seq = 11 + i;
+    batch.examples.push_back(Ex(11 + i));
+    parts->updater->Replay(batch);
+  }
+  storage::Database& db = parts->persistence->db();
+  absl::StatusOr<std::optional<std::string>> kept =
+      db.Get(storage::Family::kSnapshots, storage::BigEndianKey(unreadable));
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  EXPECT_EQ(**kept, future);
+  EXPECT_GE(chunks(db), chunks_before);
+}
+
 TEST_F(RecoveryTest, ACancelledRecoveryKeepsTheLogForTheNextStart) {
   ASSERT_GT(Seed(), 0u);
   {
