@@ -80,6 +80,11 @@ absl::StatusOr<RestoredState> SnapshotStore::Restore(uint64_t version, model::Mo
   std::shared_ptr<ReadSnapshot> snapshot = db_->TakeSnapshot();
   absl::StatusOr<RestoredState> r = Load(
       *m, model, verify_first ? LoadMode::kVerifyThenLoad : LoadMode::kLoad, snapshot.get());
+  if (r.status().code() == absl::StatusCode::kFailedPrecondition) {
+    // Its tables do not fit the model this data dir was opened with (checked at open):
+    // the snapshot is damaged, like a bad chunk, so a start falls back to an older one.
+    return absl::DataLossError(absl::StrCat("snapshot ", version, ": ", r.status().message()));
+  }
   if (!r.ok()) return r;
   // The restored snapshot's chunks are written: the next capture builds on them (they
   // describe the whole state, so no full capture is needed after an earlier failure).

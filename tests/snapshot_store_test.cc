@@ -233,6 +233,47 @@ TEST(SnapshotStoreTest, CorruptChunkFallsBackToOlderSnapshot) {
   EXPECT_EQ(store.Restore(2, fresh).status().code(), absl::StatusCode::kDataLoss);
 }
 
+// Hostile pass: a manifest whose tables do not fit the model (a lying size, a missing
+// table) refused the whole start without naming the snapshot; it is damage like a bad
+// chunk: the start falls back to an older snapshot, and a rollback to it is DataLoss.
+TEST(SnapshotStoreTest, ManifestWhoseTablesDoNotFitFallsBackToOlderSnapshot) {
+  for (int damage = 0; damage < 2; ++damage) {
+    testing::TempDir dir;
+    auto db = Database::Open(dir.path());
+    model::LinearModel m(Config());
+    model::LinearModel at_v1(Config());
+    {
+      SnapshotStore store(db->get(), 5);
+      ASSERT_TRUE(store.Open().ok());
+      Train(m, 100, 3);
+      ASSERT_TRUE(store.Persist(m, Meta(1, 100), {}).ok());
+      ASSERT_TRUE(store.Restore(1, at_v1).ok());
+      Train(m, 100, 7);
+      ASSERT_TRUE(store.Persist(m, Meta(2, 200), {}).ok());
+      absl::StatusOr<Manifest> two = store.Find(2);
+      ASSERT_TRUE(two.ok());
+      if (damage == 0) {
+        two->tables[0].size += 1;
+      } else {
+        two->tables.pop_back();
+      }
+      rocksdb::WriteBatch batch;
+      (*db)->Put(batch, Family::kSnapshots, BigEndianKey(2), EncodeManifest(*two));
+      ASSERT_TRUE((*db)->Write(batch, true).ok());
+    }
+    SnapshotStore store(db->get(), 5);
+    ASSERT_TRUE(store.Open().ok());
+    model::LinearModel restored(Config());
+    auto r = store.RestoreNewest(restored);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->meta.version, 1u);
+    EXPECT_TRUE(SameState(restored, at_v1));
+    absl::Status s = store.Restore(2, restored).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+    EXPECT_EQ(s.message().rfind("snapshot 2: ", 0), 0u) << s;
+  }
+}
+
 TEST(SnapshotStoreTest, RetentionKeepsNewestAndChunksTheyShare) {
   testing::TempDir dir;
   auto db = Database::Open(dir.path());
