@@ -64,11 +64,29 @@ absl::StatusOr<VectorDimList> MetaStore::LoadVectorDims() {
       }
     }
     if (!r.done()) return absl::DataLossError("the vector dimension registry is corrupt");
+    // Validate everything before writing anything: a refused migration changes nothing.
+    for (const auto& [field, dim] : old) {
+      if (dim == 0) {
+        return absl::DataLossError(absl::StrCat(
+            "the vector dimension registry is corrupt (field ", field, " has dimension 0)"));
+      }
+      for (const auto& [known, known_dim] : out) {
+        if (known == field && known_dim != dim) {
+          return absl::DataLossError(absl::StrCat(
+              "the vector dimension registry says field ", field, " has dimension ", dim,
+              " but record dim/", field, " says ", known_dim));
+        }
+      }
+    }
     rocksdb::WriteBatch batch;
     AddVectorDims(old, batch);
     db_->Delete(batch, Family::kMeta, kLegacyVectorDimsKey);
     if (absl::Status s = db_->Write(batch, true); !s.ok()) return s;
-    out.insert(out.end(), old.begin(), old.end());
+    for (const auto& entry : old) {
+      bool known = false;
+      for (const auto& [field, dim] : out) known = known || field == entry.first;
+      if (!known) out.push_back(entry);
+    }
   }
   return out;
 }

@@ -84,5 +84,40 @@ TEST(MetaStoreTest, CorruptRegistryIsDataLossNotAGuess) {
   EXPECT_EQ(meta.LoadVectorDims().status().code(), absl::StatusCode::kDataLoss);
 }
 
+// Hostile pass: a legacy registry with a dimension 0, or one that contradicts a per-field
+// record, was migrated (overwriting the record) before being refused on the next start.
+// Now it is refused before anything is written, naming the field.
+TEST(MetaStoreTest, LegacyRegistryIsValidatedBeforeAnythingIsWritten) {
+  struct Case {
+    uint32_t legacy_dim;
+    const char* message;
+  };
+  for (const Case& c : {Case{0, "the vector dimension registry is corrupt (field emb has "
+                                "dimension 0)"},
+                        Case{5, "the vector dimension registry says field emb has dimension "
+                                "5 but record dim/emb says 3"}}) {
+    testing::TempDir dir;
+    auto db = Database::Open(dir.path());
+    std::string legacy;
+    PutU32(legacy, 1);
+    PutString(legacy, "emb");
+    PutU32(legacy, c.legacy_dim);
+    std::string three;
+    PutU32(three, 3);
+    rocksdb::WriteBatch batch;
+    (*db)->Put(batch, Family::kMeta, "vector_dims", legacy);
+    (*db)->Put(batch, Family::kMeta, "dim/emb", three);
+    ASSERT_TRUE((*db)->Write(batch, false).ok());
+    MetaStore meta(db->get());
+    for (int start = 0; start < 2; ++start) {  // refused the same way every time
+      absl::Status s = meta.LoadVectorDims().status();
+      EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+      EXPECT_EQ(s.message(), c.message);
+    }
+    EXPECT_EQ(**(*db)->Get(Family::kMeta, "dim/emb"), three);
+    EXPECT_EQ(**(*db)->Get(Family::kMeta, "vector_dims"), legacy);
+  }
+}
+
 }  // namespace
 }  // namespace streamrec::storage
