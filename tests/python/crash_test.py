@@ -129,6 +129,9 @@ class CrashTest(unittest.TestCase):
             self.assertEqual(stats.events_applied, len(logged))
             self.assertEqual(result["logged_events"], len(logged))
             self.assertTrue(result["identical"])
+            # A clean stop wrote the model as of the log's last event.
+            self.assertEqual(result["events_after_snapshot"], 0, result)
+            self.assertEqual(result["snapshot_last_seq"], result["last_seq"], result)
             restored = re.search(r"restored snapshot version (\d+)", second_log)
             self.assertIsNotNone(restored, second_log)
             return len(acked), len(logged), int(restored.group(1)), first_log

@@ -6,18 +6,22 @@ model_version, events applied and scores, bit for bit. (A format this build cann
 must be refused with a message naming both versions, never misread; no fixture here is
 of such a format.)
 
-Usage: format_fixtures_test.py SERVER CLI FIXTURES_DIR
+streamrec-verify checks each fixture's data dir as it was left (killed with events logged
+after the newest snapshot): the snapshot is the replay of the log up to its last event.
+
+Usage: format_fixtures_test.py SERVER CLI VERIFY FIXTURES_DIR
 """
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
 sys.argv, ARGS = sys.argv[:1], sys.argv[1:]
-SERVER, CLI, FIXTURES = ARGS
+SERVER, CLI, VERIFY, FIXTURES = ARGS
 sys.argv += [SERVER, CLI, "/nonexistent"]  # make_fixtures reads its own arguments
 import make_fixtures as mf  # noqa: E402
 
@@ -34,6 +38,12 @@ class FormatFixturesTest(unittest.TestCase):
                 config = os.path.join(root, "model.textproto")
                 data = os.path.join(tmp, "data")  # never open the committed copy
                 shutil.copytree(os.path.join(root, "data"), data)
+                v = subprocess.run([VERIFY, "--data_dir", data], capture_output=True,
+                                   text=True, timeout=120)
+                self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+                result = json.loads(v.stdout)
+                self.assertTrue(result["identical"], result)
+                self.assertGreater(result["events_after_snapshot"], 0, result)
                 proc, addr = mf.start(data, config)
                 try:
                     self.assertEqual(mf.served(addr), expected["data"])
