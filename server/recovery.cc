@@ -62,7 +62,8 @@ absl::Status RecoverSnapshot(Persistence& p, core::Updater& updater, VectorDims&
 }
 
 absl::Status ReplayLog(Persistence& p, core::Updater& updater, const RecoveryOptions& options,
-                       uint64_t& last_seq, std::vector<std::string>& recent_ids) {
+                       uint64_t& last_seq, std::vector<std::string>& recent_ids,
+                       bool& gap_accepted) {
   storage::EventLog& log = p.log();
   absl::StatusOr<uint64_t> log_first = log.FirstSeq();
   if (!log_first.ok()) return log_first.status();
@@ -75,6 +76,7 @@ absl::Status ReplayLog(Persistence& p, core::Updater& updater, const RecoveryOpt
         *log_first - 1, " are missing. Restore the data dir from a backup, or start with "
         "--accept_data_loss to continue without them"));
   }
+  gap_accepted = *log_first > last_seq + 1;
   const uint64_t replay_from = std::max(last_seq + 1, *log_first);
   const uint64_t to_replay = *log_last >= replay_from ? *log_last - replay_from + 1 : 0;
   if (to_replay > 0) {
@@ -126,9 +128,16 @@ absl::StatusOr<Recovered> Recover(Persistence& persistence, core::Updater& updat
   if (options.cancel != nullptr && options.cancel->load()) {
     return absl::CancelledError("before replaying the log");
   }
-  if (absl::Status s = ReplayLog(persistence, updater, options, last_seq, out.recent_ids);
+  bool gap_accepted = false;
+  if (absl::Status s =
+          ReplayLog(persistence, updater, options, last_seq, out.recent_ids, gap_accepted);
       !s.ok()) {
     return s;
+  }
+  if (gap_accepted) {
+    // Record the operator's decision: a snapshot past the gap, so a start after a crash
+    // finds no gap to refuse again.
+    if (absl::StatusOr<uint64_t> v = updater.PersistAndWait(); !v.ok()) return v.status();
   }
   out.next_seq = last_seq + 1;
   persistence.log().StartAt(out.next_seq);
