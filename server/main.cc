@@ -106,6 +106,7 @@ int main(int argc, char** argv) {
     if (!config.ok()) return Fail(std::string(config.status().message()));
     options.core.model = *config;
   }
+  options.core.model_from_data_dir = config_path.empty();
   struct {
     const char* name;
     int64_t value;
@@ -223,11 +224,11 @@ int main(int argc, char** argv) {
   options.core.cancel = &stop_requested;
 
   absl::StatusOr<std::unique_ptr<srv::GrpcServer>> server =
-      srv::GrpcServer::Start(options, [&](int port) {
+      srv::GrpcServer::Start(options, [&](int port, const streamrec::model::ModelConfig& m) {
         std::fprintf(stderr, "streamrec-server: listening on port %d (model: logistic "
                      "regression, %s, 2^%u rows; data in %s, durability %s)\n", port,
-                     streamrec::model::OptimizerName(options.core.model.optimizer.kind).c_str(),
-                     options.core.model.hash_bits, data_dir.c_str(), durability.c_str());
+                     streamrec::model::OptimizerName(m.optimizer.kind).c_str(), m.hash_bits,
+                     data_dir.c_str(), durability.c_str());
       });
   if (!server.ok()) {
     if (absl::IsCancelled(server.status())) {

@@ -12,9 +12,11 @@
 namespace streamrec::server {
 
 absl::StatusOr<std::unique_ptr<Persistence>> Persistence::Open(
-    const storage::StorageOptions& options, const model::ModelConfig& model, size_t dedup_window,
-    std::function<void()> health_changed) {
+    const storage::StorageOptions& options, const model::ModelConfig& requested,
+    bool take_stored, size_t dedup_window, std::function<void()> health_changed) {
   std::unique_ptr<Persistence> p(new Persistence(options, dedup_window));
+  p->model_ = requested;
+  const model::ModelConfig& model = p->model_;
   p->health_changed_ = std::move(health_changed);
   storage::DatabaseOptions db_options;
   db_options.dir = options.data_dir;
@@ -27,6 +29,11 @@ absl::StatusOr<std::unique_ptr<Persistence>> Persistence::Open(
   if (!stored.ok()) return stored.status();
   if (stored->has_value()) {
     absl::StatusOr<model::ModelConfig> config = storage::DecodeConfig(**stored);
+    if (config.ok() && take_stored) {
+      std::fprintf(stderr, "streamrec-server: no --model_config given: resuming with the model "
+                   "config stored in %s\n", options.data_dir.c_str());
+      p->model_ = *config;
+    }
     absl::Status compatible =
         config.ok() ? storage::CheckCompatible(*config, model) : config.status();
     if (!compatible.ok()) {

@@ -35,9 +35,12 @@ class Persistence {
   // Open opens (or creates) the data dir for `model`, keeping the log's last
   // `dedup_window` events through truncation. `health_changed` (may be empty) runs on the
   // storage thread after each periodic check, to re-read writable().
+  // `model` is the config to check the stored one against; with `take_stored`, a data dir
+  // that has a config is resumed with that one instead (the operator gave none).
+  // model_config() is the config in effect.
   static absl::StatusOr<std::unique_ptr<Persistence>> Open(const storage::StorageOptions& options,
                                                            const model::ModelConfig& model,
-                                                           size_t dedup_window,
+                                                           bool take_stored, size_t dedup_window,
                                                            std::function<void()> health_changed);
   ~Persistence();  // Stop()
 
@@ -49,6 +52,7 @@ class Persistence {
   storage::SnapshotStore& store() { return *store_; }
   StorageExecutor& executor() { return *executor_; }
   const storage::StorageOptions& options() const { return options_; }
+  const model::ModelConfig& model_config() const { return model_; }
 
   bool writable() const { return db_->writable(); }
   // Persist captures the model's changed state now and writes it on the storage thread,
@@ -69,6 +73,7 @@ class Persistence {
   void Tick();
 
   const storage::StorageOptions options_;
+  model::ModelConfig model_;  // in effect; set by Open
   const size_t dedup_window_;
   std::function<void()> health_changed_;
   std::unique_ptr<storage::Database> db_;

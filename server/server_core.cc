@@ -42,14 +42,17 @@ absl::StatusOr<std::unique_ptr<ServerCore>> ServerCore::Create(const CoreOptions
   if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
   std::unique_ptr<ServerCore> core(new ServerCore(options));
   ServerCore* self = core.get();
-  absl::StatusOr<std::unique_ptr<model::Model>> model = model::CreateModel(options.model);
-  if (!model.ok()) return model.status();
   if (!options.storage.data_dir.empty()) {
-    absl::StatusOr<std::unique_ptr<Persistence>> p = Persistence::Open(
-        options.storage, options.model, options.dedup_window, [self] { self->ReportIngest(); });
+    absl::StatusOr<std::unique_ptr<Persistence>> p =
+        Persistence::Open(options.storage, options.model, options.model_from_data_dir,
+                          options.dedup_window, [self] { self->ReportIngest(); });
     if (!p.ok()) return p.status();
     core->persistence_ = *std::move(p);
+    core->model_config_ = core->persistence_->model_config();
   }
+  // The model of the effective config (the stored one when resuming without a config).
+  absl::StatusOr<std::unique_ptr<model::Model>> model = model::CreateModel(core->model_config_);
+  if (!model.ok()) return model.status();
   Persistence* persistence = core->persistence_.get();
 
   IngestOptions ingest;
@@ -93,6 +96,7 @@ absl::StatusOr<std::unique_ptr<ServerCore>> ServerCore::Create(const CoreOptions
 
 ServerCore::ServerCore(const CoreOptions& options)
     : options_(options),
+      model_config_(options.model),
       converter_(options.limits, &dims_),
       streams_(options.limits.max_concurrent_streams) {}
 
@@ -169,7 +173,7 @@ bool ServerCore::TryEnqueue(std::unique_ptr<core::EventBatch>& batch) {
 
 void ServerCore::GetModelInfo(v1::ModelInfo& info) const {
   const std::shared_ptr<const model::Snapshot> snapshot = served_->Get();
-  *info.mutable_config() = ModelConfigToProto(options_.model);
+  *info.mutable_config() = ModelConfigToProto(model_config_);
   info.set_model_version(snapshot->version());
   info.set_events_applied(snapshot->events_applied());
   info.set_parameter_count(snapshot->parameter_count());

@@ -59,6 +59,10 @@ class SnapshotAdmin;
 
 struct CoreOptions {
   model::ModelConfig model;
+  // True when the operator gave no model config (no --model_config): a data dir that has
+  // a stored config resumes with it, so a change of the built-in defaults never strands
+  // an existing data dir; a new data dir gets `model` (the defaults).
+  bool model_from_data_dir = false;
   Limits limits;
   size_t queue_capacity = 100000;
   // Bytes of converted events held between the handlers and the model.
@@ -80,6 +84,8 @@ class ServerCore {
   // Create validates the options and opens the data dir; FailedPrecondition when it
   // holds an incompatible model (unless start_fresh).
   static absl::StatusOr<std::unique_ptr<ServerCore>> Create(const CoreOptions& options);
+  // The model config in effect (CoreOptions::model, or the data dir's stored one).
+  const model::ModelConfig& model_config() const { return model_config_; }
   ~ServerCore();  // Stop()
 
   // SetIngestListener: `listener(serving)` runs whenever ingest readiness changes (from
@@ -143,6 +149,7 @@ class ServerCore {
   void ReportIngest();
 
   const CoreOptions options_;
+  model::ModelConfig model_config_;  // in effect: options_.model or the stored one
   VectorDims dims_;
   const RequestConverter converter_;
   std::atomic<bool> ready_{false};

@@ -85,6 +85,39 @@ TEST_F(PersistenceTest, CleanRestartPreservesEverythingAndContinuesIdentically) 
   server_.reset();  // before `other` is removed
 }
 
+// Issue 9 section 1: a server started without a model config on an existing data dir
+// resumes with the config stored there (so a change of the built-in defaults never
+// strands a data dir); a new data dir gets the defaults.
+TEST_F(PersistenceTest, NoModelConfigResumesWithTheStoredOne) {
+  server::ServerOptions o = Options();
+  o.core.model.hash_bits = 12;
+  o.core.model.optimizer = model::DefaultOptimizerConfig(model::OptimizerKind::kAdam);
+  o.core.model.optimizer.learning_rate = 0.02;
+  StartServer(o);
+  for (int r = 0; r < 3; ++r) Observe(r);
+  ASSERT_TRUE(WaitApplied(600));
+  const double before = Score();
+  server_->Shutdown();
+
+  server::ServerOptions defaults = Options();
+  defaults.core.model = model::ModelConfig();  // what main passes without --model_config
+  defaults.core.model_from_data_dir = true;
+  StartServer(defaults);
+  const v1::ModelInfo info = Info();
+  EXPECT_EQ(info.config().hash_bits(), 12u);
+  EXPECT_EQ(info.config().optimizer().kind(), v1::OptimizerConfig::ADAM);
+  EXPECT_EQ(info.config().optimizer().learning_rate(), 0.02);
+  EXPECT_EQ(Score(), before);  // the same model, bit for bit
+  server_.reset();
+
+  testing::TempDir fresh;
+  defaults.core.storage.data_dir = fresh.path();
+  StartServer(defaults);
+  EXPECT_EQ(Info().config().hash_bits(), model::ModelConfig().hash_bits);
+  EXPECT_EQ(Info().config().optimizer().kind(), v1::OptimizerConfig::FTRL);
+  server_.reset();
+}
+
 TEST_F(PersistenceTest, IncompatibleDataDirRefusesUnlessStartFresh) {
   StartServer(Options());
   Observe(0);

@@ -49,7 +49,7 @@ class PersistenceTest : public ::testing::Test {
                                     const model::ModelConfig& config = Config(),
                                     size_t dedup_window = 0,
                                     std::function<void()> health = nullptr) {
-    auto p = Persistence::Open(o, config, dedup_window, std::move(health));
+    auto p = Persistence::Open(o, config, false, dedup_window, std::move(health));
     EXPECT_TRUE(p.ok()) << p.status();
     return p.ok() ? *std::move(p) : nullptr;
   }
@@ -122,7 +122,7 @@ TEST_F(PersistenceTest, AnIncompatibleConfigIsRefusedUnlessStartFresh) {
     ASSERT_TRUE(p);
     Log(*p, 1, 3);
   }
-  auto refused = Persistence::Open(Options(), Config(13), 0, nullptr);
+  auto refused = Persistence::Open(Options(), Config(13), false, 0, nullptr);
   ASSERT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   const std::string message(refused.status().message());
   EXPECT_NE(message.find("cannot be resumed"), std::string::npos) << message;
@@ -130,7 +130,7 @@ TEST_F(PersistenceTest, AnIncompatibleConfigIsRefusedUnlessStartFresh) {
   EXPECT_NE(message.find("--start_fresh"), std::string::npos) << message;
   model::ModelConfig adam = Config();
   adam.optimizer = model::DefaultOptimizerConfig(model::OptimizerKind::kAdam);
-  EXPECT_EQ(Persistence::Open(Options(), adam, 0, nullptr).status().code(),
+  EXPECT_EQ(Persistence::Open(Options(), adam, false, 0, nullptr).status().code(),
             absl::StatusCode::kFailedPrecondition);
   {  // Refusing touched nothing; a compatible change (the learning rate) is accepted.
     model::ModelConfig faster = Config();
@@ -149,9 +149,9 @@ TEST_F(PersistenceTest, AnIncompatibleConfigIsRefusedUnlessStartFresh) {
     EXPECT_EQ(*p->meta().LoadVectorDims(), storage::VectorDimList{});
   }
   // The new config is the data dir's now: the old one is refused in turn.
-  EXPECT_EQ(Persistence::Open(Options(), Config(12), 0, nullptr).status().code(),
+  EXPECT_EQ(Persistence::Open(Options(), Config(12), false, 0, nullptr).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(Persistence::Open(fresh, Config(13), 0, nullptr).ok());  // nothing to delete
+  EXPECT_TRUE(Persistence::Open(fresh, Config(13), false, 0, nullptr).ok());  // nothing to delete
 }
 
 // The log is kept after the oldest retained snapshot, and for the last dedup_window

@@ -46,7 +46,7 @@ class RecoveryTest : public ::testing::Test {
     storage::StorageOptions o;
     o.data_dir = dir_.path();
     o.accept_data_loss = accept_data_loss;
-    auto p = Persistence::Open(o, Config(), 0, nullptr);
+    auto p = Persistence::Open(o, Config(), false, 0, nullptr);
     EXPECT_TRUE(p.ok()) << p.status();
     if (!p.ok()) return nullptr;
     auto parts = std::make_unique<Parts>();
