@@ -100,13 +100,10 @@ double LinearSnapshot::Sum(std::span<const HashedFeature> features) const {
   return sum;
 }
 
-ContextScore LinearSnapshot::ScoreContext(std::span<const HashedFeature> context) const {
-  return ContextScore{Sum(context) + weights_->Get(weights_->size() - 1)};
-}
-
-double LinearSnapshot::ScoreItem(const ContextScore& context,
-                                 std::span<const HashedFeature> item) const {
-  return Sigmoid(context.logit + Sum(item));
+void LinearSnapshot::Score(std::span<const HashedFeature> context,
+                           std::span<const FeatureVector> items, std::span<double> scores) const {
+  const double shared = Sum(context) + weights_->Get(weights_->size() - 1);  // once
+  for (size_t i = 0; i < items.size(); ++i) scores[i] = Sigmoid(shared + Sum(items[i]));
 }
 
 }  // namespace streamrec::model

@@ -64,9 +64,8 @@ class LinearSnapshot final : public Snapshot {
   LinearSnapshot(uint64_t version, uint64_t events_applied, uint32_t hash_bits,
                  std::shared_ptr<const FrozenTable> weights);
 
-  ContextScore ScoreContext(std::span<const HashedFeature> context) const override;
-  double ScoreItem(const ContextScore& context,
-                   std::span<const HashedFeature> item) const override;
+  void Score(std::span<const HashedFeature> context, std::span<const FeatureVector> items,
+             std::span<double> scores) const override;
   uint64_t parameter_count() const override { return weights_->size(); }
   const FrozenTable& weights() const { return *weights_; }
 

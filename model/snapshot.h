@@ -3,22 +3,20 @@
 // holding one keeps that version's memory alive, so hold it for one request only.
 // All methods are const and safe to call from any number of threads at once.
 //
-// Scoring is split so that a request's context is processed once, not once per
-// candidate: ScoreContext(context) once, then ScoreItem(context_score, item) per item.
+// Scoring is batched: Score takes a request's context and all its candidates in one
+// call, so a model does its context work once (a linear model's context sum, an FM's
+// summed context factors, a DNN's first-layer share) and may score the candidates
+// together (one matrix product per request).
 #ifndef STREAMREC_MODEL_SNAPSHOT_H_
 #define STREAMREC_MODEL_SNAPSHOT_H_
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "model/example.h"
 
 namespace streamrec::model {
-
-// ContextScore is the part of a score that depends on the context only.
-struct ContextScore {
-  double logit = 0;
-};
 
 class Snapshot {
  public:
@@ -28,11 +26,16 @@ class Snapshot {
   Snapshot(const Snapshot&) = delete;
   Snapshot& operator=(const Snapshot&) = delete;
 
-  // ScoreContext returns the context's share of the score (including the bias).
-  virtual ContextScore ScoreContext(std::span<const HashedFeature> context) const = 0;
-  // ScoreItem returns the click probability of an item's features in that context.
-  virtual double ScoreItem(const ContextScore& context,
-                           std::span<const HashedFeature> item) const = 0;
+  // Score writes to scores[i] the click probability of candidate i: the context's
+  // features together with items[i]'s. scores.size() == items.size().
+  virtual void Score(std::span<const HashedFeature> context, std::span<const FeatureVector> items,
+                     std::span<double> scores) const = 0;
+  // ScoreOne: Score for a single candidate.
+  double ScoreOne(std::span<const HashedFeature> context, const FeatureVector& item) const {
+    double score = 0;
+    Score(context, std::span<const FeatureVector>(&item, 1), std::span<double>(&score, 1));
+    return score;
+  }
 
   // Monotonically increasing version; events trained into it.
   uint64_t version() const { return version_; }

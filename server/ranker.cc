@@ -30,13 +30,12 @@ absl::Status Ranker::Predict(const v1::PredictRequest& request, v1::PredictRespo
   thread_local PredictInput input;
   if (absl::Status s = converter_->ConvertPredict(request, input); !s.ok()) return s;
   const std::shared_ptr<const model::Snapshot> snapshot = source_->Get();
-  const model::ContextScore context = snapshot->ScoreContext(input.context);
   const size_t n = input.items.size();
   thread_local std::vector<double> scores;
   thread_local std::vector<uint32_t> order;
   scores.resize(n);
   order.resize(n);
-  for (size_t i = 0; i < n; ++i) scores[i] = snapshot->ScoreItem(context, input.items[i]);
+  snapshot->Score(input.context, input.items, scores);
   std::iota(order.begin(), order.end(), 0);
   const size_t k = request.top_k() == 0 ? n : std::min<size_t>(request.top_k(), n);
   auto better = [](uint32_t a, uint32_t b) {

@@ -61,11 +61,9 @@ TEST(LifecycleTest, TicketIsCapturedThenWrittenOrDropped) {
 class FixedSnapshot final : public model::Snapshot {
  public:
   explicit FixedSnapshot(uint64_t version) : Snapshot(version, 0) {}
-  model::ContextScore ScoreContext(std::span<const model::HashedFeature>) const override {
-    return {};
-  }
-  double ScoreItem(const model::ContextScore&, std::span<const model::HashedFeature>) const override {
-    return 0.5;
+  void Score(std::span<const model::HashedFeature>, std::span<const model::FeatureVector>,
+             std::span<double> scores) const override {
+    for (double& s : scores) s = 0.5;
   }
   uint64_t parameter_count() const override { return 0; }
 };

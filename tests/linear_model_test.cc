@@ -44,12 +44,12 @@ TEST(LinearModelTest, SnapshotMatchesTrainerAndIsImmutable) {
   for (int i = 0; i < 100; ++i) m.Train({Features(1, 1), 1.0f, 1.0f});
   auto snap = m.Publish(1, 100, nullptr);
   const FeatureVector f = Features(1, 1);
-  const double before = snap->ScoreItem(snap->ScoreContext({}), f);
+  const double before = snap->ScoreOne({}, f);
   EXPECT_DOUBLE_EQ(before, m.Predict(f));
   for (int i = 0; i < 100; ++i) m.Train({Features(1, 1), 0.0f, 1.0f});
-  EXPECT_DOUBLE_EQ(snap->ScoreItem(snap->ScoreContext({}), f), before);
+  EXPECT_DOUBLE_EQ(snap->ScoreOne({}, f), before);
   auto snap2 = m.Publish(2, 200, nullptr);
-  EXPECT_LT(snap2->ScoreItem(snap2->ScoreContext({}), f), before);
+  EXPECT_LT(snap2->ScoreOne({}, f), before);
   EXPECT_EQ(snap2->version(), 2u);
 }
 
@@ -59,7 +59,7 @@ TEST(LinearModelTest, ContextSplitEqualsWholeExample) {
   auto snap = m.Publish(1, 50, nullptr);
   const FeatureVector all = Features(2, 4);
   const FeatureVector context(all.begin(), all.begin() + 1), item(all.begin() + 1, all.end());
-  EXPECT_NEAR(snap->ScoreItem(snap->ScoreContext(context), item), m.Predict(all), 1e-12);
+  EXPECT_NEAR(snap->ScoreOne(context, item), m.Predict(all), 1e-12);
 }
 
 TEST(LinearModelTest, WeightZeroExampleChangesNothing) {

@@ -63,9 +63,9 @@ TEST(UpdaterTest, PublishesVersionZeroThenLearns) {
   ASSERT_TRUE(WaitFor([&] { return slot.Get()->events_applied() == 500; }));
   auto v = slot.Get();
   EXPECT_GT(v->version(), 0u);
-  EXPECT_GT(v->ScoreItem(v->ScoreContext({}), Item("a")), 0.9);
+  EXPECT_GT(v->ScoreOne({}, Item("a")), 0.9);
   // The reader still holding version 0 sees the untrained model.
-  EXPECT_DOUBLE_EQ(v0->ScoreItem(v0->ScoreContext({}), Item("a")), 0.5);
+  EXPECT_DOUBLE_EQ(v0->ScoreOne({}, Item("a")), 0.5);
   const UpdaterStats s = u.Stats();
   EXPECT_EQ(s.events_applied, 500u);
   EXPECT_EQ(s.overall.events, 500u);
@@ -94,8 +94,8 @@ TEST(UpdaterTest, ConcurrentReadersDuringTrainingSeeConsistentMonotonicVersions)
         if (s->version() < last) ok = false;
         last = s->version();
         // An immutable snapshot scores the same twice, whatever the trainer does.
-        const double a = s->ScoreItem(s->ScoreContext({}), Item("x"));
-        const double b = s->ScoreItem(s->ScoreContext({}), Item("x"));
+        const double a = s->ScoreOne({}, Item("x"));
+        const double b = s->ScoreOne({}, Item("x"));
         if (a != b) ok = false;
       }
     });
