@@ -9,10 +9,14 @@
 namespace streamrec::model {
 
 // HashedFeature is one (hash, value) pair: a category or list entry has value 1, a
-// number its value, a vector dimension its component. See model/hash.h.
+// number its value, a vector dimension its component. See model/hash.h. `field` names
+// the field it came from (FieldId of the field name's hash), so models can cross fields
+// and keep per-field parameters; 0 means unknown (events logged before fields were
+// recorded, event-log record formats 1 and 2).
 struct HashedFeature {
   uint64_t hash = 0;
   float value = 0;
+  uint32_t field = 0;
 };
 
 using FeatureVector = std::vector<HashedFeature>;

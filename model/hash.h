@@ -10,6 +10,7 @@
 //   vector dimension i = XXH3_64bits_withSeed(uint32 i as 4 little-endian bytes,
 //                                             name_hash + 1)
 //   row                = hash & (2^bits - 1)
+//   field id           = low 32 bits of name_hash (1 if those are 0; 0 = unknown)
 //
 // Test vectors are in tests/hash_test.cc and the README.
 #ifndef STREAMREC_MODEL_HASH_H_
@@ -29,6 +30,12 @@ uint64_t HashCategory(uint64_t name_hash, std::string_view value);
 
 // HashVectorDim returns the hash of dimension `dim` of a vector field.
 uint64_t HashVectorDim(uint64_t name_hash, uint32_t dim);
+
+// FieldId: the 32-bit id of a field, from its HashName; never 0 (0 means "unknown field").
+inline uint32_t FieldId(uint64_t name_hash) {
+  const uint32_t id = static_cast<uint32_t>(name_hash);
+  return id == 0 ? 1 : id;
+}
 
 // RowOf maps a hash to a row in a table of 2^bits rows.
 inline uint64_t RowOf(uint64_t hash, uint32_t bits) {

@@ -13,7 +13,7 @@ inline constexpr char kRecommenderService[] = "streamrec.v1.Recommender";
 inline constexpr char kIngestService[] = "streamrec.v1.Ingest";
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
-    const ServerOptions& options, const std::function<void(int, const model::ModelConfig&)>& on_listening) {
+    const ServerOptions& options, const std::function<void(int, const ServerCore&)>& on_listening) {
   if (options.grpc_memory_bytes < options.core.limits.max_message_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "grpc_memory_bytes (", options.grpc_memory_bytes, ") is below max_message_bytes (",
@@ -53,7 +53,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   health->SetServingStatus(kIngestService, false);
   s->core_->SetIngestListener(
       [health](bool serving) { health->SetServingStatus(kIngestService, serving); });
-  if (on_listening) on_listening(s->port_, s->core_->model_config());
+  if (on_listening) on_listening(s->port_, *s->core_);
   if (absl::Status r = s->core_->Recover(); !r.ok()) {
     s->Shutdown(std::chrono::milliseconds(100));
     return r;

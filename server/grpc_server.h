@@ -38,10 +38,10 @@ class GrpcServer {
   // Start builds the core, listens, recovers, and returns once ready. InvalidArgument
   // for bad options, Unavailable when the address cannot be bound; the recovery's error
   // when it fails.
-  // `on_listening(port, model)` runs once the port answers, before recovery, with the
-  // model config in effect (ServerCore::model_config).
+  // `on_listening(port, core)` runs once the port answers, before recovery (the core's
+  // model_config() is the one in effect).
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
-      const ServerOptions& options, const std::function<void(int, const model::ModelConfig&)>& on_listening = nullptr);
+      const ServerOptions& options, const std::function<void(int, const ServerCore&)>& on_listening = nullptr);
   ~GrpcServer();
 
   int port() const { return port_; }

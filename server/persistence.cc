@@ -30,9 +30,8 @@ absl::StatusOr<std::unique_ptr<Persistence>> Persistence::Open(
   if (stored->has_value()) {
     absl::StatusOr<model::ModelConfig> config = storage::DecodeConfig(**stored);
     if (config.ok() && take_stored) {
-      std::fprintf(stderr, "streamrec-server: no --model_config given: resuming with the model "
-                   "config stored in %s\n", options.data_dir.c_str());
       p->model_ = *config;
+      p->resumed_stored_config_ = true;
     }
     absl::Status compatible =
         config.ok() ? storage::CheckCompatible(*config, model) : config.status();

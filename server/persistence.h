@@ -53,6 +53,8 @@ class Persistence {
   StorageExecutor& executor() { return *executor_; }
   const storage::StorageOptions& options() const { return options_; }
   const model::ModelConfig& model_config() const { return model_; }
+  // True when Open took the data dir's stored config (take_stored and one was stored).
+  bool resumed_stored_config() const { return resumed_stored_config_; }
 
   bool writable() const { return db_->writable(); }
   // Persist captures the model's changed state now and writes it on the storage thread,
@@ -74,6 +76,7 @@ class Persistence {
 
   const storage::StorageOptions options_;
   model::ModelConfig model_;  // in effect; set by Open
+  bool resumed_stored_config_ = false;
   const size_t dedup_window_;
   std::function<void()> health_changed_;
   std::unique_ptr<storage::Database> db_;

@@ -40,21 +40,22 @@ absl::Status RequestConverter::AppendFeatures(const v1::Features& features,
       return Invalid(FieldPath(path, name), "feature is set both in the context and the item");
     }
     const uint64_t name_hash = model::HashName(name);
+    const uint32_t field = model::FieldId(name_hash);
     switch (value.kind_case()) {
       case v1::FeatureValue::kCategory:
-        out.push_back({model::HashCategory(name_hash, value.category()), 1.0f});
+        out.push_back({model::HashCategory(name_hash, value.category()), 1.0f, field});
         break;
       case v1::FeatureValue::kNumber: {
         const double x = value.number();
         if (!std::isfinite(x) || std::abs(x) > 3.4e38) {
           return Invalid(FieldPath(path, name) + ".number", "not a finite float");
         }
-        out.push_back({name_hash, static_cast<float>(x)});
+        out.push_back({name_hash, static_cast<float>(x), field});
         break;
       }
       case v1::FeatureValue::kCategories:
         for (const std::string& c : value.categories().values()) {
-          out.push_back({model::HashCategory(name_hash, c), 1.0f});
+          out.push_back({model::HashCategory(name_hash, c), 1.0f, field});
         }
         break;
       case v1::FeatureValue::kVector: {
@@ -83,7 +84,7 @@ absl::Status RequestConverter::AppendFeatures(const v1::Features& features,
           if (!std::isfinite(v[i])) {
             return Invalid(absl::StrCat(vpath, ".values[", i, "]"), "not finite");
           }
-          out.push_back({model::HashVectorDim(name_hash, i), v[i]});
+          out.push_back({model::HashVectorDim(name_hash, i), v[i], field});
         }
         break;
       }
@@ -99,7 +100,8 @@ absl::Status RequestConverter::AppendItem(const v1::Item& item, const std::strin
                                           model::FeatureVector& out) const {
   if (item.id().empty()) return Invalid(path + ".id", "empty item id");
   static const uint64_t kItemIdHash = model::HashName(kItemIdField);
-  out.push_back({model::HashCategory(kItemIdHash, item.id()), 1.0f});
+  static const uint32_t kItemIdFieldId = model::FieldId(kItemIdHash);
+  out.push_back({model::HashCategory(kItemIdHash, item.id()), 1.0f, kItemIdFieldId});
   return AppendFeatures(item.features(), path + ".features", &context, new_dims, out);
 }
 

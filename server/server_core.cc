@@ -171,6 +171,10 @@ bool ServerCore::TryEnqueue(std::unique_ptr<core::EventBatch>& batch) {
   return ingest_->TryEnqueue(batch);
 }
 
+bool ServerCore::model_config_from_data_dir() const {
+  return persistence_ != nullptr && persistence_->resumed_stored_config();
+}
+
 void ServerCore::GetModelInfo(v1::ModelInfo& info) const {
   const std::shared_ptr<const model::Snapshot> snapshot = served_->Get();
   *info.mutable_config() = ModelConfigToProto(model_config_);

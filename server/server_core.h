@@ -84,8 +84,10 @@ class ServerCore {
   // Create validates the options and opens the data dir; FailedPrecondition when it
   // holds an incompatible model (unless start_fresh).
   static absl::StatusOr<std::unique_ptr<ServerCore>> Create(const CoreOptions& options);
-  // The model config in effect (CoreOptions::model, or the data dir's stored one).
+  // The model config in effect (CoreOptions::model, or the data dir's stored one), and
+  // whether it is the stored one.
   const model::ModelConfig& model_config() const { return model_config_; }
+  bool model_config_from_data_dir() const;
   ~ServerCore();  // Stop()
 
   // SetIngestListener: `listener(serving)` runs whenever ingest readiness changes (from

@@ -21,6 +21,7 @@ std::string EncodeRecord(const std::vector<LogEntry>& entries) {
     for (const model::HashedFeature& f : ex.features) {
       PutU64(value, f.hash);
       PutF32(value, f.value);
+      PutU32(value, f.field);
     }
   }
   Seal(value);
@@ -43,8 +44,16 @@ RecordReader::RecordReader(std::string_view sealed, uint64_t first_seq) : first_
     n_ = head;
     return;
   }
-  if (!reader_.GetU32(format_) || format_ != kLogRecordFormat) {
-    Fail(absl::StrCat("has format ", format_, "; this build reads formats 1 and ",
+  if (!reader_.GetU32(format_)) {
+    Fail("is truncated");
+    return;
+  }
+  if (format_ < 2) {  // 0 and 1 are never written after the zero word
+    Fail(absl::StrCat("is malformed (format word ", format_, ")"));
+    return;
+  }
+  if (format_ > kLogRecordFormat) {
+    Fail(absl::StrCat("has format ", format_, "; this build reads formats 1 to ",
                       kLogRecordFormat));
     return;
   }
@@ -69,8 +78,11 @@ bool RecordReader::Next(model::Example& ex, std::string& event_id) {
   reader_.GetU64(time);
   reader_.GetString(event_id);
   reader_.GetU32(features);
-  // 12 bytes per feature: never size the buffer beyond what the record holds.
-  if (!reader_.ok() || features > reader_.remaining() / 12) return Fail("is malformed");
+  // 12 or 16 bytes per feature: never size the buffer beyond what the record holds.
+  const size_t feature_bytes = format_ >= 3 ? 16 : 12;
+  if (!reader_.ok() || features > reader_.remaining() / feature_bytes) {
+    return Fail("is malformed");
+  }
   ex.time_unix_ms = static_cast<int64_t>(time);
   // What the API would have refused never came from it: a damaged record, not training.
   const uint64_t seq = first_seq_ + read_;
@@ -86,6 +98,8 @@ bool RecordReader::Next(model::Example& ex, std::string& event_id) {
   for (auto& f : ex.features) {
     reader_.GetU64(f.hash);
     reader_.GetF32(f.value);
+    f.field = 0;
+    if (format_ >= 3) reader_.GetU32(f.field);
   }
   if (!reader_.ok()) return Fail("is malformed");
   for (const auto& f : ex.features) {

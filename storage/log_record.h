@@ -3,11 +3,13 @@
 //
 //   format 1 (written by builds before records carried a format; still read):
 //     u32 n (>= 1), n x event, checksum
-//   format 2 (written now):
-//     u32 0 (a format-1 record never starts with 0), u32 format (2), u32 n (>= 1),
+//   format 2 (still read), 3 (written now):
+//     u32 0 (a format-1 record never starts with 0), u32 format, u32 n (>= 1),
 //     n x event, checksum
 //   event: f32 label, f32 weight, u64 time_unix_ms, string event_id, u32 k,
-//          k x (u64 feature hash, f32 value)
+//          k x feature
+//   feature, formats 1 and 2: u64 hash, f32 value (read with field 0, unknown)
+//   feature, format 3:        u64 hash, f32 value, u32 field
 // A record of a format this build does not know is DataLoss naming both formats, never
 // misread. Pure functions; thread-compatible.
 #ifndef STREAMREC_STORAGE_LOG_RECORD_H_
@@ -24,7 +26,7 @@
 
 namespace streamrec::storage {
 
-inline constexpr uint32_t kLogRecordFormat = 2;
+inline constexpr uint32_t kLogRecordFormat = 3;
 
 // EncodeRecord: the sealed record of `entries` (at least one).
 std::string EncodeRecord(const std::vector<LogEntry>& entries);

@@ -23,6 +23,12 @@ TEST(HashTest, VectorDimensionIsSeededByNameHashPlusOne) {
   EXPECT_EQ(HashVectorDim(HashName("emb"), 3), 0x9b0209ada597addeull);
 }
 
+TEST(HashTest, FieldIdIsTheLowBitsOfTheNameHashAndNeverZero) {
+  EXPECT_EQ(FieldId(HashName("user_id")), 0x8fdc4fa1u);
+  EXPECT_EQ(FieldId(0xabcdef0000000000ull), 1u);  // 0 means "unknown field"
+  EXPECT_EQ(FieldId(0x0000000100000002ull), 2u);
+}
+
 TEST(HashTest, RowIsLowBits) {
   EXPECT_EQ(RowOf(0xee648f00d913b2e8ull, 20), 242408u);
   EXPECT_EQ(RowOf(0x976159d7b85cef12ull, 20), 847634u);

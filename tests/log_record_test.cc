@@ -31,14 +31,16 @@ Events Three() {
     ex.label = i == 1 ? 1.0f : 0.0f;
     ex.weight = 0.25f * (i + 1);
     ex.time_unix_ms = 1700000000000 + i;
-    for (int f = 0; f <= i; ++f) ex.features.push_back({uint64_t{0xabcdef} * (f + 1), 0.5f * f});
+    for (int f = 0; f <= i; ++f) {
+      ex.features.push_back({uint64_t{0xabcdef} * (f + 1), 0.5f * f, 0x1000u + f});
+    }
     e.examples.push_back(ex);
     e.ids.push_back(i == 2 ? "" : "id" + std::to_string(i));
   }
   return e;
 }
 
-TEST(LogRecordTest, RoundTripsFormatTwoExactly) {
+TEST(LogRecordTest, RoundTripsFormatThreeExactlyWithFields) {
   Events in = Three();
   const std::string sealed = EncodeRecord(in.Entries());
   RecordReader reader(sealed, 41);
@@ -56,8 +58,41 @@ TEST(LogRecordTest, RoundTripsFormatTwoExactly) {
     for (size_t f = 0; f < ex.features.size(); ++f) {
       EXPECT_EQ(ex.features[f].hash, in.examples[i].features[f].hash);
       EXPECT_EQ(ex.features[f].value, in.examples[i].features[f].value);
+      EXPECT_EQ(ex.features[f].field, in.examples[i].features[f].field);
     }
   }
+  EXPECT_FALSE(reader.Next(ex, id));
+  EXPECT_TRUE(reader.status().ok()) << reader.status();
+}
+
+// Format 2 (written by the previous build): no field ids; read with field 0 (unknown).
+TEST(LogRecordTest, ReadsFormatTwoWithUnknownFields) {
+  std::string v2;
+  PutU32(v2, 0);
+  PutU32(v2, 2);
+  PutU32(v2, 1);
+  PutF32(v2, 1.0f);
+  PutF32(v2, 0.5f);
+  PutU64(v2, 1700000000000);
+  PutString(v2, "old");
+  PutU32(v2, 2);
+  for (uint64_t h : {11u, 22u}) {
+    PutU64(v2, h);
+    PutF32(v2, 2.0f);
+  }
+  Seal(v2);
+  RecordReader reader(v2, 5);
+  EXPECT_EQ(reader.format(), 2u);
+  model::Example ex;
+  ex.features = {{1, 1, 99}};  // stale content of a reused example must not leak
+  std::string id;
+  ASSERT_TRUE(reader.Next(ex, id)) << reader.status();
+  EXPECT_EQ(id, "old");
+  ASSERT_EQ(ex.features.size(), 2u);
+  EXPECT_EQ(ex.features[1].hash, 22u);
+  EXPECT_EQ(ex.features[1].value, 2.0f);
+  EXPECT_EQ(ex.features[0].field, 0u);
+  EXPECT_EQ(ex.features[1].field, 0u);
   EXPECT_FALSE(reader.Next(ex, id));
   EXPECT_TRUE(reader.status().ok()) << reader.status();
 }
@@ -91,12 +126,15 @@ TEST(LogRecordTest, ClaimsAndFormatsAreCheckedAgainstTheBytes) {
     const char* message;
   };
   const Case cases[] = {
-      {{0, 3, 1}, "event log record at seq 9 has format 3; this build reads formats 1 and 2"},
+      {{0, 4, 1}, "event log record at seq 9 has format 4; this build reads formats 1 to 3"},
       {{0, 0xffffffffu, 1},
-       "event log record at seq 9 has format 4294967295; this build reads formats 1 and 2"},
+       "event log record at seq 9 has format 4294967295; this build reads formats 1 to 3"},
+      {{0}, "event log record at seq 9 is truncated"},
+      {{0, 1, 1}, "event log record at seq 9 is malformed (format word 1)"},
       {{0, 2, 0}, "event log record at seq 9 is empty"},
       // A billion events claimed by a record of a dozen bytes: malformed, not allocated.
       {{0, 2, 1u << 30}, "event log record at seq 9 is malformed"},
+      {{0, 3, 1u << 30}, "event log record at seq 9 is malformed"},
       {{1u << 30}, "event log record at seq 9 is malformed"},  // format 1, same claim
   };
   for (const Case& c : cases) {

@@ -42,6 +42,20 @@ TEST(RequestConverterTest, EachFeatureKindHashesAsDocumented) {
       {HashCategory(HashName("item_id"), "m7"), 1.0f},
   };
   EXPECT_EQ(got, want);
+  // Each feature carries the id of its field (issue 9: field identity).
+  std::map<uint64_t, uint32_t> field_of = {
+      {HashCategory(HashName("user"), "u1"), FieldId(HashName("user"))},
+      {HashName("age"), FieldId(HashName("age"))},
+      {HashCategory(HashName("genres"), "drama"), FieldId(HashName("genres"))},
+      {HashCategory(HashName("genres"), "war"), FieldId(HashName("genres"))},
+      {HashVectorDim(HashName("emb"), 0), FieldId(HashName("emb"))},
+      {HashVectorDim(HashName("emb"), 1), FieldId(HashName("emb"))},
+      {HashCategory(HashName("item_id"), "m7"), FieldId(HashName("item_id"))},
+  };
+  for (const auto& f : ex.features) {
+    EXPECT_EQ(f.field, field_of[f.hash]) << f.hash;
+    EXPECT_NE(f.field, 0u);
+  }
   // Registered only once logged: the batch carries the new field.
   EXPECT_FALSE(dims.Find("emb").has_value());
   ASSERT_EQ((*batch)->new_dims.size(), 1u);

@@ -15,6 +15,8 @@ import sys
 import tempfile
 import threading
 import unittest
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from server_log import listening_port  # noqa: E402
 
 SERVER, CLI = sys.argv[1], sys.argv[2]
 
@@ -39,10 +41,9 @@ class CliTest(unittest.TestCase):
         cls.proc = subprocess.Popen(
             [SERVER, "--listen=127.0.0.1:0", f"--data_dir={cls.tmp.name}/data"],
             stderr=subprocess.PIPE, text=True)
-        m = re.search(r"listening on port (\d+)", cls.proc.stderr.readline())
-        assert m, "server did not start"
+        port = listening_port(cls.proc)
         wait_ready(cls.proc)
-        cls.addr = f"127.0.0.1:{m.group(1)}"
+        cls.addr = f"127.0.0.1:{port}"
 
     @classmethod
     def tearDownClass(cls):

@@ -25,6 +25,8 @@ import time
 import unittest
 
 import grpc
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from server_log import listening_port  # noqa: E402
 
 SERVER, VERIFY, STUBS = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.path.insert(0, STUBS)
@@ -37,13 +39,12 @@ def start(data_dir, persist_interval_s, *extra):
         [SERVER, "--listen=127.0.0.1:0", f"--data_dir={data_dir}", "--durability=async",
          f"--persist_interval_s={persist_interval_s}", "--snapshots_retained=100000", *extra],
         stderr=subprocess.PIPE, text=True)
-    m = re.search(r"listening on port (\d+)", proc.stderr.readline())
-    # Keep reading the log (a server blocked on a full stderr pipe would look hung).
     proc.log = []
+    port = listening_port(proc, proc.log)
+    # Keep reading the log (a server blocked on a full stderr pipe would look hung).
     proc.drain = threading.Thread(target=lambda: proc.log.extend(proc.stderr), daemon=True)
     proc.drain.start()
-    assert m, "server did not start"
-    channel = grpc.insecure_channel(f"127.0.0.1:{m.group(1)}")
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     check = channel.unary_unary("/grpc.health.v1.Health/Check")
     deadline = time.time() + 60
     while time.time() < deadline:  # readiness: Recommender SERVING after recovery

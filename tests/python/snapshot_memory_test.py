@@ -24,6 +24,8 @@ import tempfile
 import threading
 import time
 import unittest
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from server_log import listening_port  # noqa: E402
 
 SERVER, CLI = sys.argv[1], sys.argv[2]
 MIB = 1 << 20
@@ -49,10 +51,8 @@ class Server:
             [SERVER, "--listen=127.0.0.1:0", f"--data_dir={data_dir}",
              f"--model_config={config}", "--persist_interval_s=0"],
             stderr=subprocess.PIPE, text=True)
-        m = re.search(r"listening on port (\d+)", self.proc.stderr.readline())
-        assert m, "server did not start"
-        self.addr = f"127.0.0.1:{m.group(1)}"
         self.log = []
+        self.addr = f"127.0.0.1:{listening_port(self.proc, self.log)}"
         for line in self.proc.stderr:
             self.log.append(line)
             if "streamrec-server: ready" in line:

@@ -26,6 +26,8 @@ import unittest
 SERVER, CLI, TOOL, STUBS = sys.argv[1:5]
 sys.path.insert(0, STUBS)
 import grpc  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from server_log import listening_port  # noqa: E402
 from streamrec.v1 import streamrec_pb2 as pb, streamrec_pb2_grpc  # noqa: E402
 
 
@@ -33,9 +35,7 @@ def start(data_dir, *flags):
     """Starts a server; returns (process, address) once it listens."""
     proc = subprocess.Popen([SERVER, "--listen=127.0.0.1:0", f"--data_dir={data_dir}", *flags],
                             stderr=subprocess.PIPE, text=True)
-    m = re.search(r"listening on port (\d+)", proc.stderr.readline())
-    assert m, "server did not start"
-    return proc, f"127.0.0.1:{m.group(1)}"
+    return proc, f"127.0.0.1:{listening_port(proc)}"
 
 
 def wait_ready(proc):

@@ -18,6 +18,8 @@ import time
 import unittest
 
 import grpc
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from server_log import listening_port  # noqa: E402
 
 SERVER, STUBS = sys.argv[1], sys.argv[2]
 sys.path.insert(0, STUBS)
@@ -29,13 +31,9 @@ def start_server(data_dir):
     proc = subprocess.Popen(
         [SERVER, "--listen=127.0.0.1:0", f"--data_dir={data_dir}"],
         stderr=subprocess.PIPE, text=True)
-    line = proc.stderr.readline()
-    m = re.search(r"listening on port (\d+)", line)
-    if not m:
-        proc.kill()
-        raise RuntimeError(f"server did not start: {line}")
+    port = listening_port(proc)
     wait_ready(proc)
-    return proc, int(m.group(1))
+    return proc, port
 
 
 def wait_ready(proc):
