@@ -20,4 +20,14 @@ uint64_t HashVectorDim(uint64_t name_hash, uint32_t dim) {
   return XXH3_64bits_withSeed(bytes, sizeof(bytes), name_hash + 1);
 }
 
+uint64_t HashCross(const uint64_t* hashes, size_t n) {
+  static const uint64_t kSeed = HashName("cross");
+  unsigned char bytes[8 * 8];
+  const size_t count = n < 8 ? n : 8;
+  for (size_t i = 0; i < count; ++i) {
+    for (int b = 0; b < 8; ++b) bytes[8 * i + b] = static_cast<unsigned char>(hashes[i] >> (8 * b));
+  }
+  return XXH3_64bits_withSeed(bytes, 8 * count, kSeed);
+}
+
 }  // namespace streamrec::model

@@ -11,11 +11,14 @@
 //                                             name_hash + 1)
 //   row                = hash & (2^bits - 1)
 //   field id           = low 32 bits of name_hash (1 if those are 0; 0 = unknown)
+//   cross of h1..hk    = XXH3_64bits_withSeed(h1..hk as little-endian u64s,
+//                                             HashName("cross"))
 //
 // Test vectors are in tests/hash_test.cc and the README.
 #ifndef STREAMREC_MODEL_HASH_H_
 #define STREAMREC_MODEL_HASH_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -36,6 +39,10 @@ inline uint32_t FieldId(uint64_t name_hash) {
   const uint32_t id = static_cast<uint32_t>(name_hash);
   return id == 0 ? 1 : id;
 }
+
+// HashCross returns the hash of a crossed feature: the features' hashes, in the cross's
+// declared field order, as little-endian u64s, hashed with seed HashName("cross").
+uint64_t HashCross(const uint64_t* hashes, size_t n);
 
 // RowOf maps a hash to a row in a table of 2^bits rows.
 inline uint64_t RowOf(uint64_t hash, uint32_t bits) {

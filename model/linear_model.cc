@@ -11,13 +11,19 @@ namespace streamrec::model {
 
 LinearModel::LinearModel(const ModelConfig& config)
     : config_(config),
+      crosser_(std::make_shared<const Crosser>(config.crosses)),
       weights_((size_t{1} << config.hash_bits) + 1),
       optimizer_(config.optimizer, (size_t{1} << config.hash_bits) + 1) {}
 
-void LinearModel::Rows(const FeatureVector& features, std::vector<Coord>& out) const {
+void LinearModel::Rows(const FeatureVector& features, FeatureVector& crossed,
+                       std::vector<Coord>& out) const {
   out.clear();
-  for (const HashedFeature& f : features) {
-    if (f.value != 0.0f) out.push_back({RowOf(f.hash, config_.hash_bits), f.value});
+  crossed.clear();
+  crosser_->Append(features, crossed);
+  for (const FeatureVector* fs : {&features, static_cast<const FeatureVector*>(&crossed)}) {
+    for (const HashedFeature& f : *fs) {
+      if (f.value != 0.0f) out.push_back({RowOf(f.hash, config_.hash_bits), f.value});
+    }
   }
   std::sort(out.begin(), out.end(),
             [](const Coord& a, const Coord& b) { return a.row < b.row; });
@@ -41,12 +47,13 @@ double LinearModel::Logit(const std::vector<Coord>& coords) const {
 
 double LinearModel::Predict(const FeatureVector& features) const {
   std::vector<Coord> coords;
-  Rows(features, coords);
+  FeatureVector crossed;
+  Rows(features, crossed, coords);
   return Sigmoid(Logit(coords));
 }
 
 TrainResult LinearModel::Train(const Example& example) {
-  Rows(example.features, coords_);
+  Rows(example.features, crossed_, coords_);
   TrainResult result;
   result.prediction = Sigmoid(Logit(coords_));
   if (example.weight == 0.0f) return result;
@@ -85,12 +92,16 @@ std::shared_ptr<const Snapshot> LinearModel::Publish(uint64_t version,
   }
   last_frozen_ = frozen;
   return std::make_shared<LinearSnapshot>(version, events_applied, config_.hash_bits,
-                                          std::move(frozen));
+                                          std::move(frozen), crosser_);
 }
 
 LinearSnapshot::LinearSnapshot(uint64_t version, uint64_t events_applied,
-                               uint32_t hash_bits, std::shared_ptr<const FrozenTable> weights)
-    : Snapshot(version, events_applied), hash_bits_(hash_bits), weights_(std::move(weights)) {}
+                               uint32_t hash_bits, std::shared_ptr<const FrozenTable> weights,
+                               std::shared_ptr<const Crosser> crosser)
+    : Snapshot(version, events_applied),
+      hash_bits_(hash_bits),
+      weights_(std::move(weights)),
+      crosser_(std::move(crosser)) {}
 
 double LinearSnapshot::Sum(std::span<const HashedFeature> features) const {
   double sum = 0;
@@ -102,8 +113,20 @@ double LinearSnapshot::Sum(std::span<const HashedFeature> features) const {
 
 void LinearSnapshot::Score(std::span<const HashedFeature> context,
                            std::span<const FeatureVector> items, std::span<double> scores) const {
-  const double shared = Sum(context) + weights_->Get(weights_->size() - 1);  // once
-  for (size_t i = 0; i < items.size(); ++i) scores[i] = Sigmoid(shared + Sum(items[i]));
+  double shared = Sum(context) + weights_->Get(weights_->size() - 1);  // once
+  if (crosser_->empty()) {
+    for (size_t i = 0; i < items.size(); ++i) scores[i] = Sigmoid(shared + Sum(items[i]));
+    return;
+  }
+  thread_local FeatureVector crossed;
+  crossed.clear();
+  crosser_->Append(context, crossed);  // crosses within the context: once
+  shared += Sum(crossed);
+  for (size_t i = 0; i < items.size(); ++i) {
+    crossed.clear();
+    crosser_->AppendWithItem(context, items[i], crossed);
+    scores[i] = Sigmoid(shared + Sum(items[i]) + Sum(crossed));
+  }
 }
 
 }  // namespace streamrec::model

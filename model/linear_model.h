@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "model/cross.h"
 #include "model/frozen_table.h"
 #include "model/model.h"
 #include "model/optimizer.h"
@@ -45,24 +46,29 @@ class LinearModel final : public Model {
     size_t row;
     float value;
   };
-  // Rows gathers the example's features as sorted, merged rows plus the bias.
-  void Rows(const FeatureVector& features, std::vector<Coord>& out) const;
+  // Rows gathers the example's features and their crosses as sorted, merged rows plus
+  // the bias; `crossed` is scratch space.
+  void Rows(const FeatureVector& features, FeatureVector& crossed,
+            std::vector<Coord>& out) const;
   double Logit(const std::vector<Coord>& coords) const;
 
   ModelConfig config_;
+  std::shared_ptr<const Crosser> crosser_;  // shared with the snapshots
   ParamTable weights_;
   Optimizer optimizer_;
   std::shared_ptr<const FrozenTable> last_frozen_;
   // Scratch buffers reused across examples.
   std::vector<Coord> coords_;
   std::vector<CoordUpdate> updates_;
+  FeatureVector crossed_;
 };
 
 // LinearSnapshot: immutable weights of a LinearModel.
 class LinearSnapshot final : public Snapshot {
  public:
   LinearSnapshot(uint64_t version, uint64_t events_applied, uint32_t hash_bits,
-                 std::shared_ptr<const FrozenTable> weights);
+                 std::shared_ptr<const FrozenTable> weights,
+                 std::shared_ptr<const Crosser> crosser);
 
   void Score(std::span<const HashedFeature> context, std::span<const FeatureVector> items,
              std::span<double> scores) const override;
@@ -74,6 +80,7 @@ class LinearSnapshot final : public Snapshot {
 
   const uint32_t hash_bits_;
   const std::shared_ptr<const FrozenTable> weights_;
+  const std::shared_ptr<const Crosser> crosser_;
 };
 
 }  // namespace streamrec::model

@@ -57,7 +57,7 @@ absl::Status Validate(const ModelConfig& config) {
   if (!finite_nonneg(o.initial_accumulator)) {
     return bad("optimizer.initial_accumulator (must be >= 0)", o.initial_accumulator);
   }
-  return absl::OkStatus();
+  return ValidateCrosses(config.crosses);
 }
 
 std::string OptimizerName(OptimizerKind kind) {

@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "model/cross.h"
 
 namespace streamrec::model {
 
@@ -31,6 +33,8 @@ struct ModelConfig {
   ModelKind kind = ModelKind::kLogisticRegression;
   uint32_t hash_bits = 20;
   OptimizerConfig optimizer;
+  // Fields crossed into interaction features (model/cross.h); none by default.
+  std::vector<Cross> crosses;
 };
 
 // DefaultOptimizerConfig returns the measured defaults for `kind` (README, "Choosing

@@ -38,6 +38,14 @@ absl::StatusOr<model::ModelConfig> ModelConfigFromProto(const v1::ModelConfig& p
   if (o.has_epsilon()) c.optimizer.epsilon = o.epsilon();
   if (o.has_ftrl_beta()) c.optimizer.ftrl_beta = o.ftrl_beta();
   if (o.has_initial_accumulator()) c.optimizer.initial_accumulator = o.initial_accumulator();
+  for (int i = 0; i < proto.crosses_size(); ++i) {
+    absl::StatusOr<model::Cross> cross = model::ParseCross(proto.crosses(i));
+    if (!cross.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("model config: crosses[", i, "]: ", cross.status().message()));
+    }
+    c.crosses.push_back(*std::move(cross));
+  }
   if (absl::Status s = model::Validate(c); !s.ok()) return s;
   return c;
 }
@@ -61,6 +69,7 @@ v1::ModelConfig ModelConfigToProto(const model::ModelConfig& c) {
   o->set_epsilon(c.optimizer.epsilon);
   o->set_ftrl_beta(c.optimizer.ftrl_beta);
   o->set_initial_accumulator(c.optimizer.initial_accumulator);
+  for (const model::Cross& cross : c.crosses) p.add_crosses(model::CrossText(cross));
   return p;
 }
 

@@ -5,8 +5,21 @@
 
 namespace streamrec::storage {
 
+namespace {
+
+// Format 1 (earlier builds): u32 kind, u32 hash_bits, u32 optimizer, 8 x f64.
+// Format 2: u32 kFormatMarker, u32 2, then format 1's fields, u32 crosses,
+// crosses x (u32 fields, fields x string). A format-1 config never starts with the
+// marker (its first word is a model kind).
+constexpr uint32_t kFormatMarker = 0xffffffffu;
+constexpr uint32_t kConfigFormat = 2;
+
+}  // namespace
+
 std::string EncodeConfig(const model::ModelConfig& c) {
   std::string out;
+  PutU32(out, kFormatMarker);
+  PutU32(out, kConfigFormat);
   PutU32(out, static_cast<uint32_t>(c.kind));
   PutU32(out, c.hash_bits);
   const model::OptimizerConfig& o = c.optimizer;
@@ -14,6 +27,11 @@ std::string EncodeConfig(const model::ModelConfig& c) {
   for (double v : {o.learning_rate, o.l1, o.l2, o.beta1, o.beta2, o.epsilon, o.ftrl_beta,
                    o.initial_accumulator}) {
     PutF64(out, v);
+  }
+  PutU32(out, static_cast<uint32_t>(c.crosses.size()));
+  for (const model::Cross& cross : c.crosses) {
+    PutU32(out, static_cast<uint32_t>(cross.fields.size()));
+    for (const std::string& f : cross.fields) PutString(out, f);
   }
   return out;
 }
@@ -23,12 +41,40 @@ absl::StatusOr<model::ModelConfig> DecodeConfig(std::string_view data) {
   model::ModelConfig c;
   uint32_t kind = 0, optimizer = 0;
   r.GetU32(kind);
+  uint32_t format = 1;
+  if (kind == kFormatMarker) {
+    r.GetU32(format);
+    if (format != kConfigFormat) {
+      return absl::DataLossError(absl::StrCat("stored model config has format ", format,
+                                              "; this build reads formats 1 and ",
+                                              kConfigFormat));
+    }
+    r.GetU32(kind);
+  }
   r.GetU32(c.hash_bits);
   r.GetU32(optimizer);
   model::OptimizerConfig& o = c.optimizer;
   for (double* v : {&o.learning_rate, &o.l1, &o.l2, &o.beta1, &o.beta2, &o.epsilon,
                     &o.ftrl_beta, &o.initial_accumulator}) {
     r.GetF64(*v);
+  }
+  if (format >= 2) {
+    uint32_t crosses = 0;
+    // Each cross takes at least 4 bytes: never trust a count beyond the bytes present.
+    if (r.GetU32(crosses) && crosses <= model::kMaxCrosses && crosses <= r.remaining() / 4) {
+      c.crosses.resize(crosses);
+      for (model::Cross& cross : c.crosses) {
+        uint32_t fields = 0;
+        if (!r.GetU32(fields) || fields > 3) {
+          crosses = 0;
+          break;
+        }
+        cross.fields.resize(fields);
+        for (std::string& f : cross.fields) r.GetString(f);
+      }
+    } else {
+      return absl::DataLossError("stored model config is malformed");
+    }
   }
   if (!r.done()) return absl::DataLossError("stored model config is malformed");
   if (kind > 0) {
@@ -39,6 +85,9 @@ absl::StatusOr<model::ModelConfig> DecodeConfig(std::string_view data) {
   if (optimizer > 3) {
     return absl::DataLossError(absl::StrCat("stored model config names optimizer ", optimizer,
                                             ", which this build does not know (it knows 0 to 3)"));
+  }
+  if (absl::Status s = model::ValidateCrosses(c.crosses); !s.ok()) {
+    return absl::DataLossError(absl::StrCat("stored model config: ", s.message()));
   }
   c.kind = static_cast<model::ModelKind>(kind);
   o.kind = static_cast<model::OptimizerKind>(optimizer);

@@ -1,6 +1,8 @@
-// Encoding of model::ModelConfig in the database and in export files, and the rule for
-// which stored configurations the current one may resume: same model kind, hash size and
-// optimizer kind (the shapes of the persisted tables). Hyperparameters may change.
+// Encoding of model::ModelConfig in the database and in export files (format 2, with a
+// version and the crosses; format 1 of earlier builds is still read, without crosses),
+// and the rule for which stored configurations the current one may resume: same model
+// kind, hash size and optimizer kind (the shapes of the persisted tables).
+// Hyperparameters and crosses may change (learned weights stay where they are).
 // Pure functions.
 #ifndef STREAMREC_STORAGE_CONFIG_CODEC_H_
 #define STREAMREC_STORAGE_CONFIG_CODEC_H_

@@ -29,6 +29,7 @@ model::ModelConfig Distinct(model::OptimizerKind kind) {
   c.optimizer.epsilon = 3e-7;
   c.optimizer.ftrl_beta = 0.5;
   c.optimizer.initial_accumulator = 0.01;
+  c.crosses = {{{"user", "item_id"}}, {{"user", "genre", "hour"}}, {{"item_id", "*"}}};
   return c;
 }
 
@@ -44,6 +45,7 @@ void ExpectSame(const model::ModelConfig& a, const model::ModelConfig& b) {
   EXPECT_EQ(a.optimizer.epsilon, b.optimizer.epsilon);
   EXPECT_EQ(a.optimizer.ftrl_beta, b.optimizer.ftrl_beta);
   EXPECT_EQ(a.optimizer.initial_accumulator, b.optimizer.initial_accumulator);
+  EXPECT_EQ(a.crosses, b.crosses);
 }
 
 TEST(ConfigCodecTest, EveryOptimizerRoundTripsExactly) {
@@ -51,12 +53,50 @@ TEST(ConfigCodecTest, EveryOptimizerRoundTripsExactly) {
     SCOPED_TRACE(model::OptimizerName(kind));
     const model::ModelConfig c = Distinct(kind);
     const std::string bytes = EncodeConfig(c);
-    EXPECT_EQ(bytes.size(), 3 * 4 + 8 * 8u);  // kind, hash_bits, optimizer; 8 doubles
+    // Format marker and version; kind, hash_bits, optimizer; 8 doubles; 3 crosses of
+    // 2, 3 and 2 names (u32 count each, u32 length and bytes each).
+    auto name = [](size_t n) { return 4 + n; };
+    EXPECT_EQ(bytes.size(), 2 * 4 + 3 * 4 + 8 * 8u + 4 + (4 + name(4) + name(7)) +
+                                (4 + name(4) + name(5) + name(4)) + (4 + name(7) + name(1)));
     absl::StatusOr<model::ModelConfig> back = DecodeConfig(bytes);
     ASSERT_TRUE(back.ok()) << back.status();
     ExpectSame(*back, c);
     EXPECT_EQ(EncodeConfig(*back), bytes);
   }
+}
+
+// Format 1, written by earlier builds (no marker, no crosses), is still read; a later
+// format is refused naming both.
+TEST(ConfigCodecTest, FormatOneIsReadAndLaterFormatsRefusedByName) {
+  std::string v1;
+  PutU32(v1, 0);   // logistic regression
+  PutU32(v1, 18);  // hash_bits
+  PutU32(v1, 2);   // Adam
+  for (double v : {0.01, 0.0, 0.0, 0.9, 0.999, 1e-8, 1.0, 0.1}) PutF64(v1, v);
+  absl::StatusOr<model::ModelConfig> c = DecodeConfig(v1);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->hash_bits, 18u);
+  EXPECT_EQ(c->optimizer.kind, model::OptimizerKind::kAdam);
+  EXPECT_EQ(c->optimizer.learning_rate, 0.01);
+  EXPECT_TRUE(c->crosses.empty());
+  std::string v3;
+  PutU32(v3, 0xffffffffu);
+  PutU32(v3, 3);
+  absl::Status s = DecodeConfig(v3).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(s.message(), "stored model config has format 3; this build reads formats 1 and 2");
+  // A crosses count the bytes cannot hold.
+  std::string lying = EncodeConfig(model::ModelConfig());
+  lying.resize(lying.size() - 4);
+  PutU32(lying, 1u << 30);
+  EXPECT_EQ(DecodeConfig(lying).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(ConfigCodecTest, CrossesMayChange) {
+  model::ModelConfig a = Distinct(model::OptimizerKind::kFtrl);
+  model::ModelConfig b = a;
+  b.crosses.clear();
+  EXPECT_TRUE(CheckCompatible(a, b).ok());
 }
 
 TEST(ConfigCodecTest, DefaultsRoundTrip) {

@@ -93,6 +93,7 @@ TEST_F(PersistenceTest, NoModelConfigResumesWithTheStoredOne) {
   o.core.model.hash_bits = 12;
   o.core.model.optimizer = model::DefaultOptimizerConfig(model::OptimizerKind::kAdam);
   o.core.model.optimizer.learning_rate = 0.02;
+  o.core.model.crosses = {model::Cross{{"user", "item_id"}}};
   StartServer(o);
   for (int r = 0; r < 3; ++r) Observe(r);
   ASSERT_TRUE(WaitApplied(600));
@@ -107,7 +108,9 @@ TEST_F(PersistenceTest, NoModelConfigResumesWithTheStoredOne) {
   EXPECT_EQ(info.config().hash_bits(), 12u);
   EXPECT_EQ(info.config().optimizer().kind(), v1::OptimizerConfig::ADAM);
   EXPECT_EQ(info.config().optimizer().learning_rate(), 0.02);
-  EXPECT_EQ(Score(), before);  // the same model, bit for bit
+  ASSERT_EQ(info.config().crosses_size(), 1);
+  EXPECT_EQ(info.config().crosses(0), "user x item_id");
+  EXPECT_EQ(Score(), before);  // the same model, crosses included, bit for bit
   server_.reset();
 
   testing::TempDir fresh;

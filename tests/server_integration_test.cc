@@ -77,6 +77,35 @@ TEST_F(ServerTest, LearnsToRankClickedItemFirst) {
   EXPECT_GT(stats.publications(), 0u);
 }
 
+// Issue 9: with "user x item_id" crossed in the server, a preference no additive model
+// can express (u1 clicks A not B, u2 clicks B not A; both items are clicked as often) is
+// learned from plain fields and ranked per user, the cross spanning context and item.
+TEST_F(ServerTest, CrossInTheServerLearnsPerUserPreferences) {
+  server::ServerOptions o = testing::TestServerOptions();
+  o.core.model.crosses = {model::Cross{{"user", "item_id"}}};
+  StartServer(o);
+  for (int round = 0; round < 20; ++round) {
+    v1::ObserveRequest obs;
+    for (int i = 0; i < 25; ++i) {
+      *obs.add_events() = MakeEvent("u1", "A", 1);
+      *obs.add_events() = MakeEvent("u1", "B", 0);
+      *obs.add_events() = MakeEvent("u2", "A", 0);
+      *obs.add_events() = MakeEvent("u2", "B", 1);
+    }
+    ASSERT_TRUE(Observe(obs).ok());
+  }
+  ASSERT_TRUE(WaitApplied(2000));
+  for (const char* user : {"u1", "u2"}) {
+    v1::PredictResponse resp;
+    ASSERT_TRUE(Predict(TwoCandidates(user), &resp).ok());
+    ASSERT_EQ(resp.items_size(), 2);
+    EXPECT_EQ(resp.items(0).id(), std::string(user) == "u1" ? "A" : "B") << user;
+    EXPECT_GT(resp.items(0).score(), 0.9) << user;
+    EXPECT_LT(resp.items(1).score(), 0.1) << user;
+  }
+  EXPECT_GT(Stats().progressive().accuracy(), 0.9);
+}
+
 TEST_F(ServerTest, TopKCutsAndLargerTopKReturnsAll) {
   v1::PredictRequest req = TwoCandidates("u");
   req.add_candidates()->set_id("C");

@@ -199,6 +199,16 @@ class BadFlagsTest(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("hash_bits", r.stderr)
 
+    def test_bad_cross_names_it(self):
+        for text, message in [("user", 'crosses[0]: cross "user" names fewer than two fields'),
+                              ("a x b x *", '"*" is allowed in a pair only')]:
+            with tempfile.NamedTemporaryFile("w", suffix=".textproto") as f:
+                f.write(f'crosses: "{text}"\n')
+                f.flush()
+                r = self.run_server(f"--model_config={f.name}")
+            self.assertNotEqual(r.returncode, 0, text)
+            self.assertIn(message, r.stderr, text)
+
 
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0]], verbosity=2)

@@ -1,0 +1,137 @@
+#include "model/cross.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "model/hash.h"
+
+namespace streamrec::model {
+namespace {
+
+constexpr char kAny[] = "*";
+
+std::string Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+}  // namespace
+
+absl::StatusOr<Cross> ParseCross(std::string_view text) {
+  Cross cross;
+  constexpr std::string_view kSeparator = " x ";
+  for (;;) {
+    const size_t at = text.find(kSeparator);
+    cross.fields.push_back(Trim(text.substr(0, at)));
+    if (at == std::string_view::npos) break;
+    text.remove_prefix(at + kSeparator.size());
+  }
+  if (cross.fields.size() < 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cross \"", cross.fields[0],
+        "\" names fewer than two fields (write \"a x b\" or \"a x b x c\")"));
+  }
+  if (absl::Status s = ValidateCrosses({cross}); !s.ok()) return s;
+  return cross;
+}
+
+std::string CrossText(const Cross& cross) { return absl::StrJoin(cross.fields, " x "); }
+
+absl::Status ValidateCrosses(const std::vector<Cross>& crosses) {
+  if (crosses.size() > kMaxCrosses) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model config: ", crosses.size(), " crosses (at most ", kMaxCrosses, ")"));
+  }
+  for (const Cross& c : crosses) {
+    const std::string text = CrossText(c);
+    auto bad = [&](const std::string& why) {
+      return absl::InvalidArgumentError(absl::StrCat("cross \"", text, "\": ", why));
+    };
+    if (c.fields.size() < 2 || c.fields.size() > 3) return bad("crosses 2 or 3 fields");
+    int any = 0;
+    for (size_t i = 0; i < c.fields.size(); ++i) {
+      const std::string& f = c.fields[i];
+      if (f.empty()) return bad("a field name is empty");
+      if (f.size() > 256) return bad("a field name is longer than 256 bytes");
+      if (f == kAny) ++any;
+      for (size_t j = 0; j < i; ++j) {
+        if (c.fields[j] == f) return bad(absl::StrCat("field ", f, " appears twice"));
+      }
+    }
+    if (any > 0 && c.fields.size() != 2) return bad("\"*\" is allowed in a pair only");
+  }
+  return absl::OkStatus();
+}
+
+Crosser::Crosser(const std::vector<Cross>& crosses) {
+  for (const Cross& c : crosses) {
+    Compiled compiled;
+    for (const std::string& f : c.fields) {
+      compiled.fields.push_back(f == kAny ? 0 : FieldId(HashName(f)));
+    }
+    compiled.field = FieldId(HashName(CrossText(c)));
+    crosses_.push_back(std::move(compiled));
+  }
+}
+
+void Crosser::Append(std::span<const HashedFeature> features, FeatureVector& out) const {
+  Enumerate(features, {}, /*need_item=*/false, out);
+}
+
+void Crosser::AppendWithItem(std::span<const HashedFeature> context,
+                             std::span<const HashedFeature> item, FeatureVector& out) const {
+  Enumerate(context, item, /*need_item=*/true, out);
+}
+
+void Crosser::Enumerate(std::span<const HashedFeature> context,
+                        std::span<const HashedFeature> item, bool need_item,
+                        FeatureVector& out) const {
+  struct Candidate {
+    const HashedFeature* f;
+    bool from_item;
+  };
+  size_t added = 0;
+  std::vector<Candidate> lists[3];
+  for (const Compiled& c : crosses_) {
+    const size_t k = c.fields.size();
+    for (size_t p = 0; p < k; ++p) {
+      lists[p].clear();
+      // "*" (pairs only): every known field but the other position's.
+      const uint32_t other = k == 2 ? c.fields[1 - p] : 0;
+      auto take = [&](std::span<const HashedFeature> fs, bool from_item) {
+        for (const HashedFeature& f : fs) {
+          const bool match = c.fields[p] != 0 ? f.field == c.fields[p]
+                                              : f.field != 0 && f.field != other;
+          if (match) lists[p].push_back({&f, from_item});
+        }
+      };
+      take(context, false);
+      take(item, true);
+    }
+    size_t index[3] = {0, 0, 0};
+    bool empty = false;
+    for (size_t p = 0; p < k; ++p) empty |= lists[p].empty();
+    if (empty) continue;
+    for (;;) {
+      bool uses_item = false;
+      uint64_t hashes[3];
+      float value = 1.0f;
+      for (size_t p = 0; p < k; ++p) {
+        const Candidate& cand = lists[p][index[p]];
+        uses_item |= cand.from_item;
+        hashes[p] = cand.f->hash;
+        value *= cand.f->value;
+      }
+      if (!need_item || uses_item) {
+        if (added == kMaxCrossFeatures) return;
+        out.push_back({HashCross(hashes, k), value, c.field});
+        ++added;
+      }
+      size_t p = k;  // advance the odometer, last position fastest
+      while (p > 0 && ++index[p - 1] == lists[p - 1].size()) index[--p] = 0;
+      if (p == 0) break;
+    }
+  }
+}
+
+}  // namespace streamrec::model
