@@ -113,6 +113,9 @@ int RunInfo(const Args& args, Connection& conn, bool json) {
   std::printf("model          logistic regression, 2^%u hashed rows\n", info.config().hash_bits());
   std::printf("optimizer      %s  learning_rate %g  l1 %g  l2 %g\n", OptimizerName(o.kind()),
               o.learning_rate(), o.l1(), o.l2());
+  for (const std::string& cross : info.config().crosses()) {
+    std::printf("cross          %s\n", cross.c_str());
+  }
   std::printf("model_version  %lu\n", static_cast<unsigned long>(info.model_version()));
   std::printf("events_applied %lu\n", static_cast<unsigned long>(info.events_applied()));
   std::printf("parameters     %lu (%lu bytes, %lu non-zero)\n",
