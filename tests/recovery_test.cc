@@ -89,6 +89,16 @@ class RecoveryTest : public ::testing::Test {
     EXPECT_TRUE(version.ok()) << version.status();
     return version.value_or(0);
   }
+  // ExpectRefusedNaming: a start without accepting the loss is refused, naming `what`
+  // and the flag that would accept it.
+  void ExpectRefusedNaming(const std::string& what) {
+    auto parts = Open();
+    ASSERT_TRUE(parts);
+    absl::StatusOr<Recovered> r = Recover(*parts);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(r.status().message().find(what), std::string::npos) << r.status();
+    EXPECT_NE(r.status().message().find("--accept_data_loss"), std::string::npos);
+  }
   // ExpectTrainedOn: `model` is exactly a new model trained on `events`, in order.
   static void ExpectTrainedOn(model::Model& model, const std::vector<uint64_t>& events) {
     auto reference = *model::CreateModel(Config());
@@ -158,15 +168,7 @@ TEST_F(RecoveryTest, ALogGapIsRefusedUnlessTheLossIsAccepted) {
     ASSERT_TRUE(parts->persistence->log().TruncateBefore(8).ok());  // events 1..7 lost
     ASSERT_EQ(*parts->persistence->log().FirstSeq(), 8u);
   }
-  {
-    auto parts = Open();
-    ASSERT_TRUE(parts);
-    absl::StatusOr<Recovered> r = Recover(*parts);
-    EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
-    EXPECT_NE(r.status().message().find("events 5..7 are missing"), std::string::npos)
-        << r.status();
-    EXPECT_NE(r.status().message().find("--accept_data_loss"), std::string::npos);
-  }
+  ExpectRefusedNaming("events 5..7 are missing");
   auto parts = Open(/*accept_data_loss=*/true);
   ASSERT_TRUE(parts);
   absl::StatusOr<Recovered> r = Recover(*parts);
@@ -196,14 +198,7 @@ TEST_F(RecoveryTest, SnapshotsThatDoNotVerifyAreRefusedUnlessTheLossIsAccepted) 
     EXPECT_EQ(manifests, 2);
     ASSERT_TRUE(db.Write(batch, true).ok());
   }
-  {
-    auto parts = Open();
-    ASSERT_TRUE(parts);
-    absl::StatusOr<Recovered> r = Recover(*parts);
-    EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
-    EXPECT_NE(r.status().message().find("none verifies"), std::string::npos) << r.status();
-    EXPECT_NE(r.status().message().find("--accept_data_loss"), std::string::npos);
-  }
+  ExpectRefusedNaming("none verifies");
   // Accepted: an empty model under a version above every one seen, and the whole log
   // replayed into it.
   auto parts = Open(/*accept_data_loss=*/true);
