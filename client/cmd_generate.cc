@@ -37,7 +37,7 @@ int RunGenerate(const Args& args, bool json) {
   Format format = Format::kJsonl;
   if (auto f = args.Get("format")) {
     auto parsed = ParseFormat(*f);
-    if (!parsed) return UsageError("--format must be jsonl or criteo");
+    if (!parsed || *parsed == Format::kCsv) return UsageError("--format must be jsonl or criteo");
     format = *parsed;
   }
   std::ofstream file;

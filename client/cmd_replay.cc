@@ -72,8 +72,28 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
   std::optional<Format> format;
   if (auto f = args.Get("format")) {
     format = ParseFormat(*f);
-    if (!format) return UsageError("--format must be jsonl or criteo");
+    if (!format) return UsageError("--format must be jsonl, criteo or csv");
   }
+  CsvLayout layout;
+  if (auto l = args.Get("label")) layout.label = *l;
+  if (auto i = args.Get("item")) layout.item = *i;
+  if (auto n = args.Get("numeric")) {
+    std::string column;
+    for (char c : *n + ",") {
+      if (c != ',') {
+        column += c;
+      } else if (!column.empty()) {
+        layout.numeric.push_back(column);
+        column.clear();
+      }
+    }
+  }
+  if ((args.Has("label") || args.Has("item") || args.Has("numeric")) &&
+      format != Format::kCsv) {
+    return UsageError("--label, --item and --numeric are for --format csv");
+  }
+  const bool skip_header = args.Has("skip_header");
+  std::optional<EventParser> parser;
   const bool skip_bad = args.Has("skip-bad");
   const bool quiet = args.Has("quiet");
   const std::optional<std::string> report_path = args.Get("report");
@@ -177,9 +197,19 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
     ++line_number;
     bytes_read += line.size() + 1;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (skip_header && line_number == 1) continue;
     if (!format) format = DetectFormat(line);
+    if (!parser) parser.emplace(*format, layout);
     std::string error;
-    if (!ParseEventLine(*format, line, *req.add_events(), error)) {
+    if (parser->NeedsHeader()) {
+      if (!parser->Header(line, error)) {
+        input_error = (path == "-" ? "<stdin>" : path) + ":" + std::to_string(line_number) +
+                      ": " + error;
+        break;
+      }
+      continue;
+    }
+    if (!parser->Parse(line, *req.add_events(), error)) {
       req.mutable_events()->RemoveLast();
       const std::string where = (path == "-" ? "<stdin>" : path) + ":" +
                                 std::to_string(line_number) + ": " + error;
@@ -262,7 +292,7 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
                 "\"events_acknowledged\":%lu,\"malformed_lines\":%lu,\"seconds\":%.3f,"
                 "\"events_per_second\":%.1f,",
                 path == "-" ? "-" : path.c_str(),
-                format == Format::kCriteo ? "criteo" : "jsonl",
+                format == Format::kCriteo ? "criteo" : format == Format::kCsv ? "csv" : "jsonl",
                 static_cast<unsigned long>(sent.load()), static_cast<unsigned long>(acked.load()),
                 static_cast<unsigned long>(malformed), seconds, events_per_second);
   std::string summary = head;

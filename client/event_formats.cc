@@ -23,6 +23,14 @@ std::vector<std::string> SplitTabs(const std::string& line) {
   return out;
 }
 
+// ParseNumber: the whole of `s` is a finite number (integer or real).
+bool ParseNumber(const std::string& s, double& out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  out = std::strtod(s.c_str(), &end);
+  return end == s.c_str() + s.size() && std::isfinite(out);
+}
+
 bool ParseCriteo(const std::string& line, v1::Event& event, std::string& error) {
   const std::vector<std::string> f = SplitTabs(line);
   if (f.size() != 1 + kCriteoInts + kCriteoCats) {
@@ -39,15 +47,12 @@ bool ParseCriteo(const std::string& line, v1::Event& event, std::string& error) 
   for (int k = 1; k <= kCriteoInts; ++k) {
     const std::string& s = f[k];
     if (s.empty()) continue;
-    char* end = nullptr;
-    const long long x = std::strtoll(s.c_str(), &end, 10);
-    if (end != s.c_str() + s.size()) {
-      error = "I" + std::to_string(k) + " \"" + s + "\" is not an integer";
+    double x = 0;
+    if (!ParseNumber(s, x)) {
+      error = "I" + std::to_string(k) + " \"" + s + "\" is not a finite number";
       return false;
     }
-    const double v = x >= 0 ? std::log1p(static_cast<double>(x))
-                            : -std::log1p(-static_cast<double>(x));
-    values["I" + std::to_string(k)].set_number(v);
+    values["I" + std::to_string(k)].set_number(x >= 0 ? std::log1p(x) : -std::log1p(-x));
   }
   for (int k = 1; k <= kCriteoCats; ++k) {
     const std::string& s = f[kCriteoInts + k];
@@ -59,9 +64,126 @@ bool ParseCriteo(const std::string& line, v1::Event& event, std::string& error) 
 
 }  // namespace
 
+bool SplitCsv(const std::string& line, std::vector<std::string>& fields, std::string& error) {
+  fields.assign(1, std::string());
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        fields.back() += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        fields.back() += c;
+      }
+    } else if (c == '"' && fields.back().empty()) {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else if (c != '\r' && c != '\n') {
+      fields.back() += c;
+    }
+  }
+  if (quoted) {
+    error = "a quoted value is not closed";
+    return false;
+  }
+  return true;
+}
+
+bool EventParser::Header(const std::string& line, std::string& error) {
+  std::vector<std::string> names;
+  if (!SplitCsv(line, names, error)) {
+    error = "csv header: " + error;
+    return false;
+  }
+  roles_.assign(names.size(), Role::kCategory);
+  auto find = [&](const std::string& name, const char* flag, Role role) {
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == name) {
+        roles_[i] = role;
+        return true;
+      }
+    }
+    error = "csv header has no column \"" + name + "\" (named by " + flag + ")";
+    return false;
+  };
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i].empty()) {
+      error = "csv header: column " + std::to_string(i + 1) + " has no name";
+      return false;
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (names[j] == names[i]) {
+        error = "csv header names column \"" + names[i] + "\" twice";
+        return false;
+      }
+    }
+  }
+  if (!find(layout_.label, "--label", Role::kLabel)) return false;
+  if (!layout_.item.empty() && !find(layout_.item, "--item", Role::kItem)) return false;
+  for (const std::string& n : layout_.numeric) {
+    if (!find(n, "--numeric", Role::kNumber)) return false;
+  }
+  columns_ = std::move(names);
+  return true;
+}
+
+bool EventParser::Parse(const std::string& line, v1::Event& event, std::string& error) const {
+  if (format_ != Format::kCsv) return ParseEventLine(format_, line, event, error);
+  event.Clear();
+  std::vector<std::string> f;
+  if (!SplitCsv(line, f, error)) return false;
+  if (f.size() != columns_.size()) {
+    error = "expected " + std::to_string(columns_.size()) + " comma-separated values (the "
+            "header's columns), found " + std::to_string(f.size());
+    return false;
+  }
+  auto& values = *event.mutable_context()->mutable_values();
+  event.mutable_item()->set_id("csv");
+  for (size_t i = 0; i < f.size(); ++i) {
+    const std::string& s = f[i];
+    switch (roles_[i]) {
+      case Role::kLabel: {
+        double y = 0;
+        if (!ParseNumber(s, y) || y < 0 || y > 1) {
+          error = "label " + columns_[i] + " \"" + s + "\" is not a number in [0, 1]";
+          return false;
+        }
+        event.set_label(y);
+        break;
+      }
+      case Role::kItem:
+        if (s.empty()) {
+          error = "item column " + columns_[i] + " is empty";
+          return false;
+        }
+        event.mutable_item()->set_id(s);
+        break;
+      case Role::kNumber: {
+        if (s.empty()) break;
+        double x = 0;
+        if (!ParseNumber(s, x)) {
+          error = columns_[i] + " \"" + s + "\" is not a finite number";
+          return false;
+        }
+        values[columns_[i]].set_number(x);
+        break;
+      }
+      case Role::kCategory:
+        if (!s.empty()) values[columns_[i]].set_category(s);
+        break;
+    }
+  }
+  return true;
+}
+
 std::optional<Format> ParseFormat(const std::string& name) {
   if (name == "jsonl") return Format::kJsonl;
   if (name == "criteo") return Format::kCriteo;
+  if (name == "csv") return Format::kCsv;
   return std::nullopt;
 }
 
@@ -77,6 +199,10 @@ bool ParseEventLine(Format format, const std::string& line, v1::Event& event,
                     std::string& error) {
   event.Clear();
   if (format == Format::kCriteo) return ParseCriteo(line, event, error);
+  if (format == Format::kCsv) {
+    error = "csv is read through an EventParser (it needs the header)";
+    return false;
+  }
   const auto status = google::protobuf::util::JsonStringToMessage(line, &event);
   if (!status.ok()) {
     error = "not a streamrec.v1.Event in JSON: " + std::string(status.message());

@@ -22,8 +22,9 @@ commands:
   health                                      health of the server, Recommender and Ingest
   info                                        the served model (GetModelInfo)
   stats [--watch] [--count N]                 counters and progressive metrics (GetStats)
-  replay FILE|- [--format jsonl|criteo] [--batch N] [--rate N] [--report FILE.json]
-                [--report_every N] [--skip-bad] [--quiet]
+  replay FILE|- [--format jsonl|criteo|csv] [--batch N] [--rate N] [--report FILE.json]
+                [--report_every N] [--skip-bad] [--quiet] [--skip_header]
+                [--label COLUMN] [--item COLUMN] [--numeric COL,COL...]   (csv)
   generate [--n N] [--seed S] [--users U] [--items I] [--format jsonl|criteo]
            [--output FILE]
   snapshots list | save | rollback VERSION | export FILE [--version V] | import FILE
@@ -41,7 +42,8 @@ int UsageError(const std::string& message) {
 
 int Main(int argc, char** argv) {
   Args args;
-  if (std::string err = args.Parse(argc, argv, {"json", "watch", "skip-bad", "quiet", "help"});
+  if (std::string err =
+          args.Parse(argc, argv, {"json", "watch", "skip-bad", "quiet", "help", "skip_header"});
       !err.empty()) {
     return UsageError(err);
   }
@@ -58,7 +60,8 @@ int Main(int argc, char** argv) {
       {"health", {}},
       {"info", {}},
       {"stats", {"watch", "count"}},
-      {"replay", {"format", "batch", "rate", "report", "report_every", "skip-bad", "quiet"}},
+      {"replay", {"format", "batch", "rate", "report", "report_every", "skip-bad", "quiet",
+                  "skip_header", "label", "item", "numeric"}},
       {"generate", {"n", "seed", "users", "items", "format", "output"}},
       {"snapshots", {"version"}},
   };

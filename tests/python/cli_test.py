@@ -150,6 +150,44 @@ class CliTest(unittest.TestCase):
         r = self.cli("--json", "replay", "-", "--format", "criteo", stdin=gen.stdout)
         self.assertEqual(json.loads(r.stdout)["events_acknowledged"], 50)
 
+    def test_replay_criteo_real_values_and_skip_header(self):
+        row = "\t".join(["1", "0.25", "-3.5e2", "7"] + [""] * 10 + ["a", "b"] + [""] * 24)
+        with open(self.path("real.tsv"), "w") as f:
+            f.write("label\tI1\tI2\n" + row + "\n" + row + "\n")
+        r = self.cli("--json", "replay", self.path("real.tsv"), "--format", "criteo",
+                     "--skip_header")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["events_acknowledged"], 2)
+        r = self.cli("replay", self.path("real.tsv"), "--format", "criteo")  # header is data
+        self.assertEqual(r.returncode, 5)
+        self.assertIn("real.tsv:1:", r.stderr)
+
+    def test_replay_csv_with_header_and_columns(self):
+        with open(self.path("r.csv"), "w") as f:
+            f.write('user,movie,rating,clicked,title\n')
+            for i in range(120):
+                f.write(f'u{i % 4},m{i % 6},{(i % 5) + 0.5},{i % 2},"A, ""quoted"" {i}"\n')
+        r = self.cli("--json", "replay", self.path("r.csv"), "--format", "csv",
+                     "--label", "clicked", "--item", "movie", "--numeric", "rating")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(r.stdout)
+        self.assertEqual((out["format"], out["events_acknowledged"]), ("csv", 120))
+        # Columns the flags name must exist; values must fit their roles.
+        for flags, message in [(["--label", "nope"], 'no column "nope" (named by --label)'),
+                               (["--label", "clicked", "--numeric", "title"],
+                                'title "A, \"quoted\" 0" is not a finite number'),
+                               (["--label", "rating"], 'label rating "0.5"')]:
+            r = self.cli("replay", self.path("r.csv"), "--format", "csv", *flags)
+            if "0.5" in message:  # 0.5 is a valid label; 1.5 on the second line is not
+                self.assertEqual(r.returncode, 5, r.stderr)
+                self.assertIn('label rating "1.5" is not a number in [0, 1]', r.stderr)
+                continue
+            self.assertEqual(r.returncode, 5, (flags, r.stderr))
+            self.assertIn(message, r.stderr, flags)
+        r = self.cli("replay", self.path("r.csv"), "--label", "clicked")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("are for --format csv", r.stderr)
+
     def test_malformed_lines(self):
         good = '{"item":{"id":"A"},"label":1}'
         with open(self.path("bad.jsonl"), "w") as f:
