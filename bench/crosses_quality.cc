@@ -1,7 +1,7 @@
 // crosses_quality: one pass over MovieLens latest-small (timestamp order, rating >= 4 is
 // a click, each rating scored before it is learned) with plain fields only (user,
 // item_id, genres), through logistic regression with the default optimizer, without and
-// with crosses in the model config. Prints progressive log loss, AUC and normalized
+// with crosses in the model config, and through a factorization machine. Prints progressive log loss, AUC and normalized
 // entropy (log loss / log loss of the running click rate (clicks + 1) / (events + 2),
 // the constant predictor a model must beat; NE < 1 beats it) and events/s.
 //   build/bin/crosses_quality [../shared/data/movielens-latest-small]
@@ -13,7 +13,7 @@
 #include "bench/movielens.h"
 #include "model/auc.h"
 #include "model/hash.h"
-#include "model/linear_model.h"
+#include "model/model.h"
 #include "model/loss.h"
 
 using namespace streamrec;
@@ -51,17 +51,32 @@ int main(int argc, char** argv) {
   base_loss /= ratings.size();
   std::printf("%zu ratings, %.1f%% clicks; running click rate: logloss %.4f\n",
               ratings.size(), 100.0 * clicks / ratings.size(), base_loss);
-  std::printf("%-40s %8s %7s %6s %10s\n", "crosses", "logloss", "AUC", "NE", "events/s");
-  const std::vector<std::vector<std::string>> settings = {
-      {}, {"user x genres"}, {"user x genres", "item_id x *"}};
-  for (const auto& texts : settings) {
+  std::printf("%-46s %8s %7s %6s %10s\n", "model", "logloss", "AUC", "NE", "events/s");
+  struct Setting {
+    model::ModelKind kind;
+    std::vector<std::string> crosses;
+    model::OptimizerKind optimizer = model::OptimizerKind::kFtrl;
+  };
+  const std::vector<Setting> settings = {
+      {model::ModelKind::kLogisticRegression, {}},
+      {model::ModelKind::kLogisticRegression, {"user x genres"}},
+      {model::ModelKind::kLogisticRegression, {"user x genres", "item_id x *"}},
+      {model::ModelKind::kFm, {}},
+      {model::ModelKind::kFm, {}, model::OptimizerKind::kAdagrad},
+      {model::ModelKind::kFm, {"user x genres"}},
+  };
+  for (const Setting& s : settings) {
     model::ModelConfig c;
-    std::string label;
-    for (const std::string& t : texts) {
+    c.kind = s.kind;
+    c.optimizer = model::DefaultOptimizerConfig(s.optimizer);
+    std::string label = s.kind == model::ModelKind::kFm ? "fm k=8" : "logistic";
+    label += ", " + model::OptimizerName(s.optimizer);
+    for (const std::string& t : s.crosses) {
       c.crosses.push_back(*model::ParseCross(t));
-      label += (label.empty() ? "" : ", ") + t;
+      label += ", " + t;
     }
-    model::LinearModel m(c);
+    std::unique_ptr<model::Model> created = *model::CreateModel(c);
+    model::Model& m = *created;
     double loss = 0;
     std::vector<model::ScoredLabel> points;
     const auto start = std::chrono::steady_clock::now();
@@ -74,7 +89,7 @@ int main(int argc, char** argv) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     loss /= ratings.size();
-    std::printf("%-40s %8.4f %7.4f %6.3f %10.0f\n", label.empty() ? "(none)" : label.c_str(),
+    std::printf("%-46s %8.4f %7.4f %6.3f %10.0f\n", label.c_str(),
                 loss, model::ExactAuc(points), loss / base_loss, ratings.size() / seconds);
   }
   return 0;

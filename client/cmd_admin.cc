@@ -110,7 +110,13 @@ int RunInfo(const Args& args, Connection& conn, bool json) {
     return kExitOk;
   }
   const v1::OptimizerConfig& o = info.config().optimizer();
-  std::printf("model          logistic regression, 2^%u hashed rows\n", info.config().hash_bits());
+  if (info.config().kind() == v1::ModelConfig::FM) {
+    std::printf("model          factorization machine, 2^%u hashed rows, %u factors\n",
+                info.config().hash_bits(), info.config().fm_factors());
+  } else {
+    std::printf("model          logistic regression, 2^%u hashed rows\n",
+                info.config().hash_bits());
+  }
   std::printf("optimizer      %s  learning_rate %g  l1 %g  l2 %g\n", OptimizerName(o.kind()),
               o.learning_rate(), o.l1(), o.l2());
   for (const std::string& cross : info.config().crosses()) {

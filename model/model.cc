@@ -1,5 +1,6 @@
 #include "model/model.h"
 
+#include "model/fm_model.h"
 #include "model/linear_model.h"
 
 namespace streamrec::model {
@@ -9,6 +10,8 @@ absl::StatusOr<std::unique_ptr<Model>> CreateModel(const ModelConfig& config) {
   switch (config.kind) {
     case ModelKind::kLogisticRegression:
       return std::make_unique<LinearModel>(config);
+    case ModelKind::kFm:
+      return std::make_unique<FmModel>(config);
   }
   return absl::InvalidArgumentError("model config: unknown model kind");
 }

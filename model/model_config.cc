@@ -57,7 +57,25 @@ absl::Status Validate(const ModelConfig& config) {
   if (!finite_nonneg(o.initial_accumulator)) {
     return bad("optimizer.initial_accumulator (must be >= 0)", o.initial_accumulator);
   }
+  if (config.kind == ModelKind::kFm) {
+    if (config.fm_factors < 1 || config.fm_factors > 64) {
+      return bad("fm_factors (allowed 1..64)", config.fm_factors);
+    }
+    if ((uint64_t{config.fm_factors} << config.hash_bits) > (uint64_t{1} << 28)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "model config: fm_factors x 2^hash_bits = ", uint64_t{config.fm_factors} << config.hash_bits,
+          " factors, more than 2^28 (lower hash_bits or fm_factors)"));
+    }
+  }
   return ValidateCrosses(config.crosses);
+}
+
+std::string ModelKindName(ModelKind kind) {
+  switch (kind) {
+    case ModelKind::kLogisticRegression: return "logistic regression";
+    case ModelKind::kFm: return "factorization machine";
+  }
+  return "unknown";
 }
 
 std::string OptimizerName(OptimizerKind kind) {

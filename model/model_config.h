@@ -13,7 +13,7 @@
 namespace streamrec::model {
 
 enum class OptimizerKind { kSgd, kAdagrad, kAdam, kFtrl };
-enum class ModelKind { kLogisticRegression };
+enum class ModelKind { kLogisticRegression = 0, kFm = 1 };
 
 // OptimizerConfig holds the hyperparameters of the per-coordinate optimizers.
 // learning_rate is FTRL's alpha.
@@ -35,6 +35,9 @@ struct ModelConfig {
   OptimizerConfig optimizer;
   // Fields crossed into interaction features (model/cross.h); none by default.
   std::vector<Cross> crosses;
+  // Factorization machine (kind kFm): factors per row (k), 1..64; k * 2^hash_bits at
+  // most 2^28 floats.
+  uint32_t fm_factors = 8;
 };
 
 // DefaultOptimizerConfig returns the measured defaults for `kind` (README, "Choosing
@@ -45,6 +48,8 @@ OptimizerConfig DefaultOptimizerConfig(OptimizerKind kind);
 absl::Status Validate(const ModelConfig& config);
 
 std::string OptimizerName(OptimizerKind kind);
+// ModelKindName: "logistic regression", "factorization machine".
+std::string ModelKindName(ModelKind kind);
 
 }  // namespace streamrec::model
 

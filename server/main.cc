@@ -226,8 +226,9 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<srv::GrpcServer>> server =
       srv::GrpcServer::Start(options, [&](int port, const srv::ServerCore& core) {
         const streamrec::model::ModelConfig& m = core.model_config();
-        std::fprintf(stderr, "streamrec-server: listening on port %d (model: logistic "
-                     "regression, %s, 2^%u rows%s; data in %s, durability %s)\n", port,
+        std::fprintf(stderr, "streamrec-server: listening on port %d (model: %s, %s, 2^%u "
+                     "rows%s; data in %s, durability %s)\n", port,
+                     streamrec::model::ModelKindName(m.kind).c_str(),
                      streamrec::model::OptimizerName(m.optimizer.kind).c_str(), m.hash_bits,
                      core.model_config_from_data_dir() ? ", config stored in the data dir" : "",
                      data_dir.c_str(), durability.c_str());

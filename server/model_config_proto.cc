@@ -15,10 +15,19 @@ absl::StatusOr<model::ModelConfig> ModelConfigFromProto(const v1::ModelConfig& p
     case v1::ModelConfig::LOGISTIC_REGRESSION:
       c.kind = model::ModelKind::kLogisticRegression;
       break;
+    case v1::ModelConfig::FM:
+      c.kind = model::ModelKind::kFm;
+      break;
     default:
       return absl::InvalidArgumentError("model config: unknown kind");
   }
   if (proto.has_hash_bits()) c.hash_bits = proto.hash_bits();
+  if (proto.has_fm_factors()) {
+    if (c.kind != model::ModelKind::kFm) {
+      return absl::InvalidArgumentError("model config: fm_factors is for kind FM");
+    }
+    c.fm_factors = proto.fm_factors();
+  }
   const v1::OptimizerConfig& o = proto.optimizer();
   model::OptimizerKind kind = model::OptimizerKind::kFtrl;
   switch (o.kind()) {
@@ -52,7 +61,15 @@ absl::StatusOr<model::ModelConfig> ModelConfigFromProto(const v1::ModelConfig& p
 
 v1::ModelConfig ModelConfigToProto(const model::ModelConfig& c) {
   v1::ModelConfig p;
-  p.set_kind(v1::ModelConfig::LOGISTIC_REGRESSION);
+  switch (c.kind) {
+    case model::ModelKind::kLogisticRegression:
+      p.set_kind(v1::ModelConfig::LOGISTIC_REGRESSION);
+      break;
+    case model::ModelKind::kFm:
+      p.set_kind(v1::ModelConfig::FM);
+      p.set_fm_factors(c.fm_factors);
+      break;
+  }
   p.set_hash_bits(c.hash_bits);
   v1::OptimizerConfig* o = p.mutable_optimizer();
   switch (c.optimizer.kind) {

@@ -11,8 +11,9 @@ namespace {
 // Format 2: u32 kFormatMarker, u32 2, then format 1's fields, u32 crosses,
 // crosses x (u32 fields, fields x string). A format-1 config never starts with the
 // marker (its first word is a model kind).
+// Format 3: format 2, then u32 fm_factors.
 constexpr uint32_t kFormatMarker = 0xffffffffu;
-constexpr uint32_t kConfigFormat = 2;
+constexpr uint32_t kConfigFormat = 3;
 
 }  // namespace
 
@@ -33,6 +34,7 @@ std::string EncodeConfig(const model::ModelConfig& c) {
     PutU32(out, static_cast<uint32_t>(cross.fields.size()));
     for (const std::string& f : cross.fields) PutString(out, f);
   }
+  PutU32(out, c.fm_factors);
   return out;
 }
 
@@ -44,9 +46,9 @@ absl::StatusOr<model::ModelConfig> DecodeConfig(std::string_view data) {
   uint32_t format = 1;
   if (kind == kFormatMarker) {
     r.GetU32(format);
-    if (format != kConfigFormat) {
+    if (format < 2 || format > kConfigFormat) {
       return absl::DataLossError(absl::StrCat("stored model config has format ", format,
-                                              "; this build reads formats 1 and ",
+                                              "; this build reads formats 1 to ",
                                               kConfigFormat));
     }
     r.GetU32(kind);
@@ -76,11 +78,13 @@ absl::StatusOr<model::ModelConfig> DecodeConfig(std::string_view data) {
       return absl::DataLossError("stored model config is malformed");
     }
   }
+  if (format >= 3) r.GetU32(c.fm_factors);
   if (!r.done()) return absl::DataLossError("stored model config is malformed");
-  if (kind > 0) {
+  if (kind > 1) {
     return absl::DataLossError(absl::StrCat("stored model config names model kind ", kind,
                                             ", which this build does not know (it knows 0, "
-                                            "logistic regression)"));
+                                            "logistic regression, and 1, factorization "
+                                            "machine)"));
   }
   if (optimizer > 3) {
     return absl::DataLossError(absl::StrCat("stored model config names optimizer ", optimizer,
@@ -96,7 +100,14 @@ absl::StatusOr<model::ModelConfig> DecodeConfig(std::string_view data) {
 
 absl::Status CheckCompatible(const model::ModelConfig& stored, const model::ModelConfig& current) {
   if (stored.kind != current.kind) {
-    return absl::FailedPreconditionError("the data was written by another model kind");
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the data was written by a ", model::ModelKindName(stored.kind), ", the config says ",
+        model::ModelKindName(current.kind)));
+  }
+  if (stored.kind == model::ModelKind::kFm && stored.fm_factors != current.fm_factors) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the data was written with fm_factors ", stored.fm_factors, ", the config says ",
+        current.fm_factors));
   }
   if (stored.hash_bits != current.hash_bits) {
     return absl::FailedPreconditionError(absl::StrCat(

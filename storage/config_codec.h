@@ -1,5 +1,6 @@
-// Encoding of model::ModelConfig in the database and in export files (format 2, with a
-// version and the crosses; format 1 of earlier builds is still read, without crosses),
+// Encoding of model::ModelConfig in the database and in export files (format 3, with a
+// version, the crosses and the FM's factors; formats 1 (no crosses) and 2 (no factors) of
+// earlier builds are still read),
 // and the rule for which stored configurations the current one may resume: same model
 // kind, hash size and optimizer kind (the shapes of the persisted tables).
 // Hyperparameters and crosses may change (learned weights stay where they are).

@@ -57,7 +57,8 @@ TEST(ConfigCodecTest, EveryOptimizerRoundTripsExactly) {
     // 2, 3 and 2 names (u32 count each, u32 length and bytes each).
     auto name = [](size_t n) { return 4 + n; };
     EXPECT_EQ(bytes.size(), 2 * 4 + 3 * 4 + 8 * 8u + 4 + (4 + name(4) + name(7)) +
-                                (4 + name(4) + name(5) + name(4)) + (4 + name(7) + name(1)));
+                                (4 + name(4) + name(5) + name(4)) + (4 + name(7) + name(1)) +
+                                4);  // fm_factors
     absl::StatusOr<model::ModelConfig> back = DecodeConfig(bytes);
     ASSERT_TRUE(back.ok()) << back.status();
     ExpectSame(*back, c);
@@ -81,15 +82,34 @@ TEST(ConfigCodecTest, FormatOneIsReadAndLaterFormatsRefusedByName) {
   EXPECT_TRUE(c->crosses.empty());
   std::string v3;
   PutU32(v3, 0xffffffffu);
-  PutU32(v3, 3);
+  PutU32(v3, 4);
   absl::Status s = DecodeConfig(v3).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(s.message(), "stored model config has format 3; this build reads formats 1 and 2");
+  EXPECT_EQ(s.message(), "stored model config has format 4; this build reads formats 1 to 3");
   // A crosses count the bytes cannot hold.
   std::string lying = EncodeConfig(model::ModelConfig());
-  lying.resize(lying.size() - 4);
+  lying.resize(lying.size() - 8);
   PutU32(lying, 1u << 30);
   EXPECT_EQ(DecodeConfig(lying).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(ConfigCodecTest, FmFactorsRoundTripAndMustMatch) {
+  model::ModelConfig fm = Distinct(model::OptimizerKind::kAdagrad);
+  fm.kind = model::ModelKind::kFm;
+  fm.fm_factors = 12;
+  absl::StatusOr<model::ModelConfig> back = DecodeConfig(EncodeConfig(fm));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->kind, model::ModelKind::kFm);
+  EXPECT_EQ(back->fm_factors, 12u);
+  model::ModelConfig other = fm;
+  other.fm_factors = 4;
+  EXPECT_EQ(CheckCompatible(fm, other).code(), absl::StatusCode::kFailedPrecondition);
+  model::ModelConfig lr = fm;
+  lr.kind = model::ModelKind::kLogisticRegression;
+  const absl::Status s = CheckCompatible(fm, lr);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(), "the data was written by a factorization machine, the config says "
+                         "logistic regression");
 }
 
 TEST(ConfigCodecTest, CrossesMayChange) {
@@ -125,8 +145,9 @@ TEST(ConfigCodecTest, UnknownKindsAreRejected) {
     return DecodeConfig(out);
   };
   EXPECT_TRUE(with(0, 3).ok());
-  EXPECT_EQ(with(1, 3).status().code(), absl::StatusCode::kDataLoss);   // no model kind 1
-  EXPECT_NE(with(1, 3).status().message().find("model kind 1, which this build does not know"),
+  EXPECT_TRUE(with(1, 3).ok());                                          // FM
+  EXPECT_EQ(with(2, 3).status().code(), absl::StatusCode::kDataLoss);   // no model kind 2
+  EXPECT_NE(with(2, 3).status().message().find("model kind 2, which this build does not know"),
             std::string_view::npos);
   EXPECT_NE(with(0, 4).status().message().find("optimizer 4, which this build does not know"),
             std::string_view::npos);
@@ -180,7 +201,7 @@ TEST(ConfigCodecTest, OptimizerKindMustMatch) {
 
 TEST(ConfigCodecTest, ModelKindMustMatch) {
   model::ModelConfig stored, current;
-  // Only one kind exists today; a stored value from a later version must not resume.
+  // A factorization machine's data does not resume as logistic regression.
   stored.kind = static_cast<model::ModelKind>(1);
   EXPECT_EQ(CheckCompatible(stored, current).code(), absl::StatusCode::kFailedPrecondition);
 }

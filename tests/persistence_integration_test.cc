@@ -121,6 +121,36 @@ TEST_F(PersistenceTest, NoModelConfigResumesWithTheStoredOne) {
   server_.reset();
 }
 
+// Issue 9: a factorization machine is served, trained, persisted and restored bit for
+// bit, and continues exactly as a server that never stopped.
+TEST_F(PersistenceTest, FactorizationMachineRestartsBitForBit) {
+  server::ServerOptions o = Options();
+  o.core.model.kind = model::ModelKind::kFm;
+  o.core.model.hash_bits = 14;
+  o.core.model.fm_factors = 4;
+  StartServer(o);
+  for (int r = 0; r < 4; ++r) Observe(r);
+  ASSERT_TRUE(WaitApplied(800));
+  const double before = Score();
+  EXPECT_NE(before, 0.5);
+  server_->Shutdown();
+  StartServer(o);
+  EXPECT_EQ(Score(), before);
+  EXPECT_EQ(Info().config().kind(), v1::ModelConfig::FM);
+  EXPECT_EQ(Info().config().fm_factors(), 4u);
+  for (int r = 4; r < 6; ++r) Observe(r);
+  ASSERT_TRUE(WaitApplied(1200));
+  const double continued = Score();
+  server_.reset();
+  testing::TempDir other;
+  o.core.storage.data_dir = other.path();
+  StartServer(o);
+  for (int r = 0; r < 6; ++r) Observe(r);
+  ASSERT_TRUE(WaitApplied(1200));
+  EXPECT_EQ(Score(), continued);
+  server_.reset();
+}
+
 TEST_F(PersistenceTest, IncompatibleDataDirRefusesUnlessStartFresh) {
   StartServer(Options());
   Observe(0);

@@ -106,6 +106,34 @@ TEST_F(ServerTest, CrossInTheServerLearnsPerUserPreferences) {
   EXPECT_GT(Stats().progressive().accuracy(), 0.9);
 }
 
+// Issue 9: a factorization machine learns the same per-user preferences from plain
+// fields, without any cross.
+TEST_F(ServerTest, FactorizationMachineLearnsPerUserPreferences) {
+  server::ServerOptions o = testing::TestServerOptions();
+  o.core.model.kind = model::ModelKind::kFm;
+  o.core.model.hash_bits = 14;
+  StartServer(o);
+  for (int round = 0; round < 40; ++round) {
+    v1::ObserveRequest obs;
+    for (int i = 0; i < 25; ++i) {
+      *obs.add_events() = MakeEvent("u1", "A", 1);
+      *obs.add_events() = MakeEvent("u1", "B", 0);
+      *obs.add_events() = MakeEvent("u2", "A", 0);
+      *obs.add_events() = MakeEvent("u2", "B", 1);
+    }
+    ASSERT_TRUE(Observe(obs).ok());
+  }
+  ASSERT_TRUE(WaitApplied(4000));
+  for (const char* user : {"u1", "u2"}) {
+    v1::PredictResponse resp;
+    ASSERT_TRUE(Predict(TwoCandidates(user), &resp).ok());
+    ASSERT_EQ(resp.items_size(), 2);
+    EXPECT_EQ(resp.items(0).id(), std::string(user) == "u1" ? "A" : "B") << user;
+    EXPECT_GT(resp.items(0).score(), 0.8) << user;
+    EXPECT_LT(resp.items(1).score(), 0.2) << user;
+  }
+}
+
 TEST_F(ServerTest, TopKCutsAndLargerTopKReturnsAll) {
   v1::PredictRequest req = TwoCandidates("u");
   req.add_candidates()->set_id("C");
