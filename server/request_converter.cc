@@ -1,5 +1,7 @@
 #include "server/request_converter.h"
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "absl/container/flat_hash_set.h"
@@ -26,7 +28,18 @@ absl::Status RequestConverter::AppendFeatures(const v1::Features& features,
                                               const std::string& path,
                                               const v1::Features* other, NewDims* new_dims,
                                               model::FeatureVector& out) const {
-  for (const auto& [name, value] : features.values()) {
+  // Fields in name order: a protobuf map's iteration order differs between processes,
+  // and the order of features decides the order of a snapshot's floating-point sums, so
+  // the same request must always convert the same way (bit-identical scores).
+  thread_local std::vector<const google::protobuf::Map<std::string, v1::FeatureValue>::value_type*>
+      fields;
+  fields.clear();
+  for (const auto& entry : features.values()) fields.push_back(&entry);
+  std::sort(fields.begin(), fields.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  for (const auto* entry : fields) {
+    const std::string& name = entry->first;
+    const v1::FeatureValue& value = entry->second;
     if (name.empty()) return Invalid(path, "empty feature name");
     if (name.size() > limits_.max_name_bytes) {
       return Invalid(FieldPath(path, name), absl::StrCat("feature name of ", name.size(),

@@ -63,6 +63,28 @@ TEST(RequestConverterTest, EachFeatureKindHashesAsDocumented) {
   EXPECT_EQ((*batch)->new_dims[0].dim, 2u);
 }
 
+// A protobuf map's iteration order differs between processes; features come out in
+// field-name order so the same request always scores bit for bit the same.
+TEST(RequestConverterTest, FeaturesComeOutInFieldNameOrder) {
+  VectorDims dims;
+  RequestConverter conv(Limits{}, &dims);
+  v1::PredictRequest req;
+  auto& ctx = *req.mutable_context()->mutable_values();
+  for (const char* name : {"zeta", "alpha", "mid", "beta", "omega", "kappa"}) {
+    ctx[name].set_category("x");
+  }
+  req.add_candidates()->set_id("a");
+  PredictInput in;
+  ASSERT_TRUE(conv.ConvertPredict(req, in).ok());
+  std::vector<uint32_t> got;
+  for (const auto& f : in.context) got.push_back(f.field);
+  std::vector<uint32_t> want;
+  for (const char* name : {"alpha", "beta", "kappa", "mid", "omega", "zeta"}) {
+    want.push_back(model::FieldId(model::HashName(name)));
+  }
+  EXPECT_EQ(got, want);
+}
+
 TEST(RequestConverterTest, RejectedRequestRegistersNoVectorDimension) {
   VectorDims dims;
   RequestConverter conv(Limits{}, &dims);
