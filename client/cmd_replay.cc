@@ -93,6 +93,10 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
     return UsageError("--label, --item and --numeric are for --format csv");
   }
   const bool skip_header = args.Has("skip_header");
+  if (skip_header && format == Format::kCsv) {
+    return UsageError("--skip_header is for criteo and jsonl; a csv file's header names "
+                      "its columns");
+  }
   std::optional<EventParser> parser;
   const bool skip_bad = args.Has("skip-bad");
   const bool quiet = args.Has("quiet");

@@ -93,7 +93,9 @@ bool SplitCsv(const std::string& line, std::vector<std::string>& fields, std::st
   return true;
 }
 
-bool EventParser::Header(const std::string& line, std::string& error) {
+bool EventParser::Header(const std::string& raw, std::string& error) {
+  // A UTF-8 byte-order mark (spreadsheet exports) is not part of the first column's name.
+  const std::string line = raw.rfind("\xEF\xBB\xBF", 0) == 0 ? raw.substr(3) : raw;
   std::vector<std::string> names;
   if (!SplitCsv(line, names, error)) {
     error = "csv header: " + error;
@@ -121,6 +123,23 @@ bool EventParser::Header(const std::string& line, std::string& error) {
         return false;
       }
     }
+  }
+  for (const std::string& n : names) {
+    if (n == "item_id") {
+      error = "csv column \"item_id\" is reserved by the server (name the item column with "
+              "--item, and rename any other)";
+      return false;
+    }
+  }
+  for (const std::string& n : layout_.numeric) {
+    if (n == layout_.label || n == layout_.item) {
+      error = "column \"" + n + "\" is named by --numeric and by --label or --item";
+      return false;
+    }
+  }
+  if (layout_.item == layout_.label) {
+    error = "column \"" + layout_.item + "\" is named by both --label and --item";
+    return false;
   }
   if (!find(layout_.label, "--label", Role::kLabel)) return false;
   if (!layout_.item.empty() && !find(layout_.item, "--item", Role::kItem)) return false;
@@ -165,8 +184,8 @@ bool EventParser::Parse(const std::string& line, v1::Event& event, std::string& 
       case Role::kNumber: {
         if (s.empty()) break;
         double x = 0;
-        if (!ParseNumber(s, x)) {
-          error = columns_[i] + " \"" + s + "\" is not a finite number";
+        if (!ParseNumber(s, x) || std::abs(x) > 3.4028234663852886e38) {
+          error = columns_[i] + " \"" + s + "\" is not a finite float";
           return false;
         }
         values[columns_[i]].set_number(x);

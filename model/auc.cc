@@ -1,10 +1,15 @@
 #include "model/auc.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace streamrec::model {
 
 double ExactAuc(std::vector<ScoredLabel>& points) {
+  // A non-finite score has no rank (and a NaN would make the tie loop below spin): drop it.
+  points.erase(std::remove_if(points.begin(), points.end(),
+                              [](const ScoredLabel& p) { return !std::isfinite(p.first); }),
+               points.end());
   std::sort(points.begin(), points.end(),
             [](const ScoredLabel& a, const ScoredLabel& b) { return a.first < b.first; });
   // Sum over positives of (negatives ranked below + half the negatives tied with it).

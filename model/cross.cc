@@ -1,5 +1,8 @@
 #include "model/cross.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "model/hash.h"
@@ -53,12 +56,23 @@ absl::Status ValidateCrosses(const std::vector<Cross>& crosses) {
       const std::string& f = c.fields[i];
       if (f.empty()) return bad("a field name is empty");
       if (f.size() > 256) return bad("a field name is longer than 256 bytes");
+      if (f.rfind("x ", 0) == 0 || (f.size() >= 2 && f.compare(f.size() - 2, 2, " x") == 0)) {
+        return bad("\"" + f + "\" begins or ends with an x separator (write \"a x b\")");
+      }
       if (f == kAny) ++any;
       for (size_t j = 0; j < i; ++j) {
         if (c.fields[j] == f) return bad(absl::StrCat("field ", f, " appears twice"));
       }
     }
     if (any > 0 && c.fields.size() != 2) return bad("\"*\" is allowed in a pair only");
+  }
+  for (size_t i = 0; i < crosses.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (crosses[i] == crosses[j]) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("cross \"", CrossText(crosses[i]), "\" is listed twice"));
+      }
+    }
   }
   return absl::OkStatus();
 }
@@ -74,58 +88,38 @@ Crosser::Crosser(const std::vector<Cross>& crosses) {
   }
 }
 
-void Crosser::Append(std::span<const HashedFeature> features, FeatureVector& out) const {
-  Enumerate(features, {}, /*need_item=*/false, out);
-}
-
-void Crosser::AppendWithItem(std::span<const HashedFeature> context,
-                             std::span<const HashedFeature> item, FeatureVector& out) const {
-  Enumerate(context, item, /*need_item=*/true, out);
-}
-
-void Crosser::Enumerate(std::span<const HashedFeature> context,
-                        std::span<const HashedFeature> item, bool need_item,
-                        FeatureVector& out) const {
-  struct Candidate {
-    const HashedFeature* f;
-    bool from_item;
-  };
-  size_t added = 0;
-  std::vector<Candidate> lists[3];
+void Crosser::Append(std::span<const HashedFeature> context,
+                     std::span<const HashedFeature> item, FeatureVector& out) const {
+  size_t budget = kMaxCrossFeatures;
+  std::vector<const HashedFeature*> lists[3];
   for (const Compiled& c : crosses_) {
     const size_t k = c.fields.size();
+    uint64_t combinations = 1;
     for (size_t p = 0; p < k; ++p) {
       lists[p].clear();
       // "*" (pairs only): every known field but the other position's.
       const uint32_t other = k == 2 ? c.fields[1 - p] : 0;
-      auto take = [&](std::span<const HashedFeature> fs, bool from_item) {
-        for (const HashedFeature& f : fs) {
+      for (std::span<const HashedFeature> part : {context, item}) {
+        for (const HashedFeature& f : part) {
           const bool match = c.fields[p] != 0 ? f.field == c.fields[p]
                                               : f.field != 0 && f.field != other;
-          if (match) lists[p].push_back({&f, from_item});
+          if (match) lists[p].push_back(&f);
         }
-      };
-      take(context, false);
-      take(item, true);
-    }
-    size_t index[3] = {0, 0, 0};
-    bool empty = false;
-    for (size_t p = 0; p < k; ++p) empty |= lists[p].empty();
-    if (empty) continue;
-    for (;;) {
-      bool uses_item = false;
-      uint64_t hashes[3];
-      float value = 1.0f;
-      for (size_t p = 0; p < k; ++p) {
-        const Candidate& cand = lists[p][index[p]];
-        uses_item |= cand.from_item;
-        hashes[p] = cand.f->hash;
-        value *= cand.f->value;
       }
-      if (!need_item || uses_item) {
-        if (added == kMaxCrossFeatures) return;
-        out.push_back({HashCross(hashes, k), value, c.field});
-        ++added;
+      combinations = std::min<uint64_t>(combinations * lists[p].size(), uint64_t{1} << 40);
+    }
+    if (combinations == 0 || combinations > budget) continue;  // whole or not at all
+    budget -= combinations;
+    size_t index[3] = {0, 0, 0};
+    for (;;) {
+      uint64_t hashes[3];
+      double value = 1.0;
+      for (size_t p = 0; p < k; ++p) {
+        hashes[p] = lists[p][index[p]]->hash;
+        value *= lists[p][index[p]]->value;
+      }
+      if (std::abs(value) <= 3.4028234663852886e38) {  // a finite float
+        out.push_back({HashCross(hashes, k), static_cast<float>(value), c.field});
       }
       size_t p = k;  // advance the odometer, last position fastest
       while (p > 0 && ++index[p - 1] == lists[p - 1].size()) index[--p] = 0;

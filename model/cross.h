@@ -4,9 +4,14 @@
 // a and g of field b in an event, one feature with hash HashCross(f.hash, g.hash)
 // (model/hash.h) and value f.value * g.value; three fields work alike. "*" in a pair
 // stands for every other field of the event ("user x *": user with each other field).
-// Features of unknown field (0: logged before fields were recorded) cross with nothing.
-// At most kMaxCrossFeatures are added per event (the first in enumeration order, which
-// is deterministic), so a cross of two long lists cannot blow up an event.
+// Features of unknown field (0: logged before fields were recorded) cross with nothing;
+// a crossed value that is not a finite float (1e20 x 1e20) is left out.
+// Budget: an event gets at most kMaxCrossFeatures crossed features. Crosses are taken in
+// config order, each whole or not at all: one whose combinations in the event exceed what
+// is left of the budget is skipped for that event. The decision depends only on how many
+// features of each field the event has, so training and serving (which cross a request's
+// context with each candidate) always build the same features, and the work per event is
+// bounded whatever the input.
 //
 // Crosser is immutable after construction; its methods are const and safe from any
 // number of threads.
@@ -46,21 +51,19 @@ class Crosser {
   explicit Crosser(const std::vector<Cross>& crosses);
   bool empty() const { return crosses_.empty(); }
 
-  // Append adds the crosses of `features` (one event's) to `out`.
-  void Append(std::span<const HashedFeature> features, FeatureVector& out) const;
-  // AppendWithItem adds the crosses of context + item that use at least one of the item's
-  // features; with Append(context) it gives exactly Append(context + item), so a request
-  // crosses its context once and each candidate only where the item takes part.
-  void AppendWithItem(std::span<const HashedFeature> context,
-                      std::span<const HashedFeature> item, FeatureVector& out) const;
+  // Append adds the crosses of one event's features, given in two parts (a request's
+  // context and one candidate's features; `item` may be empty), to `out`.
+  void Append(std::span<const HashedFeature> context, std::span<const HashedFeature> item,
+              FeatureVector& out) const;
+  void Append(std::span<const HashedFeature> features, FeatureVector& out) const {
+    Append(features, {}, out);
+  }
 
  private:
   struct Compiled {
     std::vector<uint32_t> fields;  // field ids; 0 for "*"
     uint32_t field = 0;            // the crossed features' own field id
   };
-  void Enumerate(std::span<const HashedFeature> context, std::span<const HashedFeature> item,
-                 bool need_item, FeatureVector& out) const;
   std::vector<Compiled> crosses_;
 };
 

@@ -85,6 +85,11 @@ TrainResult FmModel::Train(const Example& example) {
   Rows(example.features, crossed_, coords_);
   TrainResult result;
   result.prediction = Sigmoid(Logit(coords_, sums_));
+  if (std::isnan(result.prediction)) {  // inf - inf in the sums: no score, no update
+    result.prediction = 0.5;
+    result.skipped_nonfinite = true;
+    return result;
+  }
   if (example.weight == 0.0f) return result;
   const double g = (result.prediction - example.label) * example.weight;
   weight_opt_.BeginStep();
@@ -186,17 +191,15 @@ void FmSnapshot::Score(std::span<const HashedFeature> context,
   shared.linear = weights_->Get(weights_->size() - 1);
   Add(context, shared);
   FeatureVector crossed;
-  crosser_->Append(context, crossed);
-  Add(crossed, shared);
   for (size_t i = 0; i < items.size(); ++i) {
     Sums s = shared;
     Add(items[i], s);
     crossed.clear();
-    crosser_->AppendWithItem(context, items[i], crossed);
+    crosser_->Append(context, items[i], crossed);  // bounded by the crossing budget
     Add(crossed, s);
     double pairs = 0;
     for (double x : s.factors) pairs += x * x;
-    scores[i] = Sigmoid(s.linear + 0.5 * (pairs - s.squares));
+    scores[i] = ServedScore(s.linear + 0.5 * (pairs - s.squares));
   }
 }
 

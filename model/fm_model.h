@@ -95,7 +95,7 @@ class FmSnapshot final : public Snapshot {
              std::shared_ptr<const FrozenTable> factors, std::shared_ptr<const Crosser> crosser);
 
   // The context's linear sum and factor sums once; each candidate adds its own features
-  // and the crosses it takes part in. Equal to the trainer's score up to rounding, and up
+  // and the event's crosses (model/cross.h: bounded per event). Equal to the trainer's score up to rounding, and up
   // to hash collisions between the context's and the item's rows (the trainer merges a
   // row's values first).
   void Score(std::span<const HashedFeature> context, std::span<const FeatureVector> items,

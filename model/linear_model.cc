@@ -56,6 +56,11 @@ TrainResult LinearModel::Train(const Example& example) {
   Rows(example.features, crossed_, coords_);
   TrainResult result;
   result.prediction = Sigmoid(Logit(coords_));
+  if (std::isnan(result.prediction)) {  // inf - inf in the sum: no score, no update
+    result.prediction = 0.5;
+    result.skipped_nonfinite = true;
+    return result;
+  }
   if (example.weight == 0.0f) return result;
   const double scale = (result.prediction - example.label) * example.weight;
   optimizer_.BeginStep();
@@ -115,17 +120,14 @@ void LinearSnapshot::Score(std::span<const HashedFeature> context,
                            std::span<const FeatureVector> items, std::span<double> scores) const {
   double shared = Sum(context) + weights_->Get(weights_->size() - 1);  // once
   if (crosser_->empty()) {
-    for (size_t i = 0; i < items.size(); ++i) scores[i] = Sigmoid(shared + Sum(items[i]));
+    for (size_t i = 0; i < items.size(); ++i) scores[i] = ServedScore(shared + Sum(items[i]));
     return;
   }
   thread_local FeatureVector crossed;
-  crossed.clear();
-  crosser_->Append(context, crossed);  // crosses within the context: once
-  shared += Sum(crossed);
   for (size_t i = 0; i < items.size(); ++i) {
     crossed.clear();
-    crosser_->AppendWithItem(context, items[i], crossed);
-    scores[i] = Sigmoid(shared + Sum(items[i]) + Sum(crossed));
+    crosser_->Append(context, items[i], crossed);  // bounded by the crossing budget
+    scores[i] = ServedScore(shared + Sum(items[i]) + Sum(crossed));
   }
 }
 

@@ -15,6 +15,10 @@ inline double Sigmoid(double logit) {
   return 1.0 / (1.0 + std::exp(-logit));
 }
 
+// ServedScore: what serving answers for a logit: its sigmoid, or 0.5 (no information)
+// for a NaN (inf - inf in a sum of huge inputs); never NaN.
+inline double ServedScore(double logit) { return std::isnan(logit) ? 0.5 : Sigmoid(logit); }
+
 // LogLoss is the binary cross-entropy of prediction p for a (possibly soft) label y,
 // with p clamped to [1e-15, 1 - 1e-15].
 inline double LogLoss(double p, double y) {

@@ -39,6 +39,7 @@ StreamMetrics::StreamMetrics(size_t window)
 }
 
 void StreamMetrics::Add(double p, double y, double w) {
+  if (!std::isfinite(p)) return;  // never from a model (they report 0.5); never counted
   overall_.Add(p, y, w);
   const int bin = std::clamp(static_cast<int>(p * kHistogramBins), 0, kHistogramBins - 1);
   (y >= 0.5 ? positive_bins_ : negative_bins_)[bin] += w;

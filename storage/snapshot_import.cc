@@ -30,6 +30,14 @@ std::string ExplainMismatch(const model::ModelConfig& file, const model::ModelCo
                         model::OptimizerName(file.optimizer.kind), "; this server's uses ",
                         model::OptimizerName(server.optimizer.kind));
   }
+  if (file.kind != server.kind) {
+    return absl::StrCat("the export holds a ", model::ModelKindName(file.kind),
+                        "; this server's model is a ", model::ModelKindName(server.kind));
+  }
+  if (file.fm_factors != server.fm_factors) {
+    return absl::StrCat("the export holds a factorization machine with fm_factors ",
+                        file.fm_factors, "; this server's has ", server.fm_factors);
+  }
   return "the export holds another kind of model than this server's";
 }
 

@@ -36,6 +36,7 @@ TEST(CrossTest, ParsesAndValidates) {
       {"a x b x c x d", {}, "crosses 2 or 3 fields"},
       {"a x  x b", {}, "a field name is empty"},
       {"userxitem", {}, "names fewer than two fields"},  // " x " separates, not "x"
+      {"user x x item_id", {}, "begins or ends with an x separator"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<Cross> got = ParseCross(c.text);
@@ -49,8 +50,11 @@ TEST(CrossTest, ParsesAndValidates) {
       EXPECT_EQ(got->fields, c.fields) << c.text;
     }
   }
-  std::vector<Cross> many(kMaxCrosses + 1, Cross{{"a", "b"}});
+  std::vector<Cross> many;
+  for (size_t i = 0; i <= kMaxCrosses; ++i) many.push_back(Cross{{"a", "b" + std::to_string(i)}});
   EXPECT_FALSE(ValidateCrosses(many).ok());
+  const absl::Status twice = ValidateCrosses({Cross{{"a", "b"}}, Cross{{"a", "b"}}});
+  EXPECT_EQ(twice.message(), "cross \"a x b\" is listed twice");
 }
 
 TEST(CrossTest, CrossedFeaturesHashTheHashesInDeclaredOrder) {
@@ -81,9 +85,9 @@ TEST(CrossTest, WildcardCrossesEveryOtherKnownField) {
   EXPECT_EQ(out.size(), 4u);  // 2 item ids x (user, hour); never item_id x item_id
 }
 
-// A request crosses its context once and each candidate where it takes part: together
-// exactly the whole event's crosses, for pairs, triples and the wildcard.
-TEST(CrossTest, ContextThenItemEqualsTheWholeEvent) {
+// Serving crosses a request's context with each candidate: exactly the whole event's
+// crosses, for pairs, triples and the wildcard.
+TEST(CrossTest, ContextWithItemEqualsTheWholeEvent) {
   Crosser crosser({Cross{{"user", "item_id"}}, Cross{{"user", "hour"}},
                    Cross{{"user", "genre", "item_id"}}, Cross{{"genre", "*"}}});
   const FeatureVector context = {F("user", "u1"), F("hour", "9"), F("genre", "a"),
@@ -93,8 +97,7 @@ TEST(CrossTest, ContextThenItemEqualsTheWholeEvent) {
   whole.insert(whole.end(), item.begin(), item.end());
   FeatureVector all, split;
   crosser.Append(whole, all);
-  crosser.Append(context, split);
-  crosser.AppendWithItem(context, item, split);
+  crosser.Append(context, item, split);
   auto key = [](const HashedFeature& f) { return std::make_tuple(f.hash, f.value, f.field); };
   auto less = [&](const HashedFeature& a, const HashedFeature& b) { return key(a) < key(b); };
   std::sort(all.begin(), all.end(), less);
@@ -104,16 +107,45 @@ TEST(CrossTest, ContextThenItemEqualsTheWholeEvent) {
   EXPECT_GT(all.size(), 10u);
 }
 
-TEST(CrossTest, CrossedFeaturesPerEventAreCapped) {
-  Crosser crosser({Cross{{"a", "b"}}});
-  FeatureVector event;
-  for (int i = 0; i < 100; ++i) {
-    event.push_back(F("a", std::to_string(i)));
-    event.push_back(F("b", std::to_string(i)));
+// The budget takes crosses whole, in order, from sizes alone: the same features in
+// training and in serving however an event is split, and bounded work per event.
+TEST(CrossTest, CrossesThatDoNotFitTheBudgetAreSkippedWhole) {
+  Crosser crosser({Cross{{"a", "b"}}, Cross{{"a", "c"}}, Cross{{"c", "d"}}});
+  FeatureVector context, item;
+  for (int i = 0; i < 50; ++i) {
+    context.push_back(F("a", std::to_string(i)));
+    context.push_back(F("b", std::to_string(i)));
+    item.push_back(F("c", std::to_string(i)));
+  }
+  item.push_back(F("d", "x"));
+  FeatureVector whole = context;
+  whole.insert(whole.end(), item.begin(), item.end());
+  FeatureVector all, split;
+  crosser.Append(whole, all);
+  crosser.Append(context, item, split);
+  // a x b: 2,500 fit; a x c: 2,500 more do not (1,596 left): skipped; c x d: 50 fit.
+  EXPECT_EQ(all.size(), 2550u);
+  EXPECT_EQ(split.size(), all.size());
+  Crosser huge({Cross{{"a", "b"}}});
+  FeatureVector big;
+  for (int i = 0; i < 1000; ++i) {  // a million pairs: skipped at once, nothing enumerated
+    big.push_back(F("a", std::to_string(i)));
+    big.push_back(F("b", std::to_string(i)));
   }
   FeatureVector out;
+  huge.Append(big, out);
+  EXPECT_TRUE(out.empty());
+}
+
+// Hostile pass: 1e20 x 1e20 overflowed to inf, and 0 x inf made NaN scores.
+TEST(CrossTest, CrossedValuesThatAreNotFiniteFloatsAreLeftOut) {
+  Crosser crosser({Cross{{"p", "q"}}});
+  const uint64_t p = HashName("p"), q = HashName("q");
+  FeatureVector event = {{p, 1e20f, FieldId(p)}, {q, 1e20f, FieldId(q)}, {q, 2.0f, FieldId(q)}};
+  FeatureVector out;
   crosser.Append(event, out);
-  EXPECT_EQ(out.size(), kMaxCrossFeatures);  // 10,000 pairs, capped
+  ASSERT_EQ(out.size(), 1u);  // only 1e20 x 2
+  EXPECT_EQ(out[0].value, 2e20f);
 }
 
 }  // namespace

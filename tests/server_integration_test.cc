@@ -2,6 +2,8 @@
 // versions, every bad input, back-pressure, streams, health and reflection.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <functional>
 #include <limits>
 
@@ -132,6 +134,41 @@ TEST_F(ServerTest, FactorizationMachineLearnsPerUserPreferences) {
     EXPECT_GT(resp.items(0).score(), 0.8) << user;
     EXPECT_LT(resp.items(1).score(), 0.2) << user;
   }
+}
+
+// Hostile pass: crossing two huge numbers gave inf, then NaN scores, and the NaN in the
+// progressive metrics hung GetStats. Scores stay finite and the server keeps answering.
+TEST_F(ServerTest, CrossOfHugeNumbersNeverGivesNaN) {
+  server::ServerOptions o = testing::TestServerOptions();
+  o.core.model.crosses = {model::Cross{{"p", "q"}}};
+  StartServer(o);
+  auto huge = [](v1::Features* f) {
+    (*f->mutable_values())["p"].set_number(1e20);
+    (*f->mutable_values())["q"].set_number(1e20);
+  };
+  v1::ObserveRequest obs;
+  for (int i = 0; i < 20; ++i) {
+    v1::Event* e = obs.add_events();
+    huge(e->mutable_context());
+    e->mutable_item()->set_id(i % 2 ? "A" : "B");
+    e->set_label(i % 2);
+  }
+  ASSERT_TRUE(Observe(obs).ok());
+  // Every update is skipped (1e20 squared overflows the optimizer's state), so nothing
+  // is published: wait for the trainer's count instead of the served snapshot's.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (Stats().events_applied() < 20 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(Stats().events_applied(), 20u);
+  v1::PredictRequest req = TwoCandidates("u1");
+  huge(req.mutable_context());
+  v1::PredictResponse resp;
+  ASSERT_TRUE(Predict(req, &resp).ok());
+  for (const auto& item : resp.items()) EXPECT_TRUE(std::isfinite(item.score())) << item.id();
+  const v1::Stats stats = Stats();  // answers (it hung before)
+  EXPECT_TRUE(std::isfinite(stats.progressive().logloss()));
+  EXPECT_TRUE(std::isfinite(stats.progressive().auc()));
 }
 
 TEST_F(ServerTest, TopKCutsAndLargerTopKReturnsAll) {

@@ -23,6 +23,17 @@ TEST(AucTest, TiesCountOneHalf) {
   EXPECT_DOUBLE_EQ(ExactAuc(one_class), 0.5);
 }
 
+// Hostile pass: a NaN score made the tie loop of ExactAuc spin forever (GetStats hung the
+// server). Non-finite scores are dropped from the AUC and never enter the metrics.
+TEST(AucTest, NonFiniteScoresAreDroppedNotLooped) {
+  std::vector<ScoredLabel> points = {{0.2, 0}, {std::nan(""), 1}, {0.8, 1}, {INFINITY, 0}};
+  EXPECT_EQ(ExactAuc(points), 1.0);
+  StreamMetrics m(10);
+  m.Add(std::nan(""), 1, 1);
+  m.Add(0.9, 1, 1);
+  EXPECT_EQ(m.Overall().events, 1u);
+}
+
 TEST(StreamMetricsTest, HandComputedOverall) {
   StreamMetrics m(100);
   m.Add(0.8, 1.0, 1.0);  // loss -ln 0.8, correct

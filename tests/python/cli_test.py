@@ -175,7 +175,7 @@ class CliTest(unittest.TestCase):
         # Columns the flags name must exist; values must fit their roles.
         for flags, message in [(["--label", "nope"], 'no column "nope" (named by --label)'),
                                (["--label", "clicked", "--numeric", "title"],
-                                'title "A, \"quoted\" 0" is not a finite number'),
+                                'title "A, \"quoted\" 0" is not a finite float'),
                                (["--label", "rating"], 'label rating "0.5"')]:
             r = self.cli("replay", self.path("r.csv"), "--format", "csv", *flags)
             if "0.5" in message:  # 0.5 is a valid label; 1.5 on the second line is not
@@ -187,6 +187,26 @@ class CliTest(unittest.TestCase):
         r = self.cli("replay", self.path("r.csv"), "--label", "clicked")
         self.assertEqual(r.returncode, 2)
         self.assertIn("are for --format csv", r.stderr)
+        # Hostile pass: a byte-order mark, roles named twice, a reserved column, a csv
+        # header skipped by --skip_header.
+        with open(self.path("bom.csv"), "w", encoding="utf-8-sig") as f:
+            f.write("clicked,user\n1,u1\n0,u2\n")
+        r = self.cli("--json", "replay", self.path("bom.csv"), "--format", "csv",
+                     "--label", "clicked")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["events_acknowledged"], 2)
+        for flags, code, message in [
+                (["--label", "clicked", "--item", "clicked"], 5, "named by both --label and --item"),
+                (["--label", "clicked", "--numeric", "clicked"], 5, "named by --numeric and by"),
+                (["--label", "clicked", "--skip_header"], 2, "--skip_header is for criteo")]:
+            r = self.cli("replay", self.path("r.csv"), "--format", "csv", *flags)
+            self.assertEqual(r.returncode, code, (flags, r.stderr))
+            self.assertIn(message, r.stderr, flags)
+        with open(self.path("reserved.csv"), "w") as f:
+            f.write("label,item_id\n1,m1\n")
+        r = self.cli("replay", self.path("reserved.csv"), "--format", "csv")
+        self.assertEqual(r.returncode, 5)
+        self.assertIn('"item_id" is reserved', r.stderr)
 
     def test_malformed_lines(self):
         good = '{"item":{"id":"A"},"label":1}'
