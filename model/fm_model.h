@@ -54,7 +54,10 @@ class FmModel final : public Model {
   }
   const ModelConfig& config() const override { return config_; }
   uint64_t parameter_count() const override { return weights_.size() + factors_.size(); }
-  uint64_t nonzero_parameters() const override { return weights_.nonzero(); }
+  // Non-zero weights, and factors moved from their start.
+  uint64_t nonzero_parameters() const override {
+    return weights_.nonzero() + factors_.nonzero();
+  }
 
   // For tests: the weight of a row (bias: rows()), and factor f of a row.
   float Weight(size_t row) const { return weights_.Get(row); }

@@ -226,9 +226,13 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<srv::GrpcServer>> server =
       srv::GrpcServer::Start(options, [&](int port, const srv::ServerCore& core) {
         const streamrec::model::ModelConfig& m = core.model_config();
+        std::string kind = streamrec::model::ModelKindName(m.kind);
+        if (m.kind == streamrec::model::ModelKind::kFm) {
+          kind += " (" + std::to_string(m.fm_factors) + " factors)";
+        }
+        if (!m.crosses.empty()) kind += ", " + std::to_string(m.crosses.size()) + " crosses";
         std::fprintf(stderr, "streamrec-server: listening on port %d (model: %s, %s, 2^%u "
-                     "rows%s; data in %s, durability %s)\n", port,
-                     streamrec::model::ModelKindName(m.kind).c_str(),
+                     "rows%s; data in %s, durability %s)\n", port, kind.c_str(),
                      streamrec::model::OptimizerName(m.optimizer.kind).c_str(), m.hash_bits,
                      core.model_config_from_data_dir() ? ", config stored in the data dir" : "",
                      data_dir.c_str(), durability.c_str());

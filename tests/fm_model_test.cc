@@ -183,7 +183,9 @@ TEST(FmModelTest, RebuiltFromStateTablesContinuesBitForBitAndIsDeterministic) {
 TEST(FmModelTest, UntrainedFactorTableIsZerosAndConfigIsValidated) {
   FmModel m(Fm(OptimizerKind::kFtrl, 4, 10));
   for (const StateTable& t : m.StateTables()) {
-    if (t.name == "factors") EXPECT_EQ(t.table->nonzero(), 0u);  // differences from the start
+    if (t.name == "factors") {
+      EXPECT_EQ(t.table->nonzero(), 0u);  // differences from the start
+    }
   }
   EXPECT_NE(m.Factor(3, 1), 0.0f);
   EXPECT_EQ(m.Factor(3, 1), FactorInit(3 * 4 + 1));
