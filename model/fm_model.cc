@@ -6,6 +6,7 @@
 
 #include "model/hash.h"
 #include "model/loss.h"
+#include "model/rows.h"
 
 namespace streamrec::model {
 
@@ -36,24 +37,7 @@ float FmModel::Factor(size_t row, uint32_t f) const {
 
 void FmModel::Rows(const FeatureVector& features, FeatureVector& crossed,
                    std::vector<Coord>& out) const {
-  out.clear();
-  crossed.clear();
-  crosser_->Append(features, crossed);
-  for (const FeatureVector* fs : {&features, static_cast<const FeatureVector*>(&crossed)}) {
-    for (const HashedFeature& f : *fs) {
-      if (f.value != 0.0f) out.push_back({RowOf(f.hash, config_.hash_bits), f.value});
-    }
-  }
-  std::sort(out.begin(), out.end(), [](const Coord& a, const Coord& b) { return a.row < b.row; });
-  size_t w = 0;
-  for (size_t r = 0; r < out.size(); ++r) {
-    if (w > 0 && out[w - 1].row == out[r].row) {
-      out[w - 1].value += out[r].value;
-    } else {
-      out[w++] = out[r];
-    }
-  }
-  out.resize(w);
+  GatherRows(features, *crosser_, config_.hash_bits, crossed, out);
 }
 
 double FmModel::Logit(const std::vector<Coord>& coords, std::vector<double>& sums) const {

@@ -24,6 +24,7 @@
 #include "model/model.h"
 #include "model/optimizer.h"
 #include "model/param_table.h"
+#include "model/rows.h"
 
 namespace streamrec::model {
 
@@ -65,10 +66,7 @@ class FmModel final : public Model {
   size_t rows() const { return rows_; }
 
  private:
-  struct Coord {
-    size_t row;
-    float value;
-  };
+  using Coord = RowValue;
   // Rows: the event's features and crosses as sorted rows with merged values (no bias).
   void Rows(const FeatureVector& features, FeatureVector& crossed,
             std::vector<Coord>& out) const;

@@ -13,6 +13,7 @@
 #include "model/model.h"
 #include "model/optimizer.h"
 #include "model/param_table.h"
+#include "model/rows.h"
 
 namespace streamrec::model {
 
@@ -42,10 +43,7 @@ class LinearModel final : public Model {
   const Optimizer& optimizer() const { return optimizer_; }
 
  private:
-  struct Coord {
-    size_t row;
-    float value;
-  };
+  using Coord = RowValue;
   // Rows gathers the example's features and their crosses as sorted, merged rows plus
   // the bias; `crossed` is scratch space.
   void Rows(const FeatureVector& features, FeatureVector& crossed,
