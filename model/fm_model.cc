@@ -175,8 +175,9 @@ void FmSnapshot::Score(std::span<const HashedFeature> context,
   shared.linear = weights_->Get(weights_->size() - 1);
   Add(context, shared);
   FeatureVector crossed;
+  Sums s;  // per candidate; assigned, not rebuilt, so its factor sums reuse one buffer
   for (size_t i = 0; i < items.size(); ++i) {
-    Sums s = shared;
+    s = shared;
     Add(items[i], s);
     crossed.clear();
     crosser_->Append(context, items[i], crossed);  // bounded by the crossing budget
