@@ -117,8 +117,8 @@ int RunInfo(const Args& args, Connection& conn, bool json) {
     std::printf("model          logistic regression, 2^%u hashed rows\n",
                 info.config().hash_bits());
   }
-  std::printf("optimizer      %s  learning_rate %g  l1 %g  l2 %g\n", OptimizerName(o.kind()),
-              o.learning_rate(), o.l1(), o.l2());
+  std::printf("optimizer      %s%s  learning_rate %g  l1 %g  l2 %g\n", OptimizerName(o.kind()),
+              o.normalized() ? " (normalized)" : "", o.learning_rate(), o.l1(), o.l2());
   for (const std::string& cross : info.config().crosses()) {
     std::printf("cross          %s\n", cross.c_str());
   }

@@ -1,5 +1,7 @@
-// `streamrec generate`: a seeded synthetic click stream (client/click_generator.h) in
-// jsonl or criteo layout, and the generator's own optimal logloss on stderr.
+// `streamrec generate`: a seeded synthetic click stream in jsonl or criteo format, and the
+// generator's own optimal logloss on stderr. Two layouts: `users` (the default; user x
+// item, client/click_generator.h) and `criteo` (13 numeric, 26 categorical fields and an
+// item with hidden pairwise interactions, client/criteo_generator.h).
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -7,6 +9,8 @@
 
 #include "client/click_generator.h"
 #include "client/commands.h"
+#include "client/criteo_events.h"
+#include "client/criteo_generator.h"
 #include "client/event_formats.h"
 #include "client/exit_codes.h"
 
@@ -22,6 +26,23 @@ bool Number(const Args& args, const std::string& name, long long fallback, long 
   return !v->empty() && end == v->c_str() + v->size() && out > 0;
 }
 
+
+int Finish(std::ostream& out, bool json, long long n, long long seed, double optimal) {
+  out.flush();
+  if (!out) {
+    std::fprintf(stderr, "streamrec: generate: write failed\n");
+    return kExitInput;
+  }
+  if (json) {
+    std::fprintf(stderr, "{\"events\":%lld,\"seed\":%lld,\"optimal_logloss\":%.6f}\n", n, seed,
+                 optimal);
+  } else {
+    std::fprintf(stderr, "generated %lld events (seed %lld); the generator's optimal logloss "
+                 "is %.5f\n", n, seed, optimal);
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunGenerate(const Args& args, bool json) {
@@ -31,9 +52,24 @@ int RunGenerate(const Args& args, bool json) {
   if (!Number(args, "users", 100, users) || users > 100000) {
     return UsageError("--users must be in 1..100000");
   }
-  if (!Number(args, "items", 50, items) || items > 100000 || users * items > 10000000) {
+  std::string layout = args.Get("layout").value_or("users");
+  if (layout != "users" && layout != "criteo") {
+    return UsageError("--layout must be users or criteo");
+  }
+  const bool criteo = layout == "criteo";
+  if (!Number(args, "items", criteo ? 1000 : 50, items) || items > 100000 ||
+      (!criteo && users * items > 10000000)) {
     return UsageError("--items must be in 1..100000, users x items at most 10^7");
   }
+  long long features = 0;
+  if (!Number(args, "features", 40, features) || features < 5 || features > 40) {
+    return UsageError("--features must be in 5..40");
+  }
+  if (!criteo && (args.Get("features") || args.Has("unscaled"))) {
+    return UsageError("--features and --unscaled are for --layout criteo");
+  }
+  if (criteo && args.Get("users")) return UsageError("--users is for --layout users");
+  const bool unscaled = args.Has("unscaled");
   Format format = Format::kJsonl;
   if (auto f = args.Get("format")) {
     auto parsed = ParseFormat(*f);
@@ -50,9 +86,18 @@ int RunGenerate(const Args& args, bool json) {
     }
     out = &file;
   }
+  v1::Event event;
+  if (criteo) {
+    CriteoStream stream(static_cast<int>(features), static_cast<int>(items),
+                        static_cast<uint64_t>(seed));
+    for (long long k = 0; k < n; ++k) {
+      ToApiEvent(stream.Next(), unscaled, format == Format::kCriteo, event);
+      *out << FormatEventLine(format, event) << '\n';
+    }
+    return Finish(*out, json, n, seed, stream.OptimalLogLoss());
+  }
   ClickStream stream(static_cast<int>(users), static_cast<int>(items),
                               static_cast<uint64_t>(seed));
-  v1::Event event;
   for (long long k = 0; k < n; ++k) {
     const ClickEvent e = stream.Next();
     const std::string u = "u" + std::to_string(e.user), i = "i" + std::to_string(e.item);
@@ -72,19 +117,7 @@ int RunGenerate(const Args& args, bool json) {
     }
     *out << FormatEventLine(format, event) << '\n';
   }
-  out->flush();
-  if (!*out) {
-    std::fprintf(stderr, "streamrec: generate: write failed\n");
-    return kExitInput;
-  }
-  if (json) {
-    std::fprintf(stderr, "{\"events\":%lld,\"seed\":%lld,\"optimal_logloss\":%.6f}\n", n, seed,
-                 stream.OptimalLogLoss());
-  } else {
-    std::fprintf(stderr, "generated %lld events (seed %lld); the generator's optimal logloss "
-                 "is %.5f\n", n, seed, stream.OptimalLogLoss());
-  }
-  return kExitOk;
+  return Finish(*out, json, n, seed, stream.OptimalLogLoss());
 }
 
 }  // namespace streamrec::client

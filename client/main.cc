@@ -25,8 +25,10 @@ commands:
   replay FILE|- [--format jsonl|criteo|csv] [--batch N] [--rate N] [--report FILE.json]
                 [--report_every N] [--skip-bad] [--quiet] [--skip_header]
                 [--label COLUMN] [--item COLUMN] [--numeric COL,COL...]   (csv)
-  generate [--n N] [--seed S] [--users U] [--items I] [--format jsonl|criteo]
-           [--output FILE]
+  generate [--n N] [--seed S] [--format jsonl|criteo] [--output FILE]
+           [--layout users] [--users U] [--items I]        user x item (default)
+           --layout criteo [--features 5..40] [--items I] [--unscaled]
+                                              click-log shape: 13 numeric, 26 categorical
   snapshots list | save | rollback VERSION | export FILE [--version V] | import FILE
 
 values: numbers are recognised, a|b is multi-valued, [0.1,0.2] a vector, else a category.
@@ -43,7 +45,8 @@ int UsageError(const std::string& message) {
 int Main(int argc, char** argv) {
   Args args;
   if (std::string err =
-          args.Parse(argc, argv, {"json", "watch", "skip-bad", "quiet", "help", "skip_header"});
+          args.Parse(argc, argv, {"json", "watch", "skip-bad", "quiet", "help", "skip_header",
+                                  "unscaled"});
       !err.empty()) {
     return UsageError(err);
   }
@@ -62,7 +65,8 @@ int Main(int argc, char** argv) {
       {"stats", {"watch", "count"}},
       {"replay", {"format", "batch", "rate", "report", "report_every", "skip-bad", "quiet",
                   "skip_header", "label", "item", "numeric"}},
-      {"generate", {"n", "seed", "users", "items", "format", "output"}},
+      {"generate", {"n", "seed", "users", "items", "format", "output", "layout", "features",
+                    "unscaled"}},
       {"snapshots", {"version"}},
   };
   auto it = known.find(command);

@@ -28,7 +28,7 @@ FmModel::FmModel(const ModelConfig& config)
       weights_(rows_ + 1),
       factors_(rows_ * k_),
       weight_opt_(config.optimizer, rows_ + 1),
-      factor_opt_(config.optimizer, rows_ * k_) {}
+      factor_opt_(config.optimizer, rows_ * k_, &weight_opt_, k_) {}
 
 float FmModel::Factor(size_t row, uint32_t f) const {
   const size_t i = row * k_ + f;
@@ -76,8 +76,8 @@ TrainResult FmModel::Train(const Example& example) {
   }
   if (example.weight == 0.0f) return result;
   const double g = (result.prediction - example.label) * example.weight;
-  weight_opt_.BeginStep();
-  factor_opt_.BeginStep();
+  weight_opt_.BeginExample(coords_, rows_);
+  factor_opt_.Follow();
   updates_.clear();
   factor_updates_.clear();
   auto propose = [&](Optimizer& opt, size_t i, float w, double grad, bool regularize,
@@ -120,6 +120,9 @@ std::vector<StateTable> FmModel::StateTables() {
   for (int s = 0; s < factor_opt_.slots(); ++s) {
     tables.push_back({"factor_optimizer" + std::to_string(s), &factor_opt_.slot_table(s),
                       factor_opt_.SlotMin(s)});
+  }
+  if (weight_opt_.config().normalized) {
+    tables.push_back({"optimizer_scale", &weight_opt_.scale_table(), 0.0f});
   }
   return tables;
 }

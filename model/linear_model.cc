@@ -46,7 +46,7 @@ TrainResult LinearModel::Train(const Example& example) {
   }
   if (example.weight == 0.0f) return result;
   const double scale = (result.prediction - example.label) * example.weight;
-  optimizer_.BeginStep();
+  optimizer_.BeginExample(coords_);
   updates_.clear();
   for (const Coord& c : coords_) {
     const float g = static_cast<float>(scale * c.value);
@@ -66,6 +66,9 @@ std::vector<StateTable> LinearModel::StateTables() {
   for (int s = 0; s < optimizer_.slots(); ++s) {
     tables.push_back({"optimizer" + std::to_string(s), &optimizer_.slot_table(s),
                       optimizer_.SlotMin(s)});
+  }
+  if (optimizer_.config().normalized) {
+    tables.push_back({"optimizer_scale", &optimizer_.scale_table(), 0.0f});
   }
   return tables;
 }

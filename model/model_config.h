@@ -16,10 +16,11 @@ enum class OptimizerKind { kSgd, kAdagrad, kAdam, kFtrl };
 enum class ModelKind { kLogisticRegression = 0, kFm = 1 };
 
 // OptimizerConfig holds the hyperparameters of the per-coordinate optimizers.
-// learning_rate is FTRL's alpha.
+// learning_rate is FTRL's alpha. The defaults are the server's default optimizer:
+// normalized FTRL with alpha 1 (README "Defaults that win without tuning").
 struct OptimizerConfig {
   OptimizerKind kind = OptimizerKind::kFtrl;
-  double learning_rate = 0.5;
+  double learning_rate = 1.0;
   double l1 = 0.0;
   double l2 = 1.0;
   double beta1 = 0.9;
@@ -27,6 +28,15 @@ struct OptimizerConfig {
   double epsilon = 1e-8;
   double ftrl_beta = 1.0;
   double initial_accumulator = 0.1;
+  // Scale-normalized updates (Ross, Mineiro and Langford 2013, "Normalized Online
+  // Learning"; Vowpal Wabbit's --normalized): each coordinate learns on x / s, s = the
+  // largest |x| it has seen, and an event's step is divided by the square root of its
+  // normalized squared norm sum (x / s)^2: a feature's unit never changes the step, and
+  // n features per event move the score sqrt(n), not n, times as far as one. The rule is
+  // in model/optimizer.h. Applies to the
+  // linear weights (logistic regression, and an FM's linear part). On by default for
+  // FTRL; a stored config of format 3 or older (earlier builds) reads as off.
+  bool normalized = true;
 };
 
 struct ModelConfig {

@@ -30,7 +30,13 @@ bool CoordUpdate::Finite() const {
   return std::isfinite(weight) && std::isfinite(s0) && std::isfinite(s1);
 }
 
-Optimizer::Optimizer(const OptimizerConfig& config, size_t size) : config_(config) {
+Optimizer::Optimizer(const OptimizerConfig& config, size_t size, const Optimizer* leader,
+                     size_t per_row)
+    : config_(config),
+      scale_(config.normalized && leader == nullptr ? size : 0),
+      leader_(config.normalized ? leader : nullptr),
+      per_row_(per_row),
+      rate_(config.learning_rate) {
   for (int s = 0; s < SlotsFor(config.kind); ++s) state_.emplace_back(size);
   if (config_.kind == OptimizerKind::kAdagrad) {
     for (size_t i = 0; i < size; ++i) {
@@ -39,13 +45,20 @@ Optimizer::Optimizer(const OptimizerConfig& config, size_t size) : config_(confi
   }
 }
 
-CoordUpdate Optimizer::Compute(size_t i, float w_in, float g_in, bool regularize) const {
+CoordUpdate Optimizer::Compute(size_t i, float w, float g, bool regularize) const {
+  if (!config_.normalized) return ComputeRaw(i, w, g, regularize, config_.learning_rate);
+  const double s = leader_ != nullptr ? leader_->scale_.Get(i / per_row_) : scale_.Get(i);
+  if (!(s > 0)) return ComputeRaw(i, w, g, regularize, rate_);  // x was 0: g is 0 too
+  CoordUpdate u = ComputeRaw(i, double{w} * s, double{g} / s, regularize, rate_);
+  u.weight = static_cast<float>(u.weight / s);
+  return u;
+}
+
+CoordUpdate Optimizer::ComputeRaw(size_t i, double w, double g, bool regularize,
+                                  double lr) const {
   const OptimizerConfig& c = config_;
-  const double w = w_in;
-  const double g = g_in;
   const double l1 = regularize ? c.l1 : 0.0;
   const double l2 = regularize ? c.l2 : 0.0;
-  const double lr = c.learning_rate;
   CoordUpdate u;
   u.index = i;
   switch (c.kind) {

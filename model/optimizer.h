@@ -16,9 +16,19 @@
 //   FTRL     sigma = (sqrt(n + g^2) - sqrt(n)) / lr; z += g - sigma * w; n += g^2;
 //            w = |z| <= l1 ? 0 : -(z - sign(z) l1) / ((ftrl_beta + sqrt(n)) / lr + l2)
 // Regularization (l1, l2) is not applied to the bias coordinate.
+//
+// Normalized (config.normalized): BeginExample first raises each present coordinate's
+// scale s_i to max(s_i, |x_i|) (an extra state table, kept with the slots), then the
+// rules above run in normalized coordinates: g' = g / s_i, w' = w * s_i, with
+// lr' = lr / sqrt(max(1, sum_i (x_i / s_i)^2)) for this event, and the stored weight is
+// w'_new / s_i. A feature's unit then never changes what one step does to the score, and
+// an event with n features moves the score sqrt(n) times as far as one feature
+// would (not n times).
 #ifndef STREAMREC_MODEL_OPTIMIZER_H_
 #define STREAMREC_MODEL_OPTIMIZER_H_
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -39,11 +49,37 @@ struct CoordUpdate {
 
 class Optimizer {
  public:
-  // Optimizer keeps state for `size` coordinates.
-  Optimizer(const OptimizerConfig& config, size_t size);
+  // Optimizer keeps state for `size` coordinates. A normalized optimizer keeps a scale
+  // per coordinate, unless `leader` is given: then coordinate i takes the scale of
+  // leader's coordinate i / per_row (an FM's factors take their row's scale) and each
+  // event the leader's step (call Follow instead of BeginExample).
+  Optimizer(const OptimizerConfig& config, size_t size, const Optimizer* leader = nullptr,
+            size_t per_row = 1);
 
-  // BeginStep starts the update of one example (advances Adam's step).
+  // BeginStep starts the update of one example (advances Adam's step); for a normalized
+  // optimizer use BeginExample.
   void BeginStep() { ++step_; }
+  // BeginExample: BeginStep, and for a normalized optimizer, raises the scales of the
+  // example's coordinates (`.row`, `.value`; rows distinct), plus `extra_row` with value
+  // 1 when given (a bias kept apart from the coordinates), and sets the event's step.
+  template <typename Coords>
+  void BeginExample(const Coords& coords, size_t extra_row = SIZE_MAX) {
+    ++step_;
+    if (!config_.normalized) return;
+    double norm = 0;
+    if (extra_row != SIZE_MAX) {
+      if (scale_.Get(extra_row) < 1.0f) scale_.Set(extra_row, 1.0f);
+      const double x = 1.0 / scale_.Get(extra_row);
+      norm += x * x;
+    }
+    for (const auto& c : coords) {
+      const float a = std::abs(c.value);
+      float s = scale_.Get(c.row);
+      if (a > s) scale_.Set(c.row, s = a);
+      if (s > 0) norm += (double{c.value} / s) * (double{c.value} / s);
+    }
+    rate_ = config_.learning_rate / std::sqrt(std::max(1.0, norm));
+  }
   // Compute proposes the update of coordinate i with current weight w and gradient g.
   CoordUpdate Compute(size_t i, float w, float g, bool regularize) const;
   // Apply writes a proposal made by Compute.
@@ -60,10 +96,26 @@ class Optimizer {
   // SlotMin: the least valid value of slot s (0 for sums of squared gradients: Adagrad's
   // n, Adam's v, FTRL's n; -infinity otherwise).
   float SlotMin(int s) const;
+  // Follow: BeginStep, and for a normalized optimizer with a leader, this event's step
+  // is the leader's (call after the leader's BeginExample).
+  void Follow() {
+    ++step_;
+    if (leader_ != nullptr) rate_ = leader_->rate_;
+  }
+  // scale_table: the normalized optimizer's per-coordinate scales (persisted; empty
+  // when not normalized).
+  ParamTable& scale_table() { return scale_; }
 
  private:
+  // ComputeRaw: the rules with learning rate `lr`, in the coordinates given.
+  CoordUpdate ComputeRaw(size_t i, double w, double g, bool regularize, double lr) const;
+
   OptimizerConfig config_;
   std::vector<ParamTable> state_;  // one table per slot
+  ParamTable scale_;               // normalized: max |x| per coordinate
+  const Optimizer* leader_;        // normalized: whose scales and step to use
+  size_t per_row_;
+  double rate_ = 0;                // normalized: this example's learning rate
   uint64_t step_ = 0;
 };
 

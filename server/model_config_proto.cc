@@ -47,6 +47,7 @@ absl::StatusOr<model::ModelConfig> ModelConfigFromProto(const v1::ModelConfig& p
   if (o.has_epsilon()) c.optimizer.epsilon = o.epsilon();
   if (o.has_ftrl_beta()) c.optimizer.ftrl_beta = o.ftrl_beta();
   if (o.has_initial_accumulator()) c.optimizer.initial_accumulator = o.initial_accumulator();
+  if (o.has_normalized()) c.optimizer.normalized = o.normalized();
   for (int i = 0; i < proto.crosses_size(); ++i) {
     absl::StatusOr<model::Cross> cross = model::ParseCross(proto.crosses(i));
     if (!cross.ok()) {
@@ -86,6 +87,7 @@ v1::ModelConfig ModelConfigToProto(const model::ModelConfig& c) {
   o->set_epsilon(c.optimizer.epsilon);
   o->set_ftrl_beta(c.optimizer.ftrl_beta);
   o->set_initial_accumulator(c.optimizer.initial_accumulator);
+  o->set_normalized(c.optimizer.normalized);
   for (const model::Cross& cross : c.crosses) p.add_crosses(model::CrossText(cross));
   return p;
 }

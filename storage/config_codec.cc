@@ -12,8 +12,10 @@ namespace {
 // crosses x (u32 fields, fields x string). A format-1 config never starts with the
 // marker (its first word is a model kind).
 // Format 3: format 2, then u32 fm_factors.
+// Format 4: format 3, then u32 optimizer.normalized (0 or 1); formats 1 to 3 read as
+// not normalized (what the builds that wrote them trained).
 constexpr uint32_t kFormatMarker = 0xffffffffu;
-constexpr uint32_t kConfigFormat = 3;
+constexpr uint32_t kConfigFormat = 4;
 
 }  // namespace
 
@@ -35,6 +37,7 @@ std::string EncodeConfig(const model::ModelConfig& c) {
     for (const std::string& f : cross.fields) PutString(out, f);
   }
   PutU32(out, c.fm_factors);
+  PutU32(out, o.normalized ? 1 : 0);
   return out;
 }
 
@@ -79,6 +82,13 @@ absl::StatusOr<model::ModelConfig> DecodeConfig(std::string_view data) {
     }
   }
   if (format >= 3) r.GetU32(c.fm_factors);
+  o.normalized = false;
+  if (format >= 4) {
+    uint32_t normalized = 0;
+    r.GetU32(normalized);
+    if (normalized > 1) return absl::DataLossError("stored model config is malformed");
+    o.normalized = normalized == 1;
+  }
   if (!r.done()) return absl::DataLossError("stored model config is malformed");
   if (kind > 1) {
     return absl::DataLossError(absl::StrCat("stored model config names model kind ", kind,
@@ -118,6 +128,14 @@ absl::Status CheckCompatible(const model::ModelConfig& stored, const model::Mode
     return absl::FailedPreconditionError(absl::StrCat(
         "the data was written with optimizer ", model::OptimizerName(stored.optimizer.kind),
         ", the config says ", model::OptimizerName(current.optimizer.kind)));
+  }
+  if (stored.optimizer.normalized != current.optimizer.normalized) {
+    auto name = [](bool n) { return n ? "normalized" : "not normalized"; };
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the data was written with optimizer.normalized ", name(stored.optimizer.normalized),
+        " (its tables differ), the config says ", name(current.optimizer.normalized),
+        ": set optimizer { normalized: ", stored.optimizer.normalized ? "true" : "false",
+        " } to resume it"));
   }
   return absl::OkStatus();
 }

@@ -1,8 +1,9 @@
-// Encoding of model::ModelConfig in the database and in export files (format 3, with a
-// version, the crosses and the FM's factors; formats 1 (no crosses) and 2 (no factors) of
-// earlier builds are still read),
+// Encoding of model::ModelConfig in the database and in export files (format 4, with a
+// version, the crosses, the FM's factors and optimizer.normalized; formats 1 (no
+// crosses), 2 (no factors) and 3 (not normalized) of earlier builds are still read),
 // and the rule for which stored configurations the current one may resume: same model
-// kind, hash size and optimizer kind (the shapes of the persisted tables).
+// kind, hash size, optimizer kind and normalization (the shapes of the persisted
+// tables).
 // Hyperparameters and crosses may change (learned weights stay where they are).
 // Pure functions.
 #ifndef STREAMREC_STORAGE_CONFIG_CODEC_H_

@@ -45,6 +45,7 @@ void ExpectSame(const model::ModelConfig& a, const model::ModelConfig& b) {
   EXPECT_EQ(a.optimizer.epsilon, b.optimizer.epsilon);
   EXPECT_EQ(a.optimizer.ftrl_beta, b.optimizer.ftrl_beta);
   EXPECT_EQ(a.optimizer.initial_accumulator, b.optimizer.initial_accumulator);
+  EXPECT_EQ(a.optimizer.normalized, b.optimizer.normalized);
   EXPECT_EQ(a.crosses, b.crosses);
 }
 
@@ -58,7 +59,7 @@ TEST(ConfigCodecTest, EveryOptimizerRoundTripsExactly) {
     auto name = [](size_t n) { return 4 + n; };
     EXPECT_EQ(bytes.size(), 2 * 4 + 3 * 4 + 8 * 8u + 4 + (4 + name(4) + name(7)) +
                                 (4 + name(4) + name(5) + name(4)) + (4 + name(7) + name(1)) +
-                                4);  // fm_factors
+                                4 + 4);  // fm_factors, normalized
     absl::StatusOr<model::ModelConfig> back = DecodeConfig(bytes);
     ASSERT_TRUE(back.ok()) << back.status();
     ExpectSame(*back, c);
@@ -82,13 +83,13 @@ TEST(ConfigCodecTest, FormatOneIsReadAndLaterFormatsRefusedByName) {
   EXPECT_TRUE(c->crosses.empty());
   std::string v3;
   PutU32(v3, 0xffffffffu);
-  PutU32(v3, 4);
+  PutU32(v3, 5);
   absl::Status s = DecodeConfig(v3).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(s.message(), "stored model config has format 4; this build reads formats 1 to 3");
+  EXPECT_EQ(s.message(), "stored model config has format 5; this build reads formats 1 to 4");
   // A crosses count the bytes cannot hold.
   std::string lying = EncodeConfig(model::ModelConfig());
-  lying.resize(lying.size() - 8);
+  lying.resize(lying.size() - 12);  // crosses count, fm_factors, normalized
   PutU32(lying, 1u << 30);
   EXPECT_EQ(DecodeConfig(lying).status().code(), absl::StatusCode::kDataLoss);
 }
@@ -204,6 +205,31 @@ TEST(ConfigCodecTest, ModelKindMustMatch) {
   // A factorization machine's data does not resume as logistic regression.
   stored.kind = static_cast<model::ModelKind>(1);
   EXPECT_EQ(CheckCompatible(stored, current).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// A config stored by an earlier build (format 3) was trained without normalization and
+// must resume that way; a change of normalization is refused naming both settings.
+TEST(ConfigCodecTest, FormatThreeReadsAsNotNormalizedAndNormalizationMustMatch) {
+  model::ModelConfig c;
+  ASSERT_TRUE(c.optimizer.normalized);  // today's default
+  std::string v3 = EncodeConfig(c);
+  v3.resize(v3.size() - 4);             // format 3 ends with fm_factors
+  v3[4] = 3;                            // the format word, little-endian
+  absl::StatusOr<model::ModelConfig> old = DecodeConfig(v3);
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_FALSE(old->optimizer.normalized);
+  EXPECT_EQ(old->optimizer.learning_rate, c.optimizer.learning_rate);
+  absl::Status s = CheckCompatible(*old, c);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("optimizer.normalized not normalized (its tables differ), the "
+                             "config says normalized"),
+            absl::string_view::npos)
+      << s;
+  EXPECT_NE(s.message().find("normalized: false"), absl::string_view::npos) << s;
+  // A normalized word other than 0 or 1 is damage.
+  std::string bad = EncodeConfig(c);
+  bad[bad.size() - 4] = 2;
+  EXPECT_EQ(DecodeConfig(bad).status().code(), absl::StatusCode::kDataLoss);
 }
 
 }  // namespace

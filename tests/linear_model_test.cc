@@ -179,5 +179,27 @@ TEST(LinearModelTest, CrossedSnapshotScoresEqualTheTrainer) {
   }
 }
 
+// The default (normalized) model scores a stream the same whatever unit its number
+// is in: counts and the same counts x 1000 give the same predictions throughout, and
+// neither drifts to a non-finite or extreme score.
+TEST(LinearModelTest, NormalizedModelIgnoresTheUnitOfANumber) {
+  ModelConfig c;
+  ASSERT_TRUE(c.optimizer.normalized);
+  LinearModel a(c), b(c);
+  client::ClickStream stream(20, 10, 5);
+  for (int i = 0; i < 5000; ++i) {
+    const client::ClickEvent e = stream.Next();
+    const float count = static_cast<float>((e.user * 7 + e.item * 3) % 50);
+    FeatureVector fa = Features(e.user, e.item), fb = fa;
+    fa.push_back({HashName("count"), count});
+    fb.push_back({HashName("count"), count * 1000.0f});
+    const double pa = a.Train({fa, static_cast<float>(e.label), 1.0f}).prediction;
+    const double pb = b.Train({fb, static_cast<float>(e.label), 1.0f}).prediction;
+    ASSERT_NEAR(pa, pb, 1e-3) << "event " << i;
+    ASSERT_GT(pa, 1e-6);
+    ASSERT_LT(pa, 1 - 1e-6);
+  }
+}
+
 }  // namespace
 }  // namespace streamrec::model

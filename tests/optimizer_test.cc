@@ -5,6 +5,9 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
+
+#include "model/rows.h"
 
 namespace streamrec::model {
 namespace {
@@ -97,6 +100,52 @@ TEST(OptimizerTest, NonFiniteProposalIsDetected) {
   EXPECT_FALSE(u.Finite());
   CoordUpdate big = opt.Compute(0, 3e38f, -3e38f * 100, true);
   EXPECT_FALSE(big.Finite());
+}
+
+// Normalized: one coordinate seen at scale 1 and at scale 1000 (g = dloss * x) takes
+// the same steps in w * x, so the score never depends on the feature's unit.
+TEST(OptimizerTest, NormalizedStepIsInvariantToFeatureScale) {
+  for (OptimizerKind kind : {OptimizerKind::kFtrl, OptimizerKind::kAdagrad,
+                             OptimizerKind::kSgd}) {
+    SCOPED_TRACE(OptimizerName(kind));
+    OptimizerConfig c = Config(kind);
+    c.normalized = true;
+    Optimizer a(c, 1), b(c, 1);
+    ParamTable wa(1), wb(1);
+    const double dloss[] = {0.5, -0.3, 0.2, 0.7, -0.6};
+    for (double d : dloss) {
+      const RowValue xa[] = {{0, 1.0f}}, xb[] = {{0, 1000.0f}};
+      a.BeginExample(xa);
+      b.BeginExample(xb);
+      a.Apply(a.Compute(0, wa.Get(0), static_cast<float>(d * 1.0), true), wa);
+      b.Apply(b.Compute(0, wb.Get(0), static_cast<float>(d * 1000.0), true), wb);
+      EXPECT_NEAR(wa.Get(0) * 1.0, wb.Get(0) * 1000.0, 1e-5 * (1 + std::abs(wa.Get(0))));
+    }
+    EXPECT_NE(wa.Get(0), 0.0f);
+    EXPECT_EQ(b.scale_table().Get(0), 1000.0f);
+  }
+}
+
+// Normalized: an event's step shrinks with the root of its feature count, so 40
+// features move the score sqrt(40) times as far as one (not 40 times, as unnormalized).
+TEST(OptimizerTest, NormalizedStepGrowsWithTheRootOfTheFeatureCount) {
+  auto logit_step = [](bool normalized, size_t n) {
+    OptimizerConfig c = Config(OptimizerKind::kFtrl);
+    c.normalized = normalized;
+    Optimizer opt(c, n);
+    ParamTable w(n);
+    std::vector<RowValue> coords;
+    for (size_t i = 0; i < n; ++i) coords.push_back({i, 1.0f});
+    opt.BeginExample(coords);
+    double sum = 0;
+    for (size_t i = 0; i < n; ++i) {
+      opt.Apply(opt.Compute(i, 0.0f, 0.5f, true), w);
+      sum += w.Get(i);
+    }
+    return std::abs(sum);
+  };
+  EXPECT_NEAR(logit_step(true, 40) / logit_step(true, 1), std::sqrt(40.0), 1e-3);
+  EXPECT_NEAR(logit_step(false, 40) / logit_step(false, 1), 40.0, 1e-3);
 }
 
 }  // namespace

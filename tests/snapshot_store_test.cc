@@ -24,6 +24,7 @@ model::ModelConfig Config(model::OptimizerKind kind = model::OptimizerKind::kFtr
   model::ModelConfig c;
   c.hash_bits = 16;
   c.optimizer = model::DefaultOptimizerConfig(kind);
+  c.optimizer.normalized = false;  // the table counts below: weights and two FTRL slots
   return c;
 }
 

@@ -321,6 +321,60 @@ class CliTest(unittest.TestCase):
                 other.wait(timeout=30)
                 other.stderr.close()
 
+    def test_generate_criteo_layout(self):
+        # Deterministic for a seed; 40 features (13 numbers, 26 categories, the item) by
+        # default, 5 with --features 5; the criteo format carries the item in C26.
+        a = self.cli("generate", "--layout", "criteo", "--n", "200", "--seed", "4")
+        b = self.cli("generate", "--layout", "criteo", "--n", "200", "--seed", "4")
+        self.assertEqual(a.returncode, 0, a.stderr)
+        events = [json.loads(line) for line in a.stdout.splitlines()]
+        # (Equal events; a protobuf map's JSON key order differs between processes.)
+        self.assertEqual(events, [json.loads(line) for line in b.stdout.splitlines()])
+        counts = [len(e["context"]["values"]) + 1 for e in events]
+        self.assertEqual(max(counts), 40)
+        self.assertGreater(sum(counts) / len(counts), 36)  # a few values are missing
+        self.assertTrue(all(e["item"]["id"].startswith("i") for e in events))
+        clicks = sum(e.get("label", 0) for e in events) / len(events)
+        self.assertTrue(0.1 < clicks < 0.45, clicks)
+        five = self.cli("generate", "--layout", "criteo", "--n", "50", "--features", "5")
+        names = set()
+        for line in five.stdout.splitlines():
+            names |= set(json.loads(line)["context"]["values"])
+        self.assertEqual(names, {"I1", "C1", "C2", "C3"})
+        tsv = self.cli("generate", "--layout", "criteo", "--n", "20", "--format", "criteo")
+        for line in tsv.stdout.splitlines():
+            cols = line.split("\t")
+            self.assertEqual(len(cols), 40)
+            self.assertTrue(cols[39].startswith("i"), cols[39])
+        raw = self.cli("generate", "--layout", "criteo", "--n", "300", "--unscaled")
+        biggest = max(v["number"] for line in raw.stdout.splitlines()
+                      for v in json.loads(line)["context"]["values"].values() if "number" in v)
+        self.assertGreater(biggest, 100)  # counts, not ln(1 + count)
+        for bad in (["--layout", "criteo", "--features", "4"], ["--layout", "x"],
+                    ["--unscaled"], ["--layout", "criteo", "--users", "3"]):
+            r = self.cli("generate", "--n", "1", *bad)
+            self.assertEqual(r.returncode, 2, bad)
+
+    def test_default_model_beats_the_click_rate_on_click_log_shapes(self):
+        # The default config (no --model_config) on 40-feature click-log events, with the
+        # numbers scaled and raw (counts up to 10,000): each beats the constant click rate.
+        for extra in ([], ["--unscaled"]):
+            with tempfile.TemporaryDirectory() as d:
+                proc = subprocess.Popen([SERVER, "--listen=127.0.0.1:0", f"--data_dir={d}"],
+                                        stderr=subprocess.PIPE, text=True)
+                port = re.search(r"port (\d+)", proc.stderr.readline()).group(1)
+                wait_ready(proc)
+                try:
+                    gen = self.cli("generate", "--layout", "criteo", "--n", "30000", *extra)
+                    r = self.cli("--json", "replay", "-", "--quiet", stdin=gen.stdout,
+                                 server=f"127.0.0.1:{port}")
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    overall = json.loads(r.stdout)["overall"]
+                    self.assertLess(overall["normalized_entropy"], 0.95, (extra, overall))
+                finally:
+                    proc.send_signal(signal.SIGTERM)
+                    proc.wait(timeout=30)
+
     def test_generate_replay_approaches_optimum(self):
         # A fresh server so the metrics cover only this stream.
         with tempfile.TemporaryDirectory() as d:
