@@ -20,6 +20,11 @@ float FactorInit(uint64_t index) {
   return static_cast<float>((2 * u - 1) * 0.017320508075688773);
 }
 
+OptimizerConfig FactorOptimizerConfig(OptimizerConfig c) {
+  if (c.normalized) c.learning_rate *= kFactorRateShare;
+  return c;
+}
+
 FmModel::FmModel(const ModelConfig& config)
     : config_(config),
       crosser_(std::make_shared<const Crosser>(config.crosses)),
@@ -28,11 +33,17 @@ FmModel::FmModel(const ModelConfig& config)
       weights_(rows_ + 1),
       factors_(rows_ * k_),
       weight_opt_(config.optimizer, rows_ + 1),
-      factor_opt_(config.optimizer, rows_ * k_, &weight_opt_, k_) {}
+      factor_opt_(FactorOptimizerConfig(config.optimizer), rows_ * k_, &weight_opt_, k_) {}
+
+float FmModel::Divisor(size_t row) const {
+  if (!weight_opt_.config().normalized) return 1.0f;
+  const float s = weight_opt_.scale(row);
+  return s > 0 ? s : 1.0f;
+}
 
 float FmModel::Factor(size_t row, uint32_t f) const {
   const size_t i = row * k_ + f;
-  return factors_.Get(i) + FactorInit(i);
+  return (factors_.Get(i) + FactorInit(i)) / Divisor(row);
 }
 
 void FmModel::Rows(const FeatureVector& features, FeatureVector& crossed,
@@ -67,6 +78,10 @@ double FmModel::Predict(const FeatureVector& features) const {
 
 TrainResult FmModel::Train(const Example& example) {
   Rows(example.features, crossed_, coords_);
+  // Normalized: the scales rise to this event's values before it is scored (they depend
+  // on its features only, not its label), so a new large value never meets factors
+  // sized for smaller ones.
+  if (example.weight != 0.0f) weight_opt_.BeginExample(coords_, rows_);
   TrainResult result;
   result.prediction = Sigmoid(Logit(coords_, sums_));
   if (std::isnan(result.prediction)) {  // inf - inf in the sums: no score, no update
@@ -76,7 +91,6 @@ TrainResult FmModel::Train(const Example& example) {
   }
   if (example.weight == 0.0f) return result;
   const double g = (result.prediction - example.label) * example.weight;
-  weight_opt_.BeginExample(coords_, rows_);
   factor_opt_.Follow();
   updates_.clear();
   factor_updates_.clear();
@@ -105,7 +119,8 @@ TrainResult FmModel::Train(const Example& example) {
   }
   for (const CoordUpdate& u : updates_) weight_opt_.Apply(u, weights_);
   for (CoordUpdate u : factor_updates_) {
-    u.weight -= FactorInit(u.index);  // the table stores the difference from the start
+    // The table stores the difference from the start, in normalized units.
+    u.weight = u.weight * Divisor(u.index / k_) - FactorInit(u.index);
     factor_opt_.Apply(u, factors_);
   }
   return result;
@@ -133,22 +148,35 @@ std::shared_ptr<const Snapshot> FmModel::Publish(uint64_t version, uint64_t even
   const bool full = last_weights_ == nullptr;
   auto w = std::make_shared<const FrozenTable>(weights_.Freeze(last_weights_.get()));
   auto v = std::make_shared<const FrozenTable>(factors_.Freeze(last_factors_.get()));
-  if (cost != nullptr) cost->chunks_copied = full ? w->num_chunks() + v->num_chunks() : dirty;
+  std::shared_ptr<const FrozenTable> scales;
+  size_t scale_chunks = 0;
+  if (weight_opt_.config().normalized) {
+    ParamTable& t = weight_opt_.scale_table();
+    scale_chunks = last_scales_ ? t.dirty_chunks() : t.num_chunks();
+    scales = std::make_shared<const FrozenTable>(t.Freeze(last_scales_.get()));
+    last_scales_ = scales;
+  }
+  if (cost != nullptr) {
+    cost->chunks_copied = (full ? w->num_chunks() + v->num_chunks() : dirty) + scale_chunks;
+  }
   last_weights_ = w;
   last_factors_ = v;
   return std::make_shared<FmSnapshot>(version, events_applied, config_.hash_bits, k_,
-                                      std::move(w), std::move(v), crosser_);
+                                      std::move(w), std::move(v), std::move(scales),
+                                      crosser_);
 }
 
 FmSnapshot::FmSnapshot(uint64_t version, uint64_t events_applied, uint32_t hash_bits,
                        uint32_t k, std::shared_ptr<const FrozenTable> weights,
                        std::shared_ptr<const FrozenTable> factors,
+                       std::shared_ptr<const FrozenTable> scales,
                        std::shared_ptr<const Crosser> crosser)
     : Snapshot(version, events_applied),
       hash_bits_(hash_bits),
       k_(k),
       weights_(std::move(weights)),
       factors_(std::move(factors)),
+      scales_(std::move(scales)),
       crosser_(std::move(crosser)) {}
 
 struct FmSnapshot::Sums {
@@ -162,9 +190,11 @@ void FmSnapshot::Add(std::span<const HashedFeature> features, Sums& sums) const 
     if (f.value == 0.0f) continue;
     const uint64_t row = RowOf(f.hash, hash_bits_);
     sums.linear += double{weights_->Get(row)} * f.value;
+    float divisor = 1.0f;
+    if (scales_ != nullptr && scales_->Get(row) > 0) divisor = scales_->Get(row);
     for (uint32_t j = 0; j < k_; ++j) {
       const uint64_t i = row * k_ + j;
-      const double vx = double{factors_->Get(i) + FactorInit(i)} * f.value;
+      const double vx = double{(factors_->Get(i) + FactorInit(i)) / divisor} * f.value;
       sums.factors[j] += vx;
       sums.squares += vx * vx;
     }

@@ -11,6 +11,17 @@
 // chunks never written need no storage, and a restore or a replay from any snapshot gives
 // the same factors bit for bit.
 //
+// Normalized (optimizer.normalized, the default): the linear weights follow the
+// normalized rule of model/optimizer.h, and so do the factors, each with its row's scale
+// s (the largest |x| the row has seen) and the event's step; a factor is stored in
+// normalized units, v = (FactorInit + stored) / s (s taken as 1 for a row never trained),
+// so a count feature of 10,000 starts with interactions no larger than a category's.
+// The snapshot carries the scales for that division. Normalized factors learn at
+// kFactorRateShare times the weights' rate: with 40 fields per event an FM has 780
+// pairs, and the factors' full rate overshoots (bench/default_quality: at 0.3 the
+// default alpha 1 is the best of the grid on every quality stream, and the FM beats
+// logistic regression on each).
+//
 // Thread-compatible: owned by the updater thread. FmSnapshot is immutable and safe from
 // any number of threads.
 #ifndef STREAMREC_MODEL_FM_MODEL_H_
@@ -31,6 +42,10 @@ namespace streamrec::model {
 // FactorInit: the starting value of factor `index` (row * k + f).
 float FactorInit(uint64_t index);
 
+inline constexpr double kFactorRateShare = 0.3;
+// FactorOptimizerConfig: the factors' optimizer settings for the model's `optimizer`.
+OptimizerConfig FactorOptimizerConfig(OptimizerConfig optimizer);
+
 class FmModel final : public Model {
  public:
   // The config must have passed Validate().
@@ -39,7 +54,8 @@ class FmModel final : public Model {
   double Predict(const FeatureVector& features) const override;
   TrainResult Train(const Example& example) override;
   bool HasChanges() const override {
-    return weights_.dirty_chunks() > 0 || factors_.dirty_chunks() > 0;
+    return weights_.dirty_chunks() > 0 || factors_.dirty_chunks() > 0 ||
+           weight_opt_.scale_dirty_chunks() > 0;
   }
   std::shared_ptr<const Snapshot> Publish(uint64_t version, uint64_t events_applied,
                                           PublishCost* cost) override;
@@ -52,6 +68,7 @@ class FmModel final : public Model {
   void ResetPublishBase() override {
     last_weights_.reset();
     last_factors_.reset();
+    last_scales_.reset();
   }
   const ModelConfig& config() const override { return config_; }
   uint64_t parameter_count() const override { return weights_.size() + factors_.size(); }
@@ -72,6 +89,8 @@ class FmModel final : public Model {
             std::vector<Coord>& out) const;
   // Logit of `coords`; `sums` receives sum_i v_if x_i per factor.
   double Logit(const std::vector<Coord>& coords, std::vector<double>& sums) const;
+  // Divisor: what a row's stored factors are divided by (its scale when normalized).
+  float Divisor(size_t row) const;
 
   ModelConfig config_;
   std::shared_ptr<const Crosser> crosser_;
@@ -81,7 +100,7 @@ class FmModel final : public Model {
   ParamTable factors_;  // rows_ * k_: differences from FactorInit
   Optimizer weight_opt_;
   Optimizer factor_opt_;
-  std::shared_ptr<const FrozenTable> last_weights_, last_factors_;
+  std::shared_ptr<const FrozenTable> last_weights_, last_factors_, last_scales_;
   // Scratch reused across events.
   FeatureVector crossed_;
   std::vector<Coord> coords_;
@@ -93,7 +112,9 @@ class FmSnapshot final : public Snapshot {
  public:
   FmSnapshot(uint64_t version, uint64_t events_applied, uint32_t hash_bits, uint32_t k,
              std::shared_ptr<const FrozenTable> weights,
-             std::shared_ptr<const FrozenTable> factors, std::shared_ptr<const Crosser> crosser);
+             std::shared_ptr<const FrozenTable> factors,
+             std::shared_ptr<const FrozenTable> scales,  // null: not normalized
+             std::shared_ptr<const Crosser> crosser);
 
   // The context's linear sum and factor sums once; each candidate adds its own features
   // and the event's crosses (model/cross.h: bounded per event). Equal to the trainer's score up to rounding, and up
@@ -109,7 +130,7 @@ class FmSnapshot final : public Snapshot {
 
   const uint32_t hash_bits_;
   const uint32_t k_;
-  const std::shared_ptr<const FrozenTable> weights_, factors_;
+  const std::shared_ptr<const FrozenTable> weights_, factors_, scales_;
   const std::shared_ptr<const Crosser> crosser_;
 };
 

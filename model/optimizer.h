@@ -97,14 +97,19 @@ class Optimizer {
   // n, Adam's v, FTRL's n; -infinity otherwise).
   float SlotMin(int s) const;
   // Follow: BeginStep, and for a normalized optimizer with a leader, this event's step
-  // is the leader's (call after the leader's BeginExample).
+  // is the leader's, times the ratio of the two learning rates (call after the leader's
+  // BeginExample).
   void Follow() {
     ++step_;
-    if (leader_ != nullptr) rate_ = leader_->rate_;
+    if (leader_ != nullptr) {
+      rate_ = leader_->rate_ * (config_.learning_rate / leader_->config_.learning_rate);
+    }
   }
   // scale_table: the normalized optimizer's per-coordinate scales (persisted; empty
   // when not normalized).
   ParamTable& scale_table() { return scale_; }
+  float scale(size_t i) const { return scale_.Get(i); }
+  size_t scale_dirty_chunks() const { return scale_.dirty_chunks(); }
 
  private:
   // ComputeRaw: the rules with learning rate `lr`, in the coordinates given.
