@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
     c.optimizer.learning_rate = s.lr;
     c.optimizer.l1 = s.l1;
     c.optimizer.l2 = s.l2;
+    c.optimizer.normalized = false;  // the sweep behind the earlier, unnormalized default
     model::LinearModel m(c);
     model::MetricSums metrics;
     std::vector<model::ScoredLabel> points;
