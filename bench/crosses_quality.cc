@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
     model::ModelKind kind;
     std::vector<std::string> crosses;
     model::OptimizerKind optimizer = model::OptimizerKind::kFtrl;
+    // DNN only: batch size and learning rate (0: the defaults, 256 and 0.001).
+    uint32_t batch = 0;
+    double learning_rate = 0;
   };
   const std::vector<Setting> settings = {
       {model::ModelKind::kLogisticRegression, {}},
@@ -64,12 +67,22 @@ int main(int argc, char** argv) {
       {model::ModelKind::kFm, {}},
       {model::ModelKind::kFm, {}, model::OptimizerKind::kAdagrad},
       {model::ModelKind::kFm, {"user x genres"}},
+      {model::ModelKind::kDnn, {}, model::OptimizerKind::kAdam},
+      {model::ModelKind::kDnn, {}, model::OptimizerKind::kAdam, 32, 0.001},
+      {model::ModelKind::kDnn, {}, model::OptimizerKind::kAdam, 32, 0.003},
   };
   for (const Setting& s : settings) {
-    model::ModelConfig c;
-    c.kind = s.kind;
-    c.optimizer = model::DefaultOptimizerConfig(s.optimizer);
+    model::ModelConfig c = model::DefaultModelConfig(s.kind);
+    c.optimizer = model::DefaultOptimizerConfig(s.optimizer, s.kind);
     std::string label = s.kind == model::ModelKind::kFm ? "fm k=8" : "logistic";
+    if (s.kind == model::ModelKind::kDnn) {
+      // Embedded fields user, item_id, genres (mean of the genres' rows); 256-128 layers.
+      c.dnn.fields = {"user", "item_id", "genres"};
+      if (s.batch != 0) c.dnn.batch_size = s.batch;
+      if (s.learning_rate != 0) c.optimizer.learning_rate = s.learning_rate;
+      label = "dnn 256-128, batch " + std::to_string(c.dnn.batch_size) + ", lr " +
+              std::to_string(c.optimizer.learning_rate).substr(0, 5);
+    }
     label += ", " + model::OptimizerName(s.optimizer);
     for (const std::string& t : s.crosses) {
       c.crosses.push_back(*model::ParseCross(t));

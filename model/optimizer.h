@@ -43,7 +43,10 @@ class Optimizer {
   Optimizer(const OptimizerConfig& config, size_t size);
 
   // BeginStep starts the update of one example (advances Adam's step).
-  void BeginStep() { ++step_; }
+  void BeginStep() {
+    ++step_;
+    UpdateBiasCorrection();
+  }
   // Compute proposes the update of coordinate i with current weight w and gradient g.
   CoordUpdate Compute(size_t i, float w, float g, bool regularize) const;
   // Apply writes a proposal made by Compute.
@@ -52,7 +55,10 @@ class Optimizer {
   const OptimizerConfig& config() const { return config_; }
   int slots() const { return static_cast<int>(state_.size()); }
   uint64_t step() const { return step_; }
-  void set_step(uint64_t step) { step_ = step; }
+  void set_step(uint64_t step) {
+    step_ = step;
+    UpdateBiasCorrection();
+  }
   // State returns slot s of coordinate i (for tests).
   float State(size_t i, int s) const { return state_[s].Get(i); }
   // slot_table returns the state of slot s, one float per coordinate (persistence).
@@ -63,8 +69,12 @@ class Optimizer {
 
  private:
   OptimizerConfig config_;
+  // Adam's 1 - beta^t for the current step, computed once per step, not per coordinate.
+  void UpdateBiasCorrection();
+
   std::vector<ParamTable> state_;  // one table per slot
   uint64_t step_ = 0;
+  double bias1_ = 1, bias2_ = 1;
 };
 
 }  // namespace streamrec::model

@@ -1,9 +1,11 @@
-// Encoding of model::ModelConfig in the database and in export files (format 3, with a
-// version, the crosses and the FM's factors; formats 1 (no crosses) and 2 (no factors) of
-// earlier builds are still read),
+// Encoding of model::ModelConfig in the database and in export files (format 4, with a
+// version, the crosses, the FM's factors and the DNN's config; formats 1 (no crosses),
+// 2 (no factors) and 3 (no DNN) of earlier builds are still read),
 // and the rule for which stored configurations the current one may resume: same model
-// kind, hash size and optimizer kind (the shapes of the persisted tables).
-// Hyperparameters and crosses may change (learned weights stay where they are).
+// kind, hash size and optimizer kind, and for a DNN the same embedding_dim, hidden
+// layers, fields, dense fields and other_slot (the shapes of the persisted tables).
+// Hyperparameters, crosses and the DNN's dropout, batch_size, clip_norm and pooling may
+// change (learned weights stay where they are).
 // Pure functions.
 #ifndef STREAMREC_STORAGE_CONFIG_CODEC_H_
 #define STREAMREC_STORAGE_CONFIG_CODEC_H_
