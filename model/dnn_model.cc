@@ -241,13 +241,17 @@ bool DnnModel::ApplyBatch() {
     for (Eigen::Index i = 0; i < d.w_init.rows(); ++i, ++next) d.b_opt.Apply(updates_[next], d.b);
   }
   RefreshLayers();
-  layers_changed_ = true;
   return true;
 }
 
-bool DnnModel::HasChanges() const {
-  return layers_changed_ || embeddings_.dirty_chunks() > 0;
+bool DnnModel::LayersChanged() const {
+  for (const Dense& d : dense_) {
+    if (d.w.dirty_chunks() > 0 || d.b.dirty_chunks() > 0) return true;
+  }
+  return false;
 }
+
+bool DnnModel::HasChanges() const { return embeddings_.dirty_chunks() > 0 || LayersChanged(); }
 
 std::shared_ptr<const Snapshot> DnnModel::Publish(uint64_t version, uint64_t events_applied,
                                                   PublishCost* cost) {
@@ -255,10 +259,15 @@ std::shared_ptr<const Snapshot> DnnModel::Publish(uint64_t version, uint64_t eve
   const bool full = last_embeddings_ == nullptr;
   auto e = std::make_shared<const FrozenTable>(embeddings_.Freeze(last_embeddings_.get()));
   size_t copied = full ? e->num_chunks() : dirty;
-  if (layers_changed_ || last_layers_ == nullptr) {
+  // The layers' change marks come from the tables, so a batch and a restore (SetChunk)
+  // alike republish them.
+  if (last_layers_ == nullptr || LayersChanged()) {
     last_layers_ = FreezeLayers();
     copied += (last_layers_->parameters() + kChunkFloats - 1) / kChunkFloats;
-    layers_changed_ = false;
+    for (Dense& d : dense_) {
+      d.w.ClearChanged();
+      d.b.ClearChanged();
+    }
   }
   if (cost != nullptr) cost->chunks_copied = copied;
   last_embeddings_ = e;
@@ -297,7 +306,6 @@ void DnnModel::set_optimizer_step(uint64_t step) {
 void DnnModel::ResetPublishBase() {
   last_embeddings_.reset();
   last_layers_.reset();
-  layers_changed_ = true;
   RefreshLayers();
 }
 

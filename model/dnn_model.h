@@ -106,6 +106,8 @@ class DnnModel final : public Model {
   // ApplyBatch trains the pending batch; false when it was skipped as non-finite.
   bool ApplyBatch();
   std::shared_ptr<const Mlp> FreezeLayers() const;
+  // LayersChanged: a dense table changed since the last Publish.
+  bool LayersChanged() const;
 
   ModelConfig config_;
   std::shared_ptr<const DnnInputs> inputs_;
@@ -123,7 +125,6 @@ class DnnModel final : public Model {
 
   std::shared_ptr<const FrozenTable> last_embeddings_;
   std::shared_ptr<const Mlp> last_layers_;
-  bool layers_changed_ = true;
 
   // Scratch reused across events and batches.
   FeatureVector crossed_;

@@ -319,6 +319,30 @@ TEST(DnnModelTest, SnapshotScoresWhatTheTrainerPredicts) {
   EXPECT_EQ(cost.chunks_copied, 0u);
 }
 
+// The server's restore overwrites the tables (SetChunk) of a model that already
+// published, then publishes without ResetPublishBase: the snapshot must show the new
+// layers, as it does the new embedding chunks.
+TEST(DnnModelTest, PublishAfterTablesAreOverwrittenShowsThem) {
+  const ModelConfig c = Small(8, 0.5);
+  DnnModel trained(c), restored(c);
+  for (const Example& e : Stream(160, 8)) trained.Train(e);
+  restored.Publish(1, 0, nullptr);
+  std::vector<StateTable> from = trained.StateTables(), to = restored.StateTables();
+  for (size_t t = 0; t < from.size(); ++t) {
+    for (size_t k = 0; k < from[t].table->num_chunks(); ++k) {
+      to[t].table->SetChunk(k, from[t].table->ChunkData(k), from[t].table->ChunkSize(k));
+    }
+  }
+  EXPECT_TRUE(restored.HasChanges());
+  std::shared_ptr<const Snapshot> a = trained.Publish(2, 160, nullptr);
+  std::shared_ptr<const Snapshot> b = restored.Publish(2, 160, nullptr);
+  Rng rng(3);
+  for (int i = 0; i < 10; ++i) {
+    const FeatureVector f = SmallEvent(rng);
+    EXPECT_EQ(a->ScoreOne({}, f), b->ScoreOne({}, f));
+  }
+}
+
 bool AllFinite(DnnModel& m) {
   for (const StateTable& t : m.StateTables()) {
     for (float v : t.table->values()) {
