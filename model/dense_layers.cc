@@ -96,7 +96,7 @@ Eigen::RowVectorXf MlpLogitsFromFirst(const Mlp& mlp, Eigen::MatrixXf& z0) {
 }
 
 void MlpBackward(const Mlp& mlp, const MlpActivations& act, const Eigen::RowVectorXf& dlogit,
-                 Mlp& grad, Eigen::MatrixXf& dx) {
+                 Mlp& grad, Eigen::MatrixXf* dx, Eigen::Index dx_rows) {
   const size_t layers = mlp.layers();
   grad.w.resize(layers);
   grad.b.resize(layers);
@@ -104,11 +104,13 @@ void MlpBackward(const Mlp& mlp, const MlpActivations& act, const Eigen::RowVect
   for (size_t l = layers; l-- > 0;) {
     grad.w[l].noalias() = delta * act.a[l].transpose();
     grad.b[l] = delta.rowwise().sum();
-    Eigen::MatrixXf below = mlp.w[l].transpose() * delta;  // dL/da[l]
     if (l == 0) {
-      dx.swap(below);
+      if (dx != nullptr) {
+        dx->noalias() = mlp.w[0].leftCols(dx_rows).transpose() * delta;
+      }
       break;
     }
+    Eigen::MatrixXf below = mlp.w[l].transpose() * delta;  // dL/da[l]
     // a[l] = relu(z) * mask: the gradient passes where a[l] > 0, times the mask.
     const Eigen::MatrixXf& a = act.a[l];
     if (act.mask.empty()) {

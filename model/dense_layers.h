@@ -62,9 +62,10 @@ void MlpForward(const Mlp& mlp, MlpActivations& act);
 Eigen::RowVectorXf MlpLogitsFromFirst(const Mlp& mlp, Eigen::MatrixXf& z0);
 
 // MlpBackward: from dL/dlogit (1 x batch), the gradients of every weight and bias into
-// `grad` (resized like mlp) and of the input into `dx` (inputs x batch).
+// `grad` (resized like mlp) and, when dx is not null, of the first `dx_rows` inputs into
+// *dx (dx_rows x batch; the inputs that have parameters below them, the embeddings).
 void MlpBackward(const Mlp& mlp, const MlpActivations& act, const Eigen::RowVectorXf& dlogit,
-                 Mlp& grad, Eigen::MatrixXf& dx);
+                 Mlp& grad, Eigen::MatrixXf* dx, Eigen::Index dx_rows);
 
 }  // namespace streamrec::model
 

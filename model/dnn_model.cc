@@ -40,6 +40,7 @@ DnnModel::DnnModel(const ModelConfig& config)
     for (size_t i = 0; i < out * in; ++i) init[i] = DenseInit(static_cast<uint32_t>(l), i, in, out);
   }
   events_.resize(config.dnn.batch_size);
+  batch_input_.resize(static_cast<Eigen::Index>(inputs_->input_dim()), config.dnn.batch_size);
   labels_.resize(config.dnn.batch_size);
   weights_.resize(config.dnn.batch_size);
   RefreshLayers();
@@ -89,9 +90,8 @@ void DnnModel::Input(const EncodedEvent& event, Eigen::Ref<Eigen::VectorXf> x) c
   for (const auto& [index, value] : event.dense) x[offset + index] += value;
 }
 
-float DnnModel::Logit(const EncodedEvent& event) const {
-  Eigen::VectorXf a = Eigen::VectorXf::Zero(inputs_->input_dim());
-  Input(event, a);
+float DnnModel::Logit(const Eigen::Ref<const Eigen::VectorXf>& x) const {
+  Eigen::VectorXf a = x;
   for (size_t l = 0; l < mlp_.layers(); ++l) {
     Eigen::VectorXf z = mlp_.w[l] * a + mlp_.b[l];
     if (l + 1 < mlp_.layers()) z = z.cwiseMax(0.0f);
@@ -108,7 +108,9 @@ double DnnModel::Predict(const FeatureVector& features) const {
   crosser_->Append(features, crossed);
   inputs_->Add(crossed, event);
   inputs_->Finish(event, counts);
-  return ServedScore(Logit(event));
+  Eigen::VectorXf x = Eigen::VectorXf::Zero(inputs_->input_dim());
+  Input(event, x);
+  return ServedScore(Logit(x));
 }
 
 TrainResult DnnModel::Train(const Example& example) {
@@ -120,8 +122,13 @@ TrainResult DnnModel::Train(const Example& example) {
   crosser_->Append(example.features, crossed_);
   inputs_->Add(crossed_, event);
   inputs_->Finish(event, counts_);
+  // The parameters stay fixed until the batch is applied, so the input column built to
+  // score the event now is the batch's column for it.
+  auto x = batch_input_.col(static_cast<Eigen::Index>(pending_));
+  x.setZero();
+  Input(event, x);
   TrainResult result;
-  result.prediction = ServedScore(Logit(event));
+  result.prediction = ServedScore(Logit(x));
   labels_[pending_] = example.label;
   weights_[pending_] = example.weight;
   if (++pending_ == config_.dnn.batch_size) {
@@ -142,8 +149,12 @@ bool DnnModel::ApplyBatch() {
     d.b_opt.BeginStep();
   }
   act_.a.resize(layers + 1);
-  act_.a[0].setZero(inputs_->input_dim(), batch);
-  for (size_t e = 0; e < batch; ++e) Input(events_[e], act_.a[0].col(e));
+  act_.a[0].swap(batch_input_);  // given back below, whatever the outcome
+  struct GiveBack {
+    Eigen::MatrixXf& a;
+    Eigen::MatrixXf& b;
+    ~GiveBack() { a.swap(b); }
+  } give_back{act_.a[0], batch_input_};
   const float rate = static_cast<float>(config_.dnn.dropout);
   act_.mask.clear();
   if (rate > 0) {
@@ -167,7 +178,9 @@ bool DnnModel::ApplyBatch() {
     dlogit[e] = static_cast<float>((p - labels_[e]) * weights_[e] / static_cast<double>(batch));
   }
   if (!std::isfinite(loss)) return false;
-  MlpBackward(mlp_, act_, dlogit, grad_, dx_);
+  // Only the embedding slots' inputs have parameters below them.
+  const Eigen::Index embedded = static_cast<Eigen::Index>(inputs_->dense_offset());
+  MlpBackward(mlp_, act_, dlogit, grad_, embedded > 0 ? &dx_ : nullptr, embedded);
 
   // Embedding rows the batch touched, in first-touch order, and their gradients.
   absl::flat_hash_map<uint64_t, uint32_t> slot_of_row;

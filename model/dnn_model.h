@@ -99,8 +99,8 @@ class DnnModel final : public Model {
   void Encode(const FeatureVector& features, EncodedEvent& out) const;
   // Input fills column `col` of `x` (zeroed by the caller) from an encoded event.
   void Input(const EncodedEvent& event, Eigen::Ref<Eigen::VectorXf> x) const;
-  // Logit of one encoded event with the current parameters, no dropout.
-  float Logit(const EncodedEvent& event) const;
+  // Logit of one input column with the current parameters, no dropout.
+  float Logit(const Eigen::Ref<const Eigen::VectorXf>& x) const;
   // RefreshLayers rebuilds mlp_ (the working copy) from the tables.
   void RefreshLayers();
   // ApplyBatch trains the pending batch; false when it was skipped as non-finite.
@@ -122,6 +122,7 @@ class DnnModel final : public Model {
   uint64_t pending_ = 0;
   std::vector<EncodedEvent> events_;
   std::vector<float> labels_, weights_;
+  Eigen::MatrixXf batch_input_;  // inputs x batch_size: column e is events_[e]'s input
 
   std::shared_ptr<const FrozenTable> last_embeddings_;
   std::shared_ptr<const Mlp> last_layers_;
@@ -129,7 +130,6 @@ class DnnModel final : public Model {
   // Scratch reused across events and batches.
   FeatureVector crossed_;
   std::vector<uint32_t> counts_;
-  mutable Eigen::VectorXf x_;
   MlpActivations act_;
   Mlp grad_;
   Eigen::MatrixXf dx_;
