@@ -1,7 +1,8 @@
 // crosses_quality: one pass over MovieLens latest-small (timestamp order, rating >= 4 is
 // a click, each rating scored before it is learned) with plain fields only (user,
 // item_id, genres), through logistic regression with the default optimizer, without and
-// with crosses in the model config, and through a factorization machine. Prints progressive log loss, AUC and normalized
+// with crosses in the model config, through a factorization machine and through the
+// DNN (fields user, item_id, genres embedded; 256-128 layers). Prints progressive log loss, AUC and normalized
 // entropy (log loss / log loss of the running click rate (clicks + 1) / (events + 2),
 // the constant predictor a model must beat; NE < 1 beats it) and events/s.
 //   build/bin/crosses_quality [../shared/data/movielens-latest-small]
@@ -51,11 +52,15 @@ int main(int argc, char** argv) {
   base_loss /= ratings.size();
   std::printf("%zu ratings, %.1f%% clicks; running click rate: logloss %.4f\n",
               ratings.size(), 100.0 * clicks / ratings.size(), base_loss);
-  std::printf("%-46s %8s %7s %6s %10s\n", "model", "logloss", "AUC", "NE", "events/s");
+  std::printf("%-60s %8s %7s %6s %10s\n", "model", "logloss", "AUC", "NE", "events/s");
   struct Setting {
     model::ModelKind kind;
     std::vector<std::string> crosses;
     model::OptimizerKind optimizer = model::OptimizerKind::kFtrl;
+    // DNN only: batch size and learning rate (0: the defaults, 256 and 0.001).
+    uint32_t batch = 0;
+    double learning_rate = 0;
+    double dropout = 0.5;
   };
   const std::vector<Setting> settings = {
       {model::ModelKind::kLogisticRegression, {}},
@@ -64,12 +69,24 @@ int main(int argc, char** argv) {
       {model::ModelKind::kFm, {}},
       {model::ModelKind::kFm, {}, model::OptimizerKind::kAdagrad},
       {model::ModelKind::kFm, {"user x genres"}},
+      {model::ModelKind::kDnn, {}, model::OptimizerKind::kAdam},
+      {model::ModelKind::kDnn, {}, model::OptimizerKind::kAdam, 32, 0.003},
+      {model::ModelKind::kDnn, {}, model::OptimizerKind::kAdam, 8, 0.003, 0.1},
   };
   for (const Setting& s : settings) {
-    model::ModelConfig c;
-    c.kind = s.kind;
-    c.optimizer = model::DefaultOptimizerConfig(s.optimizer);
+    model::ModelConfig c = model::DefaultModelConfig(s.kind);
+    c.optimizer = model::DefaultOptimizerConfig(s.optimizer, s.kind);
     std::string label = s.kind == model::ModelKind::kFm ? "fm k=8" : "logistic";
+    if (s.kind == model::ModelKind::kDnn) {
+      // Embedded fields user, item_id, genres (mean of the genres' rows); 256-128 layers.
+      c.dnn.fields = {"user", "item_id", "genres"};
+      if (s.batch != 0) c.dnn.batch_size = s.batch;
+      if (s.learning_rate != 0) c.optimizer.learning_rate = s.learning_rate;
+      c.dnn.dropout = s.dropout;
+      label = "dnn 256-128, batch " + std::to_string(c.dnn.batch_size) + ", lr " +
+              std::to_string(c.optimizer.learning_rate).substr(0, 5) + ", dropout " +
+              std::to_string(c.dnn.dropout).substr(0, 3);
+    }
     label += ", " + model::OptimizerName(s.optimizer);
     for (const std::string& t : s.crosses) {
       c.crosses.push_back(*model::ParseCross(t));
@@ -89,7 +106,7 @@ int main(int argc, char** argv) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     loss /= ratings.size();
-    std::printf("%-46s %8.4f %7.4f %6.3f %10.0f\n", label.c_str(),
+    std::printf("%-60s %8.4f %7.4f %6.3f %10.0f\n", label.c_str(),
                 loss, model::ExactAuc(points), loss / base_loss, ratings.size() / seconds);
   }
   return 0;

@@ -1,5 +1,6 @@
 #include "model/model.h"
 
+#include "model/dnn_model.h"
 #include "model/fm_model.h"
 #include "model/linear_model.h"
 
@@ -12,6 +13,8 @@ absl::StatusOr<std::unique_ptr<Model>> CreateModel(const ModelConfig& config) {
       return std::make_unique<LinearModel>(config);
     case ModelKind::kFm:
       return std::make_unique<FmModel>(config);
+    case ModelKind::kDnn:
+      return std::make_unique<DnnModel>(config);
   }
   return absl::InvalidArgumentError("model config: unknown model kind");
 }

@@ -66,6 +66,16 @@ class Model {
   // import); the next Publish copies everything.
   virtual void ResetPublishBase() = 0;
 
+  // pending_events: events trained (scored, and counted) but not yet applied to the
+  // tables: a mini-batch model (model/dnn_model.h) applies them when its batch fills.
+  // The tables, and so a checkpoint, reflect the events before them; a server that
+  // checkpoints at a batch boundary replays them after a restart. 0 for the per-event
+  // models.
+  virtual uint64_t pending_events() const { return 0; }
+  // DiscardPending drops the pending events; called when the tables are overwritten
+  // wholesale (restore, rollback, import), whose events they do not follow.
+  virtual void DiscardPending() {}
+
   virtual const ModelConfig& config() const = 0;
   virtual uint64_t parameter_count() const = 0;
   virtual uint64_t nonzero_parameters() const = 0;

@@ -1,8 +1,10 @@
 #include "model/model_config.h"
 
 #include <cmath>
+#include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace streamrec::model {
 
@@ -38,6 +40,121 @@ OptimizerConfig DefaultOptimizerConfig(OptimizerKind kind) {
   return c;
 }
 
+OptimizerConfig DefaultOptimizerConfig(OptimizerKind kind, ModelKind model) {
+  OptimizerConfig c = DefaultOptimizerConfig(kind);
+  if (model == ModelKind::kDnn && kind == OptimizerKind::kAdam) c.learning_rate = 0.001;
+  return c;
+}
+
+ModelConfig DefaultModelConfig(ModelKind kind) {
+  ModelConfig c;
+  c.kind = kind;
+  if (kind == ModelKind::kDnn) {
+    c.optimizer = DefaultOptimizerConfig(OptimizerKind::kAdam, kind);
+  }
+  return c;
+}
+
+uint64_t DnnInputDim(const DnnConfig& dnn) {
+  uint64_t dim = (uint64_t{dnn.fields.size()} + (dnn.other_slot ? 1 : 0)) * dnn.embedding_dim;
+  for (const DnnDenseField& f : dnn.dense_fields) dim += f.dim;
+  return dim;
+}
+
+std::string DnnLayersText(const std::vector<uint32_t>& hidden) {
+  return absl::StrJoin(hidden, ",");
+}
+
+namespace {
+
+absl::Status ValidateDnn(const ModelConfig& config) {
+  const DnnConfig& d = config.dnn;
+  auto bad = [](const std::string& what) {
+    return absl::InvalidArgumentError(absl::StrCat("model config: dnn.", what));
+  };
+  if (d.embedding_dim < 1 || d.embedding_dim > 256) {
+    return bad(absl::StrCat("embedding_dim out of range (allowed 1..256): ", d.embedding_dim));
+  }
+  if (d.hidden.empty() || d.hidden.size() > 8) {
+    return bad(absl::StrCat("hidden: ", d.hidden.size(), " layers (allowed 1..8)"));
+  }
+  for (size_t i = 0; i < d.hidden.size(); ++i) {
+    if (d.hidden[i] < 1 || d.hidden[i] > 4096) {
+      return bad(absl::StrCat("hidden[", i, "] out of range (allowed 1..4096): ", d.hidden[i]));
+    }
+  }
+  if (!(d.dropout >= 0 && d.dropout < 1)) {
+    return bad(absl::StrCat("dropout out of range (allowed [0, 1)): ", d.dropout));
+  }
+  if (d.batch_size < 1 || d.batch_size > 4096) {
+    return bad(absl::StrCat("batch_size out of range (allowed 1..4096): ", d.batch_size));
+  }
+  if (!(std::isfinite(d.clip_norm) && d.clip_norm >= 0)) {
+    return bad(absl::StrCat("clip_norm out of range (must be >= 0; 0 is off): ", d.clip_norm));
+  }
+  if (d.fields.size() > 1024) {
+    return bad(absl::StrCat("fields: ", d.fields.size(), " fields (at most 1024)"));
+  }
+  if (d.dense_fields.size() > 1024) {
+    return bad(absl::StrCat("dense_fields: ", d.dense_fields.size(), " fields (at most 1024)"));
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; i < d.fields.size(); ++i) {
+    const std::string& f = d.fields[i];
+    if (f.empty() || f.size() > 256) {
+      return bad(absl::StrCat("fields[", i, "]: a field name is 1 to 256 bytes"));
+    }
+    if (!names.insert(f).second) {
+      return bad(absl::StrCat("fields[", i, "]: field \"", f, "\" listed twice"));
+    }
+  }
+  uint64_t dense_dims = 0;
+  for (size_t i = 0; i < d.dense_fields.size(); ++i) {
+    const DnnDenseField& f = d.dense_fields[i];
+    if (f.name.empty() || f.name.size() > 256) {
+      return bad(absl::StrCat("dense_fields[", i, "]: a field name is 1 to 256 bytes"));
+    }
+    if (!names.insert(f.name).second) {
+      return bad(absl::StrCat("dense_fields[", i, "]: field \"", f.name,
+                              "\" listed twice (in fields or dense_fields)"));
+    }
+    if (f.dim < 1 || f.dim > 65536) {
+      return bad(absl::StrCat("dense_fields[", i, "]: dimension of \"", f.name,
+                              "\" out of range (allowed 1..65536): ", f.dim));
+    }
+    dense_dims += f.dim;
+  }
+  if (dense_dims > 65536) {
+    return bad(absl::StrCat("dense_fields: ", dense_dims, " dimensions in all (at most 65536)"));
+  }
+  const uint64_t input = DnnInputDim(d);
+  if (input == 0) {
+    return bad("fields: no inputs (no fields, no dense_fields and other_slot off)");
+  }
+  uint64_t weights = 0, fan_in = input;
+  for (uint32_t h : d.hidden) {
+    weights += fan_in * h;
+    fan_in = h;
+  }
+  if (weights > (uint64_t{1} << 26)) {
+    return bad(absl::StrCat("hidden: the layers hold ", weights,
+                            " weights, more than 2^26 (fewer inputs or units)"));
+  }
+  if ((uint64_t{d.embedding_dim} << config.hash_bits) > (uint64_t{1} << 28)) {
+    return bad(absl::StrCat("embedding_dim x 2^hash_bits = ",
+                            uint64_t{d.embedding_dim} << config.hash_bits,
+                            " floats, more than 2^28 (lower hash_bits or embedding_dim)"));
+  }
+  if (config.optimizer.kind == OptimizerKind::kFtrl) {
+    return absl::InvalidArgumentError(
+        "model config: optimizer.kind FTRL is not supported for kind DNN (FTRL sets a weight "
+        "from its own state, erasing the layers' initialization; use ADAM, ADAGRAD or SGD)");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status Validate(const ModelConfig& config) {
   auto bad = [](const char* field, double v) {
     return absl::InvalidArgumentError(absl::StrCat("model config: ", field,
@@ -72,6 +189,9 @@ absl::Status Validate(const ModelConfig& config) {
           " factors, more than 2^28 (lower hash_bits or fm_factors)"));
     }
   }
+  if (config.kind == ModelKind::kDnn) {
+    if (absl::Status s = ValidateDnn(config); !s.ok()) return s;
+  }
   return ValidateCrosses(config.crosses);
 }
 
@@ -79,6 +199,7 @@ std::string ModelKindName(ModelKind kind) {
   switch (kind) {
     case ModelKind::kLogisticRegression: return "logistic regression";
     case ModelKind::kFm: return "factorization machine";
+    case ModelKind::kDnn: return "deep neural network";
   }
   return "unknown";
 }

@@ -13,7 +13,10 @@
 namespace streamrec::model {
 
 enum class OptimizerKind { kSgd, kAdagrad, kAdam, kFtrl };
-enum class ModelKind { kLogisticRegression = 0, kFm = 1 };
+enum class ModelKind { kLogisticRegression = 0, kFm = 1, kDnn = 2 };
+
+// DnnPooling: how the features of one embedded field are combined into its slot.
+enum class DnnPooling { kMean = 0, kSum = 1 };
 
 // OptimizerConfig holds the hyperparameters of the per-coordinate optimizers.
 // learning_rate is FTRL's alpha. The defaults are the server's default optimizer:
@@ -39,6 +42,38 @@ struct OptimizerConfig {
   bool normalized = true;
 };
 
+// DnnDenseField: a field fed raw into the DNN's first layer, `dim` components (a vector
+// field of that dimension, or a number field with dim 1).
+struct DnnDenseField {
+  std::string name;
+  uint32_t dim = 1;
+  bool operator==(const DnnDenseField&) const = default;
+};
+
+// DnnConfig: the deep click model (kind kDnn, model/dnn_model.h). Shapes (embedding_dim,
+// hidden, fields, dense_fields, other_slot) fix the persisted tables; the rest may change.
+struct DnnConfig {
+  // Width of every embedding row; 1..256.
+  uint32_t embedding_dim = 8;
+  // Hidden ReLU layers, input side first; 1..8 layers of 1..4096 units.
+  std::vector<uint32_t> hidden = {256, 128};
+  // Inverted dropout after every hidden layer while training (off when scoring); [0, 1).
+  double dropout = 0.5;
+  // Events per mini-batch (one optimizer step each); 1..4096.
+  uint32_t batch_size = 256;
+  // Global gradient-norm clipping of a batch's gradient; 0 = off.
+  double clip_norm = 10.0;
+  // Embedded fields, one slot each (pooled embedding rows of their features).
+  std::vector<std::string> fields;
+  // Fields fed raw into the first layer, placed by dimension.
+  std::vector<DnnDenseField> dense_fields;
+  // Pooling of an embedded field's features: mean (default) or sum.
+  DnnPooling pooling = DnnPooling::kMean;
+  // Features of fields in neither list (item_id unless listed, crosses, unknown fields)
+  // go to one extra sum-pooled slot; false ignores them (the exact brief model).
+  bool other_slot = true;
+};
+
 struct ModelConfig {
   ModelKind kind = ModelKind::kLogisticRegression;
   uint32_t hash_bits = 20;
@@ -48,17 +83,31 @@ struct ModelConfig {
   // Factorization machine (kind kFm): factors per row (k), 1..64; k * 2^hash_bits at
   // most 2^28 floats.
   uint32_t fm_factors = 8;
+  // Deep model (kind kDnn).
+  DnnConfig dnn;
 };
+
+// DefaultModelConfig: every default for `kind`, including its default optimizer (FTRL
+// for the linear models, Adam with learning rate 0.001 for kDnn).
+ModelConfig DefaultModelConfig(ModelKind kind);
 
 // DefaultOptimizerConfig returns the measured defaults for `kind` (README, "Choosing
 // the default optimizer").
 OptimizerConfig DefaultOptimizerConfig(OptimizerKind kind);
+// DefaultOptimizerConfig for a model kind: as above, except Adam's learning rate 0.001
+// for kDnn (the product brief's deep model).
+OptimizerConfig DefaultOptimizerConfig(OptimizerKind kind, ModelKind model);
+
+// DnnInputDim: the width of the DNN's first-layer input (slots x embedding_dim + dense).
+uint64_t DnnInputDim(const DnnConfig& dnn);
+// DnnLayersText: hidden sizes as "256,128" (messages, the CLI).
+std::string DnnLayersText(const std::vector<uint32_t>& hidden);
 
 // Validate returns InvalidArgument naming the first field out of range.
 absl::Status Validate(const ModelConfig& config);
 
 std::string OptimizerName(OptimizerKind kind);
-// ModelKindName: "logistic regression", "factorization machine".
+// ModelKindName: "logistic regression", "factorization machine", "deep neural network".
 std::string ModelKindName(ModelKind kind);
 
 }  // namespace streamrec::model

@@ -30,6 +30,12 @@ bool CoordUpdate::Finite() const {
   return std::isfinite(weight) && std::isfinite(s0) && std::isfinite(s1);
 }
 
+void Optimizer::UpdateBiasCorrection() {
+  const double t = static_cast<double>(step_ == 0 ? 1 : step_);
+  bias1_ = 1 - std::pow(config_.beta1, t);
+  bias2_ = 1 - std::pow(config_.beta2, t);
+}
+
 Optimizer::Optimizer(const OptimizerConfig& config, size_t size, const Optimizer* leader,
                      size_t per_row)
     : config_(config),
@@ -37,6 +43,7 @@ Optimizer::Optimizer(const OptimizerConfig& config, size_t size, const Optimizer
       leader_(config.normalized ? leader : nullptr),
       per_row_(per_row),
       rate_(config.learning_rate) {
+  UpdateBiasCorrection();
   for (int s = 0; s < SlotsFor(config.kind); ++s) state_.emplace_back(size);
   if (config_.kind == OptimizerKind::kAdagrad) {
     for (size_t i = 0; i < size; ++i) {
@@ -76,9 +83,8 @@ CoordUpdate Optimizer::ComputeRaw(size_t i, double w, double g, bool regularize,
       const double gr = g + l2 * w;
       const double m = c.beta1 * state_[0].Get(i) + (1 - c.beta1) * gr;
       const double v = c.beta2 * state_[1].Get(i) + (1 - c.beta2) * gr * gr;
-      const double t = static_cast<double>(step_ == 0 ? 1 : step_);
-      const double mhat = m / (1 - std::pow(c.beta1, t));
-      const double vhat = v / (1 - std::pow(c.beta2, t));
+      const double mhat = m / bias1_;
+      const double vhat = v / bias2_;
       u.s0 = static_cast<float>(m);
       u.s1 = static_cast<float>(v);
       u.weight = static_cast<float>(w - lr * mhat / (std::sqrt(vhat) + c.epsilon));

@@ -58,13 +58,16 @@ class Optimizer {
 
   // BeginStep starts the update of one example (advances Adam's step); for a normalized
   // optimizer use BeginExample.
-  void BeginStep() { ++step_; }
+  void BeginStep() {
+    ++step_;
+    UpdateBiasCorrection();
+  }
   // BeginExample: BeginStep, and for a normalized optimizer, raises the scales of the
   // example's coordinates (`.row`, `.value`; rows distinct), plus `extra_row` with value
   // 1 when given (a bias kept apart from the coordinates), and sets the event's step.
   template <typename Coords>
   void BeginExample(const Coords& coords, size_t extra_row = SIZE_MAX) {
-    ++step_;
+    BeginStep();
     if (!config_.normalized) return;
     double norm = 0;
     if (extra_row != SIZE_MAX) {
@@ -88,7 +91,10 @@ class Optimizer {
   const OptimizerConfig& config() const { return config_; }
   int slots() const { return static_cast<int>(state_.size()); }
   uint64_t step() const { return step_; }
-  void set_step(uint64_t step) { step_ = step; }
+  void set_step(uint64_t step) {
+    step_ = step;
+    UpdateBiasCorrection();
+  }
   // State returns slot s of coordinate i (for tests).
   float State(size_t i, int s) const { return state_[s].Get(i); }
   // slot_table returns the state of slot s, one float per coordinate (persistence).
@@ -100,7 +106,7 @@ class Optimizer {
   // is the leader's, times the ratio of the two learning rates (call after the leader's
   // BeginExample).
   void Follow() {
-    ++step_;
+    BeginStep();
     if (leader_ != nullptr) {
       rate_ = leader_->rate_ * (config_.learning_rate / leader_->config_.learning_rate);
     }
@@ -116,12 +122,16 @@ class Optimizer {
   CoordUpdate ComputeRaw(size_t i, double w, double g, bool regularize, double lr) const;
 
   OptimizerConfig config_;
+  // Adam's 1 - beta^t for the current step, computed once per step, not per coordinate.
+  void UpdateBiasCorrection();
+
   std::vector<ParamTable> state_;  // one table per slot
   ParamTable scale_;               // normalized: max |x| per coordinate
   const Optimizer* leader_;        // normalized: whose scales and step to use
   size_t per_row_;
   double rate_ = 0;                // normalized: this example's learning rate
   uint64_t step_ = 0;
+  double bias1_ = 1, bias2_ = 1;
 };
 
 }  // namespace streamrec::model

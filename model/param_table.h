@@ -60,6 +60,13 @@ class ParamTable {
   // was frozen from this table (pass nullptr, or a table of another size, for a full
   // copy), and clears the changed marks. Cost: see frozen_table.h.
   FrozenTable Freeze(const FrozenTable* previous);
+  // ClearChanged forgets the chunks changed since the last Freeze without freezing (for
+  // a table published another way, as DnnModel's dense layers are); the persistence
+  // marks stay.
+  void ClearChanged() {
+    for (uint32_t c : dirty_list_) dirty_[c] = false;
+    dirty_list_.clear();
+  }
 
  private:
   std::vector<float> values_;

@@ -230,6 +230,11 @@ int main(int argc, char** argv) {
         if (m.kind == streamrec::model::ModelKind::kFm) {
           kind += " (" + std::to_string(m.fm_factors) + " factors)";
         }
+        if (m.kind == streamrec::model::ModelKind::kDnn) {
+          kind += " (layers " + streamrec::model::DnnLayersText(m.dnn.hidden) + ", batch " +
+                  std::to_string(m.dnn.batch_size) + ", " + std::to_string(m.dnn.fields.size()) +
+                  " embedded and " + std::to_string(m.dnn.dense_fields.size()) + " dense fields)";
+        }
         if (!m.crosses.empty()) kind += ", " + std::to_string(m.crosses.size()) + " crosses";
         std::fprintf(stderr, "streamrec-server: listening on port %d (model: %s, %s, 2^%u "
                      "rows%s; data in %s, durability %s)\n", port, kind.c_str(),

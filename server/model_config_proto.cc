@@ -3,10 +3,57 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
 
 namespace streamrec::server {
+namespace {
+
+absl::Status DnnFromProto(const v1::DnnConfig& p, model::DnnConfig& d) {
+  if (p.has_embedding_dim()) d.embedding_dim = p.embedding_dim();
+  if (p.hidden_size() > 0) d.hidden.assign(p.hidden().begin(), p.hidden().end());
+  if (p.has_dropout()) d.dropout = p.dropout();
+  if (p.has_batch_size()) d.batch_size = p.batch_size();
+  if (p.has_clip_norm()) d.clip_norm = p.clip_norm();
+  d.fields.assign(p.fields().begin(), p.fields().end());
+  for (int i = 0; i < p.dense_fields_size(); ++i) {
+    const std::string& text = p.dense_fields(i);
+    model::DnnDenseField f;
+    const size_t colon = text.rfind(':');
+    f.name = text.substr(0, colon);
+    if (colon != std::string::npos && !absl::SimpleAtoi(text.substr(colon + 1), &f.dim)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "model config: dnn.dense_fields[", i, "]: \"", text,
+          "\" is not name:dim (e.g. \"emb:128\", or a number field's name)"));
+    }
+    d.dense_fields.push_back(std::move(f));
+  }
+  switch (p.pooling()) {
+    case v1::DnnConfig::POOLING_UNSPECIFIED:
+    case v1::DnnConfig::MEAN: d.pooling = model::DnnPooling::kMean; break;
+    case v1::DnnConfig::SUM: d.pooling = model::DnnPooling::kSum; break;
+    default: return absl::InvalidArgumentError("model config: unknown dnn.pooling");
+  }
+  if (p.has_other_slot()) d.other_slot = p.other_slot();
+  return absl::OkStatus();
+}
+
+void DnnToProto(const model::DnnConfig& d, v1::DnnConfig& p) {
+  p.set_embedding_dim(d.embedding_dim);
+  for (uint32_t h : d.hidden) p.add_hidden(h);
+  p.set_dropout(d.dropout);
+  p.set_batch_size(d.batch_size);
+  p.set_clip_norm(d.clip_norm);
+  for (const std::string& f : d.fields) p.add_fields(f);
+  for (const model::DnnDenseField& f : d.dense_fields) {
+    p.add_dense_fields(absl::StrCat(f.name, ":", f.dim));
+  }
+  p.set_pooling(d.pooling == model::DnnPooling::kSum ? v1::DnnConfig::SUM : v1::DnnConfig::MEAN);
+  p.set_other_slot(d.other_slot);
+}
+
+}  // namespace
 
 absl::StatusOr<model::ModelConfig> ModelConfigFromProto(const v1::ModelConfig& proto) {
   model::ModelConfig c;
@@ -18,6 +65,9 @@ absl::StatusOr<model::ModelConfig> ModelConfigFromProto(const v1::ModelConfig& p
     case v1::ModelConfig::FM:
       c.kind = model::ModelKind::kFm;
       break;
+    case v1::ModelConfig::DNN:
+      c.kind = model::ModelKind::kDnn;
+      break;
     default:
       return absl::InvalidArgumentError("model config: unknown kind");
   }
@@ -28,17 +78,25 @@ absl::StatusOr<model::ModelConfig> ModelConfigFromProto(const v1::ModelConfig& p
     }
     c.fm_factors = proto.fm_factors();
   }
+  if (proto.has_dnn()) {
+    if (c.kind != model::ModelKind::kDnn) {
+      return absl::InvalidArgumentError("model config: dnn is for kind DNN");
+    }
+    if (absl::Status s = DnnFromProto(proto.dnn(), c.dnn); !s.ok()) return s;
+  }
   const v1::OptimizerConfig& o = proto.optimizer();
-  model::OptimizerKind kind = model::OptimizerKind::kFtrl;
+  // The default optimizer: FTRL for the linear models, Adam for the DNN.
+  model::OptimizerKind kind = c.kind == model::ModelKind::kDnn ? model::OptimizerKind::kAdam
+                                                               : model::OptimizerKind::kFtrl;
   switch (o.kind()) {
-    case v1::OptimizerConfig::KIND_UNSPECIFIED:
+    case v1::OptimizerConfig::KIND_UNSPECIFIED: break;
     case v1::OptimizerConfig::FTRL: kind = model::OptimizerKind::kFtrl; break;
     case v1::OptimizerConfig::SGD: kind = model::OptimizerKind::kSgd; break;
     case v1::OptimizerConfig::ADAGRAD: kind = model::OptimizerKind::kAdagrad; break;
     case v1::OptimizerConfig::ADAM: kind = model::OptimizerKind::kAdam; break;
     default: return absl::InvalidArgumentError("model config: unknown optimizer.kind");
   }
-  c.optimizer = model::DefaultOptimizerConfig(kind);
+  c.optimizer = model::DefaultOptimizerConfig(kind, c.kind);
   if (o.has_learning_rate()) c.optimizer.learning_rate = o.learning_rate();
   if (o.has_l1()) c.optimizer.l1 = o.l1();
   if (o.has_l2()) c.optimizer.l2 = o.l2();
@@ -69,6 +127,10 @@ v1::ModelConfig ModelConfigToProto(const model::ModelConfig& c) {
     case model::ModelKind::kFm:
       p.set_kind(v1::ModelConfig::FM);
       p.set_fm_factors(c.fm_factors);
+      break;
+    case model::ModelKind::kDnn:
+      p.set_kind(v1::ModelConfig::DNN);
+      DnnToProto(c.dnn, *p.mutable_dnn());
       break;
   }
   p.set_hash_bits(c.hash_bits);

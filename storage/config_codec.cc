@@ -1,6 +1,7 @@
 #include "storage/config_codec.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "storage/encoding.h"
 
 namespace streamrec::storage {
@@ -12,10 +13,68 @@ namespace {
 // crosses x (u32 fields, fields x string). A format-1 config never starts with the
 // marker (its first word is a model kind).
 // Format 3: format 2, then u32 fm_factors.
-// Format 4: format 3, then u32 optimizer.normalized (0 or 1); formats 1 to 3 read as
-// not normalized (what the builds that wrote them trained).
+// Format 4: format 3, then u32 optimizer.normalized (0 or 1; formats 1 to 3 read as not
+// normalized, what the builds that wrote them trained), then for model kind 2 (DNN)
+// only: u32 embedding_dim, u32 layers, layers x u32 units, f64 dropout, u32 batch_size,
+// f64 clip_norm, u32 fields, fields x string, u32 dense fields, dense x (string, u32
+// dim), u32 pooling, u32 other_slot.
 constexpr uint32_t kFormatMarker = 0xffffffffu;
 constexpr uint32_t kConfigFormat = 4;
+
+void PutDnn(std::string& out, const model::DnnConfig& d) {
+  PutU32(out, d.embedding_dim);
+  PutU32(out, static_cast<uint32_t>(d.hidden.size()));
+  for (uint32_t h : d.hidden) PutU32(out, h);
+  PutF64(out, d.dropout);
+  PutU32(out, d.batch_size);
+  PutF64(out, d.clip_norm);
+  PutU32(out, static_cast<uint32_t>(d.fields.size()));
+  for (const std::string& f : d.fields) PutString(out, f);
+  PutU32(out, static_cast<uint32_t>(d.dense_fields.size()));
+  for (const model::DnnDenseField& f : d.dense_fields) {
+    PutString(out, f.name);
+    PutU32(out, f.dim);
+  }
+  PutU32(out, static_cast<uint32_t>(d.pooling));
+  PutU32(out, d.other_slot ? 1 : 0);
+}
+
+// GetDnn: false for malformed bytes (counts beyond what the bytes can hold included).
+bool GetDnn(Reader& r, model::DnnConfig& d) {
+  uint32_t n = 0;
+  if (!r.GetU32(d.embedding_dim) || !r.GetU32(n) || n > 64 || n > r.remaining() / 4) return false;
+  d.hidden.resize(n);
+  for (uint32_t& h : d.hidden) r.GetU32(h);
+  r.GetF64(d.dropout);
+  r.GetU32(d.batch_size);
+  r.GetF64(d.clip_norm);
+  if (!r.GetU32(n) || n > r.remaining() / 4) return false;
+  d.fields.resize(n);
+  for (std::string& f : d.fields) r.GetString(f);
+  if (!r.GetU32(n) || n > r.remaining() / 8) return false;
+  d.dense_fields.resize(n);
+  for (model::DnnDenseField& f : d.dense_fields) {
+    r.GetString(f.name);
+    r.GetU32(f.dim);
+  }
+  uint32_t pooling = 0, other = 0;
+  if (!r.GetU32(pooling) || !r.GetU32(other) || pooling > 1 || other > 1) return false;
+  d.pooling = static_cast<model::DnnPooling>(pooling);
+  d.other_slot = other == 1;
+  return true;
+}
+
+std::string DenseFieldsText(const std::vector<model::DnnDenseField>& fields) {
+  std::string out;
+  for (const model::DnnDenseField& f : fields) {
+    absl::StrAppend(&out, out.empty() ? "" : ",", f.name, ":", f.dim);
+  }
+  return out.empty() ? "(none)" : out;
+}
+
+std::string FieldsText(const std::vector<std::string>& fields) {
+  return fields.empty() ? "(none)" : absl::StrJoin(fields, ",");
+}
 
 }  // namespace
 
@@ -38,6 +97,7 @@ std::string EncodeConfig(const model::ModelConfig& c) {
   }
   PutU32(out, c.fm_factors);
   PutU32(out, o.normalized ? 1 : 0);
+  if (c.kind == model::ModelKind::kDnn) PutDnn(out, c.dnn);
   return out;
 }
 
@@ -89,12 +149,17 @@ absl::StatusOr<model::ModelConfig> DecodeConfig(std::string_view data) {
     if (normalized > 1) return absl::DataLossError("stored model config is malformed");
     o.normalized = normalized == 1;
   }
+  if (kind == static_cast<uint32_t>(model::ModelKind::kDnn)) {
+    if (format < 4 || !GetDnn(r, c.dnn)) {
+      return absl::DataLossError("stored model config is malformed");
+    }
+  }
   if (!r.done()) return absl::DataLossError("stored model config is malformed");
-  if (kind > 1) {
+  if (kind > 2) {
     return absl::DataLossError(absl::StrCat("stored model config names model kind ", kind,
                                             ", which this build does not know (it knows 0, "
-                                            "logistic regression, and 1, factorization "
-                                            "machine)"));
+                                            "logistic regression, 1, factorization "
+                                            "machine, and 2, deep neural network)"));
   }
   if (optimizer > 3) {
     return absl::DataLossError(absl::StrCat("stored model config names optimizer ", optimizer,
@@ -118,6 +183,29 @@ absl::Status CheckCompatible(const model::ModelConfig& stored, const model::Mode
     return absl::FailedPreconditionError(absl::StrCat(
         "the data was written with fm_factors ", stored.fm_factors, ", the config says ",
         current.fm_factors));
+  }
+  if (stored.kind == model::ModelKind::kDnn) {
+    const model::DnnConfig& a = stored.dnn;
+    const model::DnnConfig& b = current.dnn;
+    auto differs = [](const char* field, const std::string& was, const std::string& is) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the data was written with dnn.", field, " ", was, ", the config says ", is));
+    };
+    if (a.embedding_dim != b.embedding_dim) {
+      return differs("embedding_dim", absl::StrCat(a.embedding_dim), absl::StrCat(b.embedding_dim));
+    }
+    if (a.hidden != b.hidden) {
+      return differs("hidden", model::DnnLayersText(a.hidden), model::DnnLayersText(b.hidden));
+    }
+    if (a.fields != b.fields) return differs("fields", FieldsText(a.fields), FieldsText(b.fields));
+    if (a.dense_fields != b.dense_fields) {
+      return differs("dense_fields", DenseFieldsText(a.dense_fields),
+                     DenseFieldsText(b.dense_fields));
+    }
+    if (a.other_slot != b.other_slot) {
+      return differs("other_slot", a.other_slot ? "true" : "false",
+                     b.other_slot ? "true" : "false");
+    }
   }
   if (stored.hash_bits != current.hash_bits) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -34,6 +34,12 @@ std::string ExplainMismatch(const model::ModelConfig& file, const model::ModelCo
     return absl::StrCat("the export holds a ", model::ModelKindName(file.kind),
                         "; this server's model is a ", model::ModelKindName(server.kind));
   }
+  if (file.kind == model::ModelKind::kDnn) {
+    if (absl::Status s = CheckCompatible(file, server); !s.ok()) {
+      return absl::StrCat("the export holds a deep neural network that does not fit this "
+                          "server's (", s.message(), ")");
+    }
+  }
   if (file.fm_factors != server.fm_factors) {
     return absl::StrCat("the export holds a factorization machine with fm_factors ",
                         file.fm_factors, "; this server's has ", server.fm_factors);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "storage/encoding.h"
 
@@ -113,6 +114,87 @@ TEST(ConfigCodecTest, FmFactorsRoundTripAndMustMatch) {
                          "logistic regression");
 }
 
+model::ModelConfig DistinctDnn() {
+  model::ModelConfig c = Distinct(model::OptimizerKind::kAdam);
+  c.kind = model::ModelKind::kDnn;
+  c.dnn.embedding_dim = 12;
+  c.dnn.hidden = {64, 32, 16};
+  c.dnn.dropout = 0.25;
+  c.dnn.batch_size = 100;
+  c.dnn.clip_norm = 3.5;
+  c.dnn.fields = {"user", "item_id"};
+  c.dnn.dense_fields = {{"emb", 32}, {"price", 1}};
+  c.dnn.pooling = model::DnnPooling::kSum;
+  c.dnn.other_slot = false;
+  return c;
+}
+
+TEST(ConfigCodecTest, DnnRoundTripsExactly) {
+  const model::ModelConfig c = DistinctDnn();
+  const std::string bytes = EncodeConfig(c);
+  absl::StatusOr<model::ModelConfig> back = DecodeConfig(bytes);
+  ASSERT_TRUE(back.ok()) << back.status();
+  ExpectSame(*back, c);
+  EXPECT_EQ(back->dnn.embedding_dim, 12u);
+  EXPECT_EQ(back->dnn.hidden, (std::vector<uint32_t>{64, 32, 16}));
+  EXPECT_EQ(back->dnn.dropout, 0.25);
+  EXPECT_EQ(back->dnn.batch_size, 100u);
+  EXPECT_EQ(back->dnn.clip_norm, 3.5);
+  EXPECT_EQ(back->dnn.fields, c.dnn.fields);
+  EXPECT_EQ(back->dnn.dense_fields, c.dnn.dense_fields);
+  EXPECT_EQ(back->dnn.pooling, model::DnnPooling::kSum);
+  EXPECT_FALSE(back->dnn.other_slot);
+  EXPECT_EQ(EncodeConfig(*back), bytes);
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_EQ(DecodeConfig(bytes.substr(0, n)).status().code(), absl::StatusCode::kDataLoss)
+        << "length " << n;
+  }
+  // The defaults too.
+  const model::ModelConfig d = model::DefaultModelConfig(model::ModelKind::kDnn);
+  back = DecodeConfig(EncodeConfig(d));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->dnn.hidden, d.dnn.hidden);
+  EXPECT_TRUE(back->dnn.other_slot);
+}
+
+TEST(ConfigCodecTest, DnnShapesMustMatchTrainingMayChange) {
+  const model::ModelConfig stored = DistinctDnn();
+  model::ModelConfig current = stored;
+  current.dnn.dropout = 0;
+  current.dnn.batch_size = 7;
+  current.dnn.clip_norm = 0;
+  current.dnn.pooling = model::DnnPooling::kMean;
+  EXPECT_TRUE(CheckCompatible(stored, current).ok());
+  struct Case {
+    void (*edit)(model::DnnConfig&);
+    const char* message;
+  };
+  const Case cases[] = {
+      {[](model::DnnConfig& d) { d.embedding_dim = 8; },
+       "the data was written with dnn.embedding_dim 12, the config says 8"},
+      {[](model::DnnConfig& d) { d.hidden = {64, 32}; },
+       "the data was written with dnn.hidden 64,32,16, the config says 64,32"},
+      {[](model::DnnConfig& d) { d.fields = {"item_id", "user"}; },
+       "the data was written with dnn.fields user,item_id, the config says item_id,user"},
+      {[](model::DnnConfig& d) { d.dense_fields = {{"emb", 16}}; },
+       "the data was written with dnn.dense_fields emb:32,price:1, the config says emb:16"},
+      {[](model::DnnConfig& d) { d.other_slot = true; },
+       "the data was written with dnn.other_slot false, the config says true"},
+  };
+  for (const Case& k : cases) {
+    model::ModelConfig changed = stored;
+    k.edit(changed.dnn);
+    const absl::Status s = CheckCompatible(stored, changed);
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(s.message(), k.message);
+  }
+  model::ModelConfig fm = stored;
+  fm.kind = model::ModelKind::kFm;
+  EXPECT_EQ(CheckCompatible(stored, fm).message(),
+            "the data was written by a deep neural network, the config says factorization "
+            "machine");
+}
+
 TEST(ConfigCodecTest, CrossesMayChange) {
   model::ModelConfig a = Distinct(model::OptimizerKind::kFtrl);
   model::ModelConfig b = a;
@@ -147,8 +229,9 @@ TEST(ConfigCodecTest, UnknownKindsAreRejected) {
   };
   EXPECT_TRUE(with(0, 3).ok());
   EXPECT_TRUE(with(1, 3).ok());                                          // FM
-  EXPECT_EQ(with(2, 3).status().code(), absl::StatusCode::kDataLoss);   // no model kind 2
-  EXPECT_NE(with(2, 3).status().message().find("model kind 2, which this build does not know"),
+  EXPECT_EQ(with(2, 3).status().code(), absl::StatusCode::kDataLoss);   // a DNN needs format 4
+  EXPECT_EQ(with(3, 3).status().code(), absl::StatusCode::kDataLoss);   // no model kind 3
+  EXPECT_NE(with(3, 3).status().message().find("model kind 3, which this build does not know"),
             std::string_view::npos);
   EXPECT_NE(with(0, 4).status().message().find("optimizer 4, which this build does not know"),
             std::string_view::npos);

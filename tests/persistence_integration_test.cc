@@ -151,6 +151,51 @@ TEST_F(PersistenceTest, FactorizationMachineRestartsBitForBit) {
   server_.reset();
 }
 
+// The DNN is served, trained, persisted and restored bit for bit, and continues exactly
+// as a server that never stopped. Every stop falls on a batch boundary (batches of 100,
+// rounds of 200 events): the server does not yet checkpoint at the last boundary by
+// itself (README, "Deep model").
+TEST_F(PersistenceTest, DnnRestartsBitForBitAtBatchBoundaries) {
+  server::ServerOptions o = Options();
+  o.core.model = model::DefaultModelConfig(model::ModelKind::kDnn);
+  o.core.model.hash_bits = 10;
+  o.core.model.dnn.hidden = {16, 8};
+  o.core.model.dnn.batch_size = 100;
+  o.core.model.dnn.fields = {"user"};
+  StartServer(o);
+  for (int r = 0; r < 4; ++r) Observe(r);
+  ASSERT_TRUE(WaitApplied(800));
+  const double before = Score();
+  EXPECT_NE(before, 0.5);
+  server_->Shutdown();
+  StartServer(o);
+  EXPECT_EQ(Score(), before);
+  const v1::ModelInfo info = Info();
+  EXPECT_EQ(info.config().kind(), v1::ModelConfig::DNN);
+  EXPECT_EQ(info.config().dnn().batch_size(), 100u);
+  ASSERT_EQ(info.config().dnn().hidden_size(), 2);
+  EXPECT_EQ(info.config().dnn().hidden(0), 16u);
+  EXPECT_EQ(info.config().optimizer().kind(), v1::OptimizerConfig::ADAM);
+  for (int r = 4; r < 6; ++r) Observe(r);
+  ASSERT_TRUE(WaitApplied(1200));
+  const double continued = Score();
+  server_.reset();
+  // Other layer sizes do not resume this data dir.
+  server::ServerOptions wider = o;
+  wider.core.model.dnn.hidden = {32, 8};
+  auto refused = server::GrpcServer::Start(wider);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("dnn.hidden 16,8, the config says 32,8"),
+            std::string::npos) << refused.status();
+  testing::TempDir other;
+  o.core.storage.data_dir = other.path();
+  StartServer(o);
+  for (int r = 0; r < 6; ++r) Observe(r);
+  ASSERT_TRUE(WaitApplied(1200));
+  EXPECT_EQ(Score(), continued);
+  server_.reset();
+}
+
 TEST_F(PersistenceTest, IncompatibleDataDirRefusesUnlessStartFresh) {
   StartServer(Options());
   Observe(0);

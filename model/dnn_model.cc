@@ -1,0 +1,342 @@
+#include "model/dnn_model.h"
+
+#include <cmath>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "model/loss.h"
+
+namespace streamrec::model {
+namespace {
+
+// SlotNames: the persisted names of the optimizer's slots.
+std::vector<std::string> SlotNames(OptimizerKind kind) {
+  switch (kind) {
+    case OptimizerKind::kSgd: return {};
+    case OptimizerKind::kAdagrad: return {"adagrad.n"};
+    case OptimizerKind::kAdam: return {"adam.m", "adam.v"};
+    case OptimizerKind::kFtrl: return {"ftrl.z", "ftrl.n"};  // refused by Validate
+  }
+  return {};
+}
+
+}  // namespace
+
+DnnModel::DnnModel(const ModelConfig& config)
+    : config_(config),
+      inputs_(std::make_shared<const DnnInputs>(config)),
+      crosser_(std::make_shared<const Crosser>(config.crosses)),
+      dim_(config.dnn.embedding_dim),
+      embeddings_(size_t{dim_} << config.hash_bits),
+      embedding_opt_(config.optimizer, embeddings_.size()) {
+  const auto shapes = MlpShapes(inputs_->input_dim(), config.dnn.hidden);
+  dense_.reserve(shapes.size());
+  for (size_t l = 0; l < shapes.size(); ++l) {
+    const auto [out, in] = shapes[l];
+    dense_.push_back({ParamTable(out * in), ParamTable(out), Optimizer(config.optimizer, out * in),
+                      Optimizer(config.optimizer, out), Eigen::MatrixXf(out, in)});
+    float* init = dense_.back().w_init.data();
+    for (size_t i = 0; i < out * in; ++i) init[i] = DenseInit(static_cast<uint32_t>(l), i, in, out);
+  }
+  events_.resize(config.dnn.batch_size);
+  batch_input_.resize(static_cast<Eigen::Index>(inputs_->input_dim()), config.dnn.batch_size);
+  labels_.resize(config.dnn.batch_size);
+  weights_.resize(config.dnn.batch_size);
+  RefreshLayers();
+}
+
+float DnnModel::Embedding(uint64_t row, uint32_t d) const {
+  const uint64_t i = row * dim_ + d;
+  return embeddings_.Get(i) + EmbeddingInit(i);
+}
+
+void DnnModel::RefreshLayers() {
+  mlp_.w.resize(dense_.size());
+  mlp_.b.resize(dense_.size());
+  for (size_t l = 0; l < dense_.size(); ++l) {
+    const Dense& d = dense_[l];
+    const auto rows = d.w_init.rows(), cols = d.w_init.cols();
+    mlp_.w[l] = d.w_init + Eigen::Map<const Eigen::MatrixXf>(d.w.values().data(), rows, cols);
+    mlp_.b[l] = Eigen::Map<const Eigen::VectorXf>(d.b.values().data(), rows);
+  }
+}
+
+std::shared_ptr<const Mlp> DnnModel::FreezeLayers() const {
+  // From the tables, not mlp_, so a snapshot always shows what is persisted.
+  auto m = std::make_shared<Mlp>();
+  m->w.resize(dense_.size());
+  m->b.resize(dense_.size());
+  for (size_t l = 0; l < dense_.size(); ++l) {
+    const Dense& d = dense_[l];
+    const auto rows = d.w_init.rows(), cols = d.w_init.cols();
+    m->w[l] = d.w_init + Eigen::Map<const Eigen::MatrixXf>(d.w.values().data(), rows, cols);
+    m->b[l] = Eigen::Map<const Eigen::VectorXf>(d.b.values().data(), rows);
+  }
+  return m;
+}
+
+void DnnModel::Encode(const FeatureVector& features, EncodedEvent& out) const {
+  out.Clear();
+  inputs_->Add(features, out);
+}
+
+void DnnModel::Input(const EncodedEvent& event, Eigen::Ref<Eigen::VectorXf> x) const {
+  for (const EmbeddedFeature& f : event.embedded) {
+    float* slot = x.data() + size_t{f.slot} * dim_;
+    for (uint32_t d = 0; d < dim_; ++d) slot[d] += f.weight * Embedding(f.row, d);
+  }
+  const size_t offset = inputs_->dense_offset();
+  for (const auto& [index, value] : event.dense) x[offset + index] += value;
+}
+
+float DnnModel::Logit(const Eigen::Ref<const Eigen::VectorXf>& x) const {
+  Eigen::VectorXf a = x;
+  for (size_t l = 0; l < mlp_.layers(); ++l) {
+    Eigen::VectorXf z = mlp_.w[l] * a + mlp_.b[l];
+    if (l + 1 < mlp_.layers()) z = z.cwiseMax(0.0f);
+    a.swap(z);
+  }
+  return a[0];
+}
+
+double DnnModel::Predict(const FeatureVector& features) const {
+  EncodedEvent event;
+  FeatureVector crossed;
+  std::vector<uint32_t> counts;
+  inputs_->Add(features, event);
+  crosser_->Append(features, crossed);
+  inputs_->Add(crossed, event);
+  inputs_->Finish(event, counts);
+  Eigen::VectorXf x = Eigen::VectorXf::Zero(inputs_->input_dim());
+  Input(event, x);
+  return ServedScore(Logit(x));
+}
+
+TrainResult DnnModel::Train(const Example& example) {
+  // A new batch starts from the tables (which a restore may have overwritten).
+  if (pending_ == 0) RefreshLayers();
+  EncodedEvent& event = events_[pending_];
+  Encode(example.features, event);
+  crossed_.clear();
+  crosser_->Append(example.features, crossed_);
+  inputs_->Add(crossed_, event);
+  inputs_->Finish(event, counts_);
+  // The parameters stay fixed until the batch is applied, so the input column built to
+  // score the event now is the batch's column for it.
+  auto x = batch_input_.col(static_cast<Eigen::Index>(pending_));
+  x.setZero();
+  Input(event, x);
+  TrainResult result;
+  result.prediction = ServedScore(Logit(x));
+  labels_[pending_] = example.label;
+  weights_[pending_] = example.weight;
+  if (++pending_ == config_.dnn.batch_size) {
+    result.skipped_nonfinite = !ApplyBatch();
+    pending_ = 0;
+  }
+  return result;
+}
+
+bool DnnModel::ApplyBatch() {
+  const size_t batch = pending_;
+  const size_t layers = dense_.size();
+  const uint64_t first_position = optimizer_step() * config_.dnn.batch_size;
+  // Every completed batch is one step, applied or skipped: positions stay step x size.
+  embedding_opt_.BeginStep();
+  for (Dense& d : dense_) {
+    d.w_opt.BeginStep();
+    d.b_opt.BeginStep();
+  }
+  act_.a.resize(layers + 1);
+  act_.a[0].swap(batch_input_);  // given back below, whatever the outcome
+  struct GiveBack {
+    Eigen::MatrixXf& a;
+    Eigen::MatrixXf& b;
+    ~GiveBack() { a.swap(b); }
+  } give_back{act_.a[0], batch_input_};
+  const float rate = static_cast<float>(config_.dnn.dropout);
+  act_.mask.clear();
+  if (rate > 0) {
+    act_.mask.resize(layers - 1);
+    for (size_t l = 0; l + 1 < layers; ++l) {
+      act_.mask[l].resize(mlp_.w[l].rows(), batch);
+      for (size_t e = 0; e < batch; ++e) {
+        DropoutMask(first_position + e, static_cast<uint32_t>(l), rate, act_.mask[l].col(e).data(),
+                    act_.mask[l].rows());
+      }
+    }
+  }
+  MlpForward(mlp_, act_);
+  Eigen::RowVectorXf dlogit(batch);
+  double loss = 0;
+  for (size_t e = 0; e < batch; ++e) {
+    const float z = act_.a[layers](0, e);
+    if (!std::isfinite(z)) return false;
+    const double p = Sigmoid(z);
+    loss += weights_[e] * LogLoss(p, labels_[e]);
+    dlogit[e] = static_cast<float>((p - labels_[e]) * weights_[e] / static_cast<double>(batch));
+  }
+  if (!std::isfinite(loss)) return false;
+  // Only the embedding slots' inputs have parameters below them.
+  const Eigen::Index embedded = static_cast<Eigen::Index>(inputs_->dense_offset());
+  MlpBackward(mlp_, act_, dlogit, grad_, embedded > 0 ? &dx_ : nullptr, embedded);
+
+  // Embedding rows the batch touched, in first-touch order, and their gradients.
+  absl::flat_hash_map<uint64_t, uint32_t> slot_of_row;
+  std::vector<uint64_t> rows;
+  std::vector<float> row_grad;
+  for (size_t e = 0; e < batch; ++e) {
+    const float* dx = dx_.col(e).data();
+    for (const EmbeddedFeature& f : events_[e].embedded) {
+      auto [it, added] = slot_of_row.try_emplace(f.row, static_cast<uint32_t>(rows.size()));
+      if (added) {
+        rows.push_back(f.row);
+        row_grad.resize(row_grad.size() + dim_, 0.0f);
+      }
+      float* g = row_grad.data() + size_t{it->second} * dim_;
+      const float* in = dx + size_t{f.slot} * dim_;
+      for (uint32_t d = 0; d < dim_; ++d) g[d] += f.weight * in[d];
+    }
+  }
+  double norm2 = 0;
+  for (float g : row_grad) norm2 += double{g} * g;
+  for (size_t l = 0; l < layers; ++l) {
+    norm2 += grad_.w[l].cast<double>().squaredNorm() + grad_.b[l].cast<double>().squaredNorm();
+  }
+  if (!std::isfinite(norm2)) return false;
+  const double norm = std::sqrt(norm2);
+  const double clip = config_.dnn.clip_norm;
+  const double scale = (clip > 0 && norm > clip) ? clip / norm : 1.0;
+
+  // Propose every update, then apply only if all are finite.
+  updates_.clear();
+  auto propose = [&](const Optimizer& opt, size_t i, float w, double g, bool regularize) {
+    const float gf = static_cast<float>(g * scale);
+    const CoordUpdate u = opt.Compute(i, w, gf, regularize);
+    if (!std::isfinite(gf) || !u.Finite()) return false;
+    updates_.push_back(u);
+    return true;
+  };
+  for (size_t r = 0; r < rows.size(); ++r) {
+    for (uint32_t d = 0; d < dim_; ++d) {
+      if (!propose(embedding_opt_, rows[r] * dim_ + d, Embedding(rows[r], d),
+                   row_grad[r * dim_ + d], true)) {
+        return false;
+      }
+    }
+  }
+  for (size_t l = 0; l < layers; ++l) {
+    const float* w = mlp_.w[l].data();
+    const float* g = grad_.w[l].data();
+    for (Eigen::Index i = 0; i < mlp_.w[l].size(); ++i) {
+      if (!propose(dense_[l].w_opt, i, w[i], g[i], true)) return false;
+    }
+    for (Eigen::Index i = 0; i < mlp_.b[l].size(); ++i) {
+      if (!propose(dense_[l].b_opt, i, mlp_.b[l][i], grad_.b[l][i], false)) return false;
+    }
+  }
+  // The tables store differences from the start.
+  size_t next = 0;
+  for (size_t n = rows.size() * dim_; next < n; ++next) {
+    CoordUpdate u = updates_[next];
+    u.weight -= EmbeddingInit(u.index);
+    embedding_opt_.Apply(u, embeddings_);
+  }
+  for (size_t l = 0; l < layers; ++l) {
+    Dense& d = dense_[l];
+    const float* init = d.w_init.data();
+    for (Eigen::Index i = 0; i < d.w_init.size(); ++i, ++next) {
+      CoordUpdate u = updates_[next];
+      u.weight -= init[u.index];
+      d.w_opt.Apply(u, d.w);
+    }
+    for (Eigen::Index i = 0; i < d.w_init.rows(); ++i, ++next) d.b_opt.Apply(updates_[next], d.b);
+  }
+  RefreshLayers();
+  return true;
+}
+
+bool DnnModel::LayersChanged() const {
+  for (const Dense& d : dense_) {
+    if (d.w.dirty_chunks() > 0 || d.b.dirty_chunks() > 0) return true;
+  }
+  return false;
+}
+
+bool DnnModel::HasChanges() const { return embeddings_.dirty_chunks() > 0 || LayersChanged(); }
+
+std::shared_ptr<const Snapshot> DnnModel::Publish(uint64_t version, uint64_t events_applied,
+                                                  PublishCost* cost) {
+  const size_t dirty = embeddings_.dirty_chunks();
+  const bool full = last_embeddings_ == nullptr;
+  auto e = std::make_shared<const FrozenTable>(embeddings_.Freeze(last_embeddings_.get()));
+  size_t copied = full ? e->num_chunks() : dirty;
+  // The layers' change marks come from the tables, so a batch and a restore (SetChunk)
+  // alike republish them.
+  if (last_layers_ == nullptr || LayersChanged()) {
+    last_layers_ = FreezeLayers();
+    copied += (last_layers_->parameters() + kChunkFloats - 1) / kChunkFloats;
+    for (Dense& d : dense_) {
+      d.w.ClearChanged();
+      d.b.ClearChanged();
+    }
+  }
+  if (cost != nullptr) cost->chunks_copied = copied;
+  last_embeddings_ = e;
+  return std::make_shared<DnnSnapshot>(version, events_applied, inputs_, std::move(e),
+                                       last_layers_, crosser_);
+}
+
+std::vector<StateTable> DnnModel::StateTables() {
+  std::vector<StateTable> tables = {{"dnn.embeddings", &embeddings_}};
+  for (size_t l = 0; l < dense_.size(); ++l) {
+    tables.push_back({absl::StrCat("dnn.l", l, ".w"), &dense_[l].w});
+    tables.push_back({absl::StrCat("dnn.l", l, ".b"), &dense_[l].b});
+  }
+  const std::vector<std::string> slots = SlotNames(config_.optimizer.kind);
+  for (int s = 0; s < embedding_opt_.slots(); ++s) {
+    const std::string prefix = absl::StrCat("dnn.", slots[s], ".");
+    tables.push_back({prefix + "embeddings", &embedding_opt_.slot_table(s),
+                      embedding_opt_.SlotMin(s)});
+    for (size_t l = 0; l < dense_.size(); ++l) {
+      Dense& d = dense_[l];
+      tables.push_back({absl::StrCat(prefix, "l", l, ".w"), &d.w_opt.slot_table(s), d.w_opt.SlotMin(s)});
+      tables.push_back({absl::StrCat(prefix, "l", l, ".b"), &d.b_opt.slot_table(s), d.b_opt.SlotMin(s)});
+    }
+  }
+  return tables;
+}
+
+void DnnModel::set_optimizer_step(uint64_t step) {
+  embedding_opt_.set_step(step);
+  for (Dense& d : dense_) {
+    d.w_opt.set_step(step);
+    d.b_opt.set_step(step);
+  }
+}
+
+void DnnModel::ResetPublishBase() {
+  last_embeddings_.reset();
+  last_layers_.reset();
+  RefreshLayers();
+}
+
+void DnnModel::DiscardPending() {
+  pending_ = 0;
+  RefreshLayers();
+}
+
+uint64_t DnnModel::parameter_count() const {
+  uint64_t n = embeddings_.size();
+  for (const Dense& d : dense_) n += d.w.size() + d.b.size();
+  return n;
+}
+
+uint64_t DnnModel::nonzero_parameters() const {
+  uint64_t n = embeddings_.nonzero();
+  for (const Dense& d : dense_) n += d.w.nonzero() + d.b.nonzero();
+  return n;
+}
+
+}  // namespace streamrec::model

@@ -1,0 +1,168 @@
+// DnnModel: the deep click model (ModelConfig kind kDnn, DnnConfig): hashed embeddings
+// pooled per field and dense inputs (model/dnn_inputs.h) feed a multilayer perceptron
+// (model/dense_layers.h), input -> [Dense ReLU Dropout] x H -> Dense 1 -> sigmoid, trained
+// on the binary cross-entropy by deterministic mini-batches. With one 128-dim dense
+// field as the only input (examples/models/dnn_brief.textproto) it is the product
+// brief's model: 128 -> 256 ReLU -> Dropout 0.5 -> 128 ReLU -> Dropout 0.5 -> 1 sigmoid,
+// Adam lr 0.001.
+//
+// Mini-batches. Train(example) scores the example with the current parameters (that
+// score is its TrainResult: progressive validation stays honest), then appends it to the
+// pending batch; the event that fills the batch (batch_size events) runs forward and
+// backward on the whole batch (one matrix product per layer, events as columns) and
+// applies one optimizer step to the mean over the batch of weight x log loss: the dense
+// layers wholesale, the embedding table lazily (only rows the batch touched are read and
+// written, with their optimizer state). Batch boundaries depend only on the number of
+// events trained (weight-0 events count, and train nothing), never on timing; the
+// optimizer step counts completed batches, so at a boundary events trained = step x
+// batch_size. pending_events() are trained but not applied: the server checkpoints at
+// a boundary and replays them after a restart; DiscardPending() drops them when the
+// tables are overwritten wholesale.
+//
+// Dropout masks are drawn from (position of the event in the stream = events trained
+// before it, layer) (DropoutMask): a replay from a mid-stream snapshot draws the same.
+//
+// Numerical safety: the batch's gradient is clipped to global L2 norm clip_norm (0:
+// off); a batch whose loss, gradient or any updated parameter or optimizer state would
+// be non-finite is skipped whole (nothing changes; the step still counts) and the event
+// that completed it reports skipped_nonfinite. Logits are clamped (model/loss.h); a NaN
+// logit scores 0.5, so no NaN prediction is ever returned.
+//
+// Persistence: every table is a ParamTable named in StateTables(): "dnn.embeddings",
+// "dnn.l<k>.w" (column-major, outputs x inputs) and "dnn.l<k>.b" for layers k = 0..H (H
+// the output layer), then the optimizer's slots as "dnn.<slot>.<table>" (Adam:
+// "dnn.adam.m.l0.w", "dnn.adam.v.l0.w", ...; Adagrad "dnn.adagrad.n.*"). Weights are
+// stored as differences from their deterministic start (DenseInit, EmbeddingInit), so an
+// untrained model is all zeros, like the FM's factors. The tables are the source of
+// truth: the working copy of the dense layers is rebuilt from them at every batch start
+// and by ResetPublishBase/DiscardPending, so a model whose tables were overwritten
+// (SetChunk + ResetPublishBase + set_optimizer_step, at a batch boundary) continues bit
+// for bit. FTRL is refused for this kind (it would overwrite the initialization).
+//
+// Cost: Train is one forward pass of one event, plus at each boundary about 3x the
+// forward cost of the batch and one optimizer update of every dense parameter (so per
+// event: forward + (3 forward + dense parameters / batch_size)). Publish copies the dense
+// layers whole when a batch was applied since the last one (their floats / 256 chunks)
+// and shares unchanged embedding chunks (FrozenTable). Memory: the tables times (1 +
+// optimizer slots).
+//
+// Thread-compatible: owned by the updater thread. DnnSnapshot is immutable and safe from
+// any number of threads.
+#ifndef STREAMREC_MODEL_DNN_MODEL_H_
+#define STREAMREC_MODEL_DNN_MODEL_H_
+
+#include <memory>
+#include <vector>
+
+#include "model/cross.h"
+#include "model/dense_layers.h"
+#include "model/dnn_inputs.h"
+#include "model/frozen_table.h"
+#include "model/model.h"
+#include "model/optimizer.h"
+#include "model/param_table.h"
+
+namespace streamrec::model {
+
+class DnnModel final : public Model {
+ public:
+  // The config must have passed Validate().
+  explicit DnnModel(const ModelConfig& config);
+
+  double Predict(const FeatureVector& features) const override;
+  TrainResult Train(const Example& example) override;
+  bool HasChanges() const override;
+  std::shared_ptr<const Snapshot> Publish(uint64_t version, uint64_t events_applied,
+                                          PublishCost* cost) override;
+  std::vector<StateTable> StateTables() override;
+  uint64_t optimizer_step() const override { return embedding_opt_.step(); }
+  void set_optimizer_step(uint64_t step) override;
+  void ResetPublishBase() override;
+  uint64_t pending_events() const override { return pending_; }
+  void DiscardPending() override;
+  const ModelConfig& config() const override { return config_; }
+  uint64_t parameter_count() const override;
+  // Parameters moved from their start.
+  uint64_t nonzero_parameters() const override;
+
+  // For tests: the effective (start + learned) values.
+  float Embedding(uint64_t row, uint32_t d) const;
+  const Mlp& layers() const { return mlp_; }
+
+ private:
+  struct Dense {
+    ParamTable w, b;
+    Optimizer w_opt, b_opt;
+    Eigen::MatrixXf w_init;
+  };
+  // Encode routes an event's features and crosses into `out`.
+  void Encode(const FeatureVector& features, EncodedEvent& out) const;
+  // Input fills column `col` of `x` (zeroed by the caller) from an encoded event.
+  void Input(const EncodedEvent& event, Eigen::Ref<Eigen::VectorXf> x) const;
+  // Logit of one input column with the current parameters, no dropout.
+  float Logit(const Eigen::Ref<const Eigen::VectorXf>& x) const;
+  // RefreshLayers rebuilds mlp_ (the working copy) from the tables.
+  void RefreshLayers();
+  // ApplyBatch trains the pending batch; false when it was skipped as non-finite.
+  bool ApplyBatch();
+  std::shared_ptr<const Mlp> FreezeLayers() const;
+  // LayersChanged: a dense table changed since the last Publish.
+  bool LayersChanged() const;
+
+  ModelConfig config_;
+  std::shared_ptr<const DnnInputs> inputs_;
+  std::shared_ptr<const Crosser> crosser_;
+  uint32_t dim_;
+  ParamTable embeddings_;  // 2^hash_bits x dim_: differences from EmbeddingInit
+  Optimizer embedding_opt_;
+  std::vector<Dense> dense_;  // differences from DenseInit (biases: from 0)
+  Mlp mlp_;                   // start + tables, refreshed from the tables
+
+  // The pending batch: events_[0..pending_).
+  uint64_t pending_ = 0;
+  std::vector<EncodedEvent> events_;
+  std::vector<float> labels_, weights_;
+  Eigen::MatrixXf batch_input_;  // inputs x batch_size: column e is events_[e]'s input
+
+  std::shared_ptr<const FrozenTable> last_embeddings_;
+  std::shared_ptr<const Mlp> last_layers_;
+
+  // Scratch reused across events and batches.
+  FeatureVector crossed_;
+  std::vector<uint32_t> counts_;
+  MlpActivations act_;
+  Mlp grad_;
+  Eigen::MatrixXf dx_;
+  std::vector<CoordUpdate> updates_;
+};
+
+class DnnSnapshot final : public Snapshot {
+ public:
+  DnnSnapshot(uint64_t version, uint64_t events_applied, std::shared_ptr<const DnnInputs> inputs,
+              std::shared_ptr<const FrozenTable> embeddings, std::shared_ptr<const Mlp> layers,
+              std::shared_ptr<const Crosser> crosser);
+
+  // The context's pooled embeddings and its share of the first layer (W0 x_context + b0)
+  // once; then the candidates as the columns of one matrix product per layer, the first
+  // one over only the input columns some candidate touches (its slots, including each
+  // slot's context features when a slot has features on both sides, and its dense
+  // inputs). Cost: W0 x_context (h0 x inputs) + candidates x (h0 x their columns + the
+  // upper layers). Equal to the trainer's Predict up to float rounding.
+  void Score(std::span<const HashedFeature> context, std::span<const FeatureVector> items,
+             std::span<double> scores) const override;
+  uint64_t parameter_count() const override {
+    return embeddings_->size() + layers_->parameters();
+  }
+
+ private:
+  float Embedding(uint64_t row, uint32_t d) const;
+
+  const std::shared_ptr<const DnnInputs> inputs_;
+  const std::shared_ptr<const FrozenTable> embeddings_;
+  const std::shared_ptr<const Mlp> layers_;
+  const std::shared_ptr<const Crosser> crosser_;
+};
+
+}  // namespace streamrec::model
+
+#endif  // STREAMREC_MODEL_DNN_MODEL_H_

@@ -1,0 +1,108 @@
+// ModelConfigFromProto / ModelConfigToProto (server/model_config_proto.h) for the DNN:
+// defaults (Adam, learning rate 0.001), every field both ways, dense field parsing, and
+// dnn fields refused for the other kinds and fm_factors for the DNN, naming the field.
+#include "server/model_config_proto.h"
+
+#include <gtest/gtest.h>
+
+#include "google/protobuf/text_format.h"
+
+namespace streamrec::server {
+namespace {
+
+absl::StatusOr<model::ModelConfig> FromText(const std::string& text) {
+  v1::ModelConfig proto;
+  if (!google::protobuf::TextFormat::ParseFromString(text, &proto)) {
+    return absl::InvalidArgumentError("unparsable: " + text);
+  }
+  return ModelConfigFromProto(proto);
+}
+
+TEST(ModelConfigProtoTest, DnnDefaults) {
+  absl::StatusOr<model::ModelConfig> c = FromText("kind: DNN");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->kind, model::ModelKind::kDnn);
+  EXPECT_EQ(c->optimizer.kind, model::OptimizerKind::kAdam);
+  EXPECT_EQ(c->optimizer.learning_rate, 0.001);
+  EXPECT_EQ(c->dnn.hidden, (std::vector<uint32_t>{256, 128}));
+  EXPECT_EQ(c->dnn.embedding_dim, 8u);
+  EXPECT_EQ(c->dnn.dropout, 0.5);
+  EXPECT_EQ(c->dnn.batch_size, 256u);
+  EXPECT_EQ(c->dnn.clip_norm, 10.0);
+  EXPECT_TRUE(c->dnn.other_slot);
+  // An explicit Adam without a rate also gets the DNN's 0.001; other optimizers keep
+  // their defaults.
+  c = FromText("kind: DNN optimizer { kind: ADAM }");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->optimizer.learning_rate, 0.001);
+  c = FromText("kind: DNN optimizer { kind: SGD }");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->optimizer.learning_rate, 0.1);
+  // The linear models keep FTRL.
+  c = FromText("kind: FM");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->optimizer.kind, model::OptimizerKind::kFtrl);
+}
+
+TEST(ModelConfigProtoTest, DnnRoundTrips) {
+  absl::StatusOr<model::ModelConfig> c = FromText(R"(
+    kind: DNN hash_bits: 16
+    dnn { embedding_dim: 4 hidden: 32 hidden: 8 dropout: 0.2 batch_size: 64 clip_norm: 2
+          fields: "user" fields: "item_id" dense_fields: "emb:16" dense_fields: "price"
+          pooling: SUM other_slot: false })");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->dnn.dense_fields,
+            (std::vector<model::DnnDenseField>{{"emb", 16}, {"price", 1}}));
+  EXPECT_EQ(c->dnn.pooling, model::DnnPooling::kSum);
+  const v1::ModelConfig p = ModelConfigToProto(*c);
+  EXPECT_EQ(p.kind(), v1::ModelConfig::DNN);
+  EXPECT_EQ(p.dnn().dense_fields(1), "price:1");
+  absl::StatusOr<model::ModelConfig> back = ModelConfigFromProto(p);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->dnn.hidden, c->dnn.hidden);
+  EXPECT_EQ(back->dnn.fields, c->dnn.fields);
+  EXPECT_EQ(back->dnn.dense_fields, c->dnn.dense_fields);
+  EXPECT_EQ(back->dnn.embedding_dim, 4u);
+  EXPECT_EQ(back->dnn.dropout, 0.2);
+  EXPECT_EQ(back->dnn.batch_size, 64u);
+  EXPECT_EQ(back->dnn.clip_norm, 2.0);
+  EXPECT_EQ(back->dnn.pooling, model::DnnPooling::kSum);
+  EXPECT_FALSE(back->dnn.other_slot);
+  // Other kinds carry no dnn message.
+  EXPECT_FALSE(ModelConfigToProto(model::ModelConfig()).has_dnn());
+}
+
+TEST(ModelConfigProtoTest, MisplacedOrBadDnnFieldsAreRefusedByName) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"kind: FM dnn { batch_size: 4 }", "dnn is for kind DNN"},
+      {"dnn { batch_size: 4 }", "dnn is for kind DNN"},
+      {"kind: DNN fm_factors: 4", "fm_factors is for kind FM"},
+      {"kind: DNN dnn { dense_fields: \"emb:x\" }", "dnn.dense_fields[0]: \"emb:x\" is not name:dim"},
+      {"kind: DNN dnn { batch_size: 0 }", "dnn.batch_size out of range"},
+      {"kind: DNN dnn { hidden: 0 }", "dnn.hidden[0] out of range"},
+      {"kind: DNN optimizer { kind: FTRL }", "optimizer.kind FTRL is not supported for kind DNN"},
+  };
+  for (const auto& [text, message] : cases) {
+    absl::StatusOr<model::ModelConfig> c = FromText(text);
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_NE(c.status().message().find(message), std::string_view::npos) << c.status();
+  }
+}
+
+TEST(ModelConfigProtoTest, ExampleConfigsLoad) {
+  for (const char* name : {"dnn.textproto", "dnn_brief.textproto", "fm.textproto",
+                           "logistic_crosses.textproto"}) {
+    absl::StatusOr<model::ModelConfig> c =
+        LoadModelConfig(std::string(STREAMREC_SOURCE_DIR "/examples/models/") + name);
+    EXPECT_TRUE(c.ok()) << name << ": " << c.status();
+  }
+  absl::StatusOr<model::ModelConfig> brief =
+      LoadModelConfig(STREAMREC_SOURCE_DIR "/examples/models/dnn_brief.textproto");
+  ASSERT_TRUE(brief.ok());
+  EXPECT_EQ(model::DnnInputDim(brief->dnn), 128u);
+  EXPECT_EQ(brief->dnn.hidden, (std::vector<uint32_t>{256, 128}));
+}
+
+}  // namespace
+}  // namespace streamrec::server
