@@ -152,9 +152,8 @@ TEST_F(PersistenceTest, FactorizationMachineRestartsBitForBit) {
 }
 
 // The DNN is served, trained, persisted and restored bit for bit, and continues exactly
-// as a server that never stopped. Every stop falls on a batch boundary (batches of 100,
-// rounds of 200 events): the server does not yet checkpoint at the last boundary by
-// itself (README, "Deep model").
+// as a server that never stopped. Here every stop falls on a batch boundary (batches of
+// 100, rounds of 200 events); the next test stops between boundaries.
 TEST_F(PersistenceTest, DnnRestartsBitForBitAtBatchBoundaries) {
   server::ServerOptions o = Options();
   o.core.model = model::DefaultModelConfig(model::ModelKind::kDnn);
@@ -192,6 +191,42 @@ TEST_F(PersistenceTest, DnnRestartsBitForBitAtBatchBoundaries) {
   StartServer(o);
   for (int r = 0; r < 6; ++r) Observe(r);
   ASSERT_TRUE(WaitApplied(1200));
+  EXPECT_EQ(Score(), continued);
+  server_.reset();
+}
+
+// Stopped between batch boundaries (batches of 64, rounds of 200 events: 32 events
+// pending at the stop), the DNN checkpoints its last boundary and replays the pending
+// events from the log at the next start, so it continues bit for bit as a server that
+// never stopped (without that, the 32 events were neither in the tables nor replayed).
+TEST_F(PersistenceTest, DnnStoppedBetweenBatchBoundariesReplaysThePendingEvents) {
+  server::ServerOptions o = Options();
+  o.core.model = model::DefaultModelConfig(model::ModelKind::kDnn);
+  o.core.model.hash_bits = 10;
+  o.core.model.dnn.hidden = {16, 8};
+  o.core.model.dnn.batch_size = 64;
+  o.core.model.dnn.fields = {"user"};
+  StartServer(o);
+  for (int r = 0; r < 4; ++r) Observe(r);  // 800 events: 12 batches and 32 pending
+  ASSERT_TRUE(WaitApplied(768));  // the served snapshot holds the 12 batches
+  EXPECT_EQ(Info().events_applied(), 768u);
+  EXPECT_EQ(Stats().events_applied(), 800u);  // every event was scored
+  const double before = Score();
+  server_->Shutdown();
+  StartServer(o);
+  EXPECT_EQ(Score(), before);  // the boundary's tables, as served before the stop
+  EXPECT_EQ(Info().events_applied(), 768u);
+  EXPECT_EQ(Stats().events_applied(), 800u);  // the 32 pending events were replayed
+  for (int r = 4; r < 6; ++r) Observe(r);  // 1200 events: 18 batches and 48 pending
+  ASSERT_TRUE(WaitApplied(1152));
+  const double continued = Score();
+  EXPECT_NE(continued, before);
+  server_.reset();
+  testing::TempDir other;
+  o.core.storage.data_dir = other.path();
+  StartServer(o);
+  for (int r = 0; r < 6; ++r) Observe(r);
+  ASSERT_TRUE(WaitApplied(1152));
   EXPECT_EQ(Score(), continued);
   server_.reset();
 }

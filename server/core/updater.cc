@@ -47,6 +47,10 @@ void Updater::Restore(const Checkpoint& c, bool persisted) {
   applied_ = c.events_applied;
   skipped_ = c.updates_skipped;
   last_seq_ = c.last_seq;
+  boundary_seq_ = c.last_seq;
+  boundary_applied_ = c.events_applied;
+  pending_points_.clear();
+  model_->DiscardPending();
   if (persisted) {  // as snapshot c.version
     last_ticket_ = std::make_shared<PersistTicket>(c.version);
     last_ticket_->Complete(absl::OkStatus());
@@ -57,7 +61,7 @@ void Updater::Restore(const Checkpoint& c, bool persisted) {
     last_ticket_.reset();
     changed_since_persist_ = true;
   }
-  retired_.push_back(slot_->Exchange(model_->Publish(version_, applied_, nullptr)));
+  retired_.push_back(slot_->Exchange(model_->Publish(version_, boundary_applied_, nullptr)));
   {
     MutexLock lock(&stats_mu_);
     metrics_.ImportState(c.metrics);
@@ -193,17 +197,22 @@ void Updater::Run() {
 
 void Updater::TrainBatch(const EventBatch& batch) {
   batch_points_.clear();
-  for (const model::Example& example : batch.examples) {
+  for (size_t i = 0; i < batch.examples.size(); ++i) {
+    const model::Example& example = batch.examples[i];
     const model::TrainResult r = model_->Train(example);
-    batch_points_.push_back({static_cast<float>(r.prediction), example.label, example.weight});
+    pending_points_.push_back({static_cast<float>(r.prediction), example.label, example.weight});
     skipped_ += r.skipped_nonfinite;
+    if (model_->pending_events() == 0) {  // a batch boundary (every event, for most models)
+      boundary_seq_ = batch.first_seq + i;
+      boundary_applied_ = applied_ + i + 1;
+      batch_points_.insert(batch_points_.end(), pending_points_.begin(), pending_points_.end());
+      pending_points_.clear();
+      changed_since_persist_ = true;
+    }
   }
   applied_ += batch.examples.size();
   applied_since_publish_ += batch.examples.size();
-  if (!batch.examples.empty()) {
-    last_seq_ = batch.first_seq + batch.examples.size() - 1;
-    changed_since_persist_ = true;
-  }
+  if (!batch.examples.empty()) last_seq_ = batch.first_seq + batch.examples.size() - 1;
   unpublished_.emplace_back(batch.accepted_at, batch.examples.size());
   {
     MutexLock lock(&stats_mu_);
@@ -230,7 +239,7 @@ void Updater::Publish(bool force) {
   // acknowledgement times are), whatever clock paces the intervals.
   const auto start = SteadyClock::now();
   model::PublishCost cost;
-  retired_.push_back(slot_->Exchange(model_->Publish(++version_, applied_, &cost)));
+  retired_.push_back(slot_->Exchange(model_->Publish(++version_, boundary_applied_, &cost)));
   const auto published_at = SteadyClock::now();
   const auto took = published_at - start;
   ++publications_;
@@ -281,14 +290,15 @@ void Updater::PersistNow(PersistDone done) {
   // (A restored state that is not on disk also gets a new version: its own may name a
   // lost snapshot.)
   if (applied_since_publish_ > 0 || model_->HasChanges() ||
-      (last_ticket_ && last_ticket_->version() == version_ && checkpoint_last_seq_ != last_seq_) ||
+      (last_ticket_ && last_ticket_->version() == version_ &&
+       checkpoint_last_seq_ != boundary_seq_) ||
       (!last_ticket_ && version_ > 0)) {
     Publish(true);
   }
   Checkpoint c;
   c.version = version_;
-  c.last_seq = last_seq_;
-  c.events_applied = applied_;
+  c.last_seq = boundary_seq_;
+  c.events_applied = boundary_applied_;
   c.updates_skipped = skipped_;
   {
     MutexLock lock(&stats_mu_);
@@ -308,7 +318,7 @@ void Updater::PersistNow(PersistDone done) {
     return done(s);
   }
   last_ticket_ = ticket;
-  checkpoint_last_seq_ = last_seq_;
+  checkpoint_last_seq_ = boundary_seq_;
   changed_since_persist_ = false;
   ticket->Then(std::move(done));
 }
@@ -319,7 +329,15 @@ absl::StatusOr<uint64_t> Updater::PersistAndWait() {
   return result.get_future().get();
 }
 
+void Updater::AtBoundary() {
+  model_->DiscardPending();
+  boundary_seq_ = last_seq_;
+  boundary_applied_ = applied_;
+  pending_points_.clear();  // dropped with their events (NextCheckpoint's metrics lack them)
+}
+
 uint64_t Updater::AdoptLoadedState() {
+  AtBoundary();
   changed_since_persist_ = true;
   Publish(true);
   UpdateCounters();
@@ -327,6 +345,8 @@ uint64_t Updater::AdoptLoadedState() {
 }
 
 Checkpoint Updater::NextCheckpoint() {
+  // Of the state about to be loaded, which stands at the current last_seq (pending events
+  // are dropped by the load: AdoptPersistedState).
   Checkpoint c;
   c.version = version_ + 1;
   c.last_seq = last_seq_;
@@ -338,12 +358,13 @@ Checkpoint Updater::NextCheckpoint() {
 }
 
 void Updater::AdoptPersistedState(const Checkpoint& written) {
+  AtBoundary();
   version_ = written.version - 1;
   Publish(true);  // exactly written.version
   last_ticket_ = std::make_shared<PersistTicket>(written.version);
   last_ticket_->Complete(absl::OkStatus());
   checkpoint_last_seq_ = written.last_seq;
-  changed_since_persist_ = last_seq_ != written.last_seq;
+  changed_since_persist_ = boundary_seq_ != written.last_seq;
   UpdateCounters();
   MutexLock lock(&stats_mu_);
   ++stats_.persists;

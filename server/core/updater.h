@@ -18,6 +18,16 @@
 // Stop waits for the outcome of every write before deciding whether a final one is
 // needed).
 //
+// Mini-batch models (a DNN: Model::pending_events() > 0 between batch boundaries):
+// checkpoints are of the last batch boundary. The checkpoint's last_seq and
+// events_applied stop at the last event whose update is in the tables, the progressive
+// metrics it carries cover the same events (the points of pending events join the
+// metrics when their batch is applied), and publications carry the same count. A restart
+// then replays the pending events from the log into a new batch that ends where the live
+// one would have: the same events give the same parameters bit for bit. Stats count every
+// event trained (scored), pending or not. A wholesale load (rollback, import) drops the
+// pending events (DiscardPending): the loaded state stands at the current last_seq.
+//
 // Reclamation: a replaced snapshot is kept in a retire list and freed here once no
 // reader holds it, so readers never pay for freeing.
 //
@@ -168,6 +178,8 @@ class Updater {
   void RunCommands();
   void FreeUnreferenced();
   void UpdateCounters();
+  // AtBoundary: the model's tables now hold everything trained (after a wholesale load).
+  void AtBoundary();
   // Persisted: nothing changed since a checkpoint whose write has not failed.
   bool Persisted();
   // NewTicket: a ticket whose completion updates the persistence counters.
@@ -192,9 +204,15 @@ class Updater {
   uint64_t applied_since_publish_ = 0;
   uint64_t skipped_ = 0;
   uint64_t last_seq_ = 0;
+  // The last batch boundary (model/model.h, pending_events): last_seq and events_applied
+  // of the last event whose update is in the tables; what a checkpoint records.
+  uint64_t boundary_seq_ = 0;
+  uint64_t boundary_applied_ = 0;
+  // Points (prediction, label, weight) of events trained but not yet applied.
+  std::vector<std::array<float, 3>> pending_points_;
   uint64_t replayed_ = 0;  // events replayed from the log before Start
   bool changed_since_persist_ = false;
-  // The last checkpoint handed to the PersistFn, and the last_seq it was taken at.
+  // The last checkpoint handed to the PersistFn, and the last_seq (a boundary) it records.
   std::shared_ptr<PersistTicket> last_ticket_;
   uint64_t checkpoint_last_seq_ = 0;
   absl::Status final_persist_status_;
