@@ -338,6 +338,9 @@ Checkpoint Updater::NextCheckpoint() {
 }
 
 void Updater::AdoptPersistedState(const Checkpoint& written) {
+  // The tables were overwritten wholesale: events a mini-batch model holds back belong to
+  // the state before, which the swap (recorded at the current log position) replaces.
+  model_->DiscardPending();
   version_ = written.version - 1;
   Publish(true);  // exactly written.version
   last_ticket_ = std::make_shared<PersistTicket>(written.version);
