@@ -1,9 +1,7 @@
 #include "model/dnn_model.h"
 
-#include <cmath>
 #include <string>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "model/loss.h"
 
@@ -136,125 +134,6 @@ TrainResult DnnModel::Train(const Example& example) {
     pending_ = 0;
   }
   return result;
-}
-
-bool DnnModel::ApplyBatch() {
-  const size_t batch = pending_;
-  const size_t layers = dense_.size();
-  const uint64_t first_position = optimizer_step() * config_.dnn.batch_size;
-  // Every completed batch is one step, applied or skipped: positions stay step x size.
-  embedding_opt_.BeginStep();
-  for (Dense& d : dense_) {
-    d.w_opt.BeginStep();
-    d.b_opt.BeginStep();
-  }
-  act_.a.resize(layers + 1);
-  act_.a[0].swap(batch_input_);  // given back below, whatever the outcome
-  struct GiveBack {
-    Eigen::MatrixXf& a;
-    Eigen::MatrixXf& b;
-    ~GiveBack() { a.swap(b); }
-  } give_back{act_.a[0], batch_input_};
-  const float rate = static_cast<float>(config_.dnn.dropout);
-  act_.mask.clear();
-  if (rate > 0) {
-    act_.mask.resize(layers - 1);
-    for (size_t l = 0; l + 1 < layers; ++l) {
-      act_.mask[l].resize(mlp_.w[l].rows(), batch);
-      for (size_t e = 0; e < batch; ++e) {
-        DropoutMask(first_position + e, static_cast<uint32_t>(l), rate, act_.mask[l].col(e).data(),
-                    act_.mask[l].rows());
-      }
-    }
-  }
-  MlpForward(mlp_, act_);
-  Eigen::RowVectorXf dlogit(batch);
-  double loss = 0;
-  for (size_t e = 0; e < batch; ++e) {
-    const float z = act_.a[layers](0, e);
-    if (!std::isfinite(z)) return false;
-    const double p = Sigmoid(z);
-    loss += weights_[e] * LogLoss(p, labels_[e]);
-    dlogit[e] = static_cast<float>((p - labels_[e]) * weights_[e] / static_cast<double>(batch));
-  }
-  if (!std::isfinite(loss)) return false;
-  // Only the embedding slots' inputs have parameters below them.
-  const Eigen::Index embedded = static_cast<Eigen::Index>(inputs_->dense_offset());
-  MlpBackward(mlp_, act_, dlogit, grad_, embedded > 0 ? &dx_ : nullptr, embedded);
-
-  // Embedding rows the batch touched, in first-touch order, and their gradients.
-  absl::flat_hash_map<uint64_t, uint32_t> slot_of_row;
-  std::vector<uint64_t> rows;
-  std::vector<float> row_grad;
-  for (size_t e = 0; e < batch; ++e) {
-    const float* dx = dx_.col(e).data();
-    for (const EmbeddedFeature& f : events_[e].embedded) {
-      auto [it, added] = slot_of_row.try_emplace(f.row, static_cast<uint32_t>(rows.size()));
-      if (added) {
-        rows.push_back(f.row);
-        row_grad.resize(row_grad.size() + dim_, 0.0f);
-      }
-      float* g = row_grad.data() + size_t{it->second} * dim_;
-      const float* in = dx + size_t{f.slot} * dim_;
-      for (uint32_t d = 0; d < dim_; ++d) g[d] += f.weight * in[d];
-    }
-  }
-  double norm2 = 0;
-  for (float g : row_grad) norm2 += double{g} * g;
-  for (size_t l = 0; l < layers; ++l) {
-    norm2 += grad_.w[l].cast<double>().squaredNorm() + grad_.b[l].cast<double>().squaredNorm();
-  }
-  if (!std::isfinite(norm2)) return false;
-  const double norm = std::sqrt(norm2);
-  const double clip = config_.dnn.clip_norm;
-  const double scale = (clip > 0 && norm > clip) ? clip / norm : 1.0;
-
-  // Propose every update, then apply only if all are finite.
-  updates_.clear();
-  auto propose = [&](const Optimizer& opt, size_t i, float w, double g, bool regularize) {
-    const float gf = static_cast<float>(g * scale);
-    const CoordUpdate u = opt.Compute(i, w, gf, regularize);
-    if (!std::isfinite(gf) || !u.Finite()) return false;
-    updates_.push_back(u);
-    return true;
-  };
-  for (size_t r = 0; r < rows.size(); ++r) {
-    for (uint32_t d = 0; d < dim_; ++d) {
-      if (!propose(embedding_opt_, rows[r] * dim_ + d, Embedding(rows[r], d),
-                   row_grad[r * dim_ + d], true)) {
-        return false;
-      }
-    }
-  }
-  for (size_t l = 0; l < layers; ++l) {
-    const float* w = mlp_.w[l].data();
-    const float* g = grad_.w[l].data();
-    for (Eigen::Index i = 0; i < mlp_.w[l].size(); ++i) {
-      if (!propose(dense_[l].w_opt, i, w[i], g[i], true)) return false;
-    }
-    for (Eigen::Index i = 0; i < mlp_.b[l].size(); ++i) {
-      if (!propose(dense_[l].b_opt, i, mlp_.b[l][i], grad_.b[l][i], false)) return false;
-    }
-  }
-  // The tables store differences from the start.
-  size_t next = 0;
-  for (size_t n = rows.size() * dim_; next < n; ++next) {
-    CoordUpdate u = updates_[next];
-    u.weight -= EmbeddingInit(u.index);
-    embedding_opt_.Apply(u, embeddings_);
-  }
-  for (size_t l = 0; l < layers; ++l) {
-    Dense& d = dense_[l];
-    const float* init = d.w_init.data();
-    for (Eigen::Index i = 0; i < d.w_init.size(); ++i, ++next) {
-      CoordUpdate u = updates_[next];
-      u.weight -= init[u.index];
-      d.w_opt.Apply(u, d.w);
-    }
-    for (Eigen::Index i = 0; i < d.w_init.rows(); ++i, ++next) d.b_opt.Apply(updates_[next], d.b);
-  }
-  RefreshLayers();
-  return true;
 }
 
 bool DnnModel::LayersChanged() const {

@@ -35,16 +35,17 @@
 // stored as differences from their deterministic start (DenseInit, EmbeddingInit), so an
 // untrained model is all zeros, like the FM's factors. The tables are the source of
 // truth: the working copy of the dense layers is rebuilt from them at every batch start
-// and by ResetPublishBase/DiscardPending, so a model whose tables were overwritten
-// (SetChunk + ResetPublishBase + set_optimizer_step, at a batch boundary) continues bit
-// for bit. FTRL is refused for this kind (it would overwrite the initialization).
+// and by ResetPublishBase/DiscardPending, and Publish reads them, so a model whose tables
+// were overwritten (SetChunk + set_optimizer_step at a batch boundary, then DiscardPending
+// or ResetPublishBase) serves and continues bit for bit. FTRL is refused for this kind
+// (it would overwrite the initialization).
 //
 // Cost: Train is one forward pass of one event, plus at each boundary about 3x the
 // forward cost of the batch and one optimizer update of every dense parameter (so per
 // event: forward + (3 forward + dense parameters / batch_size)). Publish copies the dense
-// layers whole when a batch was applied since the last one (their floats / 256 chunks)
-// and shares unchanged embedding chunks (FrozenTable). Memory: the tables times (1 +
-// optimizer slots).
+// layers whole when their tables changed since the last one (a batch applied, a
+// restore; their floats / 256 chunks) and shares unchanged embedding chunks
+// (FrozenTable). Memory: the tables times (1 + optimizer slots).
 //
 // Thread-compatible: owned by the updater thread. DnnSnapshot is immutable and safe from
 // any number of threads.

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "model/hash.h"
@@ -317,6 +318,32 @@ TEST(DnnModelTest, SnapshotScoresWhatTheTrainerPredicts) {
   EXPECT_FALSE(m.HasChanges());
   m.Publish(2, 640, &cost);
   EXPECT_EQ(cost.chunks_copied, 0u);
+}
+
+// Serving threads share one snapshot (run under TSan by scripts/test --tsan).
+TEST(DnnModelTest, SnapshotScoresFromManyThreadsAlike) {
+  DnnModel m(Small(8, 0.5));
+  for (const Example& e : Stream(400, 21)) m.Train(e);
+  std::shared_ptr<const Snapshot> s = m.Publish(1, 400, nullptr);
+  Rng rng(5);
+  const FeatureVector context = {Cat("user", "u1"), Num("age", 0.5f)};
+  std::vector<FeatureVector> items;
+  for (int i = 0; i < 16; ++i) items.push_back(SmallEvent(rng));
+  std::vector<double> expected(items.size());
+  s->Score(context, items, expected);
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<double> scores(items.size());
+      for (int r = 0; r < 50; ++r) {
+        s->Score(context, items, scores);
+        mismatches[t] += scores != expected;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(mismatches, std::vector<int>(4, 0));
 }
 
 // The server's restore overwrites the tables (SetChunk) of a model that already

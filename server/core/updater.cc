@@ -358,6 +358,8 @@ Checkpoint Updater::NextCheckpoint() {
 }
 
 void Updater::AdoptPersistedState(const Checkpoint& written) {
+  // The tables were overwritten wholesale: events a mini-batch model holds back belong to
+  // the state before, which the swap (recorded at the current log position) replaces.
   AtBoundary();
   version_ = written.version - 1;
   Publish(true);  // exactly written.version

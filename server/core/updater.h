@@ -161,7 +161,8 @@ class Updater {
   Checkpoint NextCheckpoint();
   // AdoptPersistedState: like AdoptLoadedState, for a state whose snapshot, the
   // NextCheckpoint taken just before, is already written: published under exactly that
-  // version and counted as persisted.
+  // version and counted as persisted. The model's pending events (a mini-batch model's,
+  // trained against the tables just overwritten) are discarded.
   void AdoptPersistedState(const Checkpoint& written);
   // SwapModel replaces the model (same config) with one whose tables were loaded, then
   // AdoptLoadedState. Returns the new version.

@@ -2,7 +2,7 @@
 """Export and import stream with bounded memory (issue 7, item 9), with real processes.
 
 Usage: snapshot_memory_test.py SERVER CLI
-A server with hash_bits 26 and FTRL (three tables of 2^26 floats: 768 MiB of state, plus
+A server with hash_bits 26 and FTRL, not normalized (three tables of 2^26 floats: 768 MiB of state, plus
 256 MiB for the served copy of the weights) is trained so that nearly every chunk holds
 data, and snapshotted. Then, measuring resident memory with the kernel's peak counter
 (VmHWM, reset through /proc/PID/clear_refs):
@@ -84,7 +84,7 @@ class SnapshotMemoryTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             config = os.path.join(d, "model.textproto")
             with open(config, "w") as f:
-                f.write("hash_bits: 26\noptimizer { kind: FTRL }\n")
+                f.write("hash_bits: 26\noptimizer { kind: FTRL normalized: false }\n")
             events = os.path.join(d, "events.tsv")
             subprocess.run([CLI, "generate", "--n", "500000", "--format", "criteo",
                             "--users", "100000", "--items", "100", "--output", events],
