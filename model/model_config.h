@@ -40,6 +40,10 @@ struct OptimizerConfig {
   // linear weights (logistic regression, and an FM's linear part). On by default for
   // FTRL; a stored config of format 3 or older (earlier builds) reads as off.
   bool normalized = true;
+  // False when a config file left `normalized` out: an existing data dir's stored
+  // setting then wins (its tables depend on it), so a config written before the option
+  // existed still resumes the data dir it made. Not persisted.
+  bool normalized_explicit = true;
 };
 
 // DnnDenseField: a field fed raw into the DNN's first layer, `dim` components (a vector

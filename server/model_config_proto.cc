@@ -106,6 +106,7 @@ absl::StatusOr<model::ModelConfig> ModelConfigFromProto(const v1::ModelConfig& p
   if (o.has_ftrl_beta()) c.optimizer.ftrl_beta = o.ftrl_beta();
   if (o.has_initial_accumulator()) c.optimizer.initial_accumulator = o.initial_accumulator();
   if (o.has_normalized()) c.optimizer.normalized = o.normalized();
+  c.optimizer.normalized_explicit = o.has_normalized();
   for (int i = 0; i < proto.crosses_size(); ++i) {
     absl::StatusOr<model::Cross> cross = model::ParseCross(proto.crosses(i));
     if (!cross.ok()) {

@@ -32,6 +32,8 @@ absl::StatusOr<std::unique_ptr<Persistence>> Persistence::Open(
     if (config.ok() && take_stored) {
       p->model_ = *config;
       p->resumed_stored_config_ = true;
+    } else if (config.ok() && !requested.optimizer.normalized_explicit) {
+      p->model_.optimizer.normalized = config->optimizer.normalized;  // the data dir's
     }
     absl::Status compatible =
         config.ok() ? storage::CheckCompatible(*config, model) : config.status();

@@ -231,6 +231,31 @@ TEST_F(PersistenceTest, DnnStoppedBetweenBatchBoundariesReplaysThePendingEvents)
   server_.reset();
 }
 
+// A data dir made by an earlier build (not normalized) resumes with a config file that
+// does not mention `normalized` (written before the option existed): the stored setting
+// wins. A config that asks for the other setting explicitly is refused, naming it.
+TEST_F(PersistenceTest, NormalizationOfADataDirIsKeptUnlessTheConfigSaysOtherwise) {
+  server::ServerOptions o = Options();
+  o.core.model.optimizer.normalized = false;
+  StartServer(o);
+  Observe(0);
+  ASSERT_TRUE(WaitApplied(200));
+  const double before = Score();
+  server_.reset();
+  server::ServerOptions silent = Options();  // FTRL, normalized by default...
+  silent.core.model.optimizer.normalized_explicit = false;  // ...but the file did not say
+  StartServer(silent);
+  EXPECT_EQ(Score(), before);
+  EXPECT_FALSE(Info().config().optimizer().normalized());
+  server_.reset();
+  server::ServerOptions explicit_on = Options();
+  ASSERT_TRUE(explicit_on.core.model.optimizer.normalized);
+  auto refused = server::GrpcServer::Start(explicit_on);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("optimizer.normalized not normalized"),
+            std::string::npos) << refused.status();
+}
+
 TEST_F(PersistenceTest, IncompatibleDataDirRefusesUnlessStartFresh) {
   StartServer(Options());
   Observe(0);
