@@ -118,6 +118,10 @@ absl::Status ValidateDnn(const ModelConfig& config) {
       return bad(absl::StrCat("dense_fields[", i, "]: field \"", f.name,
                               "\" listed twice (in fields or dense_fields)"));
     }
+    if (f.name == "item_id") {
+      return bad(absl::StrCat("dense_fields[", i, "]: item_id is a category (list it in "
+                              "fields)"));
+    }
     if (f.dim < 1 || f.dim > 65536) {
       return bad(absl::StrCat("dense_fields[", i, "]: dimension of \"", f.name,
                               "\" out of range (allowed 1..65536): ", f.dim));
@@ -149,6 +153,11 @@ absl::Status ValidateDnn(const ModelConfig& config) {
     return absl::InvalidArgumentError(
         "model config: optimizer.kind FTRL is not supported for kind DNN (FTRL sets a weight "
         "from its own state, erasing the layers' initialization; use ADAM, ADAGRAD or SGD)");
+  }
+  if (config.optimizer.normalized) {
+    return absl::InvalidArgumentError(
+        "model config: optimizer.normalized is for linear weights (logistic regression, "
+        "FM); it is not supported for kind DNN");
   }
   return absl::OkStatus();
 }

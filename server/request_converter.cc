@@ -52,6 +52,22 @@ absl::Status RequestConverter::AppendFeatures(const v1::Features& features,
     if (other != nullptr && other->values().contains(name)) {
       return Invalid(FieldPath(path, name), "feature is set both in the context and the item");
     }
+    if (auto d = dense_.find(name); d != dense_.end()) {
+      const bool number = value.kind_case() == v1::FeatureValue::kNumber;
+      const bool vector = value.kind_case() == v1::FeatureValue::kVector;
+      if (d->second == 1 && !number) {
+        return Invalid(FieldPath(path, name),
+                       "the model's dnn.dense_fields takes this field as a number");
+      }
+      if (d->second > 1 && !(vector && value.vector().values_size() == int(d->second))) {
+        return Invalid(FieldPath(path, name) + (vector ? ".vector" : ""),
+                       absl::StrCat(vector ? absl::StrCat("dimension ",
+                                                          value.vector().values_size(), "; ")
+                                           : "not a vector; ",
+                                    "the model's dnn.dense_fields says a vector of ",
+                                    d->second));
+      }
+    }
     const uint64_t name_hash = model::HashName(name);
     const uint32_t field = model::FieldId(name_hash);
     switch (value.kind_case()) {

@@ -5,12 +5,14 @@
 #ifndef STREAMREC_SERVER_REQUEST_CONVERTER_H_
 #define STREAMREC_SERVER_REQUEST_CONVERTER_H_
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "model/example.h"
+#include "model/model_config.h"
 #include "server/core/event_queue.h"
 #include "server/limits.h"
 #include "server/vector_dims.h"
@@ -31,6 +33,14 @@ struct PredictInput {
 class RequestConverter {
  public:
   RequestConverter(const Limits& limits, VectorDims* dims) : limits_(limits), dims_(dims) {}
+
+  // DeclareDenseFields: fields a deep model takes raw (dnn.dense_fields): a field of
+  // dimension 1 must be a number, a wider one a vector of exactly that dimension. Call
+  // before any request (not thread-safe).
+  void DeclareDenseFields(const std::vector<model::DnnDenseField>& fields) {
+    for (const model::DnnDenseField& f : fields) dense_[f.name] = f.dim;
+  }
+  const std::map<std::string, uint32_t>& dense_fields() const { return dense_; }
 
   absl::Status ConvertPredict(const v1::PredictRequest& request, PredictInput& out) const;
 
@@ -55,6 +65,7 @@ class RequestConverter {
 
   const Limits limits_;
   VectorDims* const dims_;
+  std::map<std::string, uint32_t> dense_;  // constant once requests arrive
 };
 
 }  // namespace streamrec::server

@@ -54,6 +54,20 @@ absl::StatusOr<std::unique_ptr<ServerCore>> ServerCore::Create(const CoreOptions
   absl::StatusOr<std::unique_ptr<model::Model>> model = model::CreateModel(core->model_config_);
   if (!model.ok()) return model.status();
   Persistence* persistence = core->persistence_.get();
+  // A deep model's dense fields have the dimension its config declares, from the first
+  // request on (Recover checks a data dir's registry against them).
+  if (core->model_config_.kind != model::ModelKind::kLogisticRegression &&
+      core->model_config_.kind != model::ModelKind::kFm) {
+    for (const model::DnnDenseField& f : core->model_config_.dnn.dense_fields) {
+      if (f.dim > options.limits.max_features_per_example) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "model config: dnn.dense_fields ", f.name, ":", f.dim, " has more dimensions than "
+            "an event may carry features (--max_features_per_example ",
+            options.limits.max_features_per_example, ")"));
+      }
+    }
+    core->converter_.DeclareDenseFields(core->model_config_.dnn.dense_fields);
+  }
 
   IngestOptions ingest;
   ingest.queue_max_bytes = options.queue_max_bytes;
@@ -130,6 +144,16 @@ absl::Status ServerCore::Recover() {
         server::Recover(*persistence_, pipeline_->updater(), dims_, options);
     if (!r.ok()) return r.status();
     recovered = *std::move(r);
+  }
+  // Declared dense vector fields are known from the start (not persisted: the config is).
+  for (const auto& [name, dim] : converter_.dense_fields()) {
+    if (dim < 2) continue;
+    if (std::optional<uint32_t> known = dims_.Find(name); known && *known != dim) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the data dir holds vector field ", name, " with dimension ", *known,
+          ", the config's dnn.dense_fields says ", dim));
+    }
+    if (absl::Status s = dims_.Register({{name, dim}}); !s.ok()) return s;
   }
   pipeline_->Start(recovered.next_seq, recovered.recent_ids);
   ready_.store(true);

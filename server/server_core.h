@@ -153,7 +153,7 @@ class ServerCore {
   const CoreOptions options_;
   model::ModelConfig model_config_;  // in effect: options_.model or the stored one
   VectorDims dims_;
-  const RequestConverter converter_;
+  RequestConverter converter_;  // dense fields declared in Create, then const
   std::atomic<bool> ready_{false};
   std::atomic<bool> stopped_{false};
   std::unique_ptr<Persistence> persistence_;  // null without a data dir

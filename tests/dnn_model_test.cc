@@ -483,6 +483,10 @@ TEST(DnnModelTest, BadConfigsAreRefusedNamingTheField) {
       {[](ModelConfig& c) { c.hash_bits = 28; }, "dnn.embedding_dim x 2^hash_bits"},
       {[](ModelConfig& c) { c.optimizer = DefaultOptimizerConfig(OptimizerKind::kFtrl); },
        "optimizer.kind FTRL is not supported for kind DNN"},
+      {[](ModelConfig& c) { c.optimizer.normalized = true; },
+       "optimizer.normalized is for linear weights"},
+      {[](ModelConfig& c) { c.dnn.dense_fields = {{"item_id", 1}}; },
+       "dnn.dense_fields[0]: item_id is a category"},
   };
   for (const Case& k : cases) {
     ModelConfig c = DefaultModelConfig(ModelKind::kDnn);

@@ -65,6 +65,40 @@ TEST(RequestConverterTest, EachFeatureKindHashesAsDocumented) {
 
 // A protobuf map's iteration order differs between processes; features come out in
 // field-name order so the same request always scores bit for bit the same.
+// A deep model's declared dense fields take exactly their declared shape, from the
+// first request on: a number field a number, a vector field a vector of its dimension.
+TEST(RequestConverterTest, DeclaredDenseFieldsTakeTheirDeclaredShape) {
+  VectorDims dims;
+  RequestConverter conv(Limits{}, &dims);
+  conv.DeclareDenseFields({{"x", 3}, {"price", 1}});
+  auto observe = [&](auto fill) {
+    v1::ObserveRequest req;
+    v1::Event* e = req.add_events();
+    e->mutable_item()->set_id("a");
+    e->set_label(1);
+    fill(*e->mutable_context()->mutable_values());
+    return conv.ConvertObserve(req).status();
+  };
+  auto vec = [](int n) {
+    v1::Vector v;
+    for (int i = 0; i < n; ++i) v.add_values(0.5f);
+    return v;
+  };
+  EXPECT_TRUE(observe([&](auto& c) { *c["x"].mutable_vector() = vec(3); c["price"].set_number(2); }).ok());
+  absl::Status s = observe([&](auto& c) { *c["x"].mutable_vector() = vec(2); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("events[0].context.values[\"x\"].vector: dimension 2; the "
+                             "model's dnn.dense_fields says a vector of 3"),
+            std::string::npos) << s;
+  s = observe([&](auto& c) { c["x"].set_category("foo"); });
+  EXPECT_NE(s.message().find("not a vector; the model's dnn.dense_fields says a vector of 3"),
+            std::string::npos) << s;
+  s = observe([&](auto& c) { *c["price"].mutable_vector() = vec(3); });
+  EXPECT_NE(s.message().find("dnn.dense_fields takes this field as a number"),
+            std::string::npos) << s;
+  EXPECT_FALSE(dims.Find("x"));  // nothing registered by refused requests
+}
+
 TEST(RequestConverterTest, FeaturesComeOutInFieldNameOrder) {
   VectorDims dims;
   RequestConverter conv(Limits{}, &dims);
