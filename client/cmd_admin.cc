@@ -113,13 +113,20 @@ int RunInfo(const Args& args, Connection& conn, bool json) {
   if (info.config().kind() == v1::ModelConfig::FM) {
     std::printf("model          factorization machine, 2^%u hashed rows, %u factors\n",
                 info.config().hash_bits(), info.config().fm_factors());
-  } else if (info.config().kind() == v1::ModelConfig::DNN) {
+  } else if (info.config().kind() == v1::ModelConfig::DNN ||
+             info.config().kind() == v1::ModelConfig::DEEPFM) {
     const v1::DnnConfig& d = info.config().dnn();
     std::string layers;
     for (uint32_t h : d.hidden()) layers += std::to_string(h) + " ReLU -> ";
-    std::printf("model          deep neural network, 2^%u hashed rows x %u embedding floats, "
-                "input -> %s1 sigmoid\n",
-                info.config().hash_bits(), d.embedding_dim(), layers.c_str());
+    if (info.config().kind() == v1::ModelConfig::DEEPFM) {
+      std::printf("model          DeepFM, 2^%u hashed rows x (%u embedding floats + 1 linear "
+                  "weight), linear + FM over fields + input -> %s1, sigmoid\n",
+                  info.config().hash_bits(), d.embedding_dim(), layers.c_str());
+    } else {
+      std::printf("model          deep neural network, 2^%u hashed rows x %u embedding floats, "
+                  "input -> %s1 sigmoid\n",
+                  info.config().hash_bits(), d.embedding_dim(), layers.c_str());
+    }
     std::printf("training       batch %u  dropout %g  clip_norm %g  pooling %s  other slot %s\n",
                 d.batch_size(), d.dropout(), d.clip_norm(),
                 d.pooling() == v1::DnnConfig::SUM ? "sum" : "mean",

@@ -1,8 +1,10 @@
 // DnnModel::ApplyBatch (model/dnn_model.h): forward and backward over the pending
-// batch, gradient clipping, and one all-or-nothing optimizer step.
+// batch (with DeepFM's linear and FM terms), gradient clipping, and one all-or-nothing
+// optimizer step.
 #include <cmath>
 
 #include "absl/container/flat_hash_map.h"
+#include "model/deepfm_terms.h"
 #include "model/dnn_model.h"
 #include "model/loss.h"
 
@@ -14,6 +16,7 @@ bool DnnModel::ApplyBatch() {
   const uint64_t first_position = optimizer_step() * config_.dnn.batch_size;
   // Every completed batch is one step, applied or skipped: positions stay step x size.
   embedding_opt_.BeginStep();
+  linear_opt_.BeginStep();
   for (Dense& d : dense_) {
     d.w_opt.BeginStep();
     d.b_opt.BeginStep();
@@ -41,7 +44,7 @@ bool DnnModel::ApplyBatch() {
   Eigen::RowVectorXf dlogit(batch);
   double loss = 0;
   for (size_t e = 0; e < batch; ++e) {
-    const float z = act_.a[layers](0, e);
+    const float z = act_.a[layers](0, e) + wide_[e];
     if (!std::isfinite(z)) return false;
     const double p = Sigmoid(z);
     loss += weights_[e] * LogLoss(p, labels_[e]);
@@ -51,6 +54,27 @@ bool DnnModel::ApplyBatch() {
   // Only the embedding slots' inputs have parameters below them.
   const Eigen::Index embedded = static_cast<Eigen::Index>(inputs_->dense_offset());
   MlpBackward(mlp_, act_, dlogit, grad_, embedded > 0 ? &dx_ : nullptr, embedded);
+  // DeepFM: the FM term's gradient joins the MLP's on the slots; the linear weights'
+  // gradients, per row touched, in first-touch order.
+  absl::flat_hash_map<uint64_t, uint32_t> linear_of_row;
+  std::vector<uint64_t> linear_rows;
+  std::vector<float> linear_grad;
+  if (fm_) {
+    for (size_t e = 0; e < batch; ++e) {
+      if (embedded > 0) {
+        AddFmFieldGradient(act_.a[0].col(e).data(), inputs_->slots(), dim_, dlogit[e],
+                           dx_.col(e).data());
+      }
+      for (const EmbeddedFeature& f : events_[e].embedded) {
+        auto [it, added] = linear_of_row.try_emplace(f.row, static_cast<uint32_t>(linear_rows.size()));
+        if (added) {
+          linear_rows.push_back(f.row);
+          linear_grad.push_back(0.0f);
+        }
+        linear_grad[it->second] += dlogit[e] * f.value;
+      }
+    }
+  }
 
   // Embedding rows the batch touched, in first-touch order, and their gradients.
   absl::flat_hash_map<uint64_t, uint32_t> slot_of_row;
@@ -71,6 +95,7 @@ bool DnnModel::ApplyBatch() {
   }
   double norm2 = 0;
   for (float g : row_grad) norm2 += double{g} * g;
+  for (float g : linear_grad) norm2 += double{g} * g;
   for (size_t l = 0; l < layers; ++l) {
     norm2 += grad_.w[l].cast<double>().squaredNorm() + grad_.b[l].cast<double>().squaredNorm();
   }
@@ -96,6 +121,10 @@ bool DnnModel::ApplyBatch() {
       }
     }
   }
+  for (size_t r = 0; r < linear_rows.size(); ++r) {
+    const uint64_t row = linear_rows[r];
+    if (!propose(linear_opt_, row, linear_.Get(row), linear_grad[r], true)) return false;
+  }
   for (size_t l = 0; l < layers; ++l) {
     const float* w = mlp_.w[l].data();
     const float* g = grad_.w[l].data();
@@ -113,6 +142,7 @@ bool DnnModel::ApplyBatch() {
     u.weight -= EmbeddingInit(u.index);
     embedding_opt_.Apply(u, embeddings_);
   }
+  for (size_t r = 0; r < linear_rows.size(); ++r, ++next) linear_opt_.Apply(updates_[next], linear_);
   for (size_t l = 0; l < layers; ++l) {
     Dense& d = dense_[l];
     const float* init = d.w_init.data();

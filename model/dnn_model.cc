@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "model/deepfm_terms.h"
 #include "model/loss.h"
 
 namespace streamrec::model {
@@ -27,7 +28,10 @@ DnnModel::DnnModel(const ModelConfig& config)
       crosser_(std::make_shared<const Crosser>(config.crosses)),
       dim_(config.dnn.embedding_dim),
       embeddings_(size_t{dim_} << config.hash_bits),
-      embedding_opt_(config.optimizer, embeddings_.size()) {
+      embedding_opt_(config.optimizer, embeddings_.size()),
+      fm_(config.kind == ModelKind::kDeepFm),
+      linear_(fm_ ? size_t{1} << config.hash_bits : 0),
+      linear_opt_(config.optimizer, linear_.size()) {
   const auto shapes = MlpShapes(inputs_->input_dim(), config.dnn.hidden);
   dense_.reserve(shapes.size());
   for (size_t l = 0; l < shapes.size(); ++l) {
@@ -41,6 +45,7 @@ DnnModel::DnnModel(const ModelConfig& config)
   batch_input_.resize(static_cast<Eigen::Index>(inputs_->input_dim()), config.dnn.batch_size);
   labels_.resize(config.dnn.batch_size);
   weights_.resize(config.dnn.batch_size);
+  wide_.resize(config.dnn.batch_size);
   RefreshLayers();
 }
 
@@ -98,6 +103,13 @@ float DnnModel::Logit(const Eigen::Ref<const Eigen::VectorXf>& x) const {
   return a[0];
 }
 
+float DnnModel::Wide(const EncodedEvent& event, const Eigen::Ref<const Eigen::VectorXf>& x) const {
+  if (!fm_) return 0.0f;
+  double linear = 0;
+  for (const EmbeddedFeature& f : event.embedded) linear += double{f.value} * linear_.Get(f.row);
+  return static_cast<float>(linear + FmFieldTerm(x.data(), inputs_->slots(), dim_));
+}
+
 double DnnModel::Predict(const FeatureVector& features) const {
   EncodedEvent event;
   FeatureVector crossed;
@@ -108,7 +120,7 @@ double DnnModel::Predict(const FeatureVector& features) const {
   inputs_->Finish(event, counts);
   Eigen::VectorXf x = Eigen::VectorXf::Zero(inputs_->input_dim());
   Input(event, x);
-  return ServedScore(Logit(x));
+  return ServedScore(Logit(x) + Wide(event, x));
 }
 
 TrainResult DnnModel::Train(const Example& example) {
@@ -126,7 +138,8 @@ TrainResult DnnModel::Train(const Example& example) {
   x.setZero();
   Input(event, x);
   TrainResult result;
-  result.prediction = ServedScore(Logit(x));
+  wide_[pending_] = Wide(event, x);
+  result.prediction = ServedScore(Logit(x) + wide_[pending_]);
   labels_[pending_] = example.label;
   weights_[pending_] = example.weight;
   if (++pending_ == config_.dnn.batch_size) {
@@ -143,7 +156,9 @@ bool DnnModel::LayersChanged() const {
   return false;
 }
 
-bool DnnModel::HasChanges() const { return embeddings_.dirty_chunks() > 0 || LayersChanged(); }
+bool DnnModel::HasChanges() const {
+  return embeddings_.dirty_chunks() > 0 || linear_.dirty_chunks() > 0 || LayersChanged();
+}
 
 std::shared_ptr<const Snapshot> DnnModel::Publish(uint64_t version, uint64_t events_applied,
                                                   PublishCost* cost) {
@@ -161,10 +176,15 @@ std::shared_ptr<const Snapshot> DnnModel::Publish(uint64_t version, uint64_t eve
       d.b.ClearChanged();
     }
   }
+  if (fm_) {
+    copied += last_linear_ == nullptr ? (linear_.size() + kChunkFloats - 1) / kChunkFloats
+                                      : linear_.dirty_chunks();
+    last_linear_ = std::make_shared<const FrozenTable>(linear_.Freeze(last_linear_.get()));
+  }
   if (cost != nullptr) cost->chunks_copied = copied;
   last_embeddings_ = e;
   return std::make_shared<DnnSnapshot>(version, events_applied, inputs_, std::move(e),
-                                       last_layers_, crosser_);
+                                       last_layers_, crosser_, last_linear_);
 }
 
 std::vector<StateTable> DnnModel::StateTables() {
@@ -173,6 +193,7 @@ std::vector<StateTable> DnnModel::StateTables() {
     tables.push_back({absl::StrCat("dnn.l", l, ".w"), &dense_[l].w});
     tables.push_back({absl::StrCat("dnn.l", l, ".b"), &dense_[l].b});
   }
+  if (fm_) tables.push_back({"deepfm.linear", &linear_});
   const std::vector<std::string> slots = SlotNames(config_.optimizer.kind);
   for (int s = 0; s < embedding_opt_.slots(); ++s) {
     const std::string prefix = absl::StrCat("dnn.", slots[s], ".");
@@ -184,11 +205,18 @@ std::vector<StateTable> DnnModel::StateTables() {
       tables.push_back({absl::StrCat(prefix, "l", l, ".b"), &d.b_opt.slot_table(s), d.b_opt.SlotMin(s)});
     }
   }
+  if (fm_) {
+    for (int s = 0; s < linear_opt_.slots(); ++s) {
+      tables.push_back({absl::StrCat("deepfm.", slots[s], ".linear"), &linear_opt_.slot_table(s),
+                        linear_opt_.SlotMin(s)});
+    }
+  }
   return tables;
 }
 
 void DnnModel::set_optimizer_step(uint64_t step) {
   embedding_opt_.set_step(step);
+  linear_opt_.set_step(step);
   for (Dense& d : dense_) {
     d.w_opt.set_step(step);
     d.b_opt.set_step(step);
@@ -198,6 +226,7 @@ void DnnModel::set_optimizer_step(uint64_t step) {
 void DnnModel::ResetPublishBase() {
   last_embeddings_.reset();
   last_layers_.reset();
+  last_linear_.reset();
   RefreshLayers();
 }
 
@@ -207,13 +236,13 @@ void DnnModel::DiscardPending() {
 }
 
 uint64_t DnnModel::parameter_count() const {
-  uint64_t n = embeddings_.size();
+  uint64_t n = embeddings_.size() + linear_.size();
   for (const Dense& d : dense_) n += d.w.size() + d.b.size();
   return n;
 }
 
 uint64_t DnnModel::nonzero_parameters() const {
-  uint64_t n = embeddings_.nonzero();
+  uint64_t n = embeddings_.nonzero() + linear_.nonzero();
   for (const Dense& d : dense_) n += d.w.nonzero() + d.b.nonzero();
   return n;
 }

@@ -6,6 +6,16 @@
 // brief's model: 128 -> 256 ReLU -> Dropout 0.5 -> 128 ReLU -> Dropout 0.5 -> 1 sigmoid,
 // Adam lr 0.001.
 //
+// DeepFM (kind kDeepFm; Guo et al. 2017) is the same class with its wide part on:
+//   logit = sum_i w_i x_i + FmFieldTerm(e_0..e_S) + MLP(e_0..e_S, dense)
+// where e_f are the input column's slots (the pooled embeddings of the listed fields and
+// the other slot, pooled as for the DNN), the FM term is model/deepfm_terms.h (the FM's
+// factor of a feature is its embedding row: one shared table, k = embedding_dim), w_i is
+// a linear weight per hashed row of every embedded feature (value x_i, not pooled;
+// dense_fields enter the MLP only), and w0 is the MLP's output bias. All parts train on
+// the same batches with one optimizer step (linear weights lazily, like the embedding
+// rows, regularized); the batch's gradient clipping and all-or-nothing rule cover them.
+//
 // Mini-batches. Train(example) scores the example with the current parameters (that
 // score is its TrainResult: progressive validation stays honest), then appends it to the
 // pending batch; the event that fills the batch (batch_size events) runs forward and
@@ -31,7 +41,8 @@
 // Persistence: every table is a ParamTable named in StateTables(): "dnn.embeddings",
 // "dnn.l<k>.w" (column-major, outputs x inputs) and "dnn.l<k>.b" for layers k = 0..H (H
 // the output layer), then the optimizer's slots as "dnn.<slot>.<table>" (Adam:
-// "dnn.adam.m.l0.w", "dnn.adam.v.l0.w", ...; Adagrad "dnn.adagrad.n.*"). Weights are
+// "dnn.adam.m.l0.w", "dnn.adam.v.l0.w", ...; Adagrad "dnn.adagrad.n.*"). DeepFM adds
+// "deepfm.linear" (2^hash_bits floats, from 0) and its slots "deepfm.<slot>.linear". Weights are
 // stored as differences from their deterministic start (DenseInit, EmbeddingInit), so an
 // untrained model is all zeros, like the FM's factors. The tables are the source of
 // truth: the working copy of the dense layers is rebuilt from them at every batch start
@@ -88,6 +99,8 @@ class DnnModel final : public Model {
 
   // For tests: the effective (start + learned) values.
   float Embedding(uint64_t row, uint32_t d) const;
+  // For tests: DeepFM's linear weight of a row (0 for a DNN).
+  float Linear(uint64_t row) const { return fm_ ? linear_.Get(row) : 0.0f; }
   const Mlp& layers() const { return mlp_; }
 
  private:
@@ -102,6 +115,9 @@ class DnnModel final : public Model {
   void Input(const EncodedEvent& event, Eigen::Ref<Eigen::VectorXf> x) const;
   // Logit of one input column with the current parameters, no dropout.
   float Logit(const Eigen::Ref<const Eigen::VectorXf>& x) const;
+  // Wide: DeepFM's linear and FM terms of an encoded event and its input column (0 for
+  // a DNN).
+  float Wide(const EncodedEvent& event, const Eigen::Ref<const Eigen::VectorXf>& x) const;
   // RefreshLayers rebuilds mlp_ (the working copy) from the tables.
   void RefreshLayers();
   // ApplyBatch trains the pending batch; false when it was skipped as non-finite.
@@ -117,16 +133,21 @@ class DnnModel final : public Model {
   ParamTable embeddings_;  // 2^hash_bits x dim_: differences from EmbeddingInit
   Optimizer embedding_opt_;
   std::vector<Dense> dense_;  // differences from DenseInit (biases: from 0)
+  bool fm_;                   // DeepFM: the linear and FM terms are on
+  ParamTable linear_;         // DeepFM: 2^hash_bits linear weights (empty for a DNN)
+  Optimizer linear_opt_;
   Mlp mlp_;                   // start + tables, refreshed from the tables
 
   // The pending batch: events_[0..pending_).
   uint64_t pending_ = 0;
   std::vector<EncodedEvent> events_;
   std::vector<float> labels_, weights_;
+  std::vector<float> wide_;  // DeepFM: each pending event's Wide
   Eigen::MatrixXf batch_input_;  // inputs x batch_size: column e is events_[e]'s input
 
   std::shared_ptr<const FrozenTable> last_embeddings_;
   std::shared_ptr<const Mlp> last_layers_;
+  std::shared_ptr<const FrozenTable> last_linear_;
 
   // Scratch reused across events and batches.
   FeatureVector crossed_;
@@ -139,20 +160,24 @@ class DnnModel final : public Model {
 
 class DnnSnapshot final : public Snapshot {
  public:
+  // `linear` is DeepFM's linear table, null for a DNN.
   DnnSnapshot(uint64_t version, uint64_t events_applied, std::shared_ptr<const DnnInputs> inputs,
               std::shared_ptr<const FrozenTable> embeddings, std::shared_ptr<const Mlp> layers,
-              std::shared_ptr<const Crosser> crosser);
+              std::shared_ptr<const Crosser> crosser,
+              std::shared_ptr<const FrozenTable> linear = nullptr);
 
   // The context's pooled embeddings and its share of the first layer (W0 x_context + b0)
   // once; then the candidates as the columns of one matrix product per layer, the first
   // one over only the input columns some candidate touches (its slots, including each
   // slot's context features when a slot has features on both sides, and its dense
   // inputs). Cost: W0 x_context (h0 x inputs) + candidates x (h0 x their columns + the
-  // upper layers). Equal to the trainer's Predict up to float rounding.
+  // upper layers). DeepFM: the context's linear sum and its slots' share of the FM sums
+  // once, then per candidate its own linear sum and the slots it touches. Equal to the
+  // trainer's Predict up to float rounding.
   void Score(std::span<const HashedFeature> context, std::span<const FeatureVector> items,
              std::span<double> scores) const override;
   uint64_t parameter_count() const override {
-    return embeddings_->size() + layers_->parameters();
+    return embeddings_->size() + layers_->parameters() + (linear_ ? linear_->size() : 0);
   }
 
  private:
@@ -162,6 +187,7 @@ class DnnSnapshot final : public Snapshot {
   const std::shared_ptr<const FrozenTable> embeddings_;
   const std::shared_ptr<const Mlp> layers_;
   const std::shared_ptr<const Crosser> crosser_;
+  const std::shared_ptr<const FrozenTable> linear_;
 };
 
 }  // namespace streamrec::model

@@ -1,6 +1,8 @@
-// DnnSnapshot (model/dnn_model.h): batched scoring of one context and its candidates.
+// DnnSnapshot (model/dnn_model.h): batched scoring of one context and its candidates
+// (DeepFM's linear and FM terms too).
 #include <algorithm>
 
+#include "model/deepfm_terms.h"
 #include "model/dnn_model.h"
 #include "model/loss.h"
 
@@ -9,12 +11,14 @@ namespace streamrec::model {
 DnnSnapshot::DnnSnapshot(uint64_t version, uint64_t events_applied,
                          std::shared_ptr<const DnnInputs> inputs,
                          std::shared_ptr<const FrozenTable> embeddings,
-                         std::shared_ptr<const Mlp> layers, std::shared_ptr<const Crosser> crosser)
+                         std::shared_ptr<const Mlp> layers, std::shared_ptr<const Crosser> crosser,
+                         std::shared_ptr<const FrozenTable> linear)
     : Snapshot(version, events_applied),
       inputs_(std::move(inputs)),
       embeddings_(std::move(embeddings)),
       layers_(std::move(layers)),
-      crosser_(std::move(crosser)) {}
+      crosser_(std::move(crosser)),
+      linear_(std::move(linear)) {}
 
 float DnnSnapshot::Embedding(uint64_t row, uint32_t d) const {
   const uint64_t i = row * inputs_->embedding_dim() + d;
@@ -75,6 +79,20 @@ void DnnSnapshot::Score(std::span<const HashedFeature> context,
   }
   for (const auto& [index, value] : shared.dense) x[in.dense_offset() + index] += value;
   const Eigen::VectorXf h = mlp.w[0] * x + mlp.b[0];
+  // DeepFM: the context's linear sum and the FM sums of the slots no candidate touches.
+  auto linear_sum = [&](const EncodedEvent& event) {
+    double sum = 0;
+    for (const EmbeddedFeature& f : event.embedded) sum += double{f.value} * linear_->Get(f.row);
+    return sum;
+  };
+  FmSums context_fm;
+  double context_linear = 0;
+  if (linear_ != nullptr) {
+    context_linear = linear_sum(shared);
+    for (uint32_t s = 0; s < slots; ++s) {
+      if (!touched[s]) context_fm.Add(x.data() + size_t{s} * dim, dim);
+    }
+  }
 
   // The candidates' columns: touched slots pooled over context and candidate features.
   Eigen::MatrixXf xi = Eigen::MatrixXf::Zero(static_cast<Eigen::Index>(cols.size()), n);
@@ -106,7 +124,21 @@ void DnnSnapshot::Score(std::span<const HashedFeature> context,
   Eigen::MatrixXf z0 = w0 * xi;
   z0.colwise() += h;
   const Eigen::RowVectorXf logits = MlpLogitsFromFirst(mlp, z0);
-  for (size_t i = 0; i < n; ++i) scores[i] = ServedScore(logits[i]);
+  if (linear_ == nullptr) {
+    for (size_t i = 0; i < n; ++i) scores[i] = ServedScore(logits[i]);
+    return;
+  }
+  std::vector<float> e(dim);
+  for (size_t i = 0; i < n; ++i) {
+    FmSums fm = context_fm;
+    for (uint32_t s = 0; s < slots; ++s) {
+      if (!touched[s]) continue;
+      for (uint32_t d = 0; d < dim; ++d) e[d] = xi(slot_pos[s] + d, static_cast<Eigen::Index>(i));
+      fm.Add(e.data(), dim);
+    }
+    const double wide = context_linear + linear_sum(own[i]) + fm.Term(dim);
+    scores[i] = ServedScore(logits[i] + static_cast<float>(wide));
+  }
 }
 
 }  // namespace streamrec::model

@@ -14,6 +14,7 @@ absl::StatusOr<std::unique_ptr<Model>> CreateModel(const ModelConfig& config) {
     case ModelKind::kFm:
       return std::make_unique<FmModel>(config);
     case ModelKind::kDnn:
+    case ModelKind::kDeepFm:
       return std::make_unique<DnnModel>(config);
   }
   return absl::InvalidArgumentError("model config: unknown model kind");

@@ -42,14 +42,14 @@ OptimizerConfig DefaultOptimizerConfig(OptimizerKind kind) {
 
 OptimizerConfig DefaultOptimizerConfig(OptimizerKind kind, ModelKind model) {
   OptimizerConfig c = DefaultOptimizerConfig(kind);
-  if (model == ModelKind::kDnn && kind == OptimizerKind::kAdam) c.learning_rate = 0.001;
+  if (UsesDnnConfig(model) && kind == OptimizerKind::kAdam) c.learning_rate = 0.001;
   return c;
 }
 
 ModelConfig DefaultModelConfig(ModelKind kind) {
   ModelConfig c;
   c.kind = kind;
-  if (kind == ModelKind::kDnn) {
+  if (UsesDnnConfig(kind)) {
     c.optimizer = DefaultOptimizerConfig(OptimizerKind::kAdam, kind);
   }
   return c;
@@ -150,9 +150,11 @@ absl::Status ValidateDnn(const ModelConfig& config) {
                             " floats, more than 2^28 (lower hash_bits or embedding_dim)"));
   }
   if (config.optimizer.kind == OptimizerKind::kFtrl) {
-    return absl::InvalidArgumentError(
-        "model config: optimizer.kind FTRL is not supported for kind DNN (FTRL sets a weight "
-        "from its own state, erasing the layers' initialization; use ADAM, ADAGRAD or SGD)");
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model config: optimizer.kind FTRL is not supported for kind ",
+        config.kind == ModelKind::kDeepFm ? "DEEPFM" : "DNN",
+        " (FTRL sets a weight from its own state, erasing the layers' initialization; use "
+        "ADAM, ADAGRAD or SGD)"));
   }
   if (config.optimizer.normalized) {
     return absl::InvalidArgumentError(
@@ -198,7 +200,7 @@ absl::Status Validate(const ModelConfig& config) {
           " factors, more than 2^28 (lower hash_bits or fm_factors)"));
     }
   }
-  if (config.kind == ModelKind::kDnn) {
+  if (UsesDnnConfig(config.kind)) {
     if (absl::Status s = ValidateDnn(config); !s.ok()) return s;
   }
   return ValidateCrosses(config.crosses);
@@ -209,6 +211,7 @@ std::string ModelKindName(ModelKind kind) {
     case ModelKind::kLogisticRegression: return "logistic regression";
     case ModelKind::kFm: return "factorization machine";
     case ModelKind::kDnn: return "deep neural network";
+    case ModelKind::kDeepFm: return "DeepFM";
   }
   return "unknown";
 }

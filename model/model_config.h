@@ -13,7 +13,13 @@
 namespace streamrec::model {
 
 enum class OptimizerKind { kSgd, kAdagrad, kAdam, kFtrl };
-enum class ModelKind { kLogisticRegression = 0, kFm = 1, kDnn = 2 };
+enum class ModelKind { kLogisticRegression = 0, kFm = 1, kDnn = 2, kDeepFm = 3 };
+
+// UsesDnnConfig: the kinds built on DnnModel (model/dnn_model.h), configured by DnnConfig
+// and trained on mini-batches: kDnn and kDeepFm.
+inline bool UsesDnnConfig(ModelKind kind) {
+  return kind == ModelKind::kDnn || kind == ModelKind::kDeepFm;
+}
 
 // DnnPooling: how the features of one embedded field are combined into its slot.
 enum class DnnPooling { kMean = 0, kSum = 1 };
@@ -54,8 +60,10 @@ struct DnnDenseField {
   bool operator==(const DnnDenseField&) const = default;
 };
 
-// DnnConfig: the deep click model (kind kDnn, model/dnn_model.h). Shapes (embedding_dim,
-// hidden, fields, dense_fields, other_slot) fix the persisted tables; the rest may change.
+// DnnConfig: the deep click model (kind kDnn, model/dnn_model.h), and the embeddings and
+// deep part of DeepFM (kind kDeepFm: the same fields, plus a linear part and the FM term
+// over the slots). Shapes (embedding_dim, hidden, fields, dense_fields, other_slot) fix
+// the persisted tables; the rest may change.
 struct DnnConfig {
   // Width of every embedding row; 1..256.
   uint32_t embedding_dim = 8;
@@ -87,19 +95,19 @@ struct ModelConfig {
   // Factorization machine (kind kFm): factors per row (k), 1..64; k * 2^hash_bits at
   // most 2^28 floats.
   uint32_t fm_factors = 8;
-  // Deep model (kind kDnn).
+  // Deep model (kinds kDnn and kDeepFm).
   DnnConfig dnn;
 };
 
 // DefaultModelConfig: every default for `kind`, including its default optimizer (FTRL
-// for the linear models, Adam with learning rate 0.001 for kDnn).
+// for the linear models, Adam with learning rate 0.001 for kDnn and kDeepFm).
 ModelConfig DefaultModelConfig(ModelKind kind);
 
 // DefaultOptimizerConfig returns the measured defaults for `kind` (README, "Choosing
 // the default optimizer").
 OptimizerConfig DefaultOptimizerConfig(OptimizerKind kind);
 // DefaultOptimizerConfig for a model kind: as above, except Adam's learning rate 0.001
-// for kDnn (the product brief's deep model).
+// for kDnn (the product brief's deep model) and kDeepFm.
 OptimizerConfig DefaultOptimizerConfig(OptimizerKind kind, ModelKind model);
 
 // DnnInputDim: the width of the DNN's first-layer input (slots x embedding_dim + dense).
@@ -111,7 +119,8 @@ std::string DnnLayersText(const std::vector<uint32_t>& hidden);
 absl::Status Validate(const ModelConfig& config);
 
 std::string OptimizerName(OptimizerKind kind);
-// ModelKindName: "logistic regression", "factorization machine", "deep neural network".
+// ModelKindName: "logistic regression", "factorization machine", "deep neural network",
+// "DeepFM".
 std::string ModelKindName(ModelKind kind);
 
 }  // namespace streamrec::model

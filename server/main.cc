@@ -230,7 +230,7 @@ int main(int argc, char** argv) {
         if (m.kind == streamrec::model::ModelKind::kFm) {
           kind += " (" + std::to_string(m.fm_factors) + " factors)";
         }
-        if (m.kind == streamrec::model::ModelKind::kDnn) {
+        if (streamrec::model::UsesDnnConfig(m.kind)) {
           kind += " (layers " + streamrec::model::DnnLayersText(m.dnn.hidden) + ", batch " +
                   std::to_string(m.dnn.batch_size) + ", " + std::to_string(m.dnn.fields.size()) +
                   " embedded and " + std::to_string(m.dnn.dense_fields.size()) + " dense fields)";

@@ -68,6 +68,9 @@ absl::StatusOr<model::ModelConfig> ModelConfigFromProto(const v1::ModelConfig& p
     case v1::ModelConfig::DNN:
       c.kind = model::ModelKind::kDnn;
       break;
+    case v1::ModelConfig::DEEPFM:
+      c.kind = model::ModelKind::kDeepFm;
+      break;
     default:
       return absl::InvalidArgumentError("model config: unknown kind");
   }
@@ -79,15 +82,15 @@ absl::StatusOr<model::ModelConfig> ModelConfigFromProto(const v1::ModelConfig& p
     c.fm_factors = proto.fm_factors();
   }
   if (proto.has_dnn()) {
-    if (c.kind != model::ModelKind::kDnn) {
-      return absl::InvalidArgumentError("model config: dnn is for kind DNN");
+    if (!model::UsesDnnConfig(c.kind)) {
+      return absl::InvalidArgumentError("model config: dnn is for kind DNN or DEEPFM");
     }
     if (absl::Status s = DnnFromProto(proto.dnn(), c.dnn); !s.ok()) return s;
   }
   const v1::OptimizerConfig& o = proto.optimizer();
-  // The default optimizer: FTRL for the linear models, Adam for the DNN.
-  model::OptimizerKind kind = c.kind == model::ModelKind::kDnn ? model::OptimizerKind::kAdam
-                                                               : model::OptimizerKind::kFtrl;
+  // The default optimizer: FTRL for the linear models, Adam for DNN and DeepFM.
+  model::OptimizerKind kind = model::UsesDnnConfig(c.kind) ? model::OptimizerKind::kAdam
+                                                           : model::OptimizerKind::kFtrl;
   switch (o.kind()) {
     case v1::OptimizerConfig::KIND_UNSPECIFIED: break;
     case v1::OptimizerConfig::FTRL: kind = model::OptimizerKind::kFtrl; break;
@@ -131,6 +134,10 @@ v1::ModelConfig ModelConfigToProto(const model::ModelConfig& c) {
       break;
     case model::ModelKind::kDnn:
       p.set_kind(v1::ModelConfig::DNN);
+      DnnToProto(c.dnn, *p.mutable_dnn());
+      break;
+    case model::ModelKind::kDeepFm:
+      p.set_kind(v1::ModelConfig::DEEPFM);
       DnnToProto(c.dnn, *p.mutable_dnn());
       break;
   }

@@ -18,8 +18,15 @@ namespace {
 // only: u32 embedding_dim, u32 layers, layers x u32 units, f64 dropout, u32 batch_size,
 // f64 clip_norm, u32 fields, fields x string, u32 dense fields, dense x (string, u32
 // dim), u32 pooling, u32 other_slot.
+// Format 5: format 4's layout, written only for model kind 3 (DeepFM, with the DNN
+// section), every other kind still writing format 4. An earlier build's format-4 reader
+// would refuse a format-4 DeepFM config as "malformed" (it reads the DNN section only for
+// kind 2, so the section looks like trailing bytes); at format 5 it refuses naming the
+// format ("format 5; this build reads formats 1 to 4"), and data dirs of the other kinds
+// stay readable by it.
 constexpr uint32_t kFormatMarker = 0xffffffffu;
-constexpr uint32_t kConfigFormat = 4;
+constexpr uint32_t kConfigFormat = 5;
+constexpr uint32_t kDeepFmFormat = 5;
 
 void PutDnn(std::string& out, const model::DnnConfig& d) {
   PutU32(out, d.embedding_dim);
@@ -81,7 +88,7 @@ std::string FieldsText(const std::vector<std::string>& fields) {
 std::string EncodeConfig(const model::ModelConfig& c) {
   std::string out;
   PutU32(out, kFormatMarker);
-  PutU32(out, kConfigFormat);
+  PutU32(out, c.kind == model::ModelKind::kDeepFm ? kDeepFmFormat : 4);
   PutU32(out, static_cast<uint32_t>(c.kind));
   PutU32(out, c.hash_bits);
   const model::OptimizerConfig& o = c.optimizer;
@@ -97,7 +104,7 @@ std::string EncodeConfig(const model::ModelConfig& c) {
   }
   PutU32(out, c.fm_factors);
   PutU32(out, o.normalized ? 1 : 0);
-  if (c.kind == model::ModelKind::kDnn) PutDnn(out, c.dnn);
+  if (model::UsesDnnConfig(c.kind)) PutDnn(out, c.dnn);
   return out;
 }
 
@@ -149,18 +156,21 @@ absl::StatusOr<model::ModelConfig> DecodeConfig(std::string_view data) {
     if (normalized > 1) return absl::DataLossError("stored model config is malformed");
     o.normalized = normalized == 1;
   }
-  if (kind == static_cast<uint32_t>(model::ModelKind::kDnn)) {
-    if (format < 4 || !GetDnn(r, c.dnn)) {
+  // An unknown kind is named before the rest is checked (its sections are unknown too).
+  if (kind > 3) {
+    return absl::DataLossError(absl::StrCat("stored model config names model kind ", kind,
+                                            ", which this build does not know (it knows 0, "
+                                            "logistic regression, 1, factorization "
+                                            "machine, 2, deep neural network, and 3, "
+                                            "DeepFM)"));
+  }
+  const uint32_t dnn_format = kind == static_cast<uint32_t>(model::ModelKind::kDeepFm) ? 5 : 4;
+  if (model::UsesDnnConfig(static_cast<model::ModelKind>(kind))) {
+    if (format < dnn_format || !GetDnn(r, c.dnn)) {
       return absl::DataLossError("stored model config is malformed");
     }
   }
   if (!r.done()) return absl::DataLossError("stored model config is malformed");
-  if (kind > 2) {
-    return absl::DataLossError(absl::StrCat("stored model config names model kind ", kind,
-                                            ", which this build does not know (it knows 0, "
-                                            "logistic regression, 1, factorization "
-                                            "machine, and 2, deep neural network)"));
-  }
   if (optimizer > 3) {
     return absl::DataLossError(absl::StrCat("stored model config names optimizer ", optimizer,
                                             ", which this build does not know (it knows 0 to 3)"));
@@ -184,7 +194,7 @@ absl::Status CheckCompatible(const model::ModelConfig& stored, const model::Mode
         "the data was written with fm_factors ", stored.fm_factors, ", the config says ",
         current.fm_factors));
   }
-  if (stored.kind == model::ModelKind::kDnn) {
+  if (model::UsesDnnConfig(stored.kind)) {
     const model::DnnConfig& a = stored.dnn;
     const model::DnnConfig& b = current.dnn;
     auto differs = [](const char* field, const std::string& was, const std::string& is) {

@@ -34,10 +34,10 @@ std::string ExplainMismatch(const model::ModelConfig& file, const model::ModelCo
     return absl::StrCat("the export holds a ", model::ModelKindName(file.kind),
                         "; this server's model is a ", model::ModelKindName(server.kind));
   }
-  if (file.kind == model::ModelKind::kDnn) {
+  if (model::UsesDnnConfig(file.kind)) {
     if (absl::Status s = CheckCompatible(file, server); !s.ok()) {
-      return absl::StrCat("the export holds a deep neural network that does not fit this "
-                          "server's (", s.message(), ")");
+      return absl::StrCat("the export holds a ", model::ModelKindName(file.kind),
+                          " that does not fit this server's (", s.message(), ")");
     }
   }
   if (file.fm_factors != server.fm_factors) {

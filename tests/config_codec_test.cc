@@ -84,10 +84,10 @@ TEST(ConfigCodecTest, FormatOneIsReadAndLaterFormatsRefusedByName) {
   EXPECT_TRUE(c->crosses.empty());
   std::string v3;
   PutU32(v3, 0xffffffffu);
-  PutU32(v3, 5);
+  PutU32(v3, 6);
   absl::Status s = DecodeConfig(v3).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(s.message(), "stored model config has format 5; this build reads formats 1 to 4");
+  EXPECT_EQ(s.message(), "stored model config has format 6; this build reads formats 1 to 5");
   // A crosses count the bytes cannot hold.
   std::string lying = EncodeConfig(model::ModelConfig());
   lying.resize(lying.size() - 12);  // crosses count, fm_factors, normalized
@@ -155,6 +155,41 @@ TEST(ConfigCodecTest, DnnRoundTripsExactly) {
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->dnn.hidden, d.dnn.hidden);
   EXPECT_TRUE(back->dnn.other_slot);
+}
+
+// DeepFM writes the DNN section at format 5 (an earlier build's format-4 reader refuses
+// it by its format); the other kinds still write format 4.
+TEST(ConfigCodecTest, DeepFmRoundTripsAtFormatFive) {
+  model::ModelConfig c = DistinctDnn();
+  c.kind = model::ModelKind::kDeepFm;
+  const std::string bytes = EncodeConfig(c);
+  ASSERT_GE(bytes.size(), 8u);
+  EXPECT_EQ(bytes.substr(4, 4), std::string("\x05\0\0\0", 4));
+  EXPECT_EQ(EncodeConfig(DistinctDnn()).substr(4, 4), std::string("\x04\0\0\0", 4));
+  absl::StatusOr<model::ModelConfig> back = DecodeConfig(bytes);
+  ASSERT_TRUE(back.ok()) << back.status();
+  ExpectSame(*back, c);
+  EXPECT_EQ(back->kind, model::ModelKind::kDeepFm);
+  EXPECT_EQ(back->dnn.hidden, c.dnn.hidden);
+  EXPECT_EQ(back->dnn.fields, c.dnn.fields);
+  EXPECT_EQ(back->dnn.dense_fields, c.dnn.dense_fields);
+  EXPECT_EQ(EncodeConfig(*back), bytes);
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_EQ(DecodeConfig(bytes.substr(0, n)).status().code(), absl::StatusCode::kDataLoss)
+        << "length " << n;
+  }
+  // A DeepFM config at format 4 was never written: refused.
+  std::string four = bytes;
+  four[4] = 4;
+  EXPECT_EQ(DecodeConfig(four).status().code(), absl::StatusCode::kDataLoss);
+  // Same shapes resume; a changed shape or the DNN kind is refused naming both sides.
+  model::ModelConfig wider = c;
+  wider.dnn.hidden = {64, 32, 8};
+  EXPECT_TRUE(CheckCompatible(c, c).ok());
+  EXPECT_NE(CheckCompatible(c, wider).message().find("dnn.hidden 64,32,16, the config says 64,32,8"),
+            std::string_view::npos) << CheckCompatible(c, wider);
+  EXPECT_EQ(CheckCompatible(c, DistinctDnn()).message(),
+            "the data was written by a DeepFM, the config says deep neural network");
 }
 
 TEST(ConfigCodecTest, DnnShapesMustMatchTrainingMayChange) {
@@ -230,8 +265,9 @@ TEST(ConfigCodecTest, UnknownKindsAreRejected) {
   EXPECT_TRUE(with(0, 3).ok());
   EXPECT_TRUE(with(1, 3).ok());                                          // FM
   EXPECT_EQ(with(2, 3).status().code(), absl::StatusCode::kDataLoss);   // a DNN needs format 4
-  EXPECT_EQ(with(3, 3).status().code(), absl::StatusCode::kDataLoss);   // no model kind 3
-  EXPECT_NE(with(3, 3).status().message().find("model kind 3, which this build does not know"),
+  EXPECT_EQ(with(3, 3).status().code(), absl::StatusCode::kDataLoss);   // DeepFM needs format 5
+  EXPECT_EQ(with(4, 3).status().code(), absl::StatusCode::kDataLoss);   // no model kind 4
+  EXPECT_NE(with(4, 3).status().message().find("model kind 4, which this build does not know"),
             std::string_view::npos);
   EXPECT_NE(with(0, 4).status().message().find("optimizer 4, which this build does not know"),
             std::string_view::npos);

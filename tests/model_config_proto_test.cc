@@ -1,4 +1,5 @@
-// ModelConfigFromProto / ModelConfigToProto (server/model_config_proto.h) for the DNN:
+// ModelConfigFromProto / ModelConfigToProto (server/model_config_proto.h) for the DNN
+// and DeepFM:
 // defaults (Adam, learning rate 0.001), every field both ways, dense field parsing, and
 // dnn fields refused for the other kinds and fm_factors for the DNN, naming the field.
 #include "server/model_config_proto.h"
@@ -72,6 +73,38 @@ TEST(ModelConfigProtoTest, DnnRoundTrips) {
   EXPECT_FALSE(ModelConfigToProto(model::ModelConfig()).has_dnn());
 }
 
+TEST(ModelConfigProtoTest, DeepFmDefaultsAndRoundTrip) {
+  absl::StatusOr<model::ModelConfig> c = FromText("kind: DEEPFM");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->kind, model::ModelKind::kDeepFm);
+  EXPECT_EQ(c->optimizer.kind, model::OptimizerKind::kAdam);
+  EXPECT_EQ(c->optimizer.learning_rate, 0.001);
+  EXPECT_EQ(c->dnn.hidden, (std::vector<uint32_t>{256, 128}));
+  c = FromText(R"(
+    kind: DEEPFM hash_bits: 14 optimizer { kind: ADAGRAD learning_rate: 0.05 }
+    dnn { embedding_dim: 6 hidden: 24 dropout: 0.1 batch_size: 32 clip_norm: 3
+          fields: "user" fields: "genres" dense_fields: "price" pooling: SUM })");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const v1::ModelConfig p = ModelConfigToProto(*c);
+  EXPECT_EQ(p.kind(), v1::ModelConfig::DEEPFM);
+  EXPECT_TRUE(p.has_dnn());
+  absl::StatusOr<model::ModelConfig> back = ModelConfigFromProto(p);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->kind, model::ModelKind::kDeepFm);
+  EXPECT_EQ(back->hash_bits, 14u);
+  EXPECT_EQ(back->optimizer.kind, model::OptimizerKind::kAdagrad);
+  EXPECT_EQ(back->optimizer.learning_rate, 0.05);
+  EXPECT_EQ(back->dnn.embedding_dim, 6u);
+  EXPECT_EQ(back->dnn.hidden, (std::vector<uint32_t>{24}));
+  EXPECT_EQ(back->dnn.dropout, 0.1);
+  EXPECT_EQ(back->dnn.batch_size, 32u);
+  EXPECT_EQ(back->dnn.clip_norm, 3.0);
+  EXPECT_EQ(back->dnn.fields, (std::vector<std::string>{"user", "genres"}));
+  EXPECT_EQ(back->dnn.dense_fields, (std::vector<model::DnnDenseField>{{"price", 1}}));
+  EXPECT_EQ(back->dnn.pooling, model::DnnPooling::kSum);
+  EXPECT_EQ(ModelConfigToProto(*back).SerializeAsString(), p.SerializeAsString());
+}
+
 TEST(ModelConfigProtoTest, MisplacedOrBadDnnFieldsAreRefusedByName) {
   const std::pair<const char*, const char*> cases[] = {
       {"kind: FM dnn { batch_size: 4 }", "dnn is for kind DNN"},
@@ -81,6 +114,10 @@ TEST(ModelConfigProtoTest, MisplacedOrBadDnnFieldsAreRefusedByName) {
       {"kind: DNN dnn { batch_size: 0 }", "dnn.batch_size out of range"},
       {"kind: DNN dnn { hidden: 0 }", "dnn.hidden[0] out of range"},
       {"kind: DNN optimizer { kind: FTRL }", "optimizer.kind FTRL is not supported for kind DNN"},
+      {"kind: DEEPFM optimizer { kind: FTRL }",
+       "optimizer.kind FTRL is not supported for kind DEEPFM"},
+      {"kind: DEEPFM fm_factors: 4", "fm_factors is for kind FM"},
+      {"kind: DEEPFM dnn { batch_size: 0 }", "dnn.batch_size out of range"},
   };
   for (const auto& [text, message] : cases) {
     absl::StatusOr<model::ModelConfig> c = FromText(text);
@@ -91,7 +128,7 @@ TEST(ModelConfigProtoTest, MisplacedOrBadDnnFieldsAreRefusedByName) {
 }
 
 TEST(ModelConfigProtoTest, ExampleConfigsLoad) {
-  for (const char* name : {"dnn.textproto", "dnn_brief.textproto", "fm.textproto",
+  for (const char* name : {"dnn.textproto", "dnn_brief.textproto", "deepfm.textproto", "fm.textproto",
                            "logistic_crosses.textproto"}) {
     absl::StatusOr<model::ModelConfig> c =
         LoadModelConfig(std::string(STREAMREC_SOURCE_DIR "/examples/models/") + name);

@@ -256,6 +256,54 @@ TEST_F(PersistenceTest, NormalizationOfADataDirIsKeptUnlessTheConfigSaysOtherwis
             std::string::npos) << refused.status();
 }
 
+// DeepFM (the DNN's batches with a linear part and the FM term) through the server:
+// stopped between batch boundaries, it checkpoints its last boundary (the linear
+// weights and their optimizer state included) and replays the pending events, so it
+// continues bit for bit as a server that never stopped; a DNN config does not resume
+// its data dir.
+TEST_F(PersistenceTest, DeepFmStoppedBetweenBatchBoundariesReplaysThePendingEvents) {
+  server::ServerOptions o = Options();
+  o.core.model = model::DefaultModelConfig(model::ModelKind::kDeepFm);
+  o.core.model.hash_bits = 10;
+  o.core.model.dnn.hidden = {16, 8};
+  o.core.model.dnn.batch_size = 64;
+  o.core.model.dnn.fields = {"user", "item_id"};
+  StartServer(o);
+  for (int r = 0; r < 4; ++r) Observe(r);  // 800 events: 12 batches and 32 pending
+  ASSERT_TRUE(WaitApplied(768));
+  EXPECT_EQ(Info().events_applied(), 768u);
+  EXPECT_EQ(Stats().events_applied(), 800u);
+  const double before = Score();
+  EXPECT_NE(before, 0.5);
+  server_->Shutdown();
+  StartServer(o);
+  EXPECT_EQ(Score(), before);
+  const v1::ModelInfo info = Info();
+  EXPECT_EQ(info.config().kind(), v1::ModelConfig::DEEPFM);
+  EXPECT_EQ(info.config().dnn().fields_size(), 2);
+  EXPECT_EQ(info.config().optimizer().kind(), v1::OptimizerConfig::ADAM);
+  EXPECT_EQ(Stats().events_applied(), 800u);  // the 32 pending events were replayed
+  for (int r = 4; r < 6; ++r) Observe(r);
+  ASSERT_TRUE(WaitApplied(1152));
+  const double continued = Score();
+  EXPECT_NE(continued, before);
+  server_.reset();
+  server::ServerOptions dnn = o;
+  dnn.core.model.kind = model::ModelKind::kDnn;
+  auto refused = server::GrpcServer::Start(dnn);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find(
+                "the data was written by a DeepFM, the config says deep neural network"),
+            std::string::npos) << refused.status();
+  testing::TempDir other;
+  o.core.storage.data_dir = other.path();
+  StartServer(o);
+  for (int r = 0; r < 6; ++r) Observe(r);
+  ASSERT_TRUE(WaitApplied(1152));
+  EXPECT_EQ(Score(), continued);
+  server_.reset();
+}
+
 TEST_F(PersistenceTest, IncompatibleDataDirRefusesUnlessStartFresh) {
   StartServer(Options());
   Observe(0);
