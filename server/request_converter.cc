@@ -197,6 +197,10 @@ absl::StatusOr<std::unique_ptr<core::EventBatch>> RequestConverter::ConvertObser
     if (!std::isfinite(weight) || weight < 0.0 || weight > 3.4e38) {
       return Invalid(path + ".weight", absl::StrCat(weight, " is not a finite value >= 0"));
     }
+    if (weight > kMaxWeight) {  // such a step overflows: it would be acknowledged, then skipped
+      return Invalid(path + ".weight", absl::StrCat(weight, " is above the largest importance "
+                                                    "weight, ", kMaxWeight));
+    }
     if (!event.has_item()) return Invalid(path + ".item", "required");
     if (event.event_id().size() > limits_.max_name_bytes) {
       return Invalid(path + ".event_id", absl::StrCat(event.event_id().size(),

@@ -20,6 +20,9 @@
 
 namespace streamrec::server {
 
+// The largest importance weight an event may carry (larger ones overflow an update).
+inline constexpr double kMaxWeight = 1e6;
+
 // The categorical feature the server adds for Item.id; clients may not set it.
 inline constexpr char kItemIdField[] = "item_id";
 

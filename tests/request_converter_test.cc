@@ -99,6 +99,24 @@ TEST(RequestConverterTest, DeclaredDenseFieldsTakeTheirDeclaredShape) {
   EXPECT_FALSE(dims.Find("x"));  // nothing registered by refused requests
 }
 
+// A weight so large that its update would overflow is refused at the door (it used to be
+// acknowledged, then skipped by the model as non-finite).
+TEST(RequestConverterTest, HugeWeightIsRefusedNamingTheField) {
+  VectorDims dims;
+  RequestConverter conv(Limits{}, &dims);
+  v1::ObserveRequest req;
+  v1::Event* e = req.add_events();
+  e->mutable_item()->set_id("a");
+  e->set_label(1);
+  e->set_weight(1e6);
+  EXPECT_TRUE(conv.ConvertObserve(req).ok());
+  e->set_weight(1e30);
+  const absl::Status s = conv.ConvertObserve(req).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("events[0].weight: 1e+30 is above the largest importance weight"),
+            std::string::npos) << s;
+}
+
 TEST(RequestConverterTest, FeaturesComeOutInFieldNameOrder) {
   VectorDims dims;
   RequestConverter conv(Limits{}, &dims);
