@@ -22,23 +22,10 @@ using namespace streamrec;
 
 namespace {
 
-struct Result {
-  double logloss = 0, auc = 0, events_per_s = 0;
-};
+using Result = bench::Progressive;
 
 Result Run(const model::ModelConfig& config, const std::vector<model::Example>& examples) {
-  std::unique_ptr<model::Model> m = *model::CreateModel(config);
-  double loss = 0;
-  std::vector<model::ScoredLabel> points;
-  points.reserve(examples.size());
-  const auto start = std::chrono::steady_clock::now();
-  for (const model::Example& e : examples) {
-    const double p = m->Train(e).prediction;
-    loss += model::LogLoss(p, e.label);
-    points.emplace_back(p, e.label);
-  }
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return {loss / examples.size(), model::ExactAuc(points), examples.size() / s};
+  return bench::RunProgressive(config, examples);
 }
 
 bool ParseOptimizer(const std::string& name, model::OptimizerKind& out) {

@@ -106,20 +106,8 @@ int main(int argc, char** argv) {
   for (const bench::Stream& s : streams) {
     const double base = bench::RunningRateLogLoss(s.examples);
     for (const Setting& setting : settings) {
-      std::unique_ptr<model::Model> m = *model::CreateModel(setting.config);
-      double loss = 0;
-      std::vector<model::ScoredLabel> points;
-      points.reserve(s.examples.size());
-      const auto start = std::chrono::steady_clock::now();
-      for (const model::Example& e : s.examples) {
-        const double p = m->Train(e).prediction;
-        loss += model::LogLoss(p, e.label);
-        points.emplace_back(p, e.label);
-      }
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      loss /= s.examples.size();
-      const double auc = model::ExactAuc(points), rate = s.examples.size() / seconds;
+      const bench::Progressive r = bench::RunProgressive(setting.config, s.examples);
+      const double loss = r.logloss, auc = r.auc, rate = r.events_per_s;
       if (markdown) {
         std::printf("| %s | %s | %.4f | %.4f | %.3f | %.0f |\n", s.name.c_str(),
                     setting.name.c_str(), loss, auc, loss / base, rate);

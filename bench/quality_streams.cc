@@ -1,12 +1,15 @@
 #include "bench/quality_streams.h"
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
 #include "bench/movielens.h"
 #include "client/criteo_events.h"
 #include "client/criteo_generator.h"
+#include "model/auc.h"
 #include "model/loss.h"
+#include "model/model.h"
 #include "server/request_converter.h"
 
 namespace streamrec::bench {
@@ -47,6 +50,22 @@ Stream Criteo(const std::string& name, int features, bool unscaled, size_t n) {
 }
 
 }  // namespace
+
+Progressive RunProgressive(const model::ModelConfig& config,
+                           const std::vector<model::Example>& examples) {
+  std::unique_ptr<model::Model> m = *model::CreateModel(config);
+  double loss = 0;
+  std::vector<model::ScoredLabel> points;
+  points.reserve(examples.size());
+  const auto start = std::chrono::steady_clock::now();
+  for (const model::Example& e : examples) {
+    const double p = m->Train(e).prediction;
+    loss += model::LogLoss(p, e.label);
+    points.emplace_back(p, e.label);
+  }
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return {loss / examples.size(), model::ExactAuc(points), examples.size() / s};
+}
 
 double RunningRateLogLoss(const std::vector<model::Example>& examples) {
   double loss = 0, clicks = 0;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "model/example.h"
+#include "model/model_config.h"
 
 namespace streamrec::bench {
 
@@ -29,6 +30,13 @@ struct Stream {
 // with at most `events` events (0: all of MovieLens; generated streams default to
 // 200,000).
 std::vector<Stream> QualityStreams(const std::string& movielens_dir, size_t events);
+
+// Progressive: one pass of a model over a stream, each event scored before it is learned.
+struct Progressive {
+  double logloss = 0, auc = 0, events_per_s = 0;
+};
+Progressive RunProgressive(const model::ModelConfig& config,
+                           const std::vector<model::Example>& examples);
 
 // RunningRateLogLoss: the mean logloss of the running click rate
 // (clicks + 1) / (events + 2), the constant predictor every model must beat.
