@@ -7,6 +7,7 @@
 
 #include "client/commands.h"
 #include "client/exit_codes.h"
+#include "client/metrics_text.h"
 
 namespace streamrec::client {
 namespace {
@@ -22,10 +23,8 @@ const char* OptimizerName(v1::OptimizerConfig::Kind k) {
 }
 
 void PrintMetrics(const char* title, const v1::ProgressiveMetrics& m) {
-  std::printf("%-16s events %-10lu logloss %.5f  AUC %.4f  NE %.4f  calibration %.4f  "
-              "accuracy %.4f\n",
-              title, static_cast<unsigned long>(m.events()), m.logloss(), m.auc(),
-              m.normalized_entropy(), m.calibration(), m.accuracy());
+  std::printf("%-16s events %-10lu %s\n", title, static_cast<unsigned long>(m.events()),
+              MetricsText(m).c_str());
 }
 
 void PrintStats(const v1::Stats& s) {

@@ -2,7 +2,9 @@
 // generator's own optimal logloss on stderr. Two layouts: `users` (the default; user x
 // item, client/click_generator.h) and `criteo` (13 numeric, 26 categorical fields and an
 // item with hidden pairwise interactions, client/criteo_generator.h).
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -17,13 +19,17 @@
 namespace streamrec::client {
 namespace {
 
-bool Number(const Args& args, const std::string& name, long long fallback, long long& out) {
+// Number reads flag `name` as a whole number >= `min` (`fallback` when absent); false on
+// anything else, a value beyond long long included (strtoll clamps those).
+bool Number(const Args& args, const std::string& name, long long fallback, long long& out,
+            long long min = 1) {
   out = fallback;
   auto v = args.Get(name);
   if (!v) return true;
   char* end = nullptr;
+  errno = 0;
   out = std::strtoll(v->c_str(), &end, 10);
-  return !v->empty() && end == v->c_str() + v->size() && out > 0;
+  return !v->empty() && errno == 0 && end == v->c_str() + v->size() && out >= min;
 }
 
 
@@ -47,8 +53,12 @@ int Finish(std::ostream& out, bool json, long long n, long long seed, double opt
 
 int RunGenerate(const Args& args, bool json) {
   long long n = 0, seed = 0, users = 0, items = 0;
-  if (!Number(args, "n", 100000, n)) return UsageError("--n must be a whole number > 0");
-  if (!Number(args, "seed", 1, seed)) return UsageError("--seed must be a whole number > 0");
+  if (!Number(args, "n", 100000, n)) {
+    return UsageError("--n must be a whole number in 1..9223372036854775807");
+  }
+  if (!Number(args, "seed", 1, seed, 0)) {
+    return UsageError("--seed must be a whole number >= 0");
+  }
   if (!Number(args, "users", 100, users) || users > 100000) {
     return UsageError("--users must be in 1..100000");
   }
@@ -75,6 +85,10 @@ int RunGenerate(const Args& args, bool json) {
     auto parsed = ParseFormat(*f);
     if (!parsed || *parsed == Format::kCsv) return UsageError("--format must be jsonl or criteo");
     format = *parsed;
+  }
+  if (unscaled && format == Format::kCriteo) {
+    return UsageError("--unscaled is for --format jsonl (a criteo file always carries the raw "
+                      "counts)");
   }
   std::ofstream file;
   std::ostream* out = &std::cout;

@@ -22,6 +22,7 @@
 #include "client/commands.h"
 #include "client/event_formats.h"
 #include "client/exit_codes.h"
+#include "client/metrics_text.h"
 
 namespace streamrec::client {
 namespace {
@@ -330,14 +331,10 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
     if (malformed > 0) std::printf("skipped %lu malformed lines\n", static_cast<unsigned long>(malformed));
     const v1::ProgressiveMetrics& o = after.progressive();
     const v1::ProgressiveMetrics& w = after.progressive_window();
-    std::printf("server progressive metrics, overall (%lu events): logloss %.5f  AUC %.4f  "
-                "NE %.4f  calibration %.4f  accuracy %.4f\n",
-                static_cast<unsigned long>(o.events()), o.logloss(), o.auc(),
-                o.normalized_entropy(), o.calibration(), o.accuracy());
-    std::printf("server progressive metrics, last %lu events: logloss %.5f  AUC %.4f  "
-                "NE %.4f  calibration %.4f  accuracy %.4f\n",
-                static_cast<unsigned long>(w.events()), w.logloss(), w.auc(),
-                w.normalized_entropy(), w.calibration(), w.accuracy());
+    std::printf("server progressive metrics, overall (%lu events): %s\n",
+                static_cast<unsigned long>(o.events()), MetricsText(o).c_str());
+    std::printf("server progressive metrics, last %lu events: %s\n",
+                static_cast<unsigned long>(w.events()), MetricsText(w).c_str());
   }
   for (const std::string& m : malformed_examples) std::fprintf(stderr, "skipped %s\n", m.c_str());
   if (!input_error.empty()) {

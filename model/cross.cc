@@ -66,11 +66,23 @@ absl::Status ValidateCrosses(const std::vector<Cross>& crosses) {
     }
     if (any > 0 && c.fields.size() != 2) return bad("\"*\" is allowed in a pair only");
   }
+  // A cross is a set of fields: "b x a" builds the same interactions as "a x b" (under
+  // other hashes), so listing both would only double-count them.
+  auto sorted = [](const Cross& c) {
+    std::vector<std::string> f = c.fields;
+    std::sort(f.begin(), f.end());
+    return f;
+  };
   for (size_t i = 0; i < crosses.size(); ++i) {
     for (size_t j = 0; j < i; ++j) {
       if (crosses[i] == crosses[j]) {
         return absl::InvalidArgumentError(
             absl::StrCat("cross \"", CrossText(crosses[i]), "\" is listed twice"));
+      }
+      if (sorted(crosses[i]) == sorted(crosses[j])) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "cross \"", CrossText(crosses[i]), "\" is \"", CrossText(crosses[j]),
+            "\" in another order (the same interactions; list one)"));
       }
     }
   }

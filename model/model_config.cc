@@ -1,10 +1,12 @@
 #include "model/model_config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "model/optimizer.h"
 
 namespace streamrec::model {
 
@@ -204,6 +206,33 @@ absl::Status Validate(const ModelConfig& config) {
     if (absl::Status s = ValidateDnn(config); !s.ok()) return s;
   }
   return ValidateCrosses(config.crosses);
+}
+
+uint64_t ModelMemoryBytes(const ModelConfig& config) {
+  const uint64_t rows = uint64_t{1} << std::min<uint32_t>(config.hash_bits, 40);
+  const uint64_t slots = static_cast<uint64_t>(OptimizerSlots(config.optimizer.kind));
+  const uint64_t scale = config.optimizer.normalized ? 1 : 0;
+  uint64_t per_row = 0;  // parameters per row
+  uint64_t dense = 0;    // parameters outside the rows (a deep model's layers)
+  switch (config.kind) {
+    case ModelKind::kLogisticRegression: per_row = 1; break;
+    case ModelKind::kFm: per_row = 1 + uint64_t{config.fm_factors}; break;
+    case ModelKind::kDnn:
+    case ModelKind::kDeepFm: {
+      per_row = config.dnn.embedding_dim + (config.kind == ModelKind::kDeepFm ? 1 : 0);
+      uint64_t in = DnnInputDim(config.dnn);
+      for (uint32_t units : config.dnn.hidden) {
+        dense += (in + 1) * units;
+        in = units;
+      }
+      dense += in + 1;
+      break;
+    }
+  }
+  // Trainer: parameters and their slots (+ one scale per row); serving: one copy.
+  const uint64_t floats = rows * (per_row * (1 + slots) + scale) + dense * (1 + slots) +
+                          rows * per_row + dense;
+  return floats * sizeof(float);
 }
 
 std::string ModelKindName(ModelKind kind) {

@@ -110,6 +110,12 @@ OptimizerConfig DefaultOptimizerConfig(OptimizerKind kind);
 // for kDnn (the product brief's deep model) and kDeepFm.
 OptimizerConfig DefaultOptimizerConfig(OptimizerKind kind, ModelKind model);
 
+// ModelMemoryBytes: about how much memory a model of `config` holds once built: its
+// parameter tables, their optimizer state (and normalized scales), and the one published
+// copy of the parameters that serving reads (the layers of a deep model included). The
+// tables are dense arrays over 2^hash_bits rows, allocated at start.
+uint64_t ModelMemoryBytes(const ModelConfig& config);
+
 // DnnInputDim: the width of the DNN's first-layer input (slots x embedding_dim + dense).
 uint64_t DnnInputDim(const DnnConfig& dnn);
 // DnnLayersText: hidden sizes as "256,128" (messages, the CLI).

@@ -5,9 +5,7 @@
 #include <cmath>
 
 namespace streamrec::model {
-namespace {
-
-int SlotsFor(OptimizerKind kind) {
+int OptimizerSlots(OptimizerKind kind) {
   switch (kind) {
     case OptimizerKind::kSgd: return 0;
     case OptimizerKind::kAdagrad: return 1;
@@ -16,8 +14,6 @@ int SlotsFor(OptimizerKind kind) {
   }
   return 0;
 }
-
-}  // namespace
 
 float Optimizer::SlotMin(int s) const {
   const bool squares = (config_.kind == OptimizerKind::kAdagrad && s == 0) ||
@@ -44,7 +40,7 @@ Optimizer::Optimizer(const OptimizerConfig& config, size_t size, const Optimizer
       per_row_(per_row),
       rate_(config.learning_rate) {
   UpdateBiasCorrection();
-  for (int s = 0; s < SlotsFor(config.kind); ++s) state_.emplace_back(size);
+  for (int s = 0; s < OptimizerSlots(config.kind); ++s) state_.emplace_back(size);
   if (config_.kind == OptimizerKind::kAdagrad) {
     for (size_t i = 0; i < size; ++i) {
       state_[0].Set(i, static_cast<float>(config_.initial_accumulator));

@@ -47,6 +47,10 @@ struct CoordUpdate {
   bool Finite() const;
 };
 
+// OptimizerSlots: the state tables `kind` keeps per parameter (SGD 0, Adagrad 1, Adam 2,
+// FTRL 2), not counting the normalized update's scale table.
+int OptimizerSlots(OptimizerKind kind);
+
 class Optimizer {
  public:
   // Optimizer keeps state for `size` coordinates. A normalized optimizer keeps a scale

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/model_config_proto.h"
+#include "server/memory_limit.h"
 #include "server/persistence.h"
 #include "server/ranker.h"
 #include "server/recovery.h"
@@ -40,6 +41,11 @@ absl::Status ValidateOptions(const CoreOptions& options) {
 
 absl::StatusOr<std::unique_ptr<ServerCore>> ServerCore::Create(const CoreOptions& options) {
   if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
+  // A model that cannot fit in memory is refused before a data dir stores its config.
+  const MemoryLimit memory = ReadMemoryLimit();
+  if (!options.model_from_data_dir) {
+    if (absl::Status s = CheckModelFits(options.model, memory); !s.ok()) return s;
+  }
   std::unique_ptr<ServerCore> core(new ServerCore(options));
   ServerCore* self = core.get();
   if (!options.storage.data_dir.empty()) {
@@ -50,7 +56,11 @@ absl::StatusOr<std::unique_ptr<ServerCore>> ServerCore::Create(const CoreOptions
     core->persistence_ = *std::move(p);
     core->model_config_ = core->persistence_->model_config();
   }
-  // The model of the effective config (the stored one when resuming without a config).
+  // The model of the effective config (the stored one when resuming without a config),
+  // refused before allocating when its tables cannot fit in this process's memory.
+  if (absl::Status s = CheckModelFits(core->model_config_, memory); !s.ok()) {
+    return s;
+  }
   absl::StatusOr<std::unique_ptr<model::Model>> model = model::CreateModel(core->model_config_);
   if (!model.ok()) return model.status();
   Persistence* persistence = core->persistence_.get();

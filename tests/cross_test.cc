@@ -55,6 +55,13 @@ TEST(CrossTest, ParsesAndValidates) {
   EXPECT_FALSE(ValidateCrosses(many).ok());
   const absl::Status twice = ValidateCrosses({Cross{{"a", "b"}}, Cross{{"a", "b"}}});
   EXPECT_EQ(twice.message(), "cross \"a x b\" is listed twice");
+  const absl::Status reordered =
+      ValidateCrosses({Cross{{"a", "b", "c"}}, Cross{{"a", "x"}}, Cross{{"c", "a", "b"}}});
+  EXPECT_EQ(reordered.message(),
+            "cross \"c x a x b\" is \"a x b x c\" in another order (the same interactions; "
+            "list one)");
+  EXPECT_FALSE(ValidateCrosses({Cross{{"user", "*"}}, Cross{{"*", "user"}}}).ok());
+  EXPECT_TRUE(ValidateCrosses({Cross{{"a", "b"}}, Cross{{"a", "c"}}}).ok());
 }
 
 TEST(CrossTest, CrossedFeaturesHashTheHashesInDeclaredOrder) {

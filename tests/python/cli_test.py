@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server_log import listening_port  # noqa: E402
@@ -92,11 +93,41 @@ class CliTest(unittest.TestCase):
         self.assertIn("FTRL-Proximal", r.stdout)
         self.assertEqual(json.loads(self.cli("--json", "info").stdout)["config"]["hash_bits"], 20)
         r = self.cli("stats")
-        self.assertRegex(r.stdout, r"overall\s+events \d+\s+logloss")
+        self.assertRegex(r.stdout, r"overall\s+events \d+\s+(logloss|no events scored yet)")
         stats = json.loads(self.cli("--json", "stats").stdout)
         self.assertIn("progressive_window", stats)
         r = self.cli("--json", "stats", "--watch", "--count", "2")
         self.assertEqual(len(r.stdout.strip().splitlines()), 2)
+
+    def test_undefined_metrics_read_na_not_zero(self):
+        # A fresh server that has seen only non-clicks: NE, AUC and calibration are
+        # undefined (the API carries 0); the text says n/a and why, never "NE 0.0000".
+        with tempfile.TemporaryDirectory() as d:
+            proc = subprocess.Popen([SERVER, "--listen=127.0.0.1:0", f"--data_dir={d}"],
+                                    stderr=subprocess.PIPE, text=True)
+            port = listening_port(proc)
+            wait_ready(proc)
+            addr = f"127.0.0.1:{port}"
+            try:
+                empty = self.cli("stats", server=addr)
+                self.assertIn("no events scored yet", empty.stdout)
+                for _ in range(3):
+                    r = self.cli("observe", "user=u1", "--item", "A", "--label", "0",
+                                 server=addr)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                for _ in range(100):
+                    if json.loads(self.cli("--json", "stats", server=addr).stdout).get(
+                            "events_applied") == "3":
+                        break
+                    time.sleep(0.05)
+                r = self.cli("stats", server=addr)
+                self.assertRegex(r.stdout, r"overall\s+events 3\s+logloss [0-9.]+  AUC n/a  "
+                                 r"NE n/a  calibration n/a  accuracy [0-9.]+ \(every label")
+                self.assertNotIn("NE 0.0000", r.stdout)
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=30)
+                proc.stderr.close()
 
     def test_exit_codes(self):
         self.assertEqual(self.cli("frobnicate").returncode, 2)
@@ -351,9 +382,14 @@ class CliTest(unittest.TestCase):
                       for v in json.loads(line)["context"]["values"].values() if "number" in v)
         self.assertGreater(biggest, 100)  # counts, not ln(1 + count)
         for bad in (["--layout", "criteo", "--features", "4"], ["--layout", "x"],
-                    ["--unscaled"], ["--layout", "criteo", "--users", "3"]):
+                    ["--unscaled"], ["--layout", "criteo", "--users", "3"],
+                    ["--layout", "criteo", "--format", "criteo", "--unscaled"],
+                    ["--n", "99999999999999999999"], ["--seed", "-1"]):
             r = self.cli("generate", "--n", "1", *bad)
             self.assertEqual(r.returncode, 2, bad)
+        zero = self.cli("generate", "--n", "3", "--seed", "0")
+        self.assertEqual(zero.returncode, 0, zero.stderr)
+        self.assertEqual(len(zero.stdout.splitlines()), 3)
 
     def test_default_model_beats_the_click_rate_on_click_log_shapes(self):
         # The default config (no --model_config) on 40-feature click-log events, with the
