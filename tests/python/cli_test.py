@@ -6,9 +6,9 @@ Checks each command's readable and JSON output, replay of both formats with exac
 acknowledged counts, malformed-line handling, exit codes, and that
 `generate | replay -` reaches a progressive logloss near the generator's optimum.
 """
+import contextlib
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -33,6 +33,23 @@ def wait_ready(proc):
             proc.drain.start()
             return
     raise RuntimeError("server exited before it was ready")
+
+
+@contextlib.contextmanager
+def fresh_server():
+    """A server of its own on a fresh data dir (so its metrics cover one stream); yields
+    its address, stops it with SIGTERM."""
+    with tempfile.TemporaryDirectory() as d:
+        proc = subprocess.Popen([SERVER, "--listen=127.0.0.1:0", f"--data_dir={d}"],
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            port = listening_port(proc)
+            wait_ready(proc)
+            yield f"127.0.0.1:{port}"
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+            proc.stderr.close()
 
 
 class CliTest(unittest.TestCase):
@@ -102,32 +119,22 @@ class CliTest(unittest.TestCase):
     def test_undefined_metrics_read_na_not_zero(self):
         # A fresh server that has seen only non-clicks: NE, AUC and calibration are
         # undefined (the API carries 0); the text says n/a and why, never "NE 0.0000".
-        with tempfile.TemporaryDirectory() as d:
-            proc = subprocess.Popen([SERVER, "--listen=127.0.0.1:0", f"--data_dir={d}"],
-                                    stderr=subprocess.PIPE, text=True)
-            port = listening_port(proc)
-            wait_ready(proc)
-            addr = f"127.0.0.1:{port}"
-            try:
-                empty = self.cli("stats", server=addr)
-                self.assertIn("no events scored yet", empty.stdout)
-                for _ in range(3):
-                    r = self.cli("observe", "user=u1", "--item", "A", "--label", "0",
-                                 server=addr)
-                    self.assertEqual(r.returncode, 0, r.stderr)
-                for _ in range(100):
-                    if json.loads(self.cli("--json", "stats", server=addr).stdout).get(
-                            "events_applied") == "3":
-                        break
-                    time.sleep(0.05)
-                r = self.cli("stats", server=addr)
-                self.assertRegex(r.stdout, r"overall\s+events 3\s+logloss [0-9.]+  AUC n/a  "
-                                 r"NE n/a  calibration n/a  accuracy [0-9.]+ \(every label")
-                self.assertNotIn("NE 0.0000", r.stdout)
-            finally:
-                proc.send_signal(signal.SIGTERM)
-                proc.wait(timeout=30)
-                proc.stderr.close()
+        with fresh_server() as addr:
+            empty = self.cli("stats", server=addr)
+            self.assertIn("no events scored yet", empty.stdout)
+            for _ in range(3):
+                r = self.cli("observe", "user=u1", "--item", "A", "--label", "0",
+                             server=addr)
+                self.assertEqual(r.returncode, 0, r.stderr)
+            for _ in range(100):
+                if json.loads(self.cli("--json", "stats", server=addr).stdout).get(
+                        "events_applied") == "3":
+                    break
+                time.sleep(0.05)
+            r = self.cli("stats", server=addr)
+            self.assertRegex(r.stdout, r"overall\s+events 3\s+logloss [0-9.]+  AUC n/a  "
+                             r"NE n/a  calibration n/a  accuracy [0-9.]+ \(every label")
+            self.assertNotIn("NE 0.0000", r.stdout)
 
     def test_exit_codes(self):
         self.assertEqual(self.cli("frobnicate").returncode, 2)
@@ -330,27 +337,17 @@ class CliTest(unittest.TestCase):
         r = self.cli("snapshots", "export", exported)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertGreater(os.path.getsize(exported), 1 << 20)
-        with tempfile.TemporaryDirectory() as d:
-            other = subprocess.Popen([SERVER, "--listen=127.0.0.1:0", f"--data_dir={d}"],
-                                     stderr=subprocess.PIPE, text=True)
-            port = re.search(r"port (\d+)", other.stderr.readline()).group(1)
-            wait_ready(other)
-            try:
-                target = f"127.0.0.1:{port}"
-                r = self.cli("--json", "snapshots", "import", exported, server=target)
-                self.assertEqual(r.returncode, 0, r.stderr)
-                imported_score, imported_version = self.score(server=target)
-                self.assertEqual(imported_score, good_score)
-                self.assertEqual(imported_version, int(json.loads(r.stdout)["model_version"]))
-                with open(self.path("junk.snapshot"), "w") as f:
-                    f.write("not a snapshot")
-                r = self.cli("snapshots", "import", self.path("junk.snapshot"), server=target)
-                self.assertEqual(r.returncode, 4)
-                self.assertIn("not a streamrec snapshot", r.stderr)
-            finally:
-                other.send_signal(signal.SIGTERM)
-                other.wait(timeout=30)
-                other.stderr.close()
+        with fresh_server() as target:
+            r = self.cli("--json", "snapshots", "import", exported, server=target)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            imported_score, imported_version = self.score(server=target)
+            self.assertEqual(imported_score, good_score)
+            self.assertEqual(imported_version, int(json.loads(r.stdout)["model_version"]))
+            with open(self.path("junk.snapshot"), "w") as f:
+                f.write("not a snapshot")
+            r = self.cli("snapshots", "import", self.path("junk.snapshot"), server=target)
+            self.assertEqual(r.returncode, 4)
+            self.assertIn("not a streamrec snapshot", r.stderr)
 
     def test_generate_criteo_layout(self):
         # Deterministic for a seed; 40 features (13 numbers, 26 categories, the item) by
@@ -395,46 +392,28 @@ class CliTest(unittest.TestCase):
         # The default config (no --model_config) on 40-feature click-log events, with the
         # numbers scaled and raw (counts up to 10,000): each beats the constant click rate.
         for extra in ([], ["--unscaled"]):
-            with tempfile.TemporaryDirectory() as d:
-                proc = subprocess.Popen([SERVER, "--listen=127.0.0.1:0", f"--data_dir={d}"],
-                                        stderr=subprocess.PIPE, text=True)
-                port = re.search(r"port (\d+)", proc.stderr.readline()).group(1)
-                wait_ready(proc)
-                try:
-                    gen = self.cli("generate", "--layout", "criteo", "--n", "30000", *extra)
-                    r = self.cli("--json", "replay", "-", "--quiet", stdin=gen.stdout,
-                                 server=f"127.0.0.1:{port}")
-                    self.assertEqual(r.returncode, 0, r.stderr)
-                    overall = json.loads(r.stdout)["overall"]
-                    self.assertLess(overall["normalized_entropy"], 0.95, (extra, overall))
-                finally:
-                    proc.send_signal(signal.SIGTERM)
-                    proc.wait(timeout=30)
+            with fresh_server() as addr:
+                gen = self.cli("generate", "--layout", "criteo", "--n", "30000", *extra)
+                r = self.cli("--json", "replay", "-", "--quiet", stdin=gen.stdout, server=addr)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                overall = json.loads(r.stdout)["overall"]
+                self.assertLess(overall["normalized_entropy"], 0.95, (extra, overall))
 
     def test_generate_replay_approaches_optimum(self):
-        # A fresh server so the metrics cover only this stream.
-        with tempfile.TemporaryDirectory() as d:
-            proc = subprocess.Popen([SERVER, "--listen=127.0.0.1:0", f"--data_dir={d}"],
-                                    stderr=subprocess.PIPE, text=True)
-            port = re.search(r"port (\d+)", proc.stderr.readline()).group(1)
-            wait_ready(proc)
-            try:
-                gen = subprocess.run([CLI, "--json", "generate", "--n", "100000", "--seed", "5",
-                                      "--users", "50", "--items", "40"],
-                                     capture_output=True, text=True, timeout=120)
-                optimum = json.loads(gen.stderr)["optimal_logloss"]
-                r = self.cli("--json", "replay", "-", "--quiet", stdin=gen.stdout,
-                             server=f"127.0.0.1:{port}")
-                self.assertEqual(r.returncode, 0, r.stderr)
-                out = json.loads(r.stdout)
-                self.assertEqual(out["events_acknowledged"], 100000)
-                # Stated margin: overall progressive logloss within 0.04 nats of the optimum,
-                # the last 10,000 events within 0.025.
-                self.assertLess(out["overall"]["logloss"], optimum + 0.04)
-                self.assertLess(out["window"]["logloss"], optimum + 0.025)
-            finally:
-                proc.send_signal(signal.SIGTERM)
-                proc.wait(timeout=30)
+        with fresh_server() as addr:
+            gen = subprocess.run([CLI, "--json", "generate", "--n", "100000", "--seed", "5",
+                                  "--users", "50", "--items", "40"],
+                                 capture_output=True, text=True, timeout=120)
+            optimum = json.loads(gen.stderr)["optimal_logloss"]
+            r = self.cli("--json", "replay", "-", "--quiet", stdin=gen.stdout,
+                         server=addr)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            out = json.loads(r.stdout)
+            self.assertEqual(out["events_acknowledged"], 100000)
+            # Stated margin: overall progressive logloss within 0.04 nats of the optimum,
+            # the last 10,000 events within 0.025.
+            self.assertLess(out["overall"]["logloss"], optimum + 0.04)
+            self.assertLess(out["window"]["logloss"], optimum + 0.025)
 
 
 if __name__ == "__main__":
