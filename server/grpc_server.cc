@@ -30,6 +30,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &s->port_);
+  // No SO_REUSEPORT (gRPC sets it by default on Linux): with it, a second server started
+  // on a served port binds too, and the kernel splits connections between two models.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.core.limits.max_message_bytes));
   // Compressed requests are refused: Debian's gRPC 1.51 inflates a message before it
   // checks the size limit, so a 300 KB gzip request made the server allocate 600 MB.
@@ -45,7 +48,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     s->core_->Stop();
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options.listen,
+        ": the port is in use (another server?) or the address is not one of this host's"));
   }
   grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService();
   health->SetServingStatus("", true);

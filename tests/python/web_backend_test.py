@@ -191,6 +191,21 @@ class BadFlagsTest(unittest.TestCase):
             self.assertEqual(r.returncode, 2, flags)
             self.assertIn(message, r.stderr, flags)
 
+    def test_a_served_port_refuses_a_second_server(self):
+        # gRPC's default SO_REUSEPORT let a second server bind a served port; traffic
+        # then split silently between two models.
+        with tempfile.TemporaryDirectory() as d:
+            first, port = start_server(d)
+            try:
+                r = self.run_server(f"--listen=127.0.0.1:{port}")
+                self.assertNotEqual(r.returncode, 0)
+                self.assertIn(f"cannot listen on 127.0.0.1:{port}: the port is in use",
+                              r.stderr)
+                self.assertIsNone(first.poll())
+            finally:
+                first.send_signal(signal.SIGTERM)
+                self.assertEqual(first.wait(timeout=30), 0)
+
     def test_bad_model_config_names_field(self):
         with tempfile.NamedTemporaryFile("w", suffix=".textproto") as f:
             f.write("hash_bits: 40\n")
