@@ -6,6 +6,7 @@ set -euo pipefail
 STREAMREC_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache clang
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
+  golang-github-gogo-googleapis-dev
   libeigen3-dev libabsl-dev librocksdb-dev libgtest-dev libgmock-dev
   libxxhash-dev libbenchmark-dev
   python3 python3-grpcio python3-protobuf

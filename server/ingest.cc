@@ -1,14 +1,15 @@
 #include "server/ingest.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/error_details.h"
 #include "storage/event_log.h"
 
 namespace streamrec::server {
 namespace {
 
-absl::Status Unavailable() {
-  return absl::UnavailableError("the server is recovering (replaying its event log); retry");
-}
+// How long a client refused by a full queue is told to wait (RetryInfo): about the time
+// the updater takes to drain a few thousand events.
+constexpr absl::Duration kQueueRetry = absl::Milliseconds(100);
 
 // BatchBytes: the memory a converted batch holds, for the queue's byte budget.
 size_t BatchBytes(const core::EventBatch& b) {
@@ -64,14 +65,16 @@ absl::StatusOr<std::unique_ptr<core::EventBatch>> Ingest::PrepareObserve(
   if (count) received_.fetch_add(n, std::memory_order_relaxed);
   if (!ready_->load()) {
     if (count) CountRejected(Reject::kUnavailable, n);
-    return Unavailable();
+    return RecoveringError();
   }
   if (storage_) {
     if (absl::Status s = storage_(); !s.ok()) {
       if (count) CountRejected(Reject::kStorage, n);
-      return absl::UnavailableError(absl::StrCat(
-          s.message(), "; the server retries every ", options_.storage_retry.count(),
-          " ms by itself and resumes once the disk takes writes again"));
+      return WithReason(absl::UnavailableError(absl::StrCat(
+                            s.message(), "; the server retries every ",
+                            options_.storage_retry.count(),
+                            " ms by itself and resumes once the disk takes writes again")),
+                        kReasonStorageUnavailable, absl::Milliseconds(options_.storage_retry.count()));
     }
   }
   absl::StatusOr<std::unique_ptr<core::EventBatch>> batch = converter_->ConvertObserve(request);
@@ -115,18 +118,22 @@ void Ingest::Observe(const v1::ObserveRequest& request, v1::ObserveResponse& res
   }
   if (!queue_->ReserveBytes(**batch)) {
     CountRejected(Reject::kQueueBytesFull, n);
-    done(absl::ResourceExhaustedError(absl::StrCat(
-        "event queue full: ", queue_->bytes_used(), " of ", queue_->capacity_bytes(),
-        " bytes held by waiting events (--queue_max_bytes); retry with backoff, or use "
-        "ObserveStream for flow control")));
+    done(WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                        "event queue full: ", queue_->bytes_used(), " of ",
+                        queue_->capacity_bytes(),
+                        " bytes held by waiting events (--queue_max_bytes); retry with "
+                        "backoff, or use ObserveStream for flow control")),
+                    kReasonQueueBytesFull, kQueueRetry));
     return;
   }
   if (!TryEnqueue(*batch)) {
     queue_->ReleaseBytes(**batch);
     CountRejected(Reject::kQueueFull, n);
-    done(absl::ResourceExhaustedError(absl::StrCat(
-        "event queue full (", queue_->depth(), " of ", queue_->capacity(),
-        " events waiting); retry with backoff, or use ObserveStream for flow control")));
+    done(WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                        "event queue full (", queue_->depth(), " of ", queue_->capacity(),
+                        " events waiting); retry with backoff, or use ObserveStream for flow "
+                        "control")),
+                    kReasonQueueFull, kQueueRetry));
   }
 }
 

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/impl/codegen/proto_utils.h"  // SerializationTraits for protobuf messages
 #include "grpcpp/support/proto_buffer_reader.h"
+#include "server/error_details.h"
 
 namespace streamrec::server {
 
@@ -19,8 +20,9 @@ absl::Status ParseInto(const grpc::ByteBuffer& raw, google::protobuf::Message& m
     parsed = reader.status().ok() && message.ParseFromZeroCopyStream(&reader);
   }
   if (parsed) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat("request is not a valid ", message.GetTypeName(), " (", size, " bytes)"));
+  return WithReason(absl::InvalidArgumentError(absl::StrCat(
+                        "request is not a valid ", message.GetTypeName(), " (", size, " bytes)")),
+                    kReasonMalformedRequest);
 }
 
 absl::Status SerializeResponse(const google::protobuf::Message& message, grpc::ByteBuffer& raw) {

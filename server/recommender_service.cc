@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/arena.h"
+#include "server/error_details.h"
 #include "server/grpc_status.h"
 #include "server/observe_stream.h"
 #include "server/raw_message.h"
@@ -52,9 +53,11 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* RecommenderService:
     grpc::CallbackServerContext* context) {
   StreamAdmission& streams = core_->streams();
   if (!streams.TryAcquire()) {
-    return new RefusedStreamReactor(ToGrpcStatus(absl::ResourceExhaustedError(absl::StrCat(
-        "too many ObserveStream calls open (", streams.limit(),
-        ", --max_concurrent_streams); retry later, or send more events per stream"))));
+    return new RefusedStreamReactor(ToGrpcStatus(WithReason(
+        absl::ResourceExhaustedError(absl::StrCat(
+            "too many ObserveStream calls open (", streams.limit(),
+            ", --max_concurrent_streams); retry later, or send more events per stream")),
+        kReasonStreamLimit, absl::Seconds(1))));
   }
   return new ObserveStreamReactor(core_);  // releases the slot when done
 }

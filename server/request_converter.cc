@@ -3,18 +3,21 @@
 #include <algorithm>
 
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "model/hash.h"
+#include "server/error_details.h"
 #include "server/error_text.h"
 
 namespace streamrec::server {
 namespace {
 
 absl::Status Invalid(const std::string& path, const std::string& what) {
-  return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
+  return FieldError(path, what);
 }
 
 // FieldPath names a feature in an error: the client's name quoted, cut and escaped.
@@ -171,6 +174,49 @@ absl::Status RequestConverter::ConvertPredict(const v1::PredictRequest& request,
   return absl::OkStatus();
 }
 
+absl::Status RequestConverter::ConvertEvent(const v1::Event& event, int i,
+                                            int64_t now_unix_ms, NewDims& new_dims,
+                                            model::Example& ex) const {
+  const std::string path = absl::StrCat("events[", i, "]");
+  if (!event.has_label()) return Invalid(path + ".label", "required");
+  const double label = event.label();
+  if (!(label >= 0.0 && label <= 1.0)) {
+    return Invalid(path + ".label", absl::StrCat(label, " is outside [0, 1]"));
+  }
+  const double weight = event.has_weight() ? event.weight() : 1.0;
+  if (!std::isfinite(weight) || weight < 0.0 || weight > 3.4e38) {
+    return Invalid(path + ".weight", absl::StrCat(weight, " is not a finite value >= 0"));
+  }
+  if (weight > kMaxWeight) {  // such a step overflows: it would be acknowledged, then skipped
+    return Invalid(path + ".weight", absl::StrCat(weight, " is above the largest importance "
+                                                  "weight, ", kMaxWeight));
+  }
+  if (!event.has_item()) return Invalid(path + ".item", "required");
+  if (event.event_id().size() > limits_.max_name_bytes) {
+    return Invalid(path + ".event_id", absl::StrCat(event.event_id().size(),
+                                                    " bytes; at most ",
+                                                    limits_.max_name_bytes));
+  }
+  ex.label = static_cast<float>(label);
+  ex.weight = static_cast<float>(weight);
+  ex.time_unix_ms = event.time_unix_ms() != 0 ? event.time_unix_ms() : now_unix_ms;
+  if (absl::Status s = AppendFeatures(event.context(), path + ".context", nullptr, &new_dims,
+                                      ex.features);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s =
+          AppendItem(event.item(), path + ".item", event.context(), &new_dims, ex.features);
+      !s.ok()) {
+    return s;
+  }
+  if (ex.features.size() > limits_.max_features_per_example) {
+    return Invalid(path, absl::StrCat("more than ", limits_.max_features_per_example,
+                                      " features (--max_features_per_example)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<core::EventBatch>> RequestConverter::ConvertObserve(
     const v1::ObserveRequest& request) const {
   const int n = request.events_size();
@@ -184,47 +230,19 @@ absl::StatusOr<std::unique_ptr<core::EventBatch>> RequestConverter::ConvertObser
   batch->examples.resize(n);
   NewDims new_dims;
   const int64_t now_unix_ms = absl::ToUnixMillis(absl::Now());
+  // Every event is checked: the error lists the first kMaxFieldViolations invalid events
+  // (and counts the rest), so a client can fix them all at once.
+  std::vector<absl::Status> errors;
+  size_t invalid = 0;
   for (int i = 0; i < n; ++i) {
-    const v1::Event& event = request.events(i);
-    const std::string path = absl::StrCat("events[", i, "]");
-    model::Example& ex = batch->examples[i];
-    if (!event.has_label()) return Invalid(path + ".label", "required");
-    const double label = event.label();
-    if (!(label >= 0.0 && label <= 1.0)) {
-      return Invalid(path + ".label", absl::StrCat(label, " is outside [0, 1]"));
-    }
-    const double weight = event.has_weight() ? event.weight() : 1.0;
-    if (!std::isfinite(weight) || weight < 0.0 || weight > 3.4e38) {
-      return Invalid(path + ".weight", absl::StrCat(weight, " is not a finite value >= 0"));
-    }
-    if (weight > kMaxWeight) {  // such a step overflows: it would be acknowledged, then skipped
-      return Invalid(path + ".weight", absl::StrCat(weight, " is above the largest importance "
-                                                    "weight, ", kMaxWeight));
-    }
-    if (!event.has_item()) return Invalid(path + ".item", "required");
-    if (event.event_id().size() > limits_.max_name_bytes) {
-      return Invalid(path + ".event_id", absl::StrCat(event.event_id().size(),
-                                                      " bytes; at most ",
-                                                      limits_.max_name_bytes));
-    }
-    ex.label = static_cast<float>(label);
-    ex.weight = static_cast<float>(weight);
-    ex.time_unix_ms = event.time_unix_ms() != 0 ? event.time_unix_ms() : now_unix_ms;
-    if (absl::Status s = AppendFeatures(event.context(), path + ".context", nullptr, &new_dims,
-                                        ex.features);
+    if (absl::Status s = ConvertEvent(request.events(i), i, now_unix_ms, new_dims,
+                                      batch->examples[i]);
         !s.ok()) {
-      return s;
-    }
-    if (absl::Status s =
-            AppendItem(event.item(), path + ".item", event.context(), &new_dims, ex.features);
-        !s.ok()) {
-      return s;
-    }
-    if (ex.features.size() > limits_.max_features_per_example) {
-      return Invalid(path, absl::StrCat("more than ", limits_.max_features_per_example,
-                                        " features (--max_features_per_example)"));
+      if (errors.size() < kMaxFieldViolations) errors.push_back(std::move(s));
+      ++invalid;
     }
   }
+  if (invalid > 0) return MergeFieldErrors(errors, invalid);
   // New vector fields are registered only once the request is logged (the log writer,
   // in log order), never for a request that is rejected.
   batch->new_dims = std::move(new_dims);

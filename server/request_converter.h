@@ -49,7 +49,9 @@ class RequestConverter {
 
   // ConvertObserve returns the request's events as one batch, in order, with the vector
   // fields whose dimension is not registered yet in batch->new_dims (registered by the
-  // log writer once the request is accepted and logged).
+  // log writer once the request is accepted and logged). Invalid events refuse the
+  // request with one INVALID_ARGUMENT naming the first and counting the rest; its
+  // BadRequest detail (server/error_details.h) lists up to kMaxFieldViolations of them.
   absl::StatusOr<std::unique_ptr<core::EventBatch>> ConvertObserve(
       const v1::ObserveRequest& request) const;
 
@@ -65,6 +67,9 @@ class RequestConverter {
   absl::Status AppendItem(const v1::Item& item, const std::string& path,
                           const v1::Features& context, NewDims* new_dims,
                           model::FeatureVector& out) const;
+  // ConvertEvent validates events[i] and fills `ex`.
+  absl::Status ConvertEvent(const v1::Event& event, int i, int64_t now_unix_ms,
+                            NewDims& new_dims, model::Example& ex) const;
 
   const Limits limits_;
   VectorDims* const dims_;

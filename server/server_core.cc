@@ -1,8 +1,9 @@
 #include "server/server_core.h"
 
 #include "absl/strings/str_cat.h"
-#include "server/model_config_proto.h"
+#include "server/error_details.h"
 #include "server/memory_limit.h"
+#include "server/model_config_proto.h"
 #include "server/persistence.h"
 #include "server/ranker.h"
 #include "server/recovery.h"
@@ -186,7 +187,7 @@ absl::Status ServerCore::final_persist_status() const {
 absl::Status ServerCore::Predict(const v1::PredictRequest& request,
                                  v1::PredictResponse& response) {
   if (!ready_.load()) {
-    return absl::UnavailableError("the server is recovering (replaying its event log); retry");
+    return RecoveringError();
   }
   return ranker_->Predict(request, response);
 }

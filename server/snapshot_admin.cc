@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/error_details.h"
 #include "storage/database.h"
 #include "storage/snapshot_store.h"
 
@@ -15,9 +16,7 @@ absl::Status NoDataDir() {
   return absl::FailedPreconditionError("the server runs without --data_dir");
 }
 
-absl::Status NotReady() {
-  return absl::UnavailableError("the server is recovering (replaying its event log); retry");
-}
+absl::Status NotReady() { return RecoveringError(); }
 
 }  // namespace
 
@@ -101,9 +100,10 @@ absl::Status SnapshotAdmin::BeginStream() {
   if (absl::Status s = Check(); !s.ok()) return s;
   if (streams_.fetch_add(1) >= max_streams_) {
     streams_.fetch_sub(1);
-    return absl::ResourceExhaustedError(absl::StrCat(
-        max_streams_, " snapshot export/import streams are already open "
-        "(--max_admin_streams); retry when one has finished"));
+    return WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                          max_streams_, " snapshot export/import streams are already open "
+                          "(--max_admin_streams); retry when one has finished")),
+                      kReasonStreamLimit, absl::Seconds(1));
   }
   return absl::OkStatus();
 }

@@ -15,6 +15,7 @@
 
 #include "server/core/batch_inbox.h"
 #include "server/core/log_writer.h"
+#include "server/error_details.h"
 #include "storage/event_log.h"
 
 namespace streamrec::server {
@@ -128,6 +129,7 @@ TEST_F(IngestTest, RefusesWhileNotReadyOrStorageIsNotWritable) {
   EXPECT_EQ(call->calls, 1);       // answered at once
   EXPECT_EQ(call->status.code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(call->status.message().find("recovering"), std::string::npos) << call->status;
+  EXPECT_EQ(ErrorReason(call->status), "RECOVERING");
   EXPECT_EQ(call->response.accepted(), 0u);
   EXPECT_EQ(Rejected(Reject::kUnavailable), 3u);
   ready_ = true;
@@ -136,6 +138,7 @@ TEST_F(IngestTest, RefusesWhileNotReadyOrStorageIsNotWritable) {
   EXPECT_EQ(call->status.code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(call->status.message().find("No space left on device"), std::string::npos);
   EXPECT_NE(call->status.message().find("every 250 ms"), std::string::npos) << call->status;
+  EXPECT_EQ(ErrorReason(call->status), "STORAGE_UNAVAILABLE");
   EXPECT_EQ(Rejected(Reject::kStorage), 4u);
   EXPECT_EQ(queue_->depth(), 0u);
   storage_ = absl::OkStatus();  // writable again: into the queue, answered once logged
@@ -178,12 +181,14 @@ TEST_F(IngestTest, AFullQueueRefusesTheWholeRequest) {
   auto events = Observe(Events(2));  // 4 + 2 events > 5: nothing of it enters
   EXPECT_EQ(events->status.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_NE(events->status.message().find("4 of 5 events"), std::string::npos) << events->status;
+  EXPECT_EQ(ErrorReason(events->status), "QUEUE_FULL");
   EXPECT_EQ(queue_->bytes_used(), 2 * bytes);  // its reservation was returned
   EXPECT_EQ(Rejected(Reject::kQueueFull), 2u);
   ASSERT_EQ(Observe(Events(1))->calls, 0);  // 5 events, about 2.5 requests' bytes
   auto full = Observe(Events(2));           // bytes run out first now
   EXPECT_EQ(full->status.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_NE(full->status.message().find("--queue_max_bytes"), std::string::npos) << full->status;
+  EXPECT_EQ(ErrorReason(full->status), "QUEUE_BYTES_FULL");
   EXPECT_EQ(Rejected(Reject::kQueueBytesFull), 2u);
   EXPECT_EQ(Rejected(Reject::kQueueFull), 2u);
   EXPECT_EQ(queue_->depth(), 5u);

@@ -25,6 +25,25 @@ SERVER, STUBS = sys.argv[1], sys.argv[2]
 sys.path.insert(0, STUBS)
 from streamrec.v1 import admin_pb2, admin_pb2_grpc  # noqa: E402
 from streamrec.v1 import streamrec_pb2 as pb, streamrec_pb2_grpc  # noqa: E402
+from google.rpc import error_details_pb2, status_pb2  # noqa: E402
+
+
+def rpc_details(error):
+    """The google.rpc.Status of a failed call, from its grpc-status-details-bin trailer,
+    and its details unpacked by type name."""
+    raw = dict(error.trailing_metadata() or ()).get("grpc-status-details-bin")
+    if raw is None:
+        return None, {}
+    status = status_pb2.Status.FromString(raw)
+    details = {}
+    for any_detail in status.details:
+        for cls in (error_details_pb2.BadRequest, error_details_pb2.ErrorInfo,
+                    error_details_pb2.RetryInfo):
+            if any_detail.Is(cls.DESCRIPTOR):
+                m = cls()
+                any_detail.Unpack(m)
+                details[cls.DESCRIPTOR.name] = m
+    return status, details
 
 
 def start_server(data_dir):
@@ -119,6 +138,39 @@ class WebBackendTest(unittest.TestCase):
             self.rec.Observe(bad, timeout=10)
         self.assertEqual(e.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
         self.assertIn("events[0].label", e.exception.details())
+
+    def test_2a_errors_carry_standard_details(self):
+        # Three invalid events of four: one INVALID_ARGUMENT, a BadRequest naming each.
+        bad = pb.ObserveRequest(events=[
+            pb.Event(item=pb.Item(id="x"), label=2),
+            pb.Event(item=pb.Item(id="x"), label=1),
+            pb.Event(item=pb.Item(id="x"), label=1, weight=-1),
+            pb.Event(label=0)])
+        with self.assertRaises(grpc.RpcError) as e:
+            self.rec.Observe(bad, timeout=10)
+        self.assertEqual(e.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertEqual(e.exception.details(),
+                         "events[0].label: 2 is outside [0, 1] (and 2 more invalid events)")
+        status, details = rpc_details(e.exception)
+        self.assertEqual(status.code, grpc.StatusCode.INVALID_ARGUMENT.value[0])
+        self.assertEqual(status.message, e.exception.details())
+        self.assertEqual([(v.field, v.description)
+                          for v in details["BadRequest"].field_violations],
+                         [("events[0].label", "2 is outside [0, 1]"),
+                          ("events[2].weight", "-1 is not a finite value >= 0"),
+                          ("events[3].item", "required")])
+        self.assertEqual((details["ErrorInfo"].reason, details["ErrorInfo"].domain),
+                         ("INVALID_FIELD", "streamrec.v1"))
+        self.assertNotIn("RetryInfo", details)
+        # Bytes that are not a request: MALFORMED_REQUEST, no field to name.
+        raw = self.channel.unary_unary("/streamrec.v1.Recommender/Observe",
+                                       request_serializer=None, response_deserializer=None)
+        with self.assertRaises(grpc.RpcError) as e:
+            raw(b"\xff\xff\xff", timeout=10)
+        self.assertEqual(e.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        _, details = rpc_details(e.exception)
+        self.assertEqual(details["ErrorInfo"].reason, "MALFORMED_REQUEST")
+        self.assertNotIn("BadRequest", details)
 
     def test_2b_compressed_requests_are_refused_without_inflating(self):
         # Debian's gRPC inflates a compressed message before checking its size: a 300 KB
