@@ -1,6 +1,6 @@
 // DnnModel::ApplyBatch (model/dnn_model.h): forward and backward over the pending
-// batch (with DeepFM's linear and FM terms), gradient clipping, and one all-or-nothing
-// optimizer step.
+// batch, full or flushed partial (with DeepFM's linear and FM terms), gradient clipping,
+// and one all-or-nothing optimizer step.
 #include <cmath>
 
 #include "absl/container/flat_hash_map.h"
@@ -22,12 +22,19 @@ bool DnnModel::ApplyBatch() {
     d.b_opt.BeginStep();
   }
   act_.a.resize(layers + 1);
-  act_.a[0].swap(batch_input_);  // given back below, whatever the outcome
+  // A full batch trains on batch_input_ itself; a flushed partial one on a copy of its
+  // first `batch` columns (the rest hold older batches' events).
+  Eigen::MatrixXf* input = &batch_input_;
+  if (batch < static_cast<size_t>(batch_input_.cols())) {
+    partial_input_ = batch_input_.leftCols(static_cast<Eigen::Index>(batch));
+    input = &partial_input_;
+  }
+  act_.a[0].swap(*input);  // given back below, whatever the outcome
   struct GiveBack {
     Eigen::MatrixXf& a;
     Eigen::MatrixXf& b;
     ~GiveBack() { a.swap(b); }
-  } give_back{act_.a[0], batch_input_};
+  } give_back{act_.a[0], *input};
   const float rate = static_cast<float>(config_.dnn.dropout);
   act_.mask.clear();
   if (rate > 0) {

@@ -235,6 +235,13 @@ void DnnModel::DiscardPending() {
   RefreshLayers();
 }
 
+bool DnnModel::FlushPending() {
+  if (pending_ == 0) return true;
+  const bool applied = ApplyBatch();
+  pending_ = 0;
+  return applied;
+}
+
 uint64_t DnnModel::parameter_count() const {
   uint64_t n = embeddings_.size() + linear_.size();
   for (const Dense& d : dense_) n += d.w.size() + d.b.size();

@@ -23,14 +23,20 @@
 // applies one optimizer step to the mean over the batch of weight x log loss: the dense
 // layers wholesale, the embedding table lazily (only rows the batch touched are read and
 // written, with their optimizer state). Batch boundaries depend only on the number of
-// events trained (weight-0 events count, and train nothing), never on timing; the
-// optimizer step counts completed batches, so at a boundary events trained = step x
-// batch_size. pending_events() are trained but not applied: the server checkpoints at
-// a boundary and replays them after a restart; DiscardPending() drops them when the
-// tables are overwritten wholesale.
+// events trained (weight-0 events count, and train nothing) and on FlushPending(), never
+// on timing: FlushPending() applies the pending events as a partial batch (the mean over
+// the events it holds, one optimizer step like a full batch); the server calls it where
+// the event log holds a flush marker (a quiet stream, a clean stop), so a replay cuts the
+// same batches. The optimizer step counts completed batches, full or partial.
+// pending_events() are trained but not applied: the server checkpoints at a boundary and
+// replays them after a restart; DiscardPending() drops them when the tables are
+// overwritten wholesale.
 //
-// Dropout masks are drawn from (position of the event in the stream = events trained
-// before it, layer) (DropoutMask): a replay from a mid-stream snapshot draws the same.
+// Dropout masks are drawn from (position, layer) (DropoutMask), the position of the e-th
+// event of a batch being step x batch_size + e (step: the optimizer step before the
+// batch): the events trained before it while every batch was full, and unique however
+// batches were cut. Both are in the checkpoint, so a replay from a mid-stream snapshot
+// draws the same.
 //
 // Numerical safety: the batch's gradient is clipped to global L2 norm clip_norm (0:
 // off); a batch whose loss, gradient or any updated parameter or optimizer state would
@@ -92,6 +98,7 @@ class DnnModel final : public Model {
   void ResetPublishBase() override;
   uint64_t pending_events() const override { return pending_; }
   void DiscardPending() override;
+  bool FlushPending() override;
   const ModelConfig& config() const override { return config_; }
   uint64_t parameter_count() const override;
   // Parameters moved from their start.
@@ -144,6 +151,7 @@ class DnnModel final : public Model {
   std::vector<float> labels_, weights_;
   std::vector<float> wide_;  // DeepFM: each pending event's Wide
   Eigen::MatrixXf batch_input_;  // inputs x batch_size: column e is events_[e]'s input
+  Eigen::MatrixXf partial_input_;  // a flushed partial batch's columns of batch_input_
 
   std::shared_ptr<const FrozenTable> last_embeddings_;
   std::shared_ptr<const Mlp> last_layers_;

@@ -75,6 +75,13 @@ class Model {
   // DiscardPending drops the pending events; called when the tables are overwritten
   // wholesale (restore, rollback, import), whose events they do not follow.
   virtual void DiscardPending() {}
+  // FlushPending applies the pending events now, as a batch of their own smaller than a
+  // full one: a batch boundary that does not depend on the count of events, which the
+  // server records in the event log as a flush marker at a definite sequence number, so
+  // every replay of the log cuts the same batch (server/core/updater.h). Returns false
+  // when that batch was skipped as non-finite. Nothing pending, or a per-event model: a
+  // no-op that returns true.
+  virtual bool FlushPending() { return true; }
 
   virtual const ModelConfig& config() const = 0;
   virtual uint64_t parameter_count() const = 0;

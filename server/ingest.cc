@@ -180,6 +180,10 @@ absl::StatusOr<uint64_t> Ingest::Append(const std::vector<core::EventBatch*>& gr
   storage::VectorDimList dims;
   std::vector<storage::LogEntry> entries;
   for (core::EventBatch* b : group) {
+    if (b->flush) {
+      entries.push_back(storage::LogEntry::FlushMarker());
+      continue;
+    }
     for (const core::NewVectorDim& d : b->new_dims) dims.emplace_back(d.field, d.dim);
     for (size_t i = 0; i < b->examples.size(); ++i) {
       entries.push_back({&b->examples[i], i < b->event_ids.size() ? &b->event_ids[i] : &kNoId});

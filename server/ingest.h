@@ -6,7 +6,8 @@
 //
 // Threads: PrepareObserve, TryEnqueue, Observe, counters() from any thread (gRPC
 // handlers); Admit, GroupDone and Append from the log writer's thread only (they are the
-// LogWriter's hooks); Attach once, before traffic.
+// LogWriter's hooks; after the writer has stopped, the updater's final flush marker calls
+// GroupDone and Append from the updater's thread); Attach once, before traffic.
 #ifndef STREAMREC_SERVER_INGEST_H_
 #define STREAMREC_SERVER_INGEST_H_
 

@@ -36,6 +36,10 @@ ABSL_FLAG(std::string, durability, "async",
           "none | async | sync: when Observe acknowledges (README, Durability).");
 ABSL_FLAG(int64_t, persist_interval_s, 10, "Persist a snapshot this often (0: only on stop).");
 ABSL_FLAG(int64_t, snapshots_retained, 5, "Persisted snapshots kept.");
+ABSL_FLAG(int64_t, flush_partial_batch_ms, 1000,
+          "A mini-batch model (DNN, DeepFM) with pending events applies them as a partial "
+          "batch after this long without new events, and at a clean stop; the flush is "
+          "recorded in the event log (0: off, batches are always full).");
 ABSL_FLAG(int64_t, dedup_window, 0,
           "Drop events whose event_id was among the last N logged (0: off).");
 ABSL_FLAG(bool, start_fresh, false,
@@ -173,6 +177,12 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_persist_interval_s) < 0 || absl::GetFlag(FLAGS_dedup_window) < 0) {
     return Fail("--persist_interval_s and --dedup_window must be >= 0");
   }
+  if (const int64_t flush = absl::GetFlag(FLAGS_flush_partial_batch_ms);
+      flush < 0 || flush > 86400000) {
+    return Fail("--flush_partial_batch_ms must be between 0 and 86400000 (a day), got " +
+                std::to_string(flush));
+  }
+  options.core.updater.flush_partial_batch_ms = absl::GetFlag(FLAGS_flush_partial_batch_ms);
   const std::string durability = absl::GetFlag(FLAGS_durability);
   if (durability == "none") {
     options.core.storage.durability = streamrec::storage::Durability::kNone;

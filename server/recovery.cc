@@ -100,14 +100,30 @@ absl::Status ReplayLog(Persistence& p, core::Updater& updater, const RecoveryOpt
     batch.examples.clear();
     cancelled = options.cancel != nullptr && options.cancel->load();
   };
-  absl::Status s = log.Replay(from, [&](uint64_t seq, model::Example& ex, std::string& id) {
-    if (cancelled) return;
-    if (window > 0 && seq + window > *log_last) recent_ids.push_back(id);
-    if (seq <= last_seq) return;
-    if (batch.examples.empty()) batch.first_seq = seq;
-    batch.examples.push_back(std::move(ex));
-    if (batch.examples.size() >= 4096) flush();
-  });
+  absl::Status s = log.Replay(
+      from,
+      [&](uint64_t seq, model::Example& ex, std::string& id) {
+        if (cancelled) return;
+        if (window > 0 && seq + window > *log_last) recent_ids.push_back(id);
+        if (seq <= last_seq) return;
+        if (batch.examples.empty()) batch.first_seq = seq;
+        batch.examples.push_back(std::move(ex));
+        if (batch.examples.size() >= 4096) flush();
+      },
+      [&](uint64_t seq) {
+        // A flush marker: the events before it, then the partial batch cut where the live
+        // server cut it. In the de-duplication window it is an entry without an id.
+        if (cancelled) return;
+        if (window > 0 && seq + window > *log_last) recent_ids.emplace_back();
+        if (seq <= last_seq) return;
+        flush();
+        if (cancelled) return;
+        core::EventBatch marker;
+        marker.flush = true;
+        marker.first_seq = seq;
+        updater.Replay(marker);
+        ++replayed;  // the progress figures count log entries, markers included
+      });
   if (!cancelled) flush();
   if (cancelled) {
     return absl::CancelledError(absl::StrCat("after replaying ", replayed, " of ", to_replay,

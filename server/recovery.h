@@ -2,9 +2,10 @@
 // snapshot store (which sweeps chunks no snapshot references), register the stored vector
 // fields, restore the newest snapshot that verifies into the updater's model (a new data
 // dir gets snapshot 0, the untrained model), then replay the events logged after it
-// through the same training path. It refuses, naming what is wrong, a data dir whose
-// snapshots all fail or whose log has a gap after the restored snapshot, unless the
-// operator accepted the loss (storage::StorageOptions::accept_data_loss).
+// through the same training path, flush markers included (a mini-batch model cuts its
+// partial batches where the live server did). It refuses, naming what is wrong, a data
+// dir whose snapshots all fail or whose log has a gap after the restored snapshot, unless
+// the operator accepted the loss (storage::StorageOptions::accept_data_loss).
 //
 // Threads: the owner's, before the pipeline starts (the updater's thread is not running).
 #ifndef STREAMREC_SERVER_RECOVERY_H_

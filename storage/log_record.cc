@@ -6,12 +6,25 @@
 
 namespace streamrec::storage {
 
+namespace {
+
+constexpr uint32_t kEntryEvent = 0;
+constexpr uint32_t kEntryFlush = 1;
+
+}  // namespace
+
 std::string EncodeRecord(const std::vector<LogEntry>& entries) {
+  bool markers = false;
+  for (const LogEntry& e : entries) markers |= e.is_flush();
+  // Records without a marker stay format 3, which earlier builds read.
+  const uint32_t format = markers ? kLogRecordFormat : kLogRecordEventsFormat;
   std::string value;
   PutU32(value, 0);
-  PutU32(value, kLogRecordFormat);
+  PutU32(value, format);
   PutU32(value, static_cast<uint32_t>(entries.size()));
   for (const LogEntry& e : entries) {
+    if (format >= 4) PutU32(value, e.is_flush() ? kEntryFlush : kEntryEvent);
+    if (e.is_flush()) continue;
     const model::Example& ex = *e.example;
     PutF32(value, ex.label);
     PutF32(value, ex.weight);
@@ -70,6 +83,20 @@ bool RecordReader::Next(model::Example& ex, std::string& event_id) {
   if (!status_.ok()) return false;
   if (read_ == n_) {
     return reader_.done() ? false : Fail("is malformed (trailing bytes)");
+  }
+  flush_ = false;
+  if (format_ >= 4) {
+    uint32_t kind = 0;
+    if (!reader_.GetU32(kind)) return Fail("is malformed");
+    if (kind == kEntryFlush) {
+      flush_ = true;
+      ++read_;
+      return true;
+    }
+    if (kind != kEntryEvent) {
+      return Fail(absl::StrCat("is malformed (entry ", first_seq_ + read_, " has kind ", kind,
+                               ")"));
+    }
   }
   uint64_t time = 0;
   uint32_t features = 0;

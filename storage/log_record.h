@@ -1,16 +1,24 @@
-// Log record codec: the one encoding of an event-log record (a group of consecutive
-// events), with its format version.
+// Log record codec: the one encoding of an event-log record (a group of consecutive log
+// entries: events and flush markers, storage/event_log.h), with its format version.
 //
 //   format 1 (written by builds before records carried a format; still read):
 //     u32 n (>= 1), n x event, checksum
-//   format 2 (still read), 3 (written now):
+//   format 2 (still read), 3 (written for records of events only):
 //     u32 0 (a format-1 record never starts with 0), u32 format, u32 n (>= 1),
 //     n x event, checksum
+//   format 4 (written only for records that hold a flush marker):
+//     u32 0, u32 4, u32 n (>= 1 entries), n x entry, checksum
+//     entry: u32 kind: 0 = an event (format 3's event follows), 1 = a flush marker
+//            (nothing follows); any other kind is malformed
 //   event: f32 label, f32 weight, u64 time_unix_ms, string event_id, u32 k,
 //          k x feature
 //   feature, formats 1 and 2: u64 hash, f32 value (read with field 0, unknown)
-//   feature, format 3:        u64 hash, f32 value, u32 field
-// A record of a format this build does not know is DataLoss naming both formats, never
+//   feature, formats 3 and 4: u64 hash, f32 value, u32 field
+// Every entry takes one sequence number: the record at first_seq holds first_seq ..
+// first_seq + n - 1. A log without markers is written exactly as before (format 3), so an
+// earlier build still reads it; a record with a marker is format 4, which an earlier build
+// refuses as DataLoss naming the format rather than misreading the marker as an event. A
+// record of a format this build does not know is DataLoss naming both formats, never
 // misread. Pure functions; thread-compatible.
 #ifndef STREAMREC_STORAGE_LOG_RECORD_H_
 #define STREAMREC_STORAGE_LOG_RECORD_H_
@@ -26,21 +34,28 @@
 
 namespace streamrec::storage {
 
-inline constexpr uint32_t kLogRecordFormat = 3;
+// The newest format this build reads and writes (format 3 for records without a marker).
+inline constexpr uint32_t kLogRecordFormat = 4;
+inline constexpr uint32_t kLogRecordEventsFormat = 3;
 
-// EncodeRecord: the sealed record of `entries` (at least one).
+// EncodeRecord: the sealed record of `entries` (at least one): format 4 when one is a
+// flush marker, else format 3.
 std::string EncodeRecord(const std::vector<LogEntry>& entries);
 
-// RecordReader: the events of one sealed record, in order. Check status() after Next
+// RecordReader: the entries of one sealed record, in order. Check status() after Next
 // returns false (DataLoss naming `first_seq` on a damaged or unknown record).
 class RecordReader {
  public:
   RecordReader(std::string_view sealed, uint64_t first_seq);
+  // count: the record's entries (events and markers), i.e. the sequence numbers it takes.
   uint32_t count() const { return n_; }
   uint32_t format() const { return format_; }
-  // Next decodes the next event into `example` and `event_id`; false at the end or on
-  // error.
+  // Next decodes the next entry: an event into `example` and `event_id`, or a flush
+  // marker (flush() is then true, and `example` and `event_id` are left as they were);
+  // false at the end or on error.
   bool Next(model::Example& example, std::string& event_id);
+  // flush: the entry the last successful Next read is a flush marker.
+  bool flush() const { return flush_; }
   const absl::Status& status() const { return status_; }
 
  private:
@@ -51,6 +66,7 @@ class RecordReader {
   uint32_t format_ = 0;
   uint32_t n_ = 0;
   uint32_t read_ = 0;
+  bool flush_ = false;
   absl::Status status_;
 };
 

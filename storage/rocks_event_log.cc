@@ -23,7 +23,7 @@ absl::StatusOr<uint64_t> RocksEventLog::Append(const std::vector<LogEntry>& entr
   return first;
 }
 
-absl::Status RocksEventLog::Replay(uint64_t after, const ReplayFn& fn) {
+absl::Status RocksEventLog::Replay(uint64_t after, const ReplayFn& fn, const FlushFn& on_flush) {
   std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(Family::kEvents);
   // Start at the record that may contain after + 1.
   it->SeekForPrev(BigEndianKey(after + 1));
@@ -46,7 +46,12 @@ absl::Status RocksEventLog::Replay(uint64_t after, const ReplayFn& fn) {
     RecordReader record(it->value().ToStringView(), first);
     uint64_t seq = first;
     for (; record.Next(ex, event_id); ++seq) {
-      if (seq > after) fn(seq, ex, event_id);
+      if (seq <= after) continue;
+      if (record.flush()) {
+        on_flush(seq);
+      } else {
+        fn(seq, ex, event_id);
+      }
     }
     if (!record.status().ok()) return record.status();
     expected = seq;

@@ -1,8 +1,8 @@
 // RocksEventLog: the EventLog in RocksDB's `events` column family. Each Append is one
-// record (storage/log_record.h) keyed by its first sequence number, written in one
-// WriteBatch together with the vector fields it registers (storage/meta_store.h); with
-// `sync` the write-ahead log is fsynced before Append returns. Thread rules: those of
-// EventLog.
+// record (storage/log_record.h; events and flush markers) keyed by its first sequence
+// number, written in one WriteBatch together with the vector fields it registers
+// (storage/meta_store.h); with `sync` the write-ahead log is fsynced before Append
+// returns. Thread rules: those of EventLog.
 #ifndef STREAMREC_STORAGE_ROCKS_EVENT_LOG_H_
 #define STREAMREC_STORAGE_ROCKS_EVENT_LOG_H_
 
@@ -21,7 +21,8 @@ class RocksEventLog final : public EventLog {
   void StartAt(uint64_t next_seq) override { next_seq_ = next_seq; }
   absl::StatusOr<uint64_t> Append(const std::vector<LogEntry>& entries,
                                   const VectorDimList& new_dims) override;
-  absl::Status Replay(uint64_t after, const ReplayFn& fn) override;
+  using EventLog::Replay;
+  absl::Status Replay(uint64_t after, const ReplayFn& fn, const FlushFn& on_flush) override;
   absl::StatusOr<uint64_t> FirstSeq() override;
   absl::StatusOr<uint64_t> LastSeq() override;
   absl::Status TruncateBefore(uint64_t seq) override;

@@ -1,6 +1,7 @@
-// UnloggedEventLog: the EventLog of --durability=none: numbers events and keeps the
-// vector-field registry (a small write only when a request brings a new field), logs no
-// event, replays nothing. Thread rules: those of EventLog.
+// UnloggedEventLog: the EventLog of --durability=none: numbers events (and flush
+// markers, which take a number each as in a real log) and keeps the vector-field
+// registry (a small write only when a request brings a new field), logs no event,
+// replays nothing. Thread rules: those of EventLog.
 #ifndef STREAMREC_STORAGE_UNLOGGED_EVENT_LOG_H_
 #define STREAMREC_STORAGE_UNLOGGED_EVENT_LOG_H_
 
@@ -26,7 +27,10 @@ class UnloggedEventLog final : public EventLog {
     next_seq_ += entries.size();
     return first;
   }
-  absl::Status Replay(uint64_t, const ReplayFn&) override { return absl::OkStatus(); }
+  using EventLog::Replay;
+  absl::Status Replay(uint64_t, const ReplayFn&, const FlushFn&) override {
+    return absl::OkStatus();
+  }
   absl::StatusOr<uint64_t> FirstSeq() override { return uint64_t{0}; }
   absl::StatusOr<uint64_t> LastSeq() override { return uint64_t{0}; }
   absl::Status TruncateBefore(uint64_t) override { return absl::OkStatus(); }

@@ -1,12 +1,16 @@
 // streamrec-verify: offline check of a (stopped) server's data dir. Restores the newest
 // snapshot into one model, replays the event log from sequence 1 up to that snapshot's
 // last sequence number through a fresh model of the stored configuration, and compares
-// every state table bit for bit. Events logged after the snapshot (a server stopped by a
-// crash) are read and counted, not compared: a start replays them.
+// every state table bit for bit. The log's flush markers cut a mini-batch model's
+// partial batches where the server cut them (Model::FlushPending). Entries logged after
+// the snapshot (a server stopped by a crash) are read and counted, not compared: a start
+// replays them.
 //   streamrec-verify --data_dir DIR [--event_ids FILE]
-// Prints one JSON line: {"logged_events", "first_seq", "last_seq", "snapshot_version",
-// "snapshot_last_seq", "snapshot_events_applied", "events_after_snapshot", "identical",
-// "differences"}; writes every logged event id in log order to FILE. Exit 0 when
+// Prints one JSON line: {"logged_events" (events, not markers), "first_seq", "last_seq"
+// (sequence numbers count events and markers), "snapshot_version", "snapshot_last_seq",
+// "snapshot_events_applied", "events_after_snapshot" (log entries after the snapshot),
+// "flush_markers", "identical", "differences"}; writes every logged event id in log order
+// to FILE. Exit 0 when
 // identical, 1 when not, 2 when the check cannot be made (e.g. the log was truncated).
 #include <cstdio>
 #include <cstring>
@@ -63,18 +67,30 @@ int main(int argc, char** argv) {
   storage::RocksEventLog log(db->get(), nullptr, /*sync=*/false);  // read only
   std::ofstream ids;
   if (!ids_path.empty()) ids.open(ids_path);
-  uint64_t first_seq = 0, last_seq = 0, count = 0;
+  // Sequence numbers count log entries: events and flush markers.
+  uint64_t first_seq = 0, last_seq = 0, count = 0, entries = 0, markers = 0;
   bool gap = false;
-  absl::Status s = log.Replay(0, [&](uint64_t seq, model::Example& ex, std::string& id) {
-    if (count == 0) first_seq = seq;
-    gap |= count > 0 && seq != last_seq + 1;
+  auto entry = [&](uint64_t seq) {
+    if (entries == 0) first_seq = seq;
+    gap |= entries > 0 && seq != last_seq + 1;
     last_seq = seq;
-    ++count;
-    if (seq <= snapshot_last_seq) (*replayed)->Train(ex);
-    if (ids) ids << id << '\n';
-  });
+    ++entries;
+  };
+  absl::Status s = log.Replay(
+      0,
+      [&](uint64_t seq, model::Example& ex, std::string& id) {
+        entry(seq);
+        ++count;
+        if (seq <= snapshot_last_seq) (*replayed)->Train(ex);
+        if (ids) ids << id << '\n';
+      },
+      [&](uint64_t seq) {  // the partial batch the server cut here
+        entry(seq);
+        ++markers;
+        if (seq <= snapshot_last_seq) (*replayed)->FlushPending();
+      });
   if (!s.ok()) return fail("replay", s);
-  if (count > 0 && (first_seq != 1 || gap)) {
+  if (entries > 0 && (first_seq != 1 || gap)) {
     std::fprintf(stderr, "streamrec-verify: the log does not start at sequence 1 (truncated)\n");
     return 2;
   }
@@ -100,14 +116,15 @@ int main(int argc, char** argv) {
   const bool identical = differences == 0;
   std::printf("{\"logged_events\":%lu,\"first_seq\":%lu,\"last_seq\":%lu,\"snapshot_version\":%lu,"
               "\"snapshot_last_seq\":%lu,\"snapshot_events_applied\":%lu,"
-              "\"events_after_snapshot\":%lu,\"identical\":%s,\"differences\":%lu}\n",
+              "\"events_after_snapshot\":%lu,\"flush_markers\":%lu,\"identical\":%s,"
+              "\"differences\":%lu}\n",
               static_cast<unsigned long>(count), static_cast<unsigned long>(first_seq),
               static_cast<unsigned long>(last_seq),
               static_cast<unsigned long>(restored->meta.version),
               static_cast<unsigned long>(restored->meta.last_seq),
               static_cast<unsigned long>(restored->meta.events_applied),
               static_cast<unsigned long>(last_seq - snapshot_last_seq),
-              identical ? "true" : "false", static_cast<unsigned long>(differences));
+              static_cast<unsigned long>(markers), identical ? "true" : "false", static_cast<unsigned long>(differences));
   if (!identical) {
     std::fprintf(stderr,
                  "streamrec-verify: the newest snapshot is not the replay of the log. That is "

@@ -37,7 +37,10 @@ class MemoryLog final : public storage::EventLog {
     dims.insert(dims.end(), new_dims.begin(), new_dims.end());
     return first;
   }
-  absl::Status Replay(uint64_t, const storage::ReplayFn&) override { return absl::OkStatus(); }
+  using storage::EventLog::Replay;
+  absl::Status Replay(uint64_t, const storage::ReplayFn&, const storage::FlushFn&) override {
+    return absl::OkStatus();
+  }
   absl::StatusOr<uint64_t> FirstSeq() override { return uint64_t{0}; }  // unused
   absl::StatusOr<uint64_t> LastSeq() override { return uint64_t{0}; }
   absl::Status TruncateBefore(uint64_t) override { return absl::OkStatus(); }

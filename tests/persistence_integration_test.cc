@@ -1,7 +1,9 @@
 // A real server with a data dir: a clean restart preserves model_version, weights,
-// optimizer state and counters; readiness; durability modes; config compatibility.
+// optimizer state and counters; readiness; durability modes; config compatibility; a
+// DNN's partial batches flushed on a quiet stream and at a clean stop (fake clock).
 #include <gtest/gtest.h>
 
+#include "tests/testing/fake_clock.h"
 #include "tests/testing/server_fixture.h"
 #include "tests/testing/temp_dir.h"
 
@@ -36,6 +38,25 @@ class PersistenceTest : public testing::ServerFixture {
     EXPECT_TRUE(Predict(req, &resp).ok());
     version_ = resp.model_version();
     return resp.items(0).score();
+  }
+  // A DNN in batches of 64 (rounds of 200 events: 3 batches and 8 pending each).
+  server::ServerOptions DnnOptions(storage::Durability durability = storage::Durability::kAsync) {
+    server::ServerOptions o = Options(durability);
+    o.core.model = model::DefaultModelConfig(model::ModelKind::kDnn);
+    o.core.model.hash_bits = 10;
+    o.core.model.dnn.hidden = {16, 8};
+    o.core.model.dnn.batch_size = 64;
+    o.core.model.dnn.fields = {"user"};
+    return o;
+  }
+  // WaitScored: GetStats counts `n` events trained (scored; applied or pending).
+  bool WaitScored(uint64_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Stats().events_applied() >= n) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return false;
   }
   v1::ModelInfo Info() {
     v1::ModelInfo info;
@@ -196,16 +217,13 @@ TEST_F(PersistenceTest, DnnRestartsBitForBitAtBatchBoundaries) {
 }
 
 // Stopped between batch boundaries (batches of 64, rounds of 200 events: 32 events
-// pending at the stop), the DNN checkpoints its last boundary and replays the pending
-// events from the log at the next start, so it continues bit for bit as a server that
-// never stopped (without that, the 32 events were neither in the tables nor replayed).
+// pending at the stop) with flushing off, the DNN checkpoints its last boundary and
+// replays the pending events from the log at the next start, so it continues bit for bit
+// as a server that never stopped (without that, the 32 events were neither in the tables
+// nor replayed).
 TEST_F(PersistenceTest, DnnStoppedBetweenBatchBoundariesReplaysThePendingEvents) {
-  server::ServerOptions o = Options();
-  o.core.model = model::DefaultModelConfig(model::ModelKind::kDnn);
-  o.core.model.hash_bits = 10;
-  o.core.model.dnn.hidden = {16, 8};
-  o.core.model.dnn.batch_size = 64;
-  o.core.model.dnn.fields = {"user"};
+  server::ServerOptions o = DnnOptions();
+  o.core.updater.flush_partial_batch_ms = 0;
   StartServer(o);
   for (int r = 0; r < 4; ++r) Observe(r);  // 800 events: 12 batches and 32 pending
   ASSERT_TRUE(WaitApplied(768));  // the served snapshot holds the 12 batches
@@ -229,6 +247,119 @@ TEST_F(PersistenceTest, DnnStoppedBetweenBatchBoundariesReplaysThePendingEvents)
   ASSERT_TRUE(WaitApplied(1152));
   EXPECT_EQ(Score(), continued);
   server_.reset();
+}
+
+// Issue 9: on a quiet stream (a fake clock that moves only when told) the DNN applies
+// its partial batch once no event has arrived for --flush_partial_batch_ms, through a
+// marker logged at its own sequence number; a clean stop flushes the rest the same way,
+// so the restart replays nothing and serves the same model_version and parameters; and
+// it continues bit for bit as a server that never stopped and flushed at the same places.
+TEST_F(PersistenceTest, DnnFlushesAQuietStreamAndACleanStopThroughTheLog) {
+  testing::FakeClock clock;
+  server::ServerOptions o = DnnOptions();
+  o.core.updater.clock = &clock;
+  o.core.updater.flush_partial_batch_ms = 1000;
+  o.core.updater.publish_every_events = 1;  // the clock stands still: publish every batch
+  StartServer(o);
+  Observe(0);  // 3 batches and 8 pending
+  ASSERT_TRUE(WaitScored(200));
+  ASSERT_TRUE(WaitApplied(192));
+  EXPECT_EQ(Info().events_applied(), 192u);
+  const double unflushed = Score();
+  clock.Advance(std::chrono::milliseconds(1000));
+  ASSERT_TRUE(WaitApplied(200));  // the quiet stream's partial batch
+  EXPECT_NE(Score(), unflushed);
+  EXPECT_EQ(Stats().last_seq(), 201u);  // the marker took 201
+  Observe(1);  // events 202..401: 3 batches and 8 pending again
+  ASSERT_TRUE(WaitScored(400));
+  ASSERT_TRUE(WaitApplied(392));
+  server_->Shutdown();  // flushes the 8 through a marker at 402, then persists
+  StartServer(o);
+  EXPECT_EQ(Info().events_applied(), 400u);  // nothing pending was left to replay
+  EXPECT_EQ(Stats().events_applied(), 400u);
+  EXPECT_EQ(Stats().last_seq(), 402u);
+  const double at_stop = Score();
+  Observe(2);
+  ASSERT_TRUE(WaitScored(600));
+  clock.Advance(std::chrono::milliseconds(1000));
+  ASSERT_TRUE(WaitApplied(600));
+  const double continued = Score();
+  server_.reset();
+
+  // Never stopped, flushed at the same places: the same parameters bit for bit.
+  testing::TempDir other;
+  o.core.storage.data_dir = other.path();
+  StartServer(o);
+  for (int r = 0; r < 3; ++r) {
+    Observe(r);
+    ASSERT_TRUE(WaitScored(200 * (r + 1)));
+    if (r == 1) {
+      ASSERT_TRUE(WaitApplied(392));
+      const double before_flush = Score();
+      clock.Advance(std::chrono::milliseconds(1000));
+      ASSERT_TRUE(WaitApplied(400));
+      EXPECT_EQ(Score(), at_stop);
+      EXPECT_NE(before_flush, at_stop);
+    } else {
+      clock.Advance(std::chrono::milliseconds(1000));
+      ASSERT_TRUE(WaitApplied(200 * (r + 1)));
+    }
+  }
+  EXPECT_EQ(Stats().last_seq(), 603u);
+  EXPECT_EQ(Score(), continued);
+  server_.reset();
+}
+
+// The version of a DNN's clean restart: with flushing on, the stop leaves nothing pending
+// and the restart serves the same model_version (README, Start); with flushing off the
+// pending events are replayed at the start and published under a new version, as after
+// a crash.
+TEST_F(PersistenceTest, DnnCleanRestartKeepsItsVersionWhenTheStopFlushes) {
+  for (const int64_t flush_ms : {int64_t{1000}, int64_t{0}}) {
+    SCOPED_TRACE(flush_ms);
+    testing::TempDir dir;
+    server::ServerOptions o = DnnOptions();
+    o.core.storage.data_dir = dir.path();
+    o.core.updater.flush_partial_batch_ms = flush_ms;
+    o.core.updater.publish_interval_ms = 100000;  // publication only at the stop
+    StartServer(o);
+    Observe(0);  // 8 pending
+    ASSERT_TRUE(WaitScored(200));
+    server_->Shutdown();
+    StartServer(o);
+    v1::ListSnapshotsResponse snapshots;
+    ASSERT_TRUE(
+        admin_->ListSnapshots(Ctx().get(), v1::ListSnapshotsRequest(), &snapshots).ok());
+    ASSERT_GT(snapshots.snapshots_size(), 0);
+    const v1::SnapshotInfo& newest = snapshots.snapshots(snapshots.snapshots_size() - 1);
+    const uint64_t persisted = newest.model_version();  // written by the stop
+    const v1::ModelInfo info = Info();
+    if (flush_ms > 0) {
+      EXPECT_EQ(newest.last_seq(), 201u);  // the stop's marker
+      EXPECT_EQ(info.model_version(), persisted);
+      EXPECT_EQ(info.events_applied(), 200u);
+    } else {
+      EXPECT_EQ(newest.last_seq(), 192u);
+      EXPECT_GT(info.model_version(), persisted);  // the 8 replayed publish anew
+      EXPECT_EQ(info.events_applied(), 192u);
+    }
+    EXPECT_EQ(Stats().events_applied(), 200u);
+    server_.reset();
+  }
+}
+
+// --durability=none keeps no log: before, the pending events of a clean stop were lost
+// (192 of 200 survived); the stop's flush applies them before the final snapshot.
+TEST_F(PersistenceTest, DnnWithoutALogLosesNothingAcknowledgedAtACleanStop) {
+  server::ServerOptions o = DnnOptions(storage::Durability::kNone);
+  StartServer(o);
+  Observe(0);
+  ASSERT_TRUE(WaitScored(200));
+  server_->Shutdown();
+  StartServer(o);
+  EXPECT_EQ(Info().events_applied(), 200u);
+  EXPECT_EQ(Stats().events_applied(), 200u);
+  EXPECT_EQ(Stats().last_seq(), 201u);  // the marker took a number there too
 }
 
 // A data dir made by an earlier build (not normalized) resumes with a config file that
@@ -263,6 +394,7 @@ TEST_F(PersistenceTest, NormalizationOfADataDirIsKeptUnlessTheConfigSaysOtherwis
 // its data dir.
 TEST_F(PersistenceTest, DeepFmStoppedBetweenBatchBoundariesReplaysThePendingEvents) {
   server::ServerOptions o = Options();
+  o.core.updater.flush_partial_batch_ms = 0;  // the stop leaves the 32 pending
   o.core.model = model::DefaultModelConfig(model::ModelKind::kDeepFm);
   o.core.model.hash_bits = 10;
   o.core.model.dnn.hidden = {16, 8};

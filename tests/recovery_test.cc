@@ -4,7 +4,8 @@
 // on every event, the stored vector fields, the de-duplication window (also from before
 // the snapshot) and the next sequence number; a log gap after the snapshot and snapshots
 // that do not verify are refused unless accept_data_loss; a cancelled recovery keeps the
-// log for the next start.
+// log for the next start; a DNN killed after a flushed partial batch and more events
+// recovers, through the logged flush marker, the parameters of an uninterrupted run.
 #include "server/recovery.h"
 
 #include <gtest/gtest.h>
@@ -42,11 +43,13 @@ struct Parts {
 
 class RecoveryTest : public ::testing::Test {
  protected:
-  std::unique_ptr<Parts> Open(bool accept_data_loss = false) {
+  std::unique_ptr<Parts> Open(bool accept_data_loss = false,
+                              const model::ModelConfig& config = Config(),
+                              const std::string& dir = "") {
     storage::StorageOptions o;
-    o.data_dir = dir_.path();
+    o.data_dir = dir.empty() ? dir_.path() : dir;
     o.accept_data_loss = accept_data_loss;
-    auto p = Persistence::Open(o, Config(), false, 0, nullptr);
+    auto p = Persistence::Open(o, config, false, 0, nullptr);
     EXPECT_TRUE(p.ok()) << p.status();
     if (!p.ok()) return nullptr;
     auto parts = std::make_unique<Parts>();
@@ -55,7 +58,7 @@ class RecoveryTest : public ::testing::Test {
     core::UpdaterOptions options;
     options.persist_interval_ms = 0;
     parts->updater = std::make_unique<core::Updater>(
-        *model::CreateModel(Config()), &parts->queue, &parts->inbox, &parts->slot, options,
+        *model::CreateModel(config), &parts->queue, &parts->inbox, &parts->slot, options,
         [raw](model::Model& m, const core::Checkpoint& c, std::shared_ptr<core::PersistTicket> t) {
           return raw->Persist(m, c, std::move(t));
         });
@@ -284,6 +287,106 @@ TEST_F(RecoveryTest, ACancelledRecoveryKeepsTheLogForTheNextStart) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->next_seq, 11u);
   ExpectTrainedOn(parts->updater->model(), {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+}
+
+
+// A DNN in batches of 8.
+model::ModelConfig DnnConfig() {
+  model::ModelConfig c = model::DefaultModelConfig(model::ModelKind::kDnn);
+  c.hash_bits = 8;
+  c.dnn.embedding_dim = 4;
+  c.dnn.hidden = {6, 3};
+  c.dnn.batch_size = 8;
+  return c;
+}
+
+std::vector<std::vector<float>> Tables(model::Model& m) {
+  std::vector<std::vector<float>> out;
+  for (const model::StateTable& t : m.StateTables()) out.push_back(t.table->values());
+  return out;
+}
+
+// Issue 9: the live server flushed a partial batch of events 1..5 at a marker (seq 6) and
+// persisted there, then trained events 7..20 (a full batch of 7..14, then 6 pending) and
+// was killed. Recovery restores the flushed checkpoint and replays the rest; a start from
+// snapshot 0 replays the whole log, cutting the partial batch at the marker. Both hold the
+// parameters of an uninterrupted run bit for bit, the same pending events, counters that
+// count the marker in last_seq only, and a de-duplication window where the marker is an
+// entry without an id.
+TEST_F(RecoveryTest, ADnnKilledAfterAFlushedPartialBatchRecoversBitForBit) {
+  std::vector<model::Example> events(21);
+  std::vector<std::string> ids(21);
+  for (uint64_t i = 1; i <= 20; ++i) {
+    events[i] = Ex(i);
+    ids[i] = "e" + std::to_string(i);
+  }
+  auto log_all = [&](Parts& parts) {
+    storage::EventLog& log = parts.persistence->log();
+    std::vector<storage::LogEntry> first;
+    for (uint64_t i = 1; i <= 5; ++i) first.push_back({&events[i], &ids[i]});
+    first.push_back(storage::LogEntry::FlushMarker());
+    EXPECT_EQ(*log.Append(first, {}), 1u);
+    for (uint64_t i = 7; i <= 20; ++i) EXPECT_EQ(*log.Append({{&events[i], &ids[i]}}, {}), i);
+  };
+  testing::TempDir scratch;  // the same log, with snapshot 0 only
+  {
+    auto parts = Open(false, DnnConfig());
+    ASSERT_TRUE(parts && Recover(*parts).ok());
+    log_all(*parts);
+    core::EventBatch batch;  // what the live server trained before its checkpoint
+    batch.first_seq = 1;
+    for (uint64_t i = 1; i <= 5; ++i) batch.examples.push_back(events[i]);
+    parts->updater->Replay(batch);
+    core::EventBatch marker;
+    marker.flush = true;
+    marker.first_seq = 6;
+    parts->updater->Replay(marker);
+    ASSERT_TRUE(parts->updater->PersistAndWait().ok());
+    std::vector<storage::SnapshotInfo> snapshots = parts->persistence->store().List();
+    EXPECT_EQ(snapshots.back().meta.last_seq, 6u);
+    EXPECT_EQ(snapshots.back().meta.events_applied, 5u);
+    auto other = Open(false, DnnConfig(), scratch.path());
+    ASSERT_TRUE(other && Recover(*other).ok());
+    log_all(*other);
+  }  // killed: no final checkpoint
+
+  auto uninterrupted = *model::CreateModel(DnnConfig());
+  for (uint64_t i = 1; i <= 5; ++i) uninterrupted->Train(events[i]);
+  ASSERT_TRUE(uninterrupted->FlushPending());
+  for (uint64_t i = 7; i <= 20; ++i) uninterrupted->Train(events[i]);
+  ASSERT_EQ(uninterrupted->pending_events(), 6u);
+  ASSERT_EQ(uninterrupted->optimizer_step(), 2u);
+
+  for (const std::string& dir : {dir_.path(), scratch.path()}) {
+    SCOPED_TRACE(dir);
+    auto parts = Open(false, DnnConfig(), dir);
+    ASSERT_TRUE(parts);
+    absl::StatusOr<Recovered> r = Recover(*parts, /*window=*/16);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->next_seq, 21u);
+    std::vector<std::string> window;
+    for (uint64_t i = 5; i <= 20; ++i) window.push_back(i == 6 ? "" : ids[i]);
+    EXPECT_EQ(r->recent_ids, window);
+    const core::UpdaterStats stats = parts->updater->Counters();
+    EXPECT_EQ(stats.last_seq, 20u);
+    EXPECT_EQ(stats.events_applied, 19u);
+    model::Model& m = parts->updater->model();
+    EXPECT_EQ(m.pending_events(), 6u);
+    EXPECT_EQ(m.optimizer_step(), 2u);
+    EXPECT_TRUE(Tables(m) == Tables(*uninterrupted));
+    // The pending events were replayed into the same partial batch: the next two events
+    // complete it, and it stays identical.
+    for (uint64_t i = 1; i <= 2; ++i) {
+      model::Example e = Ex(100 + i);
+      EXPECT_EQ(m.Train(e).prediction, uninterrupted->Train(e).prediction);
+    }
+    EXPECT_EQ(m.pending_events(), 0u);
+    EXPECT_TRUE(Tables(m) == Tables(*uninterrupted));
+    uninterrupted = *model::CreateModel(DnnConfig());  // rebuilt for the next dir
+    for (uint64_t i = 1; i <= 5; ++i) uninterrupted->Train(events[i]);
+    uninterrupted->FlushPending();
+    for (uint64_t i = 7; i <= 20; ++i) uninterrupted->Train(events[i]);
+  }
 }
 
 }  // namespace

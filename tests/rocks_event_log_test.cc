@@ -73,6 +73,67 @@ TEST(RocksEventLogTest, AppendNumbersAndReplaysInOrder) {
   EXPECT_EQ(*log.LastSeq(), 3u);
 }
 
+// A flush marker takes a sequence number of its own: alone in a record or among events,
+// it replays at its place (on_flush), the events around it keep theirs, the log's last
+// number counts it, the numbering stays gapless across a reopen, and an events-only replay
+// skips it. A marker record is format 4; records of events alone stay format 3.
+TEST(RocksEventLogTest, FlushMarkersTakeASequenceNumberAndReplayInPlace) {
+  testing::TempDir dir;
+  std::vector<model::Example> a = {Ex(1, 10), Ex(0, 20), Ex(1, 30)};
+  std::string id1 = "e1", id2 = "e2", id3 = "e3";
+  {
+    auto db = Database::Open(dir.path());
+    ASSERT_TRUE(db.ok()) << db.status();
+    RocksEventLog log(db->get(), nullptr, /*sync=*/false);
+    log.StartAt(1);
+    EXPECT_EQ(*log.Append({{&a[0], &id1}}, {}), 1u);
+    EXPECT_EQ(*log.Append({LogEntry::FlushMarker()}, {}), 2u);  // a quiet stream's marker
+    EXPECT_EQ(*log.Append({{&a[1], &id2}, LogEntry::FlushMarker(), {&a[2], &id3}}, {}), 3u);
+    EXPECT_EQ(*log.LastSeq(), 5u);
+    auto format = [&](uint64_t key) {
+      absl::StatusOr<std::optional<std::string>> value =
+          (*db)->Get(Family::kEvents, BigEndianKey(key));
+      EXPECT_TRUE(value.ok() && value->has_value()) << key;
+      return value.ok() && value->has_value() ? RecordReader(**value, key).format() : 0u;
+    };
+    EXPECT_EQ(format(1), 3u);
+    EXPECT_EQ(format(2), 4u);
+    EXPECT_EQ(format(3), 4u);
+  }
+  auto db = Database::Open(dir.path());
+  ASSERT_TRUE(db.ok()) << db.status();
+  RocksEventLog log(db->get(), nullptr, /*sync=*/false);
+  EXPECT_EQ(*log.LastSeq(), 5u);
+  std::vector<std::string> seen;
+  auto replay = [&](uint64_t after) {
+    seen.clear();
+    return log.Replay(
+        after,
+        [&](uint64_t seq, model::Example&, std::string& id) {
+          seen.push_back(std::to_string(seq) + ":" + id);
+        },
+        [&](uint64_t seq) { seen.push_back(std::to_string(seq) + ":flush"); });
+  };
+  ASSERT_TRUE(replay(0).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"1:e1", "2:flush", "3:e2", "4:flush", "5:e3"}));
+  ASSERT_TRUE(replay(3).ok());  // from inside the mixed record
+  EXPECT_EQ(seen, (std::vector<std::string>{"4:flush", "5:e3"}));
+  std::vector<uint64_t> events;
+  ASSERT_TRUE(log.Replay(0, [&](uint64_t seq, model::Example&, std::string&) {
+    events.push_back(seq);
+  }).ok());
+  EXPECT_EQ(events, (std::vector<uint64_t>{1, 3, 5}));
+  log.StartAt(6);
+  EXPECT_EQ(*log.Append({{&a[0], &id1}}, {}), 6u);
+  ASSERT_TRUE(replay(5).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"6:e1"}));
+
+  UnloggedEventLog unlogged(db->get(), nullptr);
+  unlogged.StartAt(10);
+  EXPECT_EQ(*unlogged.Append({{&a[0], &id1}, LogEntry::FlushMarker()}, {}), 10u);
+  EXPECT_EQ(*unlogged.Append({{&a[1], &id2}}, {}), 12u);  // the marker took 11
+}
+
 TEST(RocksEventLogTest, SurvivesReopenAndTruncates) {
   testing::TempDir dir;
   std::vector<model::Example> ex = {Ex(1, 1)};
@@ -138,7 +199,7 @@ TEST(RocksEventLogTest, ReadsFormatOneAndRefusesUnknownFormatsByName) {
   ASSERT_TRUE((*db)->Write(future, false).ok());
   absl::Status s = log.Replay(0, [](uint64_t, model::Example&, std::string&) {});
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(std::string(s.message()).find("has format 9; this build reads formats 1 to 3"),
+  EXPECT_NE(std::string(s.message()).find("has format 9; this build reads formats 1 to 4"),
             std::string::npos) << s;
 }
 

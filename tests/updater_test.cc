@@ -1,5 +1,7 @@
 // Updater: trains in order, publishes increasing versions only when something changed,
-// never disturbs a reader holding an old snapshot, drains on Stop. Runs under TSan.
+// never disturbs a reader holding an old snapshot, drains on Stop; a mini-batch model's
+// partial batch is flushed through a logged marker after the idle time (fake clock) and
+// at Stop, never with flushing off or for a per-event model. Runs under TSan.
 #include "server/core/pipeline.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +13,7 @@
 
 #include "model/hash.h"
 #include "model/linear_model.h"
+#include "model/model.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/updater_gate.h"
 
@@ -37,6 +40,16 @@ std::unique_ptr<model::Model> NewModel() {
   model::ModelConfig c;
   c.hash_bits = 16;
   return std::make_unique<model::LinearModel>(c);
+}
+
+// A small DNN in batches of 64.
+std::unique_ptr<model::Model> NewDnn() {
+  model::ModelConfig c = model::DefaultModelConfig(model::ModelKind::kDnn);
+  c.hash_bits = 10;
+  c.dnn.embedding_dim = 4;
+  c.dnn.hidden = {8, 4};
+  c.dnn.batch_size = 64;
+  return *model::CreateModel(c);
 }
 
 template <typename F>
@@ -407,6 +420,193 @@ TEST(PipelineTest, RestoreAndReplayContinueVersionsAndCounters) {
   ASSERT_TRUE(p.queue().TryPush(b));
   ASSERT_TRUE(WaitFor([&] { return p.updater().Stats().events_applied == 105; }));
   EXPECT_EQ(p.updater().Stats().last_seq, 105u);
+  p.Stop();
+}
+
+
+// Settle: the updater has completed a whole loop since the call (it held two gates).
+void Settle(Updater& u) {
+  testing::UpdaterGate(u).Release();
+  testing::UpdaterGate(u).Release();
+}
+
+// FlushLog: an AppendFn that numbers entries as the event log does and records, per
+// logged batch, its first sequence number and whether it is a flush marker.
+struct FlushLog {
+  std::mutex mu;
+  uint64_t next = 1;
+  std::vector<std::pair<uint64_t, bool>> batches;
+  AppendFn Fn() {
+    return [this](const std::vector<EventBatch*>& group) -> absl::StatusOr<uint64_t> {
+      std::lock_guard<std::mutex> lock(mu);
+      const uint64_t first = next;
+      for (EventBatch* b : group) {
+        batches.emplace_back(next, b->flush);
+        next += b->flush ? 1 : b->examples.size();
+      }
+      return first;
+    };
+  }
+  std::vector<std::pair<uint64_t, bool>> Batches() {
+    std::lock_guard<std::mutex> lock(mu);
+    return batches;
+  }
+};
+
+// Issue 9: on a quiet stream a DNN's partial batch is applied once no event has arrived
+// for flush_partial_batch_ms on the injected clock, through a marker logged after the
+// pending events at a sequence number of its own; the snapshot then holds the batch, bit
+// for bit what a model flushed at the same place holds. Nothing more is flushed while
+// nothing is pending; the next quiet spell flushes again.
+TEST(PipelineTest, AQuietDnnStreamFlushesItsPartialBatchAfterTheIdleTime) {
+  testing::FakeClock clock;
+  FlushLog log;
+  PipelineOptions options = Capacity(1000);
+  options.updater.clock = &clock;
+  options.updater.flush_partial_batch_ms = 1000;
+  options.updater.publish_every_events = 1;  // publish what changed without waiting
+  Pipeline p(NewDnn(), options, log.Fn(), nullptr);
+  p.Start(1);
+  auto b = Clicks("a", 1.0f, 10);
+  ASSERT_TRUE(p.queue().TryPush(b));
+  ASSERT_TRUE(WaitFor([&] { return p.updater().Stats().events_applied == 10; }));
+  clock.Advance(std::chrono::milliseconds(999));
+  Settle(p.updater());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(p.updater().Counters().flushes, 0u);
+  EXPECT_EQ(p.slot().Get()->version(), 0u);  // nothing applied: nothing published
+  clock.Advance(std::chrono::milliseconds(1));
+  ASSERT_TRUE(WaitFor([&] { return p.slot().Get()->events_applied() == 10; }));
+  EXPECT_EQ(p.updater().Counters().flushes, 1u);
+  EXPECT_EQ(p.updater().Stats().last_seq, 11u);  // the marker's number
+  EXPECT_EQ(p.updater().Stats().events_applied, 10u);
+  EXPECT_EQ(log.Batches(), (std::vector<std::pair<uint64_t, bool>>{{1, false}, {11, true}}));
+  // The same events flushed at the same place, offline.
+  std::unique_ptr<model::Model> reference = NewDnn();
+  const std::unique_ptr<EventBatch> same = Clicks("a", 1.0f, 10);
+  for (const model::Example& e : same->examples) reference->Train(e);
+  ASSERT_TRUE(reference->FlushPending());
+  EXPECT_EQ(p.slot().Get()->ScoreOne({}, Item("a")),
+            reference->Publish(1, 10, nullptr)->ScoreOne({}, Item("a")));
+  EXPECT_NE(p.slot().Get()->ScoreOne({}, Item("a")), 0.5);
+  // Nothing pending: no more markers, however long the quiet.
+  clock.Advance(std::chrono::milliseconds(10000));
+  Settle(p.updater());
+  EXPECT_EQ(p.updater().Counters().flushes, 1u);
+  auto c = Clicks("a", 0.0f, 3);
+  ASSERT_TRUE(p.queue().TryPush(c));
+  ASSERT_TRUE(WaitFor([&] { return p.updater().Stats().events_applied == 13; }));
+  clock.Advance(std::chrono::milliseconds(1000));
+  ASSERT_TRUE(WaitFor([&] { return p.slot().Get()->events_applied() == 13; }));
+  EXPECT_EQ(p.updater().Stats().last_seq, 15u);
+  p.Stop();
+  EXPECT_EQ(p.updater().Counters().flushes, 2u);  // nothing pending at the stop
+  EXPECT_EQ(log.Batches().size(), 4u);
+}
+
+// A clean stop flushes the pending events through a last marker (the writer stopped),
+// so the final checkpoint holds them all and stands at the marker; with flushing off
+// (0) neither the idle time nor the stop flushes, and the checkpoint stands at the last
+// full batch.
+TEST(PipelineTest, StopFlushesThePendingEventsUnlessFlushingIsOff) {
+  for (const int64_t flush_ms : {int64_t{1000}, int64_t{0}}) {
+    SCOPED_TRACE(flush_ms);
+    testing::FakeClock clock;
+    FlushLog log;
+    std::vector<Checkpoint> checkpoints;  // updater thread, read after Stop
+    PersistFn persist = [&](model::Model&, const Checkpoint& c,
+                            std::shared_ptr<PersistTicket> ticket) {
+      checkpoints.push_back(c);
+      ticket->Complete(absl::OkStatus());
+      return absl::OkStatus();
+    };
+    PipelineOptions options = Capacity(1000);
+    options.updater.clock = &clock;
+    options.updater.flush_partial_batch_ms = flush_ms;
+    options.updater.persist_interval_ms = 0;
+    Pipeline p(NewDnn(), options, log.Fn(), persist);
+    p.Start(1);
+    auto b = Clicks("a", 1.0f, 70);  // a full batch and 6 pending
+    ASSERT_TRUE(p.queue().TryPush(b));
+    ASSERT_TRUE(WaitFor([&] { return p.updater().Stats().events_applied == 70; }));
+    if (flush_ms == 0) {
+      clock.Advance(std::chrono::milliseconds(100000));  // no idle flush either
+      Settle(p.updater());
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    p.Stop();
+    ASSERT_FALSE(checkpoints.empty());
+    const Checkpoint& last = checkpoints.back();
+    if (flush_ms > 0) {
+      EXPECT_EQ(p.updater().Counters().flushes, 1u);
+      EXPECT_EQ(log.Batches().back(), (std::pair<uint64_t, bool>{71, true}));
+      EXPECT_EQ(last.last_seq, 71u);
+      EXPECT_EQ(last.events_applied, 70u);
+      EXPECT_EQ(last.metrics.overall.events, 70u);
+      EXPECT_EQ(p.slot().Get()->events_applied(), 70u);
+      EXPECT_EQ(p.updater().model().pending_events(), 0u);  // after Stop: the owner's
+    } else {
+      EXPECT_EQ(p.updater().Counters().flushes, 0u);
+      EXPECT_EQ(log.Batches().size(), 1u);
+      EXPECT_EQ(last.last_seq, 64u);
+      EXPECT_EQ(last.events_applied, 64u);
+      EXPECT_EQ(p.slot().Get()->events_applied(), 64u);
+    }
+    EXPECT_EQ(p.updater().Stats().events_applied, 70u);
+  }
+}
+
+// A per-event model never has pending events: no marker, whatever the quiet, and the
+// sequence numbers stay the events'.
+TEST(PipelineTest, APerEventModelNeverFlushes) {
+  testing::FakeClock clock;
+  FlushLog log;
+  PipelineOptions options = Capacity(1000);
+  options.updater.clock = &clock;
+  options.updater.flush_partial_batch_ms = 1000;
+  Pipeline p(NewModel(), options, log.Fn(), nullptr);
+  p.Start(1);
+  auto b = Clicks("a", 1.0f, 10);
+  ASSERT_TRUE(p.queue().TryPush(b));
+  ASSERT_TRUE(WaitFor([&] { return p.updater().Stats().events_applied == 10; }));
+  clock.Advance(std::chrono::milliseconds(60000));
+  Settle(p.updater());
+  p.Stop();
+  EXPECT_EQ(p.updater().Counters().flushes, 0u);
+  EXPECT_EQ(p.updater().Stats().last_seq, 10u);
+  EXPECT_EQ(log.Batches().size(), 1u);
+}
+
+// A marker whose append fails is dropped, and asked for again after another idle time.
+TEST(PipelineTest, AFailedFlushMarkerIsAskedForAgain) {
+  testing::FakeClock clock;
+  std::atomic<int> marker_failures{1};
+  FlushLog log;
+  AppendFn ok = log.Fn();
+  AppendFn append = [&](const std::vector<EventBatch*>& group) -> absl::StatusOr<uint64_t> {
+    if (group.size() == 1 && group[0]->flush && marker_failures.fetch_sub(1) > 0) {
+      return absl::UnavailableError("disk full (test)");
+    }
+    return ok(group);
+  };
+  PipelineOptions options = Capacity(1000);
+  options.updater.clock = &clock;
+  options.updater.flush_partial_batch_ms = 1000;
+  Pipeline p(NewDnn(), options, append, nullptr);
+  p.Start(1);
+  auto b = Clicks("a", 1.0f, 10);
+  ASSERT_TRUE(p.queue().TryPush(b));
+  ASSERT_TRUE(WaitFor([&] { return p.updater().Stats().events_applied == 10; }));
+  clock.Advance(std::chrono::milliseconds(1000));
+  ASSERT_TRUE(WaitFor([&] { return marker_failures.load() <= 0; }));
+  Settle(p.updater());
+  EXPECT_EQ(p.updater().Counters().flushes, 0u);
+  // Asked for again once the updater heard of the failure and another idle time passed.
+  ASSERT_TRUE(WaitFor([&] {
+    clock.Advance(std::chrono::milliseconds(50));
+    return p.updater().Counters().flushes == 1;
+  }));
+  EXPECT_EQ(p.updater().Stats().last_seq, 11u);  // the failed one took no number
   p.Stop();
 }
 

@@ -63,8 +63,13 @@ struct EventBatch {
   // Set by TryPush: acceptance time and the queue places the batch holds.
   std::chrono::steady_clock::time_point accepted_at;
   size_t admitted = 0;
-  // Set by the LogWriter: the sequence number of examples[0] (0 when empty).
+  // Set by the LogWriter: the sequence number of examples[0] (0 when empty), or of the
+  // flush marker.
   uint64_t first_seq = 0;
+  // A flush marker (server/core/updater.h), not events: made by the LogWriter on the
+  // updater's request, logged at its own sequence number, and handed to the updater like
+  // a batch; `examples` is empty. Never in the EventQueue.
+  bool flush = false;
 };
 
 class EventQueue {

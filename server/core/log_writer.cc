@@ -19,6 +19,7 @@ void LogWriter::SeedDedup(const std::vector<std::string>& ids) {
 void LogWriter::Start() {
   if (thread_.joinable()) return;
   stop_.store(false);
+  running_.store(true);
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -27,6 +28,50 @@ void LogWriter::Stop() {
   stop_.store(true);
   queue_->Wake();
   thread_.join();
+  running_.store(false);
+}
+
+void LogWriter::RequestFlush(std::function<void(const absl::Status&)> done) {
+  {
+    MutexLock lock(&flush_mu_);
+    if (done) flush_done_.push_back(std::move(done));
+    flush_requested_.store(true);
+  }
+  queue_->Wake();
+}
+
+std::unique_ptr<EventBatch> LogWriter::TakeFlushRequest() {
+  if (!flush_requested_.load()) return nullptr;
+  std::vector<std::function<void(const absl::Status&)>> done;
+  {
+    MutexLock lock(&flush_mu_);
+    done.swap(flush_done_);
+    flush_requested_.store(false);
+  }
+  auto marker = std::make_unique<EventBatch>();
+  marker->flush = true;
+  marker->accepted_at = std::chrono::steady_clock::now();
+  marker->on_logged = [done = std::move(done)](const absl::Status& s) {
+    for (const auto& d : done) d(s);
+  };
+  return marker;
+}
+
+absl::StatusOr<uint64_t> LogWriter::AppendFlush() {
+  if (running_.load()) return absl::FailedPreconditionError("the log writer is running");
+  EventBatch marker;
+  marker.flush = true;
+  uint64_t first = next_seq_;
+  if (append_) {
+    const std::vector<EventBatch*> raw = {&marker};
+    absl::StatusOr<uint64_t> logged = append_(raw);
+    if (options_.group_done) options_.group_done(logged.status());
+    if (!logged.ok()) return logged.status();
+    first = *logged;
+  }
+  next_seq_ = first + 1;
+  Remember("");
+  return first;
 }
 
 void LogWriter::Remember(const std::string& id) {
@@ -54,6 +99,9 @@ void LogWriter::Run() {
       bytes += b->bytes;
       group.push_back(std::move(b));
     }
+    // A requested marker goes after everything taken so far: after the events the
+    // updater had trained when it asked, which were logged before they reached it.
+    if (std::unique_ptr<EventBatch> marker = TakeFlushRequest()) group.push_back(std::move(marker));
     if (!group.empty()) {
       WriteGroup(group);
       group.clear();
@@ -70,7 +118,7 @@ void LogWriter::WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group) {
   absl::flat_hash_set<std::string> in_group;  // ids logged by this group
   for (size_t g = 0; g < group.size(); ++g) {
     EventBatch* b = group[g].get();
-    if (options_.admit) admitted[g] = options_.admit(*b);
+    if (options_.admit && !b->flush) admitted[g] = options_.admit(*b);
     if (!admitted[g].ok()) continue;
     if (options_.dedup_window > 0) {
       size_t kept = 0;
@@ -102,6 +150,11 @@ void LogWriter::WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group) {
   if (status.ok()) {
     uint64_t seq = first_seq;
     for (EventBatch* b : raw) {
+      if (b->flush) {  // one sequence number, an entry without an id in the window
+        b->first_seq = seq++;
+        Remember("");
+        continue;
+      }
       b->first_seq = b->examples.empty() ? 0 : seq;
       seq += b->examples.size();
       if (options_.dedup_window > 0) {
@@ -114,9 +167,9 @@ void LogWriter::WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group) {
     std::unique_ptr<EventBatch>& b = group[g];
     const absl::Status& outcome = admitted[g].ok() ? status : admitted[g];
     if (b->on_logged) b->on_logged(outcome);
-    if (outcome.ok() && !b->examples.empty()) {
+    if (outcome.ok() && (!b->examples.empty() || b->flush)) {
       inbox_->Push(std::move(b));
-    } else {
+    } else if (!b->flush) {  // a marker holds no queue places
       queue_->Release(*b);
     }
   }

@@ -9,10 +9,19 @@
 //
 // Without an append function (no data dir) the writer numbers batches itself, from
 // `next_seq`, and acknowledges them without logging. If an append fails, its batches are
-// answered with the error and
-// dropped (not trained), and their queue places released.
+// answered with the error and dropped (not trained), and their queue places released.
 //
-// Threads: constructor, SeedDedup, Start, Stop from the owner; the rest internal.
+// Flush markers (storage/event_log.h; the updater asks for them, server/core/updater.h):
+// RequestFlush makes the writer append a marker after everything it took from the queue
+// so far, in the same group as the events before it when they are still unwritten; the
+// marker takes the next sequence number, joins the de-duplication window as an entry
+// without an id (so the window rebuilt from the log's tail at start is the same), and is
+// handed to the updater through the inbox as an EventBatch with `flush` set. AppendFlush
+// appends one at once, on the caller's thread, once the writer has stopped (the
+// updater's final flush at a clean stop).
+//
+// Threads: constructor, SeedDedup, Start, Stop from the owner; RequestFlush from any
+// thread; AppendFlush from any one thread after Stop; the rest internal.
 #ifndef STREAMREC_SERVER_CORE_LOG_WRITER_H_
 #define STREAMREC_SERVER_CORE_LOG_WRITER_H_
 
@@ -28,13 +37,15 @@
 #include "absl/status/statusor.h"
 #include "server/core/batch_inbox.h"
 #include "server/core/event_queue.h"
+#include "server/core/mutex.h"
 
 namespace streamrec::core {
 
-// AppendFn logs a group durably, its batches' events in order (the group may hold no
-// event at all, only batches' new_dims to record), and returns the sequence number the
-// log gave its first event; the rest follow consecutively. The log assigns them (an
-// external stream assigns its own).
+// AppendFn logs a group durably, its batches' events in order, a batch with `flush` set
+// as one flush marker in its place (the group may hold no event at all, only batches'
+// new_dims to record), and returns the sequence number the log gave its first entry; the
+// rest follow consecutively (a marker takes one). The log assigns them (an external
+// stream assigns its own).
 using AppendFn =
     std::function<absl::StatusOr<uint64_t>(const std::vector<EventBatch*>& group)>;
 // AdmitFn decides, in log order and before sequencing, whether a batch may be logged
@@ -69,14 +80,26 @@ class LogWriter {
   void SeedDedup(const std::vector<std::string>& ids);
 
   void Start();
-  // Stop logs and hands over everything already in the queue, then joins.
+  // Stop logs and hands over everything already in the queue (and a requested marker),
+  // then joins.
   void Stop();
+
+  // RequestFlush: append a flush marker after the events taken from the queue so far.
+  // `done` (may be empty) hears the append's outcome on the writer's thread; after an
+  // error the marker is dropped (not handed over). A request made after the writer's
+  // last loop at Stop is dropped silently (AppendFlush covers the stop).
+  void RequestFlush(std::function<void(const absl::Status&)> done);
+  // AppendFlush: after Stop, log one flush marker now and return its sequence number
+  // (not handed over: the caller trains it). FailedPrecondition while the writer runs.
+  absl::StatusOr<uint64_t> AppendFlush();
 
   uint64_t duplicates_dropped() const { return duplicates_.load(std::memory_order_relaxed); }
 
  private:
   void Run();
   void WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group);
+  // TakeFlushRequest: a marker batch for a pending RequestFlush, or null.
+  std::unique_ptr<EventBatch> TakeFlushRequest();
   // Remember adds a logged id to the de-duplication window.
   void Remember(const std::string& id);
 
@@ -92,7 +115,12 @@ class LogWriter {
 
   std::atomic<uint64_t> duplicates_{0};
   std::atomic<bool> stop_{false};
+  std::atomic<bool> running_{false};
   std::thread thread_;
+
+  std::atomic<bool> flush_requested_{false};
+  Mutex flush_mu_;
+  std::vector<std::function<void(const absl::Status&)>> flush_done_ ABSL_GUARDED_BY(flush_mu_);
 };
 
 }  // namespace streamrec::core

@@ -2,7 +2,9 @@
 //   handlers -> EventQueue -> LogWriter (sequence, log, acknowledge) -> BatchInbox
 //            -> Updater (train, publish, persist) -> SnapshotSlot -> Predict
 // It owns the stages and starts and stops them in order: Stop drains the queue through
-// the writer first, then lets the updater train, publish and persist what was accepted.
+// the writer first, then lets the updater train, flush a partial batch (its final flush
+// marker is logged through the stopped writer), publish and persist what was accepted.
+// The updater asks the writer for flush markers while running (server/core/updater.h).
 // Threads: Start/Stop from the owner; accessors are thread-safe as their classes are.
 #ifndef STREAMREC_SERVER_CORE_PIPELINE_H_
 #define STREAMREC_SERVER_CORE_PIPELINE_H_
@@ -41,6 +43,12 @@ class Pipeline {
   void Start(uint64_t next_seq, const std::vector<std::string>& recent_event_ids = {}) {
     writer_ = std::make_unique<LogWriter>(&queue_, &inbox_, append_, options_.writer, next_seq);
     writer_->SeedDedup(recent_event_ids);
+    LogWriter* writer = writer_.get();
+    updater_.SetFlushPath(
+        {[writer](std::function<void(const absl::Status&)> done) {
+           writer->RequestFlush(std::move(done));
+         },
+         [writer] { return writer->AppendFlush(); }});
     updater_.Start();
     writer_->Start();
   }

@@ -28,6 +28,28 @@
 // event trained (scored), pending or not. A wholesale load (rollback, import) drops the
 // pending events (DiscardPending): the loaded state stands at the current last_seq.
 //
+// Flushing a partial batch (issue 9: boundaries never depend on timing or request
+// grouping, only on the log). When the model has pending events and no events have reached
+// the updater for `flush_partial_batch_ms` (read on the injected Clock), the updater asks
+// the log writer for a flush marker (FlushPath::request). The marker is sequenced and
+// logged like an event, after every event logged before it (those pending ones included),
+// and comes back through the inbox in log order (EventBatch::flush); there the updater
+// calls Model::FlushPending, which applies the pending events, and the events that
+// arrived meanwhile, as one partial batch. The marker is the batch boundary: the
+// checkpoint's last_seq becomes the marker's sequence number, events_applied counts the
+// events up to it, and it publishes as a batch does. One request is in flight at a time;
+// a marker whose append failed is asked for again after another idle period. A clean
+// Stop with pending events appends a last marker (FlushPath::append_now, the writer
+// stopped) and flushes before its final publication and checkpoint, so a clean stop
+// leaves nothing pending: nothing acknowledged is lost with --durability=none, and a
+// restart replays nothing and serves the same model_version. Replay (recovery, and
+// streamrec-verify offline) meets the same markers at the same sequence numbers and cuts
+// the same batches, so live, replayed and verified parameters stay bit-identical.
+// flush_partial_batch_ms = 0 disables both (batches are then only ever full; a clean stop
+// with pending events checkpoints the boundary before them and the restart replays them
+// from the log, publishing under a new version as after a crash). Per-event models never
+// have pending events, so they never ask for a marker.
+//
 // Reclamation: a replaced snapshot is kept in a retire list and freed here once no
 // reader holds it, so readers never pay for freeing.
 //
@@ -68,8 +90,22 @@ struct UpdaterOptions {
   size_t metrics_window = 10000;
   // Checkpoint period; 0 persists only on Stop and on demand.
   int64_t persist_interval_ms = 10000;
+  // Idle time after which a mini-batch model's pending events are flushed as a partial
+  // batch (through a flush marker in the log), and whether a clean stop flushes them;
+  // 0 disables both.
+  int64_t flush_partial_batch_ms = 1000;
   // The time intervals are measured on; null: RealClock().
   Clock* clock = nullptr;
+};
+
+// FlushPath: how the updater gets flush markers logged (the pipeline's LogWriter).
+// `request` (from the updater thread) asks for a marker after everything logged so far,
+// which then arrives through the inbox; its callback hears the append's outcome (writer
+// thread). `append_now` logs a marker at once and returns its sequence number; called at
+// the end of Stop, once the writer has stopped.
+struct FlushPath {
+  std::function<void(std::function<void(const absl::Status&)> done)> request;
+  std::function<absl::StatusOr<uint64_t>()> append_now;
 };
 
 // Checkpoint: the trainer's counters persisted with (or restored from) a snapshot.
@@ -104,6 +140,8 @@ struct UpdaterStats {
   uint64_t persist_failures = 0;
   uint64_t persisted_version = 0;
   double last_persist_ms = 0;
+  // Partial batches applied at a flush marker (live and replayed).
+  uint64_t flushes = 0;
   // Progressive validation since start, and over the last metrics_window events.
   model::MetricValues overall;
   model::MetricValues window;
@@ -130,6 +168,11 @@ class Updater {
   void Restore(const Checkpoint& checkpoint, bool persisted = true);
 
   void Replay(const EventBatch& batch);
+
+  // SetFlushPath: where flush markers are logged (before Start). Without it, or with
+  // flush_partial_batch_ms 0, nothing is flushed except at the markers replayed or
+  // handed over through the inbox.
+  void SetFlushPath(FlushPath path) { flush_path_ = std::move(path); }
 
   void Start();
   // Stop trains everything in the inbox, publishes, persists, and joins the thread.
@@ -175,6 +218,14 @@ class Updater {
  private:
   void Run();
   void TrainBatch(const EventBatch& batch);
+  // TrainFlush: the flush marker at `seq`: apply the pending events, a batch boundary.
+  void TrainFlush(uint64_t seq);
+  // FlushArmed: a marker will be asked for once the stream has been idle long enough
+  // (pending events, none asked for yet, flushing on). MaybeRequestFlush asks when due.
+  bool FlushArmed() const;
+  void MaybeRequestFlush(Clock::TimePoint now);
+  // FlushAtStop: the final marker of a clean stop.
+  void FlushAtStop();
   void Publish(bool force);
   void RunCommands();
   void FreeUnreferenced();
@@ -211,7 +262,13 @@ class Updater {
   uint64_t boundary_applied_ = 0;
   // Points (prediction, label, weight) of events trained but not yet applied.
   std::vector<std::array<float, 3>> pending_points_;
-  uint64_t replayed_ = 0;  // events replayed from the log before Start
+  uint64_t replayed_ = 0;  // log entries (events, markers) replayed before Start
+  // Flushing: the path, the time the last events reached the updater, whether a marker
+  // was asked for and has not arrived, partial batches flushed.
+  FlushPath flush_path_;
+  Clock::TimePoint last_arrival_{};
+  bool flush_requested_ = false;
+  uint64_t flushes_ = 0;
   bool changed_since_persist_ = false;
   // The last checkpoint handed to the PersistFn, and the last_seq (a boundary) it records.
   std::shared_ptr<PersistTicket> last_ticket_;
@@ -227,6 +284,8 @@ class Updater {
 
   std::atomic<bool> stop_{false};
   std::thread thread_;
+  // Set by the writer when a requested marker could not be logged.
+  std::atomic<bool> flush_failed_{false};
 
   Mutex commands_mu_;
   std::vector<std::function<void()>> commands_ ABSL_GUARDED_BY(commands_mu_);

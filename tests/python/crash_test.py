@@ -11,6 +11,9 @@ restart it on the same data dir, and check that
   - the restarted server applied every logged event (events_applied == logged);
   - after a clean stop, its model is bit-identical to an offline replay of the log from
     scratch (streamrec-verify).
+A DNN scenario streams with pauses, so the server flushes partial batches through markers
+in the log (--flush_partial_batch_ms), before and after the kill: the offline replay cuts
+the same batches at the markers.
 """
 import itertools
 import json
@@ -64,10 +67,12 @@ def event(i, ident):
 
 class CrashTest(unittest.TestCase):
     def scenario(self, name, kill_after_acked=None, kill_after_persist=False,
-                 persist_interval_s=1, extra=()):
+                 persist_interval_s=1, extra=(), restart_extra=(), pause_every=0):
         """Kills after `kill_after_acked` acknowledged events and, with
         `kill_after_persist`, once the server reports a snapshot after snapshot 0
-        persisted (or by --testing_kill_during_persist in `extra`)."""
+        persisted (or by --testing_kill_during_persist in `extra`). With `pause_every`,
+        the stream pauses 0.3 s after every that many requests. Returns the acknowledged
+        and logged counts, the restored version, the first log and verify's result."""
         with tempfile.TemporaryDirectory() as d:
             proc, channel = start(d, persist_interval_s, *extra)
             rec = streamrec_pb2_grpc.RecommenderStub(channel)
@@ -78,6 +83,8 @@ class CrashTest(unittest.TestCase):
 
             def requests():
                 for r in itertools.count():
+                    if pause_every and r and r % pause_every == 0:
+                        time.sleep(0.3)  # a quiet spell: a mini-batch model flushes
                     ids = [f"{name}-{r}-{k}" for k in range(50)]
                     sent.update(ids)
                     per_request.append(ids)
@@ -105,7 +112,7 @@ class CrashTest(unittest.TestCase):
             channel.close()
             self.assertGreater(len(acked), 0)
 
-            proc, channel = start(d, persist_interval_s)
+            proc, channel = start(d, persist_interval_s, *restart_extra)
             stats = admin_pb2_grpc.AdminStub(channel).GetStats(admin_pb2.GetStatsRequest(),
                                                                timeout=30)
             # Versions never go backwards across the crash.
@@ -135,12 +142,12 @@ class CrashTest(unittest.TestCase):
             self.assertEqual(result["snapshot_last_seq"], result["last_seq"], result)
             restored = re.search(r"restored snapshot version (\d+)", second_log)
             self.assertIsNotNone(restored, second_log)
-            return len(acked), len(logged), int(restored.group(1)), first_log
+            return len(acked), len(logged), int(restored.group(1)), first_log, result
 
     def test_kill_early(self):
         # No periodic snapshots (--persist_interval_s=0), so the only snapshot is
         # snapshot 0: recovery is snapshot 0 plus the whole log, whatever the timing.
-        acked, logged, restored, _ = self.scenario("early", kill_after_acked=2000,
+        acked, logged, restored, _, _ = self.scenario("early", kill_after_acked=2000,
                                                    persist_interval_s=0)
         self.assertGreaterEqual(logged, acked)
         self.assertEqual(restored, 0)
@@ -148,17 +155,39 @@ class CrashTest(unittest.TestCase):
     def test_kill_after_snapshots(self):
         # Killed only once the server reports a periodic snapshot persisted (one every
         # second): recovery is that snapshot (or a later one) plus the log tail.
-        acked, logged, restored, _ = self.scenario("late", kill_after_acked=20000,
+        acked, logged, restored, _, _ = self.scenario("late", kill_after_acked=20000,
                                                    kill_after_persist=True)
         self.assertGreater(restored, 0)
 
     def test_kill_during_snapshot_persistence(self):
         # Snapshot 0 is persisted at start; die between the chunks and the manifest of
         # the next one, while the stream is running: that snapshot must not be visible.
-        acked, logged, restored, first_log = self.scenario(
+        acked, logged, restored, first_log, _ = self.scenario(
             "persist", extra=("--testing_kill_during_persist=2",))
         self.assertIn("--testing_kill_during_persist: SIGKILL", first_log)
         self.assertEqual(restored, 0)
+
+    def test_dnn_flushed_partial_batches_survive_a_kill(self):
+        # A DNN in batches of 64 fed 50 events a request, pausing every 3 requests: each
+        # pause flushes the partial batch through a marker in the log (50 ms idle), the
+        # kill leaves events pending, the restart replays them (cutting at the markers),
+        # and the clean stop flushes the rest. streamrec-verify replays the whole log
+        # from scratch, cutting the same batches, and must match the final snapshot.
+        with tempfile.NamedTemporaryFile("w", suffix=".textproto", delete=False) as f:
+            f.write('kind: DNN hash_bits: 12 '
+                    'dnn { embedding_dim: 4 hidden: 16 hidden: 8 batch_size: 64 '
+                    'fields: "user" }\n')
+            config = f.name
+        try:
+            flags = (f"--model_config={config}", "--flush_partial_batch_ms=50")
+            acked, logged, restored, _, result = self.scenario(
+                "dnn", kill_after_acked=1500, extra=flags, restart_extra=flags, pause_every=3)
+        finally:
+            os.unlink(config)
+        self.assertGreaterEqual(logged, acked)
+        self.assertGreater(result["flush_markers"], 1, result)
+        # Sequence numbers count the markers too.
+        self.assertEqual(result["last_seq"], logged + result["flush_markers"], result)
 
 
 if __name__ == "__main__":
