@@ -81,7 +81,12 @@ TrainResult FmModel::Train(const Example& example) {
   // Normalized: the scales rise to this event's values before it is scored (they depend
   // on its features only, not its label), so a new large value never meets factors
   // sized for smaller ones.
-  if (example.weight != 0.0f) weight_opt_.BeginExample(coords_, rows_);
+  // Both optimizers step on the same events (a skipped one included), so the factors'
+  // step always equals the weights' step, the one that is persisted and restored.
+  if (example.weight != 0.0f) {
+    weight_opt_.BeginExample(coords_, rows_);
+    factor_opt_.Follow();
+  }
   TrainResult result;
   result.prediction = Sigmoid(Logit(coords_, sums_));
   if (std::isnan(result.prediction)) {  // inf - inf in the sums: no score, no update
@@ -91,7 +96,6 @@ TrainResult FmModel::Train(const Example& example) {
   }
   if (example.weight == 0.0f) return result;
   const double g = (result.prediction - example.label) * example.weight;
-  factor_opt_.Follow();
   updates_.clear();
   factor_updates_.clear();
   auto propose = [&](Optimizer& opt, size_t i, float w, double grad, bool regularize,
