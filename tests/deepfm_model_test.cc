@@ -1,7 +1,7 @@
 // DeepFM (ModelConfig kind kDeepFm: DnnModel with its linear part and the FM term over
-// the field embeddings on; model/dnn_model.h, model/deepfm_terms.h): the batch update is
-// the gradient of the mean log loss (finite differences through Predict, for every table,
-// the linear weights included); the FM term is what its formula says; a user-group x
+// the field embeddings on; model/dnn_model.h, model/deepfm_terms.h; its batch update
+// against finite differences of the mean log loss, with every optimizer, is in
+// gradient_check_test.cc): the FM term is what its formula says; a user-group x
 // item-group interaction that logistic regression cannot learn is learned; the same
 // events give bit-identical tables, and a model restored at a batch boundary continues
 // bit for bit; snapshots score what the trainer predicts; huge inputs never give a NaN;
@@ -83,12 +83,6 @@ std::vector<std::vector<float>> Tables(DnnModel& m) {
   return out;
 }
 
-double MeanLoss(const DnnModel& m, const std::vector<Example>& batch) {
-  double loss = 0;
-  for (const Example& e : batch) loss += e.weight * LogLoss(m.Predict(e.features), e.label);
-  return loss / batch.size();
-}
-
 TEST(DeepFmModelTest, FmFieldTermIsTheSumOfPairwiseDotProducts) {
   const float x[] = {1, 2, -1, 0.5f, 3, -2};  // 3 slots x 2 dims
   // <e0,e1> + <e0,e2> + <e1,e2> = (-1 + 1) + (3 - 4) + (-3 - 1) = -5
@@ -98,61 +92,6 @@ TEST(DeepFmModelTest, FmFieldTermIsTheSumOfPairwiseDotProducts) {
   // d/de0 = e1 + e2 = (2, -1.5), times 2.
   EXPECT_FLOAT_EQ(dx[0], 4.0f);
   EXPECT_FLOAT_EQ(dx[1], -3.0f);
-}
-
-TEST(DeepFmModelTest, BatchUpdateIsTheGradientOfTheMeanLogLoss) {
-  ModelConfig c = Small(4);
-  c.optimizer = DefaultOptimizerConfig(OptimizerKind::kSgd);
-  c.optimizer.learning_rate = 0.1;
-  c.dnn.clip_norm = 0;
-  DnnModel m(c);
-  Rng rng(2024);
-  std::vector<Example> batch;
-  for (int i = 0; i < 4; ++i) batch.push_back({SmallEvent(rng), float(i % 2), 0.5f + i});
-  batch[1].features.push_back(Cat("user", "u9"));  // mean pooling of a list
-  // Move the embeddings off their small start so the FM term's gradient is not tiny.
-  for (const StateTable& t : m.StateTables()) {
-    if (t.name != "dnn.embeddings" && t.name != "deepfm.linear") continue;
-    for (size_t i = 0; i < t.table->size(); ++i) {
-      t.table->Set(i, static_cast<float>(0.4 * std::sin(0.7 * double(i) + 1)));
-    }
-  }
-  m.ResetPublishBase();
-  struct Param {
-    ParamTable* table;
-    size_t index;
-    float before;
-    double numeric;
-    bool linear;
-  };
-  std::vector<Param> params;
-  for (const StateTable& t : m.StateTables()) {
-    for (size_t i = 0; i < t.table->size(); ++i) {
-      if (t.name == "dnn.embeddings" && i % 13 != 0) continue;  // a sample of the rows
-      const float v = t.table->Get(i);
-      const double h = 1e-3;
-      t.table->Set(i, static_cast<float>(v + h));
-      m.ResetPublishBase();
-      const double up = MeanLoss(m, batch);
-      t.table->Set(i, static_cast<float>(v - h));
-      m.ResetPublishBase();
-      const double down = MeanLoss(m, batch);
-      t.table->Set(i, v);
-      m.ResetPublishBase();
-      params.push_back({t.table, i, v, (up - down) / (2 * h), t.name == "deepfm.linear"});
-    }
-  }
-  for (const Example& e : batch) m.Train(e);
-  ASSERT_EQ(m.optimizer_step(), 1u);
-  int nonzero = 0, linear = 0;
-  for (const Param& p : params) {
-    const double analytic = (p.before - p.table->Get(p.index)) / c.optimizer.learning_rate;
-    nonzero += std::abs(p.numeric) > 1e-3;
-    linear += p.linear && std::abs(p.numeric) > 1e-3;
-    EXPECT_NEAR(analytic, p.numeric, 3e-4 + 2e-2 * std::abs(p.numeric)) << "index " << p.index;
-  }
-  EXPECT_GE(nonzero, 40);
-  EXPECT_GE(linear, 8);  // the linear weights of the batch's rows
 }
 
 // Clicks depend only on user group x item group (same group: 85%, else 15%).
