@@ -1,0 +1,35 @@
+// Dense matrix products of the deep model's training (model/dense_layers.h), with
+// results that are the same bits on every x86-64 CPU, whichever code path runs:
+// every c(i, j) is the sum over p = 0, 1, ..., k - 1, in that order, of a(i, p) b(p, j),
+// each product rounded to float and then added (never fused: no FMA), starting from 0.
+// The products are vectorized across i (rows of C), never across p, so 4-lane SSE2 and
+// 8-lane AVX compute each element with the same operations; AVX is chosen at run time
+// when the CPU and OS support it (the shipped build targets baseline x86-64). On AMD Zen,
+// whose adders and multipliers are separate pipes, mul + add runs at the rate FMA would.
+// A product with n = 1 (one event) gives the same bits as that column of a product over
+// a batch, so an event scored alone and in its batch agree exactly.
+// Pure functions; thread-safe.
+#ifndef STREAMREC_MODEL_DENSE_KERNELS_H_
+#define STREAMREC_MODEL_DENSE_KERNELS_H_
+
+#include <cstddef>
+
+namespace streamrec::model {
+
+// Gemm: C (m x n, column-major, leading dimension ldc) = A (m x k, column-major, lda) B,
+// where b(p, j) is B[p * b_row + j * b_col] (B column-major: b_row = 1, b_col = its
+// leading dimension; the transpose of a column-major matrix M: b_row = M's leading
+// dimension, b_col = 1). C must not overlap A or B.
+void Gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float* a, ptrdiff_t lda, const float* b,
+          ptrdiff_t b_row, ptrdiff_t b_col, float* c, ptrdiff_t ldc);
+
+// GemmPath: "avx" or "sse2", the code path Gemm takes on this CPU.
+const char* GemmPath();
+
+// For tests: Gemm on the SSE2 path whatever the CPU.
+void GemmSse2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float* a, ptrdiff_t lda,
+              const float* b, ptrdiff_t b_row, ptrdiff_t b_col, float* c, ptrdiff_t ldc);
+
+}  // namespace streamrec::model
+
+#endif  // STREAMREC_MODEL_DENSE_KERNELS_H_
