@@ -1,5 +1,6 @@
 #include "model/dense_kernels.h"
 
+#include <cstdint>
 #include <cstring>
 
 #include <immintrin.h>
@@ -63,6 +64,14 @@ void Gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float* a, ptrdiff_t lda, 
 void GemmSse2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float* a, ptrdiff_t lda,
               const float* b, ptrdiff_t b_row, ptrdiff_t b_col, float* c, ptrdiff_t ldc) {
   sse2::Gemm(m, n, k, a, lda, b, b_row, b_col, c, ldc);
+}
+
+bool AdamStep(const AdamConstants& k, size_t n, const float* w, const float* g, const float* m0,
+              const float* v0, float* w_out, float* m_out, float* v_out) {
+#ifdef STREAMREC_HAVE_AVX_PATH
+  if (Avx()) return avx::AdamStep(k, n, w, g, m0, v0, w_out, m_out, v_out);
+#endif
+  return sse2::AdamStep(k, n, w, g, m0, v0, w_out, m_out, v_out);
 }
 
 const char* GemmPath() { return Avx() ? "avx" : "sse2"; }

@@ -23,6 +23,20 @@ namespace streamrec::model {
 void Gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float* a, ptrdiff_t lda, const float* b,
           ptrdiff_t b_row, ptrdiff_t b_col, float* c, ptrdiff_t ldc);
 
+// AdamStep: Adam's proposal for coordinates [0, n) of a dense table, each exactly
+//   gs = float(g * scale); gr = gs + l2 w; m = beta1 m0 + (1 - beta1) gr;
+//   v = beta2 v0 + (1 - beta2) gr gr; m_out = float(m); v_out = float(v);
+//   w_out = float(w - lr (m / bias1) / (sqrt(v / bias2) + epsilon))
+// in double (Optimizer::ComputeRaw's operations, in its order; IEEE division and square
+// root round alike in every lane). False when any gs, w_out, m_out or v_out is not
+// finite (the outputs are then written all the same). The outputs must not overlap the
+// inputs.
+struct AdamConstants {
+  double scale, l2, lr, beta1, beta2, epsilon, bias1, bias2;
+};
+bool AdamStep(const AdamConstants& k, size_t n, const float* w, const float* g, const float* m0,
+              const float* v0, float* w_out, float* m_out, float* v_out);
+
 // GemmPath: "avx" or "sse2", the code path Gemm takes on this CPU.
 const char* GemmPath();
 

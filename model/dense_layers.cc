@@ -73,9 +73,13 @@ void DropoutMask(uint64_t position, uint32_t layer, float rate, float* out, size
     return;
   }
   const uint64_t threshold = static_cast<uint64_t>(bound);
+  uint32_t keep_bits;
+  std::memcpy(&keep_bits, &keep, sizeof keep_bits);
   for (size_t j = 0; j < n; ++j) {
     const uint64_t z = SplitMix64(seed + j * 0x9e3779b97f4a7c15ull) >> 11;
-    out[j] = z < threshold ? 0.0f : keep;
+    // Without a branch: half the draws go each way, a branch would mispredict.
+    const uint32_t bits = keep_bits & (0u - static_cast<uint32_t>(z >= threshold));
+    std::memcpy(out + j, &bits, sizeof bits);
   }
 }
 

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include <Eigen/Core>
+#include "model/dense_kernels.h"
 
 namespace streamrec::model {
 namespace {
@@ -126,44 +126,12 @@ bool Optimizer::ComputeDense(const float* w, const float* g, double scale, bool 
     }
     return true;
   }
-  // Adam, the same operations in the same order as ComputeRaw, in double, over the whole
-  // table (Eigen packets: IEEE mul, add, div and sqrt round alike in every lane).
-  using Eigen::ArrayXd;
-  using Eigen::ArrayXf;
-  using Eigen::Index;
+  // Adam, the same operations in the same order as ComputeRaw, vectorized.
   const OptimizerConfig& c = config_;
-  const double l2 = regularize ? c.l2 : 0.0;
-  const double lr = c.learning_rate;
-  const auto len = static_cast<Index>(n);
-  Eigen::Map<const ArrayXf> wf(w, len), gf(g, len), m0(state_[0].values().data(), len),
-      v0(state_[1].values().data(), len);
-  Eigen::Map<ArrayXf> wo(w_out, len), mo(s0_out, len), vo(s1_out, len);
-  // Blocks that stay in L1: the scaled gradient is needed as float first (Compute's g).
-  constexpr Index kBlock = 512;
-  ArrayXd gr(kBlock), m(kBlock), v(kBlock);
-  ArrayXf gs(kBlock);
-  for (Index b = 0; b < len; b += kBlock) {
-    const Index k = std::min(kBlock, len - b);
-    auto gsk = gs.head(k);
-    gsk = (gf.segment(b, k).cast<double>() * scale).cast<float>();
-    if (!gsk.allFinite()) return false;
-    const auto wd = wf.segment(b, k).cast<double>();
-    auto grk = gr.head(k);
-    auto mk = m.head(k);
-    auto vk = v.head(k);
-    grk = gsk.cast<double>() + l2 * wd;
-    mk = c.beta1 * m0.segment(b, k).cast<double>() + (1 - c.beta1) * grk;
-    vk = c.beta2 * v0.segment(b, k).cast<double>() + (1 - c.beta2) * grk * grk;
-    mo.segment(b, k) = mk.cast<float>();
-    vo.segment(b, k) = vk.cast<float>();
-    wo.segment(b, k) =
-        (wd - lr * (mk / bias1_) / ((vk / bias2_).sqrt() + c.epsilon)).cast<float>();
-    if (!wo.segment(b, k).allFinite() || !mo.segment(b, k).allFinite() ||
-        !vo.segment(b, k).allFinite()) {
-      return false;
-    }
-  }
-  return true;
+  const AdamConstants k{scale, regularize ? c.l2 : 0.0, c.learning_rate, c.beta1, c.beta2,
+                        c.epsilon, bias1_, bias2_};
+  return AdamStep(k, n, w, g, state_[0].values().data(), state_[1].values().data(), w_out, s0_out,
+                  s1_out);
 }
 
 void Optimizer::ApplyDenseSlots(const float* s0, const float* s1, size_t n) {
