@@ -9,6 +9,13 @@
 // A product with n = 1 (one event) gives the same bits as that column of a product over
 // a batch, so an event scored alone and in its batch agree exactly.
 // Pure functions; thread-safe.
+//
+// Not used by training yet (branch dnnspeed-kernels wires it in): its sums are in a
+// different order from the Eigen products training uses today, so a data dir written by
+// an earlier build would no longer replay bit for bit (streamrec-verify, the v5 format
+// fixture). Wiring it in needs the stored config to say which kernels a model trains
+// with, earlier data dirs keeping Eigen's. AdamStep (below) is bit for bit the old rule
+// and is used.
 #ifndef STREAMREC_MODEL_DENSE_KERNELS_H_
 #define STREAMREC_MODEL_DENSE_KERNELS_H_
 

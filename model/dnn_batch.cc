@@ -40,8 +40,7 @@ bool DnnModel::ApplyBatch() {
       }
     }
   }
-  // The first layer as the events' scoring left it (the same bits a batch product gives).
-  MlpForward(mlp_, act_, first_fresh_ ? &first_ : nullptr);
+  MlpForward(mlp_, act_);
   Eigen::RowVectorXf dlogit(batch);
   double loss = 0;
   for (size_t e = 0; e < batch; ++e) {

@@ -46,7 +46,6 @@ DnnModel::DnnModel(const ModelConfig& config)
   }
   events_.resize(config.dnn.batch_size);
   batch_input_.resize(static_cast<Eigen::Index>(inputs_->input_dim()), config.dnn.batch_size);
-  first_.resize(static_cast<Eigen::Index>(shapes[0].first), config.dnn.batch_size);
   labels_.resize(config.dnn.batch_size);
   weights_.resize(config.dnn.batch_size);
   wide_.resize(config.dnn.batch_size);
@@ -59,7 +58,6 @@ float DnnModel::Embedding(uint64_t row, uint32_t d) const {
 }
 
 void DnnModel::RefreshLayers() {
-  first_fresh_ = pending_ == 0;
   mlp_.w.resize(dense_.size());
   mlp_.b.resize(dense_.size());
   for (size_t l = 0; l < dense_.size(); ++l) {
@@ -98,8 +96,14 @@ void DnnModel::Input(const EncodedEvent& event, Eigen::Ref<Eigen::VectorXf> x) c
   for (const auto& [index, value] : event.dense) x[offset + index] += value;
 }
 
-float DnnModel::Logit(const float* x, float* first, std::vector<float>& scratch) const {
-  return MlpScore(mlp_, x, first, scratch);
+float DnnModel::Logit(const Eigen::Ref<const Eigen::VectorXf>& x) const {
+  Eigen::VectorXf a = x;
+  for (size_t l = 0; l < mlp_.layers(); ++l) {
+    Eigen::VectorXf z = mlp_.w[l] * a + mlp_.b[l];
+    if (l + 1 < mlp_.layers()) z = z.cwiseMax(0.0f);
+    a.swap(z);
+  }
+  return a[0];
 }
 
 float DnnModel::Wide(const EncodedEvent& event, const Eigen::Ref<const Eigen::VectorXf>& x) const {
@@ -119,9 +123,7 @@ double DnnModel::Predict(const FeatureVector& features) const {
   inputs_->Finish(event, counts);
   Eigen::VectorXf x = Eigen::VectorXf::Zero(inputs_->input_dim());
   Input(event, x);
-  Eigen::VectorXf first(mlp_.w[0].rows());
-  std::vector<float> scratch;
-  return ServedScore(Logit(x.data(), first.data(), scratch) + Wide(event, x));
+  return ServedScore(Logit(x) + Wide(event, x));
 }
 
 TrainResult DnnModel::Train(const Example& example) {
@@ -140,9 +142,7 @@ TrainResult DnnModel::Train(const Example& example) {
   Input(event, x);
   TrainResult result;
   wide_[pending_] = Wide(event, x);
-  const float logit =
-      Logit(x.data(), first_.col(static_cast<Eigen::Index>(pending_)).data(), score_scratch_);
-  result.prediction = ServedScore(logit + wide_[pending_]);
+  result.prediction = ServedScore(Logit(x) + wide_[pending_]);
   labels_[pending_] = example.label;
   weights_[pending_] = example.weight;
   if (++pending_ == config_.dnn.batch_size) {

@@ -115,9 +115,8 @@ class DnnModel final : public Model {
   void Encode(const FeatureVector& features, EncodedEvent& out) const;
   // Input fills column `col` of `x` (zeroed by the caller) from an encoded event.
   void Input(const EncodedEvent& event, Eigen::Ref<Eigen::VectorXf> x) const;
-  // Logit of one input column with the current parameters, no dropout (MlpScore); the
-  // first layer's pre-activations go to `first`.
-  float Logit(const float* x, float* first, std::vector<float>& scratch) const;
+  // Logit of one input column with the current parameters, no dropout.
+  float Logit(const Eigen::Ref<const Eigen::VectorXf>& x) const;
   // Wide: DeepFM's linear and FM terms of an encoded event and its input column (0 for
   // a DNN).
   float Wide(const EncodedEvent& event, const Eigen::Ref<const Eigen::VectorXf>& x) const;
@@ -147,11 +146,6 @@ class DnnModel final : public Model {
   std::vector<float> labels_, weights_;
   std::vector<float> wide_;  // DeepFM: each pending event's Wide
   Eigen::MatrixXf batch_input_;  // inputs x batch_size: column e is events_[e]'s input
-  // Column e: the first layer's pre-activations of events_[e] from its scoring, which the
-  // batch's forward pass reuses while first_fresh_ (the layers were not rebuilt
-  // since the batch started: ResetPublishBase mid-batch rebuilds them).
-  Eigen::MatrixXf first_;
-  bool first_fresh_ = true;
 
   std::shared_ptr<const FrozenTable> last_embeddings_;
   std::shared_ptr<const Mlp> last_layers_;
@@ -164,7 +158,6 @@ class DnnModel final : public Model {
   Mlp grad_;
   Eigen::MatrixXf dx_;
   std::vector<CoordUpdate> updates_;
-  std::vector<float> score_scratch_;
 };
 
 class DnnSnapshot final : public Snapshot {
