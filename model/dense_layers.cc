@@ -63,8 +63,21 @@ void DropoutMask(uint64_t position, uint32_t layer, float rate, float* out, size
   for (int i = 0; i < 4; ++i) key[8 + i] = static_cast<unsigned char>(layer >> (8 * i));
   const uint64_t seed = XXH3_64bits_withSeed(key, sizeof key, kDropoutSeed);
   const float keep = 1.0f / (1.0f - rate);
+  // Unit(z) < rate, in integers: Unit(z) is (z >> 11) 2^-53 exactly, so it is below rate
+  // iff the integer z >> 11 is below rate 2^53, i.e. below its ceiling.
+  const double bound = std::ceil(static_cast<double>(rate) * 0x1.0p53);
+  if (bound > 0x1.0p53) {  // rate >= 1 (refused by Validate): everything dropped
+    for (size_t j = 0; j < n; ++j) out[j] = 0.0f;
+    return;
+  }
+  const uint64_t threshold = static_cast<uint64_t>(bound);
+  uint32_t keep_bits;
+  std::memcpy(&keep_bits, &keep, sizeof keep_bits);
   for (size_t j = 0; j < n; ++j) {
-    out[j] = Unit(SplitMix64(seed + j * 0x9e3779b97f4a7c15ull)) < rate ? 0.0f : keep;
+    const uint64_t z = SplitMix64(seed + j * 0x9e3779b97f4a7c15ull) >> 11;
+    // Without a branch: half the draws go each way, a branch would mispredict.
+    const uint32_t bits = keep_bits & (0u - static_cast<uint32_t>(z >= threshold));
+    std::memcpy(out + j, &bits, sizeof bits);
   }
 }
 

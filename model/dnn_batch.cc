@@ -133,13 +133,12 @@ bool DnnModel::ApplyBatch() {
     if (!propose(linear_opt_, row, linear_.Get(row), linear_grad[r], true)) return false;
   }
   for (size_t l = 0; l < layers; ++l) {
-    const float* w = mlp_.w[l].data();
-    const float* g = grad_.w[l].data();
-    for (Eigen::Index i = 0; i < mlp_.w[l].size(); ++i) {
-      if (!propose(dense_[l].w_opt, i, w[i], g[i], true)) return false;
-    }
-    for (Eigen::Index i = 0; i < mlp_.b[l].size(); ++i) {
-      if (!propose(dense_[l].b_opt, i, mlp_.b[l][i], grad_.b[l][i], false)) return false;
+    Dense& d = dense_[l];
+    if (!d.w_opt.ComputeDense(mlp_.w[l].data(), grad_.w[l].data(), scale, true, d.w_next.size(),
+                              d.w_next.data(), d.w_s0.data(), d.w_s1.data()) ||
+        !d.b_opt.ComputeDense(mlp_.b[l].data(), grad_.b[l].data(), scale, false, d.b_next.size(),
+                              d.b_next.data(), d.b_s0.data(), d.b_s1.data())) {
+      return false;
     }
   }
   // The tables store differences from the start.
@@ -152,13 +151,14 @@ bool DnnModel::ApplyBatch() {
   for (size_t r = 0; r < linear_rows.size(); ++r, ++next) linear_opt_.Apply(updates_[next], linear_);
   for (size_t l = 0; l < layers; ++l) {
     Dense& d = dense_[l];
-    const float* init = d.w_init.data();
-    for (Eigen::Index i = 0; i < d.w_init.size(); ++i, ++next) {
-      CoordUpdate u = updates_[next];
-      u.weight -= init[u.index];
-      d.w_opt.Apply(u, d.w);
-    }
-    for (Eigen::Index i = 0; i < d.w_init.rows(); ++i, ++next) d.b_opt.Apply(updates_[next], d.b);
+    // The stored weight: the proposal less the start, in place.
+    Eigen::Map<Eigen::ArrayXf> stored(d.w_next.data(),
+                                      static_cast<Eigen::Index>(d.w_next.size()));
+    stored -= d.w_init.reshaped().array();
+    d.w.SetRange(0, d.w_next.data(), d.w_next.size());
+    d.w_opt.ApplyDenseSlots(d.w_s0.data(), d.w_s1.data(), d.w_next.size());
+    d.b.SetRange(0, d.b_next.data(), d.b_next.size());
+    d.b_opt.ApplyDenseSlots(d.b_s0.data(), d.b_s1.data(), d.b_next.size());
   }
   RefreshLayers();
   return true;

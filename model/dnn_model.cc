@@ -37,8 +37,11 @@ DnnModel::DnnModel(const ModelConfig& config)
   for (size_t l = 0; l < shapes.size(); ++l) {
     const auto [out, in] = shapes[l];
     dense_.push_back({ParamTable(out * in), ParamTable(out), Optimizer(config.optimizer, out * in),
-                      Optimizer(config.optimizer, out), Eigen::MatrixXf(out, in)});
-    float* init = dense_.back().w_init.data();
+                      Optimizer(config.optimizer, out), Eigen::MatrixXf(out, in), {}, {}, {}, {}, {}, {}});
+    Dense& d = dense_.back();
+    for (auto* v : {&d.w_next, &d.w_s0, &d.w_s1}) v->resize(out * in);
+    for (auto* v : {&d.b_next, &d.b_s0, &d.b_s1}) v->resize(out);
+    float* init = d.w_init.data();
     for (size_t i = 0; i < out * in; ++i) init[i] = DenseInit(static_cast<uint32_t>(l), i, in, out);
   }
   events_.resize(config.dnn.batch_size);

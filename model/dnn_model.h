@@ -115,6 +115,8 @@ class DnnModel final : public Model {
     ParamTable w, b;
     Optimizer w_opt, b_opt;
     Eigen::MatrixXf w_init;
+    // A batch's proposed weights and optimizer slots (ComputeDense), reused.
+    std::vector<float> w_next, w_s0, w_s1, b_next, b_s0, b_s1;
   };
   // Encode routes an event's features and crosses into `out`.
   void Encode(const FeatureVector& features, EncodedEvent& out) const;

@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "model/dense_kernels.h"
+
 namespace streamrec::model {
 int OptimizerSlots(OptimizerKind kind) {
   switch (kind) {
@@ -105,6 +107,32 @@ CoordUpdate Optimizer::ComputeRaw(size_t i, double w, double g, bool regularize,
     }
   }
   return u;
+}
+
+bool Optimizer::ComputeDense(const float* w, const float* g, double scale, bool regularize,
+                             size_t n, float* w_out, float* s0_out, float* s1_out) const {
+  if (config_.kind != OptimizerKind::kAdam || config_.normalized) {
+    for (size_t i = 0; i < n; ++i) {
+      const float gf = static_cast<float>(double{g[i]} * scale);
+      const CoordUpdate u = Compute(i, w[i], gf, regularize);
+      if (!std::isfinite(gf) || !u.Finite()) return false;
+      w_out[i] = u.weight;
+      if (!state_.empty()) s0_out[i] = u.s0;
+      if (state_.size() > 1) s1_out[i] = u.s1;
+    }
+    return true;
+  }
+  // Adam, the same operations in the same order as ComputeRaw, vectorized.
+  const OptimizerConfig& c = config_;
+  const AdamConstants k{scale, regularize ? c.l2 : 0.0, c.learning_rate, c.beta1, c.beta2,
+                        c.epsilon, bias1_, bias2_};
+  return AdamStep(k, n, w, g, state_[0].values().data(), state_[1].values().data(), w_out, s0_out,
+                  s1_out);
+}
+
+void Optimizer::ApplyDenseSlots(const float* s0, const float* s1, size_t n) {
+  if (state_.size() > 0) state_[0].SetRange(0, s0, n);
+  if (state_.size() > 1) state_[1].SetRange(0, s1, n);
 }
 
 void Optimizer::Apply(const CoordUpdate& u, ParamTable& weights) {

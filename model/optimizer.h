@@ -91,6 +91,17 @@ class Optimizer {
   CoordUpdate Compute(size_t i, float w, float g, bool regularize) const;
   // Apply writes a proposal made by Compute.
   void Apply(const CoordUpdate& u, ParamTable& weights);
+  // ComputeDense proposes the update of every coordinate i in [0, n) of a dense table at
+  // once, exactly as Compute(i, w[i], float(g[i] * scale), regularize) would, into
+  // w_out[i] and the slots' s0_out[i], s1_out[i] (those of slots the optimizer does not
+  // have are left alone); false when a scaled gradient or any proposed value is not
+  // finite. Adam without normalization is one vectorized pass; the rest go coordinate by
+  // coordinate.
+  bool ComputeDense(const float* w, const float* g, double scale, bool regularize, size_t n,
+                    float* w_out, float* s0_out, float* s1_out) const;
+  // ApplyDense writes the slots proposed by ComputeDense for coordinates [0, n) (the
+  // caller writes the weights, which it may store relative to a start).
+  void ApplyDenseSlots(const float* s0, const float* s1, size_t n);
 
   const OptimizerConfig& config() const { return config_; }
   int slots() const { return static_cast<int>(state_.size()); }

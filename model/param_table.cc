@@ -40,6 +40,27 @@ void ParamTable::SetChunk(size_t c, const float* data, size_t n) {
   for (size_t k = 0; k < n; ++k) Set(c * kChunkFloats + k, data[k]);
 }
 
+void ParamTable::SetRange(size_t begin, const float* v, size_t n) {
+  if (n == 0) return;
+  float* out = values_.data() + begin;
+  ptrdiff_t nonzero = 0;
+  for (size_t k = 0; k < n; ++k) {
+    nonzero += (v[k] != 0.0f) - (out[k] != 0.0f);
+    out[k] = v[k];
+  }
+  nonzero_ = static_cast<size_t>(static_cast<ptrdiff_t>(nonzero_) + nonzero);
+  for (size_t c = begin / kChunkFloats, last = (begin + n - 1) / kChunkFloats; c <= last; ++c) {
+    if (!dirty_[c]) {
+      dirty_[c] = true;
+      dirty_list_.push_back(static_cast<uint32_t>(c));
+    }
+    if (!persist_dirty_[c]) {
+      persist_dirty_[c] = true;
+      persist_list_.push_back(static_cast<uint32_t>(c));
+    }
+  }
+}
+
 std::vector<uint32_t> ParamTable::TakePersistDirty() {
   std::vector<uint32_t> out;
   out.swap(persist_list_);

@@ -33,6 +33,8 @@ class ParamTable {
       persist_list_.push_back(static_cast<uint32_t>(c));
     }
   }
+  // SetRange: Set(begin + k, v[k]) for k in [0, n), in one pass.
+  void SetRange(size_t begin, const float* v, size_t n);
   size_t num_chunks() const { return dirty_.size(); }
   // Chunk returns the floats of chunk c (the last one may be short).
   const float* ChunkData(size_t c) const { return values_.data() + c * kChunkFloats; }

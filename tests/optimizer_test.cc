@@ -148,5 +148,46 @@ TEST(OptimizerTest, NormalizedStepGrowsWithTheRootOfTheFeatureCount) {
   EXPECT_NEAR(logit_step(false, 40) / logit_step(false, 1), 40.0, 1e-3);
 }
 
+// The dense layers' whole-table update (DnnModel) is Compute coordinate by coordinate, bit
+// for bit, for every kind, with and without regularization and gradient scaling; a
+// non-finite gradient or proposal refuses the whole table.
+TEST(OptimizerTest, ComputeDenseIsComputePerCoordinateBitForBit) {
+  for (OptimizerKind kind : {OptimizerKind::kSgd, OptimizerKind::kAdagrad, OptimizerKind::kAdam}) {
+    OptimizerConfig c = Config(kind);
+    c.l2 = 0.01;
+    const size_t n = 1500;  // more than one block, not a multiple of one
+    Optimizer dense(c, n), coords(c, n);
+    ParamTable dw(n), cw(n);
+    std::vector<float> w(n), g(n), wo(n), s0(n), s1(n);
+    for (int step = 0; step < 3; ++step) {
+      dense.BeginStep();
+      coords.BeginStep();
+      for (size_t i = 0; i < n; ++i) {
+        g[i] = std::sin(0.37f * i + step) * (i % 7 == 0 ? 1e-3f : 1.0f);
+        w[i] = dw.Get(i);
+      }
+      const double scale = step == 1 ? 0.3 : 1.0;
+      const bool regularize = step != 2;
+      ASSERT_TRUE(dense.ComputeDense(w.data(), g.data(), scale, regularize, n, wo.data(),
+                                     s0.data(), s1.data()));
+      dw.SetRange(0, wo.data(), n);
+      dense.ApplyDenseSlots(s0.data(), s1.data(), n);
+      for (size_t i = 0; i < n; ++i) {
+        const float gf = static_cast<float>(double{g[i]} * scale);
+        coords.Apply(coords.Compute(i, cw.Get(i), gf, regularize), cw);
+      }
+      ASSERT_EQ(dw.values(), cw.values()) << static_cast<int>(kind) << " step " << step;
+      for (int s = 0; s < dense.slots(); ++s) {
+        ASSERT_EQ(dense.slot_table(s).values(), coords.slot_table(s).values());
+      }
+      EXPECT_EQ(dw.nonzero(), cw.nonzero());
+      EXPECT_EQ(dw.dirty_chunks(), cw.dirty_chunks());
+    }
+    g[n - 3] = std::numeric_limits<float>::infinity();
+    EXPECT_FALSE(dense.ComputeDense(w.data(), g.data(), 1.0, true, n, wo.data(), s0.data(),
+                                    s1.data()));
+  }
+}
+
 }  // namespace
 }  // namespace streamrec::model

@@ -1,0 +1,56 @@
+// Dense matrix products of the deep model's training (model/dense_layers.h), with
+// results that are the same bits on every x86-64 CPU, whichever code path runs:
+// every c(i, j) is the sum over p = 0, 1, ..., k - 1, in that order, of a(i, p) b(p, j),
+// each product rounded to float and then added (never fused: no FMA), starting from 0.
+// The products are vectorized across i (rows of C), never across p, so 4-lane SSE2 and
+// 8-lane AVX compute each element with the same operations; AVX is chosen at run time
+// when the CPU and OS support it (the shipped build targets baseline x86-64). On AMD Zen,
+// whose adders and multipliers are separate pipes, mul + add runs at the rate FMA would.
+// A product with n = 1 (one event) gives the same bits as that column of a product over
+// a batch, so an event scored alone and in its batch agree exactly.
+// Pure functions; thread-safe.
+//
+// Not used by training yet (branch dnnspeed-kernels wires it in): its sums are in a
+// different order from the Eigen products training uses today, so a data dir written by
+// an earlier build would no longer replay bit for bit (streamrec-verify, the v5 format
+// fixture). Wiring it in needs the stored config to say which kernels a model trains
+// with, earlier data dirs keeping Eigen's. AdamStep (below) is bit for bit the old rule
+// and is used.
+#ifndef STREAMREC_MODEL_DENSE_KERNELS_H_
+#define STREAMREC_MODEL_DENSE_KERNELS_H_
+
+#include <cstddef>
+
+namespace streamrec::model {
+
+// Gemm: C (m x n, column-major, leading dimension ldc) = A (m x k, column-major, lda) B,
+// where b(p, j) is B[p * b_row + j * b_col] (B column-major: b_row = 1, b_col = its
+// leading dimension; the transpose of a column-major matrix M: b_row = M's leading
+// dimension, b_col = 1). C must not overlap A or B.
+void Gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float* a, ptrdiff_t lda, const float* b,
+          ptrdiff_t b_row, ptrdiff_t b_col, float* c, ptrdiff_t ldc);
+
+// AdamStep: Adam's proposal for coordinates [0, n) of a dense table, each exactly
+//   gs = float(g * scale); gr = gs + l2 w; m = beta1 m0 + (1 - beta1) gr;
+//   v = beta2 v0 + (1 - beta2) gr gr; m_out = float(m); v_out = float(v);
+//   w_out = float(w - lr (m / bias1) / (sqrt(v / bias2) + epsilon))
+// in double (Optimizer::ComputeRaw's operations, in its order; IEEE division and square
+// root round alike in every lane). False when any gs, w_out, m_out or v_out is not
+// finite (the outputs are then written all the same). The outputs must not overlap the
+// inputs.
+struct AdamConstants {
+  double scale, l2, lr, beta1, beta2, epsilon, bias1, bias2;
+};
+bool AdamStep(const AdamConstants& k, size_t n, const float* w, const float* g, const float* m0,
+              const float* v0, float* w_out, float* m_out, float* v_out);
+
+// GemmPath: "avx" or "sse2", the code path Gemm takes on this CPU.
+const char* GemmPath();
+
+// For tests: Gemm on the SSE2 path whatever the CPU.
+void GemmSse2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float* a, ptrdiff_t lda,
+              const float* b, ptrdiff_t b_row, ptrdiff_t b_col, float* c, ptrdiff_t ldc);
+
+}  // namespace streamrec::model
+
+#endif  // STREAMREC_MODEL_DENSE_KERNELS_H_
