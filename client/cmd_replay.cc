@@ -99,7 +99,7 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
                       "its columns");
   }
   std::optional<EventParser> parser;
-  const bool skip_bad = args.Has("skip-bad");
+  const bool skip_bad = args.Has("skip_bad");
   const bool quiet = args.Has("quiet");
   const std::optional<std::string> report_path = args.Get("report");
 
