@@ -143,7 +143,13 @@ class CliContractTest(unittest.TestCase):
         time.sleep(0.5)  # published
         as_number = self.score("forced_cat=007", item="FC")
         self.assertEqual(as_number, self.score("forced_cat=7", item="FC"))  # the number 7
-        self.assertGreater(self.score("forced_cat:=007", item="FC"), as_number)
+        forced = self.score("forced_cat:=007", item="FC")
+        self.assertGreater(forced, as_number)
+        # The same feature as the category "007" sent in JSON.
+        r = self.cli("--json", "predict", "--request",
+                     '{"context":{"values":{"forced_cat":{"category":"007"}}},'
+                     '"candidates":[{"id":"FC"}]}')
+        self.assertEqual(json.loads(r.stdout)["items"][0]["score"], forced, r.stderr)
         r = self.cli("predict", "--item", "FC,kind:=12", "--item", "B")
         self.assertEqual(r.returncode, 0, r.stderr)
 
