@@ -2,9 +2,20 @@
 
 namespace streamrec::client {
 
+std::string FlagName(std::string name) {
+  for (char& c : name) {
+    if (c == '-') c = '_';
+  }
+  return name;
+}
+
 std::string Args::Parse(int argc, char** argv, const std::set<std::string>& boolean_flags) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "-h") {
+      flags_.emplace_back("help", "true");
+      continue;
+    }
     if (a == "-") {
       positional_.push_back(a);
       continue;
@@ -16,8 +27,11 @@ std::string Args::Parse(int argc, char** argv, const std::set<std::string>& bool
     a = a.substr(2);
     const size_t eq = a.find('=');
     if (eq != std::string::npos) {
-      flags_.emplace_back(a.substr(0, eq), a.substr(eq + 1));
-    } else if (boolean_flags.count(a)) {
+      flags_.emplace_back(FlagName(a.substr(0, eq)), a.substr(eq + 1));
+      continue;
+    }
+    a = FlagName(a);
+    if (boolean_flags.count(a)) {
       flags_.emplace_back(a, "true");
     } else if (i + 1 < argc) {
       flags_.emplace_back(a, argv[++i]);

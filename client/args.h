@@ -1,5 +1,7 @@
-// Args: the CLI's command line: `--name=value`, `--name value`, bare `--flag`, and
-// positional words, in order. Thread-compatible.
+// Args: the CLI's command line: `--name=value`, `--name value`, bare `--flag`, `-h`
+// (--help), and positional words, in order. A flag's name is normalized: `-` and `_` are
+// the same (`--skip-bad` is `--skip_bad`; snake_case is the canonical spelling).
+// Thread-compatible.
 #ifndef STREAMREC_CLIENT_ARGS_H_
 #define STREAMREC_CLIENT_ARGS_H_
 
@@ -13,8 +15,8 @@ namespace streamrec::client {
 
 class Args {
  public:
-  // Parse splits argv. `boolean_flags` take no value (e.g. json, watch, skip-bad).
-  // Returns an error message, or empty on success.
+  // Parse splits argv. `boolean_flags` (snake_case) take no value (e.g. json, watch,
+  // skip_bad). Returns an error message, or empty on success.
   std::string Parse(int argc, char** argv, const std::set<std::string>& boolean_flags);
 
   bool Has(const std::string& name) const;
@@ -29,6 +31,9 @@ class Args {
   std::vector<std::pair<std::string, std::string>> flags_;
   std::vector<std::string> positional_;
 };
+
+// FlagName normalizes a flag's name: every '-' becomes '_'.
+std::string FlagName(std::string name);
 
 }  // namespace streamrec::client
 

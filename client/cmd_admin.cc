@@ -1,4 +1,9 @@
 // `streamrec health`, `streamrec info`, `streamrec stats [--watch] [--count N]`.
+// info prints the configured optimizer's own fields under their config names; stats
+// lists rejection reasons in kRejectReasons' order and, watching a terminal, redraws in
+// place (appends when stdout is not a terminal).
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -7,19 +12,51 @@
 
 #include "client/commands.h"
 #include "client/exit_codes.h"
+#include "client/flag_values.h"
 #include "client/metrics_text.h"
 
 namespace streamrec::client {
 namespace {
 
-const char* OptimizerName(v1::OptimizerConfig::Kind k) {
-  switch (k) {
-    case v1::OptimizerConfig::SGD: return "SGD";
-    case v1::OptimizerConfig::ADAGRAD: return "Adagrad";
-    case v1::OptimizerConfig::ADAM: return "Adam";
-    case v1::OptimizerConfig::FTRL: return "FTRL-Proximal";
-    default: return "default";
+// The reasons of Stats.events_rejected in the order the README (and admin.proto) lists
+// them; a reason the server adds later is printed after these.
+constexpr const char* kRejectReasons[] = {"invalid_argument", "queue_full", "queue_bytes_full",
+                                          "unavailable", "storage_unavailable"};
+
+// OptimizerText: the optimizer's kind and the fields that kind uses, named as in
+// model_config.proto (FTRL's alpha is learning_rate there, its beta ftrl_beta).
+std::string OptimizerText(const v1::OptimizerConfig& o) {
+  char buf[256];
+  const char* normalized = o.normalized() ? "true" : "false";
+  switch (o.kind()) {
+    case v1::OptimizerConfig::SGD:
+      std::snprintf(buf, sizeof buf, "SGD  learning_rate %g  l2 %g", o.learning_rate(), o.l2());
+      break;
+    case v1::OptimizerConfig::ADAGRAD:
+      std::snprintf(buf, sizeof buf, "Adagrad  learning_rate %g  initial_accumulator %g  "
+                    "epsilon %g", o.learning_rate(), o.initial_accumulator(), o.epsilon());
+      break;
+    case v1::OptimizerConfig::ADAM:
+      std::snprintf(buf, sizeof buf, "Adam  learning_rate %g  beta1 %g  beta2 %g  epsilon %g",
+                    o.learning_rate(), o.beta1(), o.beta2(), o.epsilon());
+      break;
+    case v1::OptimizerConfig::FTRL:
+      std::snprintf(buf, sizeof buf, "FTRL-Proximal  alpha %g  beta %g  l1 %g  l2 %g  "
+                    "normalized %s", o.learning_rate(), o.ftrl_beta(), o.l1(), o.l2(), normalized);
+      return buf;
+    default:  // the server fills the kind in; an older one may not
+      std::snprintf(buf, sizeof buf, "%s  learning_rate %g",
+                    v1::OptimizerConfig::Kind_Name(o.kind()).c_str(), o.learning_rate());
   }
+  std::string out = buf;
+  if (o.normalized()) out += "  normalized true";  // the default for FTRL only
+  return out;
+}
+
+std::string Joined(const google::protobuf::RepeatedPtrField<std::string>& list) {
+  std::string out;
+  for (const std::string& s : list) out += (out.empty() ? "" : ", ") + s;
+  return out;
 }
 
 void PrintMetrics(const char* title, const v1::ProgressiveMetrics& m) {
@@ -33,9 +70,15 @@ void PrintStats(const v1::Stats& s) {
               static_cast<unsigned long>(s.events_accepted()),
               static_cast<unsigned long>(s.events_applied()));
   std::printf("rejected        ");
-  const std::map<std::string, uint64_t> rejected(s.events_rejected().begin(),
-                                                 s.events_rejected().end());  // sorted
-  for (const auto& [reason, n] : rejected) {
+  std::map<std::string, uint64_t> rejected(s.events_rejected().begin(),
+                                           s.events_rejected().end());
+  for (const char* reason : kRejectReasons) {
+    auto it = rejected.find(reason);
+    std::printf(" %s %lu", reason,
+                static_cast<unsigned long>(it == rejected.end() ? 0 : it->second));
+    if (it != rejected.end()) rejected.erase(it);
+  }
+  for (const auto& [reason, n] : rejected) {  // reasons this client does not know, sorted
     std::printf(" %s %lu", reason.c_str(), static_cast<unsigned long>(n));
   }
   std::printf("\nrequests         malformed %lu  streams open %lu  streams refused %lu",
@@ -108,39 +151,38 @@ int RunInfo(const Args& args, Connection& conn, bool json) {
     std::printf("%s\n", ToJson(info).c_str());
     return kExitOk;
   }
-  const v1::OptimizerConfig& o = info.config().optimizer();
-  if (info.config().kind() == v1::ModelConfig::FM) {
-    std::printf("model          factorization machine, 2^%u hashed rows, %u factors\n",
-                info.config().hash_bits(), info.config().fm_factors());
-  } else if (info.config().kind() == v1::ModelConfig::DNN ||
-             info.config().kind() == v1::ModelConfig::DEEPFM) {
-    const v1::DnnConfig& d = info.config().dnn();
-    std::string layers;
-    for (uint32_t h : d.hidden()) layers += std::to_string(h) + " ReLU -> ";
-    if (info.config().kind() == v1::ModelConfig::DEEPFM) {
-      std::printf("model          DeepFM, 2^%u hashed rows x (%u embedding floats + 1 linear "
-                  "weight), linear + FM over fields + input -> %s1, sigmoid\n",
-                  info.config().hash_bits(), d.embedding_dim(), layers.c_str());
-    } else {
-      std::printf("model          deep neural network, 2^%u hashed rows x %u embedding floats, "
-                  "input -> %s1 sigmoid\n",
-                  info.config().hash_bits(), d.embedding_dim(), layers.c_str());
+  const v1::ModelConfig& c = info.config();
+  switch (c.kind()) {
+    case v1::ModelConfig::FM:
+      std::printf("model          FM (factorization machine)  hash_bits %u  fm_factors %u\n",
+                  c.hash_bits(), c.fm_factors());
+      break;
+    case v1::ModelConfig::DNN:
+    case v1::ModelConfig::DEEPFM: {
+      const v1::DnnConfig& d = c.dnn();
+      std::string hidden;
+      for (uint32_t h : d.hidden()) hidden += (hidden.empty() ? "" : ",") + std::to_string(h);
+      std::printf("model          %s  hash_bits %u\n",
+                  c.kind() == v1::ModelConfig::DEEPFM
+                      ? "DEEPFM (linear + FM over field embeddings + deep network)"
+                      : "DNN (embeddings and dense inputs into a deep network)",
+                  c.hash_bits());
+      std::printf("dnn            embedding_dim %u  hidden %s  dropout %g  batch_size %u  "
+                  "clip_norm %g  pooling %s  other_slot %s\n",
+                  d.embedding_dim(), hidden.c_str(), d.dropout(), d.batch_size(), d.clip_norm(),
+                  d.pooling() == v1::DnnConfig::SUM ? "SUM" : "MEAN",
+                  d.other_slot() ? "true" : "false");
+      if (d.fields_size() > 0) std::printf("fields         %s\n", Joined(d.fields()).c_str());
+      if (d.dense_fields_size() > 0) {
+        std::printf("dense_fields   %s\n", Joined(d.dense_fields()).c_str());
+      }
+      break;
     }
-    std::printf("training       batch %u  dropout %g  clip_norm %g  pooling %s  other slot %s\n",
-                d.batch_size(), d.dropout(), d.clip_norm(),
-                d.pooling() == v1::DnnConfig::SUM ? "sum" : "mean",
-                d.other_slot() ? "on" : "off");
-    for (const std::string& f : d.fields()) std::printf("embedded field %s\n", f.c_str());
-    for (const std::string& f : d.dense_fields()) std::printf("dense field    %s\n", f.c_str());
-  } else {
-    std::printf("model          logistic regression, 2^%u hashed rows\n",
-                info.config().hash_bits());
+    default:
+      std::printf("model          LOGISTIC_REGRESSION  hash_bits %u\n", c.hash_bits());
   }
-  std::printf("optimizer      %s%s  learning_rate %g  l1 %g  l2 %g\n", OptimizerName(o.kind()),
-              o.normalized() ? " (normalized)" : "", o.learning_rate(), o.l1(), o.l2());
-  for (const std::string& cross : info.config().crosses()) {
-    std::printf("cross          %s\n", cross.c_str());
-  }
+  std::printf("optimizer      %s\n", OptimizerText(c.optimizer()).c_str());
+  for (const std::string& cross : c.crosses()) std::printf("cross          %s\n", cross.c_str());
   std::printf("model_version  %lu\n", static_cast<unsigned long>(info.model_version()));
   std::printf("events_applied %lu\n", static_cast<unsigned long>(info.events_applied()));
   std::printf("parameters     %lu (%lu bytes, %lu non-zero)\n",
@@ -152,9 +194,13 @@ int RunInfo(const Args& args, Connection& conn, bool json) {
 
 int RunStats(const Args& args, Connection& conn, bool json) {
   const bool watch = args.Has("watch");
-  long count = watch ? -1 : 1;
-  if (auto c = args.Get("count")) count = std::atol(c->c_str());
-  for (long i = 0; count < 0 || i < count; ++i) {
+  long long count = 0;
+  if (std::string err = WholeFlag(args, "count", watch ? -1 : 1, count, 1); !err.empty()) {
+    return UsageError(err);
+  }
+  // On a terminal a watch redraws the screen in place: clear, cursor home.
+  const bool redraw = watch && !json && isatty(STDOUT_FILENO);
+  for (long long i = 0; count < 0 || i < count; ++i) {
     if (i > 0) std::this_thread::sleep_for(std::chrono::seconds(1));
     v1::Stats stats;
     grpc::Status s = conn.admin().GetStats(conn.Context().get(), v1::GetStatsRequest(), &stats);
@@ -162,7 +208,11 @@ int RunStats(const Args& args, Connection& conn, bool json) {
     if (json) {
       std::printf("%s\n", ToJson(stats).c_str());
     } else {
-      if (watch) std::printf("\n");
+      if (redraw) {
+        std::printf("\033[H\033[2J");
+      } else if (i > 0) {
+        std::printf("\n");
+      }
       PrintStats(stats);
     }
     std::fflush(stdout);

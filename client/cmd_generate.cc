@@ -15,21 +15,19 @@
 #include "client/criteo_generator.h"
 #include "client/event_formats.h"
 #include "client/exit_codes.h"
+#include "client/flag_values.h"
+#include "client/words.h"
 
 namespace streamrec::client {
 namespace {
 
 // Number reads flag `name` as a whole number >= `min` (`fallback` when absent); false on
-// anything else, a value beyond long long included (strtoll clamps those).
+// anything else (a fraction, a sign, a value beyond long long).
 bool Number(const Args& args, const std::string& name, long long fallback, long long& out,
             long long min = 1) {
   out = fallback;
   auto v = args.Get(name);
-  if (!v) return true;
-  char* end = nullptr;
-  errno = 0;
-  out = std::strtoll(v->c_str(), &end, 10);
-  return !v->empty() && errno == 0 && end == v->c_str() + v->size() && out >= min;
+  return !v || (ParseWhole(*v, out) && out >= min);
 }
 
 
@@ -43,8 +41,8 @@ int Finish(std::ostream& out, bool json, long long n, long long seed, double opt
     std::fprintf(stderr, "{\"events\":%lld,\"seed\":%lld,\"optimal_logloss\":%.6f}\n", n, seed,
                  optimal);
   } else {
-    std::fprintf(stderr, "generated %lld events (seed %lld); the generator's optimal logloss "
-                 "is %.5f\n", n, seed, optimal);
+    std::fprintf(stderr, "generated %s (seed %lld); the generator's optimal logloss is %.5f\n",
+                 Counted(static_cast<uint64_t>(n), "event").c_str(), seed, optimal);
   }
   return kExitOk;
 }

@@ -1,4 +1,6 @@
-// `streamrec predict` and `streamrec observe`.
+// `streamrec predict` and `streamrec observe`. A --request that cannot be read or is not
+// the JSON of its message exits kExitInput; a bad flag or feature word kExitUsage.
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -7,6 +9,8 @@
 #include "client/commands.h"
 #include "client/exit_codes.h"
 #include "client/feature_text.h"
+#include "client/flag_values.h"
+#include "client/words.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace streamrec::client {
@@ -47,10 +51,16 @@ std::string ContextFromPositional(const Args& args, v1::Features& context) {
   return "";
 }
 
-bool ParseDouble(const std::string& s, double& out) {
-  char* end = nullptr;
-  out = std::strtod(s.c_str(), &end);
-  return !s.empty() && end == s.c_str() + s.size();
+int InputError(const std::string& message) {
+  std::fprintf(stderr, "streamrec: %s\n", message.c_str());
+  return kExitInput;
+}
+
+// ReadRequest reads --request into `text`; false after printing why it could not.
+bool ReadRequest(const std::string& command, const std::string& arg, std::string& text) {
+  if (ReadJsonArg(arg, text)) return true;
+  InputError(command + ": cannot read " + arg.substr(1) + " (--request " + arg + ")");
+  return false;
 }
 
 }  // namespace
@@ -59,8 +69,10 @@ int RunPredict(const Args& args, Connection& conn, bool json) {
   v1::PredictRequest req;
   if (auto request = args.Get("request")) {
     std::string text, error;
-    if (!ReadJsonArg(*request, text)) return UsageError("cannot read " + *request);
-    if (!ParseJson(text, req, error)) return UsageError("--request: " + error);
+    if (!ReadRequest("predict", *request, text)) return kExitInput;
+    if (!ParseJson(text, req, error)) {
+      return InputError("predict: --request is not a PredictRequest: " + error);
+    }
   } else {
     if (std::string err = ContextFromPositional(args, *req.mutable_context()); !err.empty()) {
       return UsageError(err);
@@ -72,10 +84,12 @@ int RunPredict(const Args& args, Connection& conn, bool json) {
     }
     if (req.candidates_size() == 0) return UsageError("predict needs --item ID (repeatable)");
   }
-  if (auto k = args.Get("top_k")) {
-    double v = 0;
-    if (!ParseDouble(*k, v) || v < 0) return UsageError("--top_k must be a number >= 0");
-    req.set_top_k(static_cast<uint32_t>(v));
+  if (args.Has("top_k")) {
+    long long k = 0;
+    if (std::string err = WholeFlag(args, "top_k", 0, k, 0, UINT32_MAX); !err.empty()) {
+      return UsageError(err);
+    }
+    req.set_top_k(static_cast<uint32_t>(k));
   }
   v1::PredictResponse resp;
   grpc::Status s = conn.recommender().Predict(conn.Context().get(), req, &resp);
@@ -98,13 +112,14 @@ int RunObserve(const Args& args, Connection& conn, bool json) {
   v1::ObserveRequest req;
   if (auto request = args.Get("request")) {
     std::string text, error;
-    if (!ReadJsonArg(*request, text)) return UsageError("cannot read " + *request);
+    if (!ReadRequest("observe", *request, text)) return kExitInput;
     // Either an ObserveRequest or a single Event.
     if (!ParseJson(text, req, error) || req.events_size() == 0) {
       req.Clear();
       std::string event_error;
       if (!ParseJson(text, *req.add_events(), event_error)) {
-        return UsageError("--request is neither an ObserveRequest nor an Event: " + error);
+        return InputError("observe: --request is neither an ObserveRequest nor an Event: " +
+                          (error.empty() ? event_error : error));
       }
     }
   } else {
@@ -118,12 +133,11 @@ int RunObserve(const Args& args, Connection& conn, bool json) {
       return UsageError(err);
     }
     double v = 0;
-    const auto label = args.Get("label");
-    if (!label) return UsageError("observe needs --label (1 click, 0 none)");
-    if (!ParseDouble(*label, v)) return UsageError("--label must be a number");
+    if (!args.Has("label")) return UsageError("observe needs --label (1 click, 0 none)");
+    if (std::string err = NumberFlag(args, "label", v); !err.empty()) return UsageError(err);
     e->set_label(v);
-    if (auto w = args.Get("weight")) {
-      if (!ParseDouble(*w, v)) return UsageError("--weight must be a number");
+    if (args.Has("weight")) {
+      if (std::string err = NumberFlag(args, "weight", v); !err.empty()) return UsageError(err);
       e->set_weight(v);
     }
     if (auto id = args.Get("event_id")) e->set_event_id(*id);
@@ -135,8 +149,7 @@ int RunObserve(const Args& args, Connection& conn, bool json) {
   if (json) {
     std::printf("%s\n", ToJson(resp).c_str());
   } else {
-    std::printf("accepted %lu event%s\n", static_cast<unsigned long>(resp.accepted()),
-                resp.accepted() == 1 ? "" : "s");
+    std::printf("accepted %s\n", Counted(resp.accepted(), "event").c_str());
   }
   return kExitOk;
 }

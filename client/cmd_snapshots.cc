@@ -9,6 +9,7 @@
 
 #include "client/commands.h"
 #include "client/exit_codes.h"
+#include "client/words.h"
 
 namespace streamrec::client {
 namespace {
@@ -86,7 +87,7 @@ int Export(Connection& conn, const std::string& path, std::optional<uint64_t> ve
   if (json) {
     std::printf("{\"file\":\"%s\",\"bytes\":%zu}\n", path.c_str(), bytes);
   } else {
-    std::printf("exported %zu bytes to %s\n", bytes, path.c_str());
+    std::printf("exported %s to %s\n", Counted(bytes, "byte").c_str(), path.c_str());
   }
   return kExitOk;
 }

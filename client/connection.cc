@@ -50,28 +50,37 @@ const char* CodeName(grpc::StatusCode code) {
   }
 }
 
+std::string StatusText(const grpc::Status& status) {
+  std::string out = CodeName(status.error_code());
+  if (out == "?") out = "status " + std::to_string(static_cast<int>(status.error_code()));
+  if (!status.error_message().empty()) out += ": " + status.error_message();
+  return out;
+}
+
 int Connection::Fail(const std::string& what, const grpc::Status& status) const {
+  std::string text;
+  int code = kExitServer;
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
       // Connected: the server answered that it cannot serve this now (recovering, disk
       // full); otherwise it could not be reached at all.
-      if (channel_->GetState(false) == GRPC_CHANNEL_READY) {
-        std::fprintf(stderr, "streamrec: %s: the server at %s is unavailable, retry later: %s\n",
-                     what.c_str(), target_.c_str(), status.error_message().c_str());
-      } else {
-        std::fprintf(stderr, "streamrec: %s: cannot reach the server at %s (%s)\n", what.c_str(),
-                     target_.c_str(), status.error_message().c_str());
-      }
-      return kExitConnection;
+      text = channel_->GetState(false) == GRPC_CHANNEL_READY
+                 ? "the server at " + target_ + " is unavailable, retry later: " +
+                       status.error_message()
+                 : "cannot reach the server at " + target_ + " (" + status.error_message() + ")";
+      text = StatusText(grpc::Status(status.error_code(), text));
+      code = kExitConnection;
+      break;
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      std::fprintf(stderr, "streamrec: %s: no answer from %s before the deadline (--timeout)\n",
-                   what.c_str(), target_.c_str());
-      return kExitConnection;
+      text = StatusText(grpc::Status(status.error_code(), "no answer from " + target_ +
+                                                              " before the deadline (--timeout)"));
+      code = kExitConnection;
+      break;
     default:
-      std::fprintf(stderr, "streamrec: %s: server error %s: %s\n", what.c_str(),
-                   CodeName(status.error_code()), status.error_message().c_str());
-      return kExitServer;
+      text = StatusText(status);
   }
+  std::fprintf(stderr, "streamrec: %s: %s\n", what.c_str(), text.c_str());
+  return code;
 }
 
 std::string ToJson(const google::protobuf::Message& message) {

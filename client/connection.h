@@ -27,8 +27,10 @@ class Connection {
   grpc::health::v1::Health::Stub& health() { return *health_; }
   const std::string& target() const { return target_; }
 
-  // Fail prints "streamrec: <what>: <reason>" to stderr and returns the exit code for
+  // Fail prints "streamrec: <what>: <StatusText>" to stderr, e.g. "streamrec: observe:
+  // INVALID_ARGUMENT: events[0].label: 2 is outside [0, 1]", and returns the exit code for
   // `status`: kExitConnection for UNAVAILABLE / DEADLINE_EXCEEDED, else kExitServer.
+  // UNAVAILABLE says whether the server could be reached at all.
   int Fail(const std::string& what, const grpc::Status& status) const;
 
  private:
@@ -40,9 +42,12 @@ class Connection {
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
 };
 
-// ToJson renders a message in the API's JSON mapping (proto field names, defaults shown).
 // CodeName: the canonical name of a gRPC status code (e.g. "NOT_FOUND").
 const char* CodeName(grpc::StatusCode code);
+// StatusText: how the CLI names a status: "<CODE NAME>: <message>", e.g.
+// "NOT_FOUND: no snapshot 7" (the code alone when the message is empty).
+std::string StatusText(const grpc::Status& status);
+// ToJson renders a message in the API's JSON mapping (proto field names, defaults shown).
 std::string ToJson(const google::protobuf::Message& message);
 
 }  // namespace streamrec::client

@@ -6,50 +6,25 @@ Checks each command's readable and JSON output, replay of both formats with exac
 acknowledged counts, malformed-line handling, exit codes, and that
 `generate | replay -` reaches a progressive logloss near the generator's optimum.
 """
-import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cli_harness  # noqa: E402
+from cli_harness import wait_ready  # noqa: E402
 from server_log import listening_port  # noqa: E402
 
 SERVER, CLI = sys.argv[1], sys.argv[2]
 
 
-def wait_ready(proc):
-    """Reads the server's log until recovery is done ("ready")."""
-    for line in proc.stderr:
-        if "streamrec-server: ready" in line:
-            # Keep reading the log (a server blocked on a full stderr pipe would hang).
-            proc.log = []
-            proc.drain = threading.Thread(target=lambda: proc.log.extend(proc.stderr),
-                                          daemon=True)
-            proc.drain.start()
-            return
-    raise RuntimeError("server exited before it was ready")
-
-
-@contextlib.contextmanager
 def fresh_server():
-    """A server of its own on a fresh data dir (so its metrics cover one stream); yields
-    its address, stops it with SIGTERM."""
-    with tempfile.TemporaryDirectory() as d:
-        proc = subprocess.Popen([SERVER, "--listen=127.0.0.1:0", f"--data_dir={d}"],
-                                stderr=subprocess.PIPE, text=True)
-        try:
-            port = listening_port(proc)
-            wait_ready(proc)
-            yield f"127.0.0.1:{port}"
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
-            proc.stderr.close()
+    """A server of its own on a fresh data dir (cli_harness.fresh_server)."""
+    return cli_harness.fresh_server(SERVER)
 
 
 class CliTest(unittest.TestCase):
@@ -254,7 +229,8 @@ class CliTest(unittest.TestCase):
         r = self.cli("replay", self.path("bad.jsonl"))
         self.assertEqual(r.returncode, 5)
         self.assertIn("bad.jsonl:3:", r.stderr)
-        self.assertIn("2 events before it were sent", r.stderr)
+        self.assertIn("2 of the 2 events sent were acknowledged; the first unacknowledged line "
+                      "is " + self.path("bad.jsonl") + ":3", r.stderr)
         r = self.cli("--json", "replay", self.path("bad.jsonl"), "--skip-bad")
         self.assertEqual(r.returncode, 0, r.stderr)
         out = json.loads(r.stdout)
@@ -289,7 +265,7 @@ class CliTest(unittest.TestCase):
             self.assertIn("request is not a valid streamrec.v1.ObserveRequest", r.stderr)
             acknowledged = (bad_line - 1) // 500 * 500  # the requests (--batch 500) before it
             self.assertRegex(r.stderr, rf"{acknowledged} of the \d+ events sent were acknowledged")
-            self.assertIn(f"began at {name}:{acknowledged + 1}", r.stderr)
+            self.assertIn(f"the first unacknowledged line is {name}:{acknowledged + 1}", r.stderr)
             self.assertNotIn("replayed", r.stdout)
             after = self.stats()
             self.assertEqual(int(after["events_accepted"]) - int(before["events_accepted"]),

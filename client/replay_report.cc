@@ -1,0 +1,72 @@
+#include "client/replay_report.h"
+
+#include <cstdio>
+
+#include "client/connection.h"
+#include "client/metrics_text.h"
+#include "client/words.h"
+
+namespace streamrec::client {
+namespace {
+
+double PerSecond(const ReplaySummary& s) {
+  return s.seconds > 0 ? static_cast<double>(s.acknowledged) / s.seconds : 0;
+}
+
+std::string Metrics(const v1::Stats& stats) {
+  return "\"overall\":" + ToJson(stats.progressive()) +
+         ",\"window\":" + ToJson(stats.progressive_window());
+}
+
+std::string Head(const ReplaySummary& s) {
+  char head[512];
+  std::snprintf(head, sizeof(head),
+                "{\"file\":\"%s\",\"format\":\"%s\",\"events_sent\":%lu,"
+                "\"events_acknowledged\":%lu,\"malformed_lines\":%lu,\"rejected_events\":%lu,"
+                "\"seconds\":%.3f,\"events_per_second\":%.1f,",
+                s.file.c_str(), s.format.c_str(), static_cast<unsigned long>(s.sent),
+                static_cast<unsigned long>(s.acknowledged),
+                static_cast<unsigned long>(s.malformed_lines),
+                static_cast<unsigned long>(s.rejected_events), s.seconds, PerSecond(s));
+  return head + Metrics(s.after);
+}
+
+}  // namespace
+
+std::string SummaryJson(const ReplaySummary& s) { return Head(s) + "}"; }
+
+std::string ReportJson(const ReplaySummary& s,
+                       const std::vector<ReplayStream::CurvePoint>& curve) {
+  std::string report = Head(s) + ",\"curve\":[";
+  for (size_t i = 0; i < curve.size(); ++i) {
+    char point[256];
+    std::snprintf(point, sizeof(point), "%s{\"events_acknowledged\":%lu,\"events_applied\":%lu,",
+                  i ? "," : "", static_cast<unsigned long>(curve[i].acknowledged),
+                  static_cast<unsigned long>(curve[i].stats.events_applied()));
+    report += point + Metrics(curve[i].stats) + "}";
+  }
+  return report + "]}\n";
+}
+
+std::string SummaryText(const ReplaySummary& s) {
+  char line[256];
+  std::snprintf(line, sizeof(line), "replayed %s (%lu acknowledged) in %.1f s, %.0f events/s\n",
+                Counted(s.sent, "event").c_str(), static_cast<unsigned long>(s.acknowledged),
+                s.seconds, PerSecond(s));
+  std::string out = line;
+  if (s.malformed_lines > 0) {
+    out += "skipped " + Counted(s.malformed_lines, "malformed line") + "\n";
+  }
+  if (s.rejected_events > 0) {
+    out += "skipped " + Counted(s.rejected_events, "event") + " the server rejected\n";
+  }
+  const v1::ProgressiveMetrics& o = s.after.progressive();
+  const v1::ProgressiveMetrics& w = s.after.progressive_window();
+  out += "server progressive metrics, overall (" + Counted(o.events(), "event") +
+         "): " + MetricsText(o) + "\n";
+  out += "server progressive metrics, last " + Counted(w.events(), "event") + ": " +
+         MetricsText(w) + "\n";
+  return out;
+}
+
+}  // namespace streamrec::client

@@ -1,0 +1,165 @@
+#include "client/replay_stream.h"
+
+#include <utility>
+
+namespace streamrec::client {
+namespace {
+
+// EventIndex: i when `message` starts with "events[i]".
+std::optional<int> EventIndex(const std::string& message) {
+  constexpr char kPrefix[] = "events[";
+  if (message.rfind(kPrefix, 0) != 0) return std::nullopt;
+  const size_t close = message.find(']');
+  const std::string digits = message.substr(sizeof(kPrefix) - 1, close - (sizeof(kPrefix) - 1));
+  if (close == std::string::npos || digits.empty() || digits.size() > 9 ||
+      digits.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  return std::stoi(digits);
+}
+
+}  // namespace
+
+ReplayStream::ReplayStream(Connection& conn, Options options)
+    : conn_(conn), options_(std::move(options)), next_point_(options_.report_every) {
+  Open();
+}
+
+ReplayStream::~ReplayStream() {
+  if (open_) End();
+}
+
+void ReplayStream::Open() {
+  context_ = conn_.Context(0);  // a replay may take hours: no deadline on the stream
+  stream_ = conn_.recommender().ObserveStream(context_.get());
+  reader_ = std::thread([this] { ReadAcknowledgements(); });
+  open_ = true;
+}
+
+grpc::Status ReplayStream::End() {
+  stream_->WritesDone();
+  reader_.join();
+  open_ = false;
+  return stream_->Finish();
+}
+
+void ReplayStream::ReadAcknowledgements() {
+  v1::ObserveResponse resp;
+  while (stream_->Read(&resp)) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!pending_.empty()) pending_.pop_front();  // one response per request, in order
+    }
+    const uint64_t a = acked_.fetch_add(resp.accepted()) + resp.accepted();
+    if (options_.report_every > 0 && a >= next_point_) {
+      CurvePoint p;
+      p.acknowledged = a;
+      if (conn_.admin().GetStats(conn_.Context().get(), v1::GetStatsRequest(), &p.stats).ok()) {
+        curve_.push_back(std::move(p));
+      }
+      while (next_point_ <= a) next_point_ += options_.report_every;
+    }
+  }
+}
+
+bool ReplayStream::Send(v1::ObserveRequest request, std::vector<uint64_t> lines) {
+  if (failed_) return false;
+  const v1::ObserveRequest* written;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_.push_back({std::move(request), std::move(lines)});
+    written = &pending_.back().request;  // deque: stays put; popped only once acknowledged
+  }
+  sent_ += written->events_size();
+  if (stream_->Write(*written)) return true;
+  const grpc::Status s = End();
+  if (s.ok() && pending_.empty()) {  // ended with OK, every event acknowledged: go on
+    Open();
+    return true;
+  }
+  return Retry(s);
+}
+
+bool ReplayStream::Finish() {
+  if (failed_) return false;
+  for (;;) {
+    const grpc::Status s = End();
+    if (s.ok() && pending_.empty()) return true;
+    if (!Retry(s)) return false;
+  }
+}
+
+bool ReplayStream::Retry(grpc::Status s) {
+  for (;;) {
+    if (!options_.skip_bad || s.error_code() != grpc::StatusCode::INVALID_ARGUMENT ||
+        pending_.empty()) {
+      return Fail(s);
+    }
+    Pending& p = pending_.front();
+    const std::optional<int> i = EventIndex(s.error_message());
+    const int n = p.request.events_size();
+    if ((i && *i < n) || n == 1) {
+      const int k = i && *i < n ? *i : 0;
+      Reject(Named(s).error_message());
+      p.request.mutable_events()->DeleteSubrange(k, 1);
+      p.lines.erase(p.lines.begin() + k);
+      if (p.request.events_size() == 0) pending_.pop_front();
+    } else {
+      // Rejected as a whole: one request per event, to find the one.
+      Pending whole = std::move(p);
+      pending_.pop_front();
+      for (int e = n - 1; e >= 0; --e) {
+        Pending one;
+        *one.request.add_events() = std::move(*whole.request.mutable_events(e));
+        one.lines.push_back(whole.lines[e]);
+        pending_.push_front(std::move(one));
+      }
+    }
+    std::vector<const v1::ObserveRequest*> requests;  // deque elements stay put
+    for (const Pending& q : pending_) requests.push_back(&q.request);
+    Open();
+    bool written = true;
+    for (size_t r = 0; written && r < requests.size(); ++r) written = stream_->Write(*requests[r]);
+    if (written) return true;
+    s = End();
+    if (s.ok() && pending_.empty()) {
+      Open();
+      return true;
+    }
+  }
+}
+
+void ReplayStream::Reject(const std::string& reason) {
+  ++rejected_;
+  if (rejected_examples_.size() < 5) rejected_examples_.push_back(reason);
+}
+
+bool ReplayStream::Fail(const grpc::Status& s) {
+  failed_ = true;
+  status_ = Named(s);
+  return false;
+}
+
+grpc::Status ReplayStream::Named(const grpc::Status& s) const {
+  const std::string& message = s.error_message();
+  const std::optional<int> i = EventIndex(message);
+  if (pending_.empty()) return s;
+  const Pending& p = pending_.front();
+  if (!i || *i >= p.request.events_size()) {
+    if (p.request.events_size() != 1) return s;
+    // A one-event request: its line is the event's.
+    return grpc::Status(s.error_code(), options_.source + ":" + std::to_string(p.lines[0]) +
+                                            ": " + message);
+  }
+  std::string rest = message.substr(message.find(']') + 1);
+  if (!rest.empty() && rest[0] == '.') rest = ": " + rest.substr(1);
+  return grpc::Status(s.error_code(),
+                      options_.source + ":" + std::to_string(p.lines[*i]) + rest);
+}
+
+std::optional<uint64_t> ReplayStream::first_unacknowledged_line() const {
+  if (pending_.empty() || pending_.front().lines.empty()) return std::nullopt;
+  return pending_.front().lines.front();
+}
+
+}  // namespace streamrec::client

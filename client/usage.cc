@@ -1,0 +1,98 @@
+#include "client/usage.h"
+
+namespace streamrec::client {
+namespace {
+
+constexpr char kGlobal[] =
+    "usage: streamrec [--server HOST:PORT] [--timeout SECONDS] [--json] COMMAND ...\n";
+
+constexpr char kFooter[] = R"(
+values: numbers are recognised, a|b is multi-valued, [0.1,0.2] a vector, else a category;
+        name:=value is always the one category "value" (user:=007).
+flags: --name value or --name=value; snake_case (--skip_bad; --skip-bad is the same flag).
+--server defaults to localhost:50051 (or $STREAMREC_SERVER); --timeout to 10 s.
+`streamrec help COMMAND` (or COMMAND --help, -h) prints one command's usage;
+`streamrec --version` the version.
+exit codes: 0 ok, 2 usage, 3 server unreachable or deadline passed, 4 server error,
+            5 a file cannot be read or written, or its input is malformed.
+)";
+
+}  // namespace
+
+const std::vector<CommandSpec>& Commands() {
+  static const auto* commands = new std::vector<CommandSpec>{
+      {"predict",
+       "  predict [name=value ...] --item ID[,name=value...] [--item ...] [--top_k N]\n"
+       "  predict --request JSON|@FILE|- [--top_k N]  a PredictRequest in JSON\n"
+       "          --top_k N: the N best items (whole number; 0 = all)\n",
+       {"item", "top_k", "request"}, true},
+      {"observe",
+       "  observe [name=value ...] --item ID[,name=value...] --label L [--weight W]\n"
+       "          [--event_id ID] [--prediction_id ID]\n"
+       "  observe --request JSON|@FILE|-              an ObserveRequest or one Event in JSON\n",
+       {"item", "label", "weight", "event_id", "prediction_id", "request"}, true},
+      {"health", "  health                                      health of the server, "
+                 "Recommender and Ingest\n",
+       {}, false},
+      {"info", "  info                                        the served model: kind, "
+               "optimizer, version\n",
+       {}, false},
+      {"stats",
+       "  stats [--watch] [--count N]                 counters and progressive metrics "
+       "(GetStats);\n"
+       "                                              --watch every second, --count N times\n",
+       {"watch", "count"}, false},
+      {"replay",
+       "  replay FILE|- [--format jsonl|criteo|csv] [--batch N] [--rate N] [--report FILE.json]\n"
+       "                [--report_every N] [--skip_bad] [--quiet] [--skip_header]\n"
+       "                [--label COLUMN] [--item COLUMN] [--numeric COL,COL...]   (csv)\n"
+       "          --skip_bad: skip malformed lines and events the server rejects\n",
+       {"format", "batch", "rate", "report", "report_every", "skip_bad", "quiet", "skip_header",
+        "label", "item", "numeric"},
+       true},
+      {"generate",
+       "  generate [--n N] [--seed S] [--format jsonl|criteo] [--output FILE]\n"
+       "           [--layout users] [--users U] [--items I]        user x item (default)\n"
+       "           --layout criteo [--features 5..40] [--items I] [--unscaled]\n"
+       "                                              click-log shape: 13 numeric, 26 "
+       "categorical\n",
+       {"n", "seed", "users", "items", "format", "output", "layout", "features", "unscaled"},
+       false},
+      {"snapshots",
+       "  snapshots list | save | rollback VERSION | export FILE [--version V] | import FILE\n",
+       {"version"}, true},
+  };
+  return *commands;
+}
+
+const CommandSpec* FindCommand(const std::string& name) {
+  for (const CommandSpec& c : Commands()) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+const std::set<std::string>& GlobalFlags() {
+  static const auto* flags = new std::set<std::string>{"server", "timeout", "json", "help"};
+  return *flags;
+}
+
+const std::set<std::string>& BooleanFlags() {
+  static const auto* flags = new std::set<std::string>{
+      "json", "watch", "skip_bad", "quiet", "help", "skip_header", "unscaled"};
+  return *flags;
+}
+
+std::string Usage() {
+  std::string out = std::string(kGlobal) + "\ncommands:\n";
+  for (const CommandSpec& c : Commands()) out += c.usage;
+  out += "  help [COMMAND]                              this text, or one command's\n";
+  return out + kFooter;
+}
+
+std::string CommandUsage(const CommandSpec& command) {
+  return "usage: streamrec [--server HOST:PORT] [--timeout SECONDS] [--json] " + command.name +
+         " ...\n\n" + command.usage + kFooter;
+}
+
+}  // namespace streamrec::client
