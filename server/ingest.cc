@@ -60,7 +60,7 @@ Ingest::Counters Ingest::counters() const {
 }
 
 absl::StatusOr<std::unique_ptr<core::EventBatch>> Ingest::PrepareObserve(
-    const v1::ObserveRequest& request, DoneFn logged, bool count) {
+    const v1::ObserveRequest& request, LoggedFn logged, bool count) {
   const size_t n = request.events_size();
   if (count) received_.fetch_add(n, std::memory_order_relaxed);
   if (!ready_->load()) {
@@ -93,13 +93,14 @@ absl::StatusOr<std::unique_ptr<core::EventBatch>> Ingest::PrepareObserve(
         options_.queue_max_bytes, "); send it in smaller requests"));
   }
   // Counted once logged: acknowledged events are accepted, refused ones rejected.
-  b.on_logged = [this, n, logged = std::move(logged)](const absl::Status& s) {
+  // The callback lives in the batch and runs while the log writer holds it.
+  b.on_logged = [this, n, self = &b, logged = std::move(logged)](const absl::Status& s) {
     if (s.ok()) {
       accepted_.fetch_add(n, std::memory_order_relaxed);
     } else {
       CountRejected(absl::IsInvalidArgument(s) ? Reject::kInvalid : Reject::kStorage, n);
     }
-    logged(s);
+    logged(s, s.ok() ? self->duplicates : 0);
   };
   return batch;
 }
@@ -108,8 +109,11 @@ void Ingest::Observe(const v1::ObserveRequest& request, v1::ObserveResponse& res
                      DoneFn done) {
   const size_t n = request.events_size();
   absl::StatusOr<std::unique_ptr<core::EventBatch>> batch =
-      PrepareObserve(request, [&response, n, done](const absl::Status& s) {
-        if (s.ok()) response.set_accepted(n);
+      PrepareObserve(request, [&response, n, done](const absl::Status& s, size_t duplicates) {
+        if (s.ok()) {
+          response.set_accepted(n);
+          response.set_duplicates(duplicates);
+        }
         done(s);
       });
   if (!batch.ok()) {

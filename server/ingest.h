@@ -32,6 +32,9 @@ class EventLog;
 namespace streamrec::server {
 
 using DoneFn = std::function<void(const absl::Status&)>;
+// LoggedFn: the outcome of logging a request's batch, and how many of its events were
+// dropped as duplicates of a recent event_id (acknowledged, not logged or trained again).
+using LoggedFn = std::function<void(const absl::Status&, size_t duplicates)>;
 
 struct IngestOptions {
   size_t queue_max_bytes = size_t{256} << 20;
@@ -61,12 +64,13 @@ class Ingest {
   // or while storage is not writable.
   void Observe(const v1::ObserveRequest& request, v1::ObserveResponse& response, DoneFn done);
   // For streams: PrepareObserve validates and converts, and arranges for `logged` to run
-  // with the outcome once the batch is logged (or refused at logging). `count` is false
+  // with the outcome (and the duplicates dropped) once the batch is logged (or refused at
+  // logging). `count` is false
   // when the same request is prepared again (after waiting for room). Then
   // queue.ReserveBytes, then TryEnqueue (false: no room now; wait with
   // queue.AddSpaceWaiter and retry).
   absl::StatusOr<std::unique_ptr<core::EventBatch>> PrepareObserve(
-      const v1::ObserveRequest& request, DoneFn logged, bool count = true);
+      const v1::ObserveRequest& request, LoggedFn logged, bool count = true);
   bool TryEnqueue(std::unique_ptr<core::EventBatch>& batch) { return queue_->TryPush(batch); }
 
   // The LogWriter's hooks (log writer thread).

@@ -40,8 +40,9 @@ ABSL_FLAG(int64_t, flush_partial_batch_ms, 1000,
           "A mini-batch model (DNN, DeepFM) with pending events applies them as a partial "
           "batch after this long without new events, and at a clean stop; the flush is "
           "recorded in the event log (0: off, batches are always full).");
-ABSL_FLAG(int64_t, dedup_window, 0,
-          "Drop events whose event_id was among the last N logged (0: off).");
+ABSL_FLAG(int64_t, dedup_window, 100000,
+          "Drop events whose event_id was among the last N logged, so a retried Observe "
+          "trains once (0: off). The log keeps its last N events through truncation.");
 ABSL_FLAG(bool, start_fresh, false,
           "Delete the data in --data_dir if it was written by an incompatible model.");
 ABSL_FLAG(bool, accept_data_loss, false,

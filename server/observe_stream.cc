@@ -28,9 +28,10 @@ void ObserveStreamReactor::OnReadDone(bool ok) {
   Enqueue();
 }
 
-void ObserveStreamReactor::OnLogged(const absl::Status& s) {
+void ObserveStreamReactor::OnLogged(const absl::Status& s, size_t duplicates) {
   v1::ObserveResponse response;
   response.set_accepted(accepted_);
+  response.set_duplicates(duplicates);
   absl::Status out = s.ok() ? SerializeResponse(response, raw_response_) : s;
   if (!out.ok()) {
     Finish(ToGrpcStatus(out));
@@ -58,7 +59,9 @@ void ObserveStreamReactor::Enqueue() {
   for (;;) {
     if (!pending_) {
       absl::StatusOr<std::unique_ptr<core::EventBatch>> batch = core_->PrepareObserve(
-          *request_, [this](const absl::Status& s) { OnLogged(s); }, /*count=*/!prepared_);
+          *request_,
+          [this](const absl::Status& s, size_t duplicates) { OnLogged(s, duplicates); },
+          /*count=*/!prepared_);
       prepared_ = true;
       if (!batch.ok()) {
         Finish(ToGrpcStatus(batch.status()));

@@ -38,7 +38,7 @@ class ObserveStreamReactor final
   // Runs on a gRPC thread, or on the updater thread when woken; never blocks.
   void Enqueue();
   // OnLogged acknowledges once logged (log writer thread); then the next read starts.
-  void OnLogged(const absl::Status& s);
+  void OnLogged(const absl::Status& s, size_t duplicates);
 
   ServerCore* const core_;
   // Each request is parsed into the arena, which is reset before the next read.

@@ -198,7 +198,7 @@ void ServerCore::Observe(const v1::ObserveRequest& request, v1::ObserveResponse&
 }
 
 absl::StatusOr<std::unique_ptr<core::EventBatch>> ServerCore::PrepareObserve(
-    const v1::ObserveRequest& request, DoneFn logged, bool count) {
+    const v1::ObserveRequest& request, LoggedFn logged, bool count) {
   return ingest_->PrepareObserve(request, std::move(logged), count);
 }
 

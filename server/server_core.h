@@ -108,7 +108,7 @@ class ServerCore {
   // Observe, PrepareObserve, TryEnqueue: server/ingest.h.
   void Observe(const v1::ObserveRequest& request, v1::ObserveResponse& response, DoneFn done);
   absl::StatusOr<std::unique_ptr<core::EventBatch>> PrepareObserve(
-      const v1::ObserveRequest& request, DoneFn logged, bool count = true);
+      const v1::ObserveRequest& request, LoggedFn logged, bool count = true);
   bool TryEnqueue(std::unique_ptr<core::EventBatch>& batch);
 
   // CountMalformedRequest counts a request whose bytes were not a valid message

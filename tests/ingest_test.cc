@@ -62,8 +62,11 @@ struct Call {
   std::condition_variable cv;
   int calls = 0;
   absl::Status status;
-  DoneFn Done() {
-    return [this](const absl::Status& s) {
+  size_t duplicates = 0;
+  // Done: for Observe (DoneFn) and PrepareObserve (LoggedFn, the duplicates kept).
+  auto Done() {
+    return [this](const absl::Status& s, auto... duplicates) {
+      ((this->duplicates = duplicates), ...);
       std::lock_guard<std::mutex> lock(mu);
       status = s;
       ++calls;
@@ -111,7 +114,7 @@ class IngestTest : public ::testing::Test {
     return converter_.ConvertObserve(req).value_or(nullptr);  // tests assert non-null
   }
 
-  const DoneFn ignore_ = [](const absl::Status&) {};
+  const LoggedFn ignore_ = [](const absl::Status&, size_t) {};
   Limits limits_;
   VectorDims dims_;
   RequestConverter converter_{limits_, &dims_};
@@ -207,7 +210,7 @@ TEST_F(IngestTest, APreparedAgainRequestIsCountedOnce) {
   ready_ = true;
   absl::Status logged = absl::UnknownError("not called");
   auto again = ingest_->PrepareObserve(
-      Events(3), [&](const absl::Status& s) { logged = s; }, false);
+      Events(3), [&](const absl::Status& s, size_t) { logged = s; }, false);
   ASSERT_TRUE(again.ok());
   (*again)->on_logged(absl::OkStatus());
   EXPECT_TRUE(logged.ok());

@@ -64,8 +64,10 @@ struct EventBatch {
   std::chrono::steady_clock::time_point accepted_at;
   size_t admitted = 0;
   // Set by the LogWriter: the sequence number of examples[0] (0 when empty), or of the
-  // flush marker.
+  // flush marker; and how many of the batch's events it dropped as duplicates of a recent
+  // event_id (before on_logged).
   uint64_t first_seq = 0;
+  size_t duplicates = 0;
   // A flush marker (server/core/updater.h), not events: made by the LogWriter on the
   // updater's request, logged at its own sequence number, and handed to the updater like
   // a batch; `examples` is empty. Never in the EventQueue.

@@ -1,5 +1,7 @@
 #include "server/core/log_writer.h"
 
+#include <xxhash.h>
+
 namespace streamrec::core {
 
 LogWriter::LogWriter(EventQueue* queue, BatchInbox* inbox, AppendFn append,
@@ -13,7 +15,15 @@ LogWriter::LogWriter(EventQueue* queue, BatchInbox* inbox, AppendFn append,
 LogWriter::~LogWriter() { Stop(); }
 
 void LogWriter::SeedDedup(const std::vector<std::string>& ids) {
-  for (const std::string& id : ids) Remember(id);
+  for (const std::string& id : ids) Remember(KeyOf(id));
+}
+
+LogWriter::IdKey LogWriter::KeyOf(const std::string& id) {
+  if (id.empty()) return {};
+  const XXH128_hash_t h = XXH3_128bits(id.data(), id.size());
+  IdKey key{h.low64, h.high64};
+  if (key == IdKey{}) key.lo = 1;  // keep the zero key for "no id"
+  return key;
 }
 
 void LogWriter::Start() {
@@ -70,19 +80,23 @@ absl::StatusOr<uint64_t> LogWriter::AppendFlush() {
     first = *logged;
   }
   next_seq_ = first + 1;
-  Remember("");
+  Remember(IdKey{});
   return first;
 }
 
-void LogWriter::Remember(const std::string& id) {
+void LogWriter::Remember(const IdKey& key) {
   // The window is the last dedup_window logged events, those without an id included, so
   // it is the same live and when rebuilt from the log's tail at start.
   if (options_.dedup_window == 0) return;
-  if (!id.empty()) recent_.insert(id);
-  recent_order_.push_back(id);
+  if (!(key == IdKey{})) ++recent_[key];
+  recent_order_.push_back(key);
   if (recent_order_.size() > options_.dedup_window) {
-    if (!recent_order_.front().empty()) recent_.erase(recent_order_.front());
+    const IdKey old = recent_order_.front();
     recent_order_.pop_front();
+    if (!(old == IdKey{})) {
+      auto it = recent_.find(old);
+      if (--it->second == 0) recent_.erase(it);
+    }
   }
 }
 
@@ -115,7 +129,7 @@ void LogWriter::Run() {
 void LogWriter::WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group) {
   std::vector<EventBatch*> raw;
   std::vector<absl::Status> admitted(group.size());
-  absl::flat_hash_set<std::string> in_group;  // ids logged by this group
+  absl::flat_hash_set<IdKey> in_group;  // ids logged by this group
   for (size_t g = 0; g < group.size(); ++g) {
     EventBatch* b = group[g].get();
     if (options_.admit && !b->flush) admitted[g] = options_.admit(*b);
@@ -123,9 +137,10 @@ void LogWriter::WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group) {
     if (options_.dedup_window > 0) {
       size_t kept = 0;
       for (size_t i = 0; i < b->examples.size(); ++i) {
-        const std::string& id = i < b->event_ids.size() ? b->event_ids[i] : std::string();
-        if (!id.empty() && (recent_.contains(id) || !in_group.insert(id).second)) {
+        const IdKey key = i < b->event_ids.size() ? KeyOf(b->event_ids[i]) : IdKey{};
+        if (!(key == IdKey{}) && (recent_.contains(key) || !in_group.insert(key).second)) {
           duplicates_.fetch_add(1, std::memory_order_relaxed);
+          ++b->duplicates;
           continue;
         }
         if (kept != i) {
@@ -152,13 +167,13 @@ void LogWriter::WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group) {
     for (EventBatch* b : raw) {
       if (b->flush) {  // one sequence number, an entry without an id in the window
         b->first_seq = seq++;
-        Remember("");
+        Remember(IdKey{});
         continue;
       }
       b->first_seq = b->examples.empty() ? 0 : seq;
       seq += b->examples.size();
       if (options_.dedup_window > 0) {
-        for (const std::string& id : b->event_ids) Remember(id);
+        for (const std::string& id : b->event_ids) Remember(KeyOf(id));
       }
     }
     next_seq_ = seq;

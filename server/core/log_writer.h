@@ -33,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "server/core/batch_inbox.h"
@@ -100,8 +101,20 @@ class LogWriter {
   void WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group);
   // TakeFlushRequest: a marker batch for a pending RequestFlush, or null.
   std::unique_ptr<EventBatch> TakeFlushRequest();
+  // IdKey: an event id's key in the window, XXH3-128 of its bytes (16 bytes whatever the
+  // id's length; two different ids share a key with probability about 2^-128 per pair, so
+  // a real event is never taken for a duplicate); the zero key stands for "no id".
+  struct IdKey {
+    uint64_t lo = 0, hi = 0;
+    bool operator==(const IdKey&) const = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const IdKey& k) {  // in memory only, never persisted
+      return H::combine(std::move(h), k.lo, k.hi);
+    }
+  };
+  static IdKey KeyOf(const std::string& id);
   // Remember adds a logged id to the de-duplication window.
-  void Remember(const std::string& id);
+  void Remember(const IdKey& key);
 
   EventQueue* const queue_;
   BatchInbox* const inbox_;
@@ -110,8 +123,8 @@ class LogWriter {
 
   // Writer thread only (or owner before Start).
   uint64_t next_seq_;
-  absl::flat_hash_set<std::string> recent_;
-  std::deque<std::string> recent_order_;
+  absl::flat_hash_map<IdKey, uint32_t> recent_;  // key -> times in recent_order_
+  std::deque<IdKey> recent_order_;
 
   std::atomic<uint64_t> duplicates_{0};
   std::atomic<bool> stop_{false};

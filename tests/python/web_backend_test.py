@@ -214,6 +214,46 @@ class WebBackendTest(unittest.TestCase):
         self.assertIn("stopped", "".join(self.proc.log))
 
 
+class IdempotentWritesTest(unittest.TestCase):
+    def test_a_retried_observe_trains_once_also_after_a_restart(self):
+        # De-duplication is on by default (--dedup_window 100000): a retry of events with
+        # event_ids is acknowledged, reported as duplicates, and not trained again, also by
+        # a restarted server (the log keeps the window's events through truncation).
+        def events(prefix):
+            return pb.ObserveRequest(events=[
+                pb.Event(item=pb.Item(id="a"), label=1, event_id=f"{prefix}-{i}")
+                for i in range(3)])
+
+        def applied(admin, want):
+            for _ in range(200):
+                s = admin.GetStats(admin_pb2.GetStatsRequest(), timeout=10)
+                if s.events_applied >= want:
+                    return s
+                time.sleep(0.02)
+            return s
+
+        with tempfile.TemporaryDirectory() as d:
+            for run in range(2):
+                proc, port = start_server(d)
+                try:
+                    with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+                        rec = streamrec_pb2_grpc.RecommenderStub(ch)
+                        admin = admin_pb2_grpc.AdminStub(ch)
+                        if run == 0:
+                            first = rec.Observe(events("r"), timeout=10)
+                            self.assertEqual((first.accepted, first.duplicates), (3, 0))
+                        again = rec.Observe(events("r"), timeout=10)
+                        self.assertEqual((again.accepted, again.duplicates), (3, 3))
+                        fresh = rec.Observe(events(f"new{run}"), timeout=10)
+                        self.assertEqual((fresh.accepted, fresh.duplicates), (3, 0))
+                        stats = applied(admin, 6 if run == 0 else 9)
+                        self.assertEqual(stats.events_applied, 6 if run == 0 else 9)
+                        self.assertEqual(stats.duplicates_dropped, 3)  # since this start
+                finally:
+                    proc.send_signal(signal.SIGTERM)
+                    self.assertEqual(proc.wait(timeout=30), 0)
+
+
 class BadFlagsTest(unittest.TestCase):
     def run_server(self, *flags):
         with tempfile.TemporaryDirectory() as d:
