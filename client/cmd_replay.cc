@@ -2,7 +2,10 @@
 // through ObserveStream (client/replay_stream.h) with a live progress line, then reports
 // the server's own progressive metrics (client/replay_report.h). A replay that fails
 // prints no summary: its error, how many of the events sent were acknowledged and the
-// first line not acknowledged (where to resume).
+// first line not acknowledged (where to resume). `--resume_from LINE` skips the lines
+// before LINE (counted in the summary), so a replay the server's shutdown ended can be
+// finished exactly: the server acknowledged everything before that line and accepted
+// nothing after it.
 //
 // Threads: the main thread reads and sends; a progress thread prints a line every second
 // from the stream's atomic counters.
@@ -115,10 +118,11 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
   if (args.positional().size() != 2) return UsageError("replay takes one FILE (or - for stdin)");
   const std::string path = args.positional()[1];
   const std::string source = path == "-" ? "<stdin>" : path;
-  long long batch_size = 0, rate = 0, report_every = 0;
+  long long batch_size = 0, rate = 0, report_every = 0, resume_from = 0;
   for (std::string err : {WholeFlag(args, "batch", 500, batch_size, 1),
                           WholeFlag(args, "rate", 0, rate, 0),
-                          WholeFlag(args, "report_every", 10000, report_every, 1)}) {
+                          WholeFlag(args, "report_every", 10000, report_every, 1),
+                          WholeFlag(args, "resume_from", 1, resume_from, 1)}) {
     if (!err.empty()) return UsageError(err);
   }
   std::optional<Format> format;
@@ -178,7 +182,7 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
 
   // Read, parse and send.
   std::string line, input_error;
-  uint64_t line_number = 0, input_error_line = 0, malformed = 0;
+  uint64_t line_number = 0, input_error_line = 0, malformed = 0, skipped_lines = 0;
   std::vector<std::string> malformed_examples;
   v1::ObserveRequest req;
   std::vector<uint64_t> lines;  // each event's line in req
@@ -203,6 +207,10 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
         input_error_line = line_number;
         break;
       }
+      continue;
+    }
+    if (line_number < static_cast<uint64_t>(resume_from)) {  // sent by an earlier replay
+      ++skipped_lines;
       continue;
     }
     if (!parser->Parse(line, *req.add_events(), error)) {
@@ -239,7 +247,19 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
 
   if (!ok || !input_error.empty()) {
     int code = kExitInput;
-    if (!ok) {
+    if (!ok && stream.shutting_down()) {
+      // The server stopped: it says what it acknowledged on the stream, and accepted
+      // nothing else (README, API). Whatever the channel's state by now, it was reached.
+      code = kExitConnection;
+      std::fprintf(stderr, "streamrec: replay: the server is shutting down (UNAVAILABLE: %s)\n",
+                   stream.status().error_message().c_str());
+      if (*stream.server_acknowledged() != stream.stream_acknowledged()) {
+        std::fprintf(stderr, "streamrec: replay: the server acknowledged %lu events on the "
+                     "last stream, this client received %lu of those acknowledgements\n",
+                     static_cast<unsigned long>(*stream.server_acknowledged()),
+                     static_cast<unsigned long>(stream.stream_acknowledged()));
+      }
+    } else if (!ok) {
       // The server ended the stream with an error (an invalid or unparseable request), or
       // with OK before acknowledging everything.
       code = stream.status().ok() ? kExitServer : conn.Fail("replay", stream.status());
@@ -258,6 +278,16 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
     std::fprintf(stderr, "streamrec: replay: %lu of the %s sent %s acknowledged%s\n",
                  static_cast<unsigned long>(stream.acked()),
                  Counted(stream.sent(), "event").c_str(), WasWere(stream.acked()), where.c_str());
+    if (!ok && stream.shutting_down()) {
+      if (resume && input_error.empty()) {
+        std::fprintf(stderr, "streamrec: replay: to send the rest once the server is back: "
+                     "streamrec replay %s --resume_from %lu\n", path.c_str(),
+                     static_cast<unsigned long>(*resume));
+      } else if (!resume && input_error.empty() && !stream_failed) {
+        std::fprintf(stderr, "streamrec: replay: every event of %s was acknowledged\n",
+                     source.c_str());
+      }
+    }
     return code;
   }
 
@@ -278,6 +308,8 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
   summary.sent = stream.sent();
   summary.acknowledged = stream.acked();
   summary.malformed_lines = malformed;
+  summary.skipped_lines = skipped_lines;
+  summary.resume_from = static_cast<uint64_t>(resume_from);
   summary.rejected_events = stream.rejected();
   summary.seconds = Seconds(start);
   if (report_path) {

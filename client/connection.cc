@@ -63,8 +63,13 @@ int Connection::Fail(const std::string& what, const grpc::Status& status) const 
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
       // Connected: the server answered that it cannot serve this now (recovering, disk
-      // full); otherwise it could not be reached at all.
-      text = channel_->GetState(false) == GRPC_CHANNEL_READY
+      // full, shutting down); otherwise it could not be reached at all. A server that is
+      // shutting down says so in its details (ErrorInfo SHUTTING_DOWN), whatever the
+      // channel's state once it has gone.
+      text = status.error_details().find("SHUTTING_DOWN") != std::string::npos
+                 ? "the server at " + target_ + " is shutting down, retry once it is back: " +
+                       status.error_message()
+             : channel_->GetState(false) == GRPC_CHANNEL_READY
                  ? "the server at " + target_ + " is unavailable, retry later: " +
                        status.error_message()
                  : "cannot reach the server at " + target_ + " (" + status.error_message() + ")";

@@ -23,11 +23,12 @@ std::string Head(const ReplaySummary& s) {
   std::snprintf(head, sizeof(head),
                 "{\"file\":\"%s\",\"format\":\"%s\",\"events_sent\":%lu,"
                 "\"events_acknowledged\":%lu,\"malformed_lines\":%lu,\"rejected_events\":%lu,"
-                "\"seconds\":%.3f,\"events_per_second\":%.1f,",
+                "\"skipped_lines\":%lu,\"seconds\":%.3f,\"events_per_second\":%.1f,",
                 s.file.c_str(), s.format.c_str(), static_cast<unsigned long>(s.sent),
                 static_cast<unsigned long>(s.acknowledged),
                 static_cast<unsigned long>(s.malformed_lines),
-                static_cast<unsigned long>(s.rejected_events), s.seconds, PerSecond(s));
+                static_cast<unsigned long>(s.rejected_events),
+                static_cast<unsigned long>(s.skipped_lines), s.seconds, PerSecond(s));
   return head + Metrics(s.after);
 }
 
@@ -54,6 +55,10 @@ std::string SummaryText(const ReplaySummary& s) {
                 Counted(s.sent, "event").c_str(), static_cast<unsigned long>(s.acknowledged),
                 s.seconds, PerSecond(s));
   std::string out = line;
+  if (s.skipped_lines > 0 || s.resume_from > 1) {
+    out += "skipped " + Counted(s.skipped_lines, "line") + " before line " +
+           std::to_string(s.resume_from) + " (--resume_from)\n";
+  }
   if (s.malformed_lines > 0) {
     out += "skipped " + Counted(s.malformed_lines, "malformed line") + "\n";
   }

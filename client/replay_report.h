@@ -19,12 +19,14 @@ struct ReplaySummary {
   uint64_t sent = 0, acknowledged = 0;
   uint64_t malformed_lines = 0;  // skipped (--skip_bad)
   uint64_t rejected_events = 0;  // refused by the server and skipped (--skip_bad)
+  uint64_t skipped_lines = 0;    // before --resume_from (not sent)
+  uint64_t resume_from = 1;
   double seconds = 0;
   v1::Stats after;  // the server's stats once it trained every acknowledged event
 };
 
 // SummaryJson: {"file", "format", "events_sent", "events_acknowledged",
-// "malformed_lines", "rejected_events", "seconds", "events_per_second", "overall",
+// "malformed_lines", "rejected_events", "skipped_lines", "seconds", "events_per_second", "overall",
 // "window"}.
 std::string SummaryJson(const ReplaySummary& s);
 // ReportJson: the summary with "curve": [{"events_acknowledged", "events_applied",

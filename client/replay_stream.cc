@@ -5,6 +5,10 @@
 namespace streamrec::client {
 namespace {
 
+// The trailing metadata of a stream the server ended because it stops: the events it
+// acknowledged on that stream (server/observe_stream.h).
+constexpr char kAcknowledgedEventsKey[] = "streamrec-acknowledged-events";
+
 // EventIndex: i when `message` starts with "events[i]".
 std::optional<int> EventIndex(const std::string& message) {
   constexpr char kPrefix[] = "events[";
@@ -31,6 +35,7 @@ ReplayStream::~ReplayStream() {
 
 void ReplayStream::Open() {
   context_ = conn_.Context(0);  // a replay may take hours: no deadline on the stream
+  stream_acked_ = 0;
   stream_ = conn_.recommender().ObserveStream(context_.get());
   reader_ = std::thread([this] { ReadAcknowledgements(); });
   open_ = true;
@@ -40,7 +45,17 @@ grpc::Status ReplayStream::End() {
   stream_->WritesDone();
   reader_.join();
   open_ = false;
-  return stream_->Finish();
+  const grpc::Status s = stream_->Finish();
+  server_acknowledged_.reset();
+  const auto& trailers = context_->GetServerTrailingMetadata();
+  if (auto it = trailers.find(kAcknowledgedEventsKey); it != trailers.end()) {
+    const std::string value(it->second.data(), it->second.size());
+    if (!value.empty() && value.size() <= 19 &&
+        value.find_first_not_of("0123456789") == std::string::npos) {
+      server_acknowledged_ = std::stoull(value);
+    }
+  }
+  return s;
 }
 
 void ReplayStream::ReadAcknowledgements() {
@@ -50,6 +65,7 @@ void ReplayStream::ReadAcknowledgements() {
       std::lock_guard<std::mutex> lock(mu_);
       if (!pending_.empty()) pending_.pop_front();  // one response per request, in order
     }
+    stream_acked_ += resp.accepted();
     const uint64_t a = acked_.fetch_add(resp.accepted()) + resp.accepted();
     if (options_.report_every > 0 && a >= next_point_) {
       CurvePoint p;
@@ -136,7 +152,9 @@ void ReplayStream::Reject(const std::string& reason) {
 
 bool ReplayStream::Fail(const grpc::Status& s) {
   failed_ = true;
-  status_ = Named(s);
+  shutting_down_ =
+      s.error_code() == grpc::StatusCode::UNAVAILABLE && server_acknowledged_.has_value();
+  status_ = shutting_down_ ? s : Named(s);  // a stop names no event
   return false;
 }
 

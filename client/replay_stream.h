@@ -9,7 +9,10 @@
 //     after it again. A request rejected without an event's index (e.g. not a valid
 //     message: a string that is not UTF-8) is split into one-event requests to find it.
 // Only INVALID_ARGUMENT is skipped; any other status, or a stream the server ends with OK
-// before acknowledging everything, fails the replay.
+// before acknowledging everything, fails the replay. A server that shuts down ends the
+// stream with UNAVAILABLE and the trailing metadata streamrec-acknowledged-events (what
+// it acknowledged on this stream): shutting_down() then, and every event not
+// acknowledged was not accepted, so resuming at first_unacknowledged_line() is exact.
 //
 // Threads: Send and Finish on one thread; per stream, a reader thread counts
 // acknowledgements and samples the curve. sent() and acked() may be read on any thread;
@@ -65,6 +68,13 @@ class ReplayStream {
   // ended the stream early without an error), and the first line not acknowledged (none
   // when every event written was).
   const grpc::Status& status() const { return status_; }
+  // shutting_down: the failure was the server ending the stream because it stops; then
+  // server_acknowledged() is what it says it acknowledged on the last stream and
+  // stream_acknowledged() what this client received on it (the same, unless a response
+  // was lost).
+  bool shutting_down() const { return shutting_down_; }
+  std::optional<uint64_t> server_acknowledged() const { return server_acknowledged_; }
+  uint64_t stream_acknowledged() const { return stream_acked_.load(); }
   std::optional<uint64_t> first_unacknowledged_line() const;
   // The sampled curve, after Finish.
   const std::vector<CurvePoint>& curve() const { return curve_; }
@@ -95,6 +105,7 @@ class ReplayStream {
   std::mutex mu_;
   std::deque<Pending> pending_;  // guarded by mu_ while a reader runs
   std::atomic<uint64_t> sent_{0}, acked_{0};
+  std::atomic<uint64_t> stream_acked_{0};  // on the current stream
   uint64_t next_point_ = 0;  // reader only
   std::vector<CurvePoint> curve_;  // reader only
   uint64_t rejected_ = 0;
@@ -102,6 +113,8 @@ class ReplayStream {
   bool open_ = false;
   bool failed_ = false;
   grpc::Status status_;
+  bool shutting_down_ = false;
+  std::optional<uint64_t> server_acknowledged_;  // trailer of the last stream ended
 };
 
 }  // namespace streamrec::client

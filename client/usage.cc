@@ -45,10 +45,13 @@ const std::vector<CommandSpec>& Commands() {
       {"replay",
        "  replay FILE|- [--format jsonl|criteo|csv] [--batch N] [--rate N] [--report FILE.json]\n"
        "                [--report_every N] [--skip_bad] [--quiet] [--skip_header]\n"
+       "                [--resume_from LINE]\n"
        "                [--label COLUMN] [--item COLUMN] [--numeric COL,COL...]   (csv)\n"
-       "          --skip_bad: skip malformed lines and events the server rejects\n",
+       "          --skip_bad: skip malformed lines and events the server rejects\n"
+       "          --resume_from LINE: skip the lines before LINE (the first unacknowledged\n"
+       "          line a replay ended by the server's shutdown prints)\n",
        {"format", "batch", "rate", "report", "report_every", "skip_bad", "quiet", "skip_header",
-        "label", "item", "numeric"},
+        "label", "item", "numeric", "resume_from"},
        true},
       {"generate",
        "  generate [--n N] [--seed S] [--format jsonl|criteo] [--output FILE]\n"

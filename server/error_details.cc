@@ -48,6 +48,12 @@ absl::Status RecoveringError() {
       kReasonRecovering, absl::Seconds(1));
 }
 
+absl::Status ShuttingDownError(std::string_view what) {
+  return WithReason(
+      absl::UnavailableError(absl::StrCat("the server is shutting down; ", std::string(what))),
+      kReasonShuttingDown, absl::Seconds(1));
+}
+
 absl::Status FieldError(std::string_view field, std::string_view description) {
   absl::Status s = absl::InvalidArgumentError(
       absl::StrCat(std::string(field), ": ", std::string(description)));

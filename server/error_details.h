@@ -31,7 +31,8 @@ inline constexpr size_t kMaxDetailsBytes = 2048;
 // ErrorInfo reasons. INVALID_ARGUMENT: a field is invalid (BadRequest names it) or the
 // request's bytes are not a valid message. RESOURCE_EXHAUSTED: the event queue is full by
 // events or by bytes, or too many streams are open (all retryable, with RetryInfo).
-// UNAVAILABLE: the server is recovering, or its storage cannot be written (retryable).
+// UNAVAILABLE: the server is recovering, its storage cannot be written, or it is shutting
+// down (all retryable; after a shutdown, against the restarted server or another one).
 inline constexpr char kReasonInvalidField[] = "INVALID_FIELD";
 inline constexpr char kReasonMalformedRequest[] = "MALFORMED_REQUEST";
 inline constexpr char kReasonQueueFull[] = "QUEUE_FULL";
@@ -39,10 +40,16 @@ inline constexpr char kReasonQueueBytesFull[] = "QUEUE_BYTES_FULL";
 inline constexpr char kReasonStreamLimit[] = "STREAM_LIMIT";
 inline constexpr char kReasonRecovering[] = "RECOVERING";
 inline constexpr char kReasonStorageUnavailable[] = "STORAGE_UNAVAILABLE";
+inline constexpr char kReasonShuttingDown[] = "SHUTTING_DOWN";
 
 // RecoveringError: UNAVAILABLE while the server replays its event log (RECOVERING, retry
 // after a second); what every call that needs a ready server answers before then.
 absl::Status RecoveringError();
+
+// ShuttingDownError: UNAVAILABLE "the server is shutting down; <what>" (SHUTTING_DOWN,
+// retry after a second): a call or a stream the server refused or ended because it is
+// stopping; `what` says what was accepted.
+absl::Status ShuttingDownError(std::string_view what);
 
 // FieldError: INVALID_ARGUMENT "field: description", with a BadRequest naming `field`.
 absl::Status FieldError(std::string_view field, std::string_view description);

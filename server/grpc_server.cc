@@ -69,15 +69,29 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
 
 GrpcServer::~GrpcServer() { Shutdown(); }
 
-void GrpcServer::Shutdown(std::chrono::milliseconds grace) {
-  if (shut_down_) return;
+GrpcServer::ShutdownReport GrpcServer::Shutdown(std::chrono::milliseconds grace) {
+  ShutdownReport report;
+  if (shut_down_) return report;
   shut_down_ = true;
   if (server_ != nullptr) {
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    const auto system_deadline = std::chrono::system_clock::now() + grace;
     core_->SetIngestListener(nullptr);
     server_->GetHealthCheckService()->SetServingStatus(false);
-    server_->Shutdown(std::chrono::system_clock::now() + grace);
+    // Streams first: each ends with its acknowledged count while the pipeline still
+    // logs its request in flight; gRPC's Shutdown would cancel them at the deadline,
+    // after their events were logged but before the client heard of it.
+    core_->BeginStop();
+    core_->open_streams().WaitEmpty(deadline);
+    report.streams_cut = core_->open_streams().open();
+    server_->Shutdown(system_deadline);
   }
+  const StreamRegistry::Ended ended = core_->open_streams().ended();
+  report.streams_ended = ended.streams;
+  report.requests_acknowledged = ended.requests;
+  report.events_acknowledged = ended.events;
   core_->Stop();
+  return report;
 }
 
 }  // namespace streamrec::server

@@ -47,9 +47,19 @@ class GrpcServer {
   int port() const { return port_; }
   ServerCore& core() { return *core_; }
 
-  // Shutdown stops accepting calls, gives in-flight calls until `grace` to finish,
-  // trains what was accepted, publishes, and stops the updater. Idempotent.
-  void Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
+  // What a Shutdown did to the ObserveStreams open at its start.
+  struct ShutdownReport {
+    uint64_t streams_ended = 0;  // ended by the stop, with the counts they acknowledged
+    uint64_t requests_acknowledged = 0, events_acknowledged = 0;  // by those streams
+    uint64_t streams_cut = 0;  // still open when `grace` ran out: cancelled by gRPC
+  };
+  // Shutdown: health NOT_SERVING; new Observe calls and streams are refused with
+  // UNAVAILABLE (SHUTTING_DOWN); every open stream stops reading and ends once its
+  // request in flight is acknowledged (ServerCore::BeginStop); then gRPC stops accepting
+  // calls and gives the calls still in flight until `grace` (from the start) to finish;
+  // then trains what was accepted, publishes, and stops the updater. Idempotent (a
+  // second call reports nothing).
+  ShutdownReport Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
 
  private:
   GrpcServer() = default;

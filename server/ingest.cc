@@ -108,6 +108,13 @@ absl::StatusOr<std::unique_ptr<core::EventBatch>> Ingest::PrepareObserve(
 void Ingest::Observe(const v1::ObserveRequest& request, v1::ObserveResponse& response,
                      DoneFn done) {
   const size_t n = request.events_size();
+  if (stopping_.load()) {
+    received_.fetch_add(n, std::memory_order_relaxed);
+    CountRejected(Reject::kUnavailable, n);
+    done(ShuttingDownError("this request was not accepted; send it again once the server "
+                           "is back (or to another one)"));
+    return;
+  }
   absl::StatusOr<std::unique_ptr<core::EventBatch>> batch =
       PrepareObserve(request, [&response, n, done](const absl::Status& s, size_t duplicates) {
         if (s.ok()) {

@@ -57,11 +57,16 @@ class Ingest {
 
   // Attach: the queue requests enter (the pipeline's).
   void Attach(core::EventQueue* queue) { queue_ = queue; }
+  // SetStopping: the server is shutting down; from now on Observe (unary) refuses every
+  // request with UNAVAILABLE (SHUTTING_DOWN), counted as rejected `unavailable`. Streams
+  // are stopped by their reactors (server/observe_stream.h), which still finish the
+  // request they have in flight.
+  void SetStopping() { stopping_.store(true); }
 
   // Observe: the unary call. Validates and enqueues a whole request, or nothing; `done`
   // runs once: OK after the events are logged (response filled), ResourceExhausted when
   // the queue has no room, InvalidArgument for bad input, Unavailable while recovering
-  // or while storage is not writable.
+  // or while storage is not writable, or (SHUTTING_DOWN) once the server is stopping.
   void Observe(const v1::ObserveRequest& request, v1::ObserveResponse& response, DoneFn done);
   // For streams: PrepareObserve validates and converts, and arranges for `logged` to run
   // with the outcome (and the duplicates dropped) once the batch is logged (or refused at
@@ -95,6 +100,7 @@ class Ingest {
   const std::function<absl::Status()> storage_;
   storage::EventLog* const log_;
   core::EventQueue* queue_ = nullptr;
+  std::atomic<bool> stopping_{false};
 
   // Log writer thread only: vector fields admitted in the group being logged.
   absl::flat_hash_map<std::string, uint32_t> pending_dims_;

@@ -1,6 +1,7 @@
 // streamrec-server: the online-learning recommendation server. Flags are documented in
 // the README (`streamrec-server --help` lists them). SIGINT/SIGTERM stop it cleanly:
-// readiness goes NOT_SERVING, calls in flight finish, accepted events are trained.
+// readiness goes NOT_SERVING, open ObserveStreams end with their acknowledged counts,
+// calls in flight finish, accepted events are trained.
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -267,7 +268,23 @@ int main(int argc, char** argv) {
   stop_requested.wait(false);
   std::fprintf(stderr, "streamrec-server: %s received, stopping\n",
                stop_signal.load() == SIGINT ? "SIGINT" : "SIGTERM");
-  (*server)->Shutdown(std::chrono::milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)));
+  const srv::GrpcServer::ShutdownReport report =
+      (*server)->Shutdown(std::chrono::milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)));
+  std::fprintf(stderr, "streamrec-server: ended %lu open ObserveStream%s at stop; %s "
+               "acknowledged %lu event%s (%lu request%s)\n",
+               static_cast<unsigned long>(report.streams_ended),
+               report.streams_ended == 1 ? "" : "s", report.streams_ended == 1 ? "it had" : "they had",
+               static_cast<unsigned long>(report.events_acknowledged),
+               report.events_acknowledged == 1 ? "" : "s",
+               static_cast<unsigned long>(report.requests_acknowledged),
+               report.requests_acknowledged == 1 ? "" : "s");
+  if (report.streams_cut > 0) {
+    std::fprintf(stderr, "streamrec-server: %lu ObserveStream%s still had a request in flight "
+                 "when --shutdown_grace_ms ran out and %s cancelled: its events may be "
+                 "logged without the client having seen them acknowledged\n",
+                 static_cast<unsigned long>(report.streams_cut),
+                 report.streams_cut == 1 ? "" : "s", report.streams_cut == 1 ? "was" : "were");
+  }
   if (absl::Status s = (*server)->core().final_persist_status(); !s.ok()) {
     // Never report a clean stop when the last state did not reach the disk.
     std::fprintf(stderr, "streamrec-server: stopped, but the final snapshot was not written "

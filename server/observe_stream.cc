@@ -1,18 +1,69 @@
 #include "server/observe_stream.h"
 
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/server_context.h"
+#include "server/error_details.h"
 #include "server/grpc_status.h"
 #include "server/raw_message.h"
 
 namespace streamrec::server {
 
-ObserveStreamReactor::ObserveStreamReactor(ServerCore* core) : core_(core) {
-  StartRead(&raw_request_);
+ObserveStreamReactor::ObserveStreamReactor(ServerCore* core,
+                                           grpc::CallbackServerContext* context)
+    : core_(core), context_(context) {
+  // Not under mu_: StopAll calls StopReading (which takes mu_) with the registry's lock.
+  registered_ = core_->open_streams().Add(this);
+  core::MutexLock lock(&mu_);
+  if (!registered_) {
+    FinishStoppedLocked();  // the stop has begun: nothing read, nothing acknowledged
+    return;
+  }
+  if (phase_ == Phase::kReading) StartRead(&raw_request_);  // else StopReading finished it
+}
+
+void ObserveStreamReactor::StopReading() {
+  core::MutexLock lock(&mu_);
+  stopping_ = true;
+  // Between requests: end now (the outstanding read completes, and is ignored). With a
+  // request in flight: OnWriteDone (or its refusal) ends the stream.
+  if (phase_ == Phase::kReading) FinishStoppedLocked();
+}
+
+void ObserveStreamReactor::FinishLocked(const grpc::Status& status) {
+  phase_ = Phase::kFinished;
+  Finish(status);
+}
+
+void ObserveStreamReactor::FinishStoppedLocked() {
+  context_->AddTrailingMetadata(kAcknowledgedRequestsKey, std::to_string(acked_requests_));
+  context_->AddTrailingMetadata(kAcknowledgedEventsKey, std::to_string(acked_events_));
+  if (registered_) core_->open_streams().CountEnded(acked_requests_, acked_events_);
+  FinishLocked(ToGrpcStatus(ShuttingDownError(absl::StrCat(
+      acked_requests_, acked_requests_ == 1 ? " request (" : " requests (", acked_events_,
+      acked_events_ == 1 ? " event)" : " events)",
+      " of this stream were acknowledged; nothing after them was accepted"))));
+}
+
+void ObserveStreamReactor::End(const grpc::Status& status) {
+  core::MutexLock lock(&mu_);
+  FinishLocked(status);
 }
 
 void ObserveStreamReactor::OnReadDone(bool ok) {
-  if (!ok) {  // client half-closed (or the call was cancelled); nothing in flight
-    Finish(grpc::Status::OK);
-    return;
+  {
+    core::MutexLock lock(&mu_);
+    if (phase_ == Phase::kFinished) return;  // the stop ended the stream during the read
+    if (!ok) {  // client half-closed (or the call was cancelled); nothing in flight
+      FinishLocked(grpc::Status::OK);
+      return;
+    }
+    if (stopping_) {  // read after the stop began: refused, not logged
+      FinishStoppedLocked();
+      return;
+    }
+    phase_ = Phase::kBusy;
   }
   arena_.Reset();  // the previous request is no longer referenced
   absl::StatusOr<v1::ObserveRequest*> request =
@@ -20,7 +71,7 @@ void ObserveStreamReactor::OnReadDone(bool ok) {
   raw_request_.Clear();
   if (!request.ok()) {
     core_->CountMalformedRequest();
-    Finish(ToGrpcStatus(request.status()));
+    End(ToGrpcStatus(request.status()));
     return;
   }
   request_ = *request;
@@ -34,7 +85,7 @@ void ObserveStreamReactor::OnLogged(const absl::Status& s, size_t duplicates) {
   response.set_duplicates(duplicates);
   absl::Status out = s.ok() ? SerializeResponse(response, raw_response_) : s;
   if (!out.ok()) {
-    Finish(ToGrpcStatus(out));
+    End(ToGrpcStatus(out));
     return;
   }
   StartWrite(&raw_response_);
@@ -43,15 +94,24 @@ void ObserveStreamReactor::OnLogged(const absl::Status& s, size_t duplicates) {
 void ObserveStreamReactor::OnDone() {
   // A batch parked for event places still holds its share of the byte budget.
   if (pending_) core_->queue().ReleaseBytes(*pending_);
+  if (registered_) core_->open_streams().Remove(this);
   core_->streams().Release();
   delete this;
 }
 
 void ObserveStreamReactor::OnWriteDone(bool ok) {
   if (!ok) {
-    Finish(ToGrpcStatus(absl::CancelledError("stream write failed")));
+    End(ToGrpcStatus(absl::CancelledError("stream write failed")));
     return;
   }
+  core::MutexLock lock(&mu_);
+  ++acked_requests_;
+  acked_events_ += accepted_;
+  if (stopping_) {
+    FinishStoppedLocked();
+    return;
+  }
+  phase_ = Phase::kReading;
   StartRead(&raw_request_);
 }
 
@@ -64,7 +124,7 @@ void ObserveStreamReactor::Enqueue() {
           /*count=*/!prepared_);
       prepared_ = true;
       if (!batch.ok()) {
-        Finish(ToGrpcStatus(batch.status()));
+        End(ToGrpcStatus(batch.status()));
         return;
       }
       pending_ = *std::move(batch);

@@ -59,7 +59,7 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* RecommenderService:
             ", --max_concurrent_streams); retry later, or send more events per stream")),
         kReasonStreamLimit, absl::Seconds(1))));
   }
-  return new ObserveStreamReactor(core_);  // releases the slot when done
+  return new ObserveStreamReactor(core_, context);  // releases the slot when done
 }
 
 }  // namespace streamrec::server

@@ -134,7 +134,7 @@ void ServerCore::SetIngestListener(std::function<void(bool)> listener) {
 }
 
 bool ServerCore::ingest_ready() const {
-  return ready_.load() && !stopped_.load() && (!persistence_ || persistence_->writable());
+  return ready_.load() && !stopped_.load() && !stopping_.load() && (!persistence_ || persistence_->writable());
 }
 
 void ServerCore::ReportIngest() {
@@ -170,6 +170,13 @@ absl::Status ServerCore::Recover() {
   ready_.store(true);
   ReportIngest();
   return absl::OkStatus();
+}
+
+void ServerCore::BeginStop() {
+  if (stopping_.exchange(true)) return;
+  ingest_->SetStopping();
+  ReportIngest();
+  open_streams_.StopAll();
 }
 
 void ServerCore::Stop() {

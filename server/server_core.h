@@ -11,8 +11,9 @@
 //
 // Lifecycle: Create (validate, open the data dir, check the stored config) -> Recover
 // (restore, replay, start the pipeline; until then Predict and Observe answer
-// UNAVAILABLE; `cancel` stops it early) -> serve -> Stop (drain, train, persist a final
-// snapshot and wait for it to be written).
+// UNAVAILABLE; `cancel` stops it early) -> serve -> BeginStop (refuse new Observe calls
+// and streams, end the open streams once their request in flight is acknowledged) ->
+// Stop (drain, train, persist a final snapshot and wait for it to be written).
 //
 // Ingest health: while the data dir cannot be written (disk full, I/O errors), Observe
 // answers UNAVAILABLE without queueing; the storage thread retries every
@@ -42,6 +43,7 @@
 #include "server/request_converter.h"
 #include "storage/storage_options.h"
 #include "server/stream_admission.h"
+#include "server/stream_registry.h"
 #include "server/vector_dims.h"
 #include "streamrec/v1/admin.pb.h"
 #include "streamrec/v1/streamrec.pb.h"
@@ -116,6 +118,17 @@ class ServerCore {
   void CountMalformedRequest() { requests_malformed_.fetch_add(1, std::memory_order_relaxed); }
   // streams admits ObserveStream calls, at most limits.max_concurrent_streams at once.
   StreamAdmission& streams() { return streams_; }
+  // open_streams: the ObserveStreams open now, which BeginStop ends (stream_registry.h).
+  StreamRegistry& open_streams() { return open_streams_; }
+
+  // BeginStop: the first step of a stop, before the gRPC server shuts down. Ingest goes
+  // NOT_SERVING, unary Observe calls are refused with UNAVAILABLE (SHUTTING_DOWN), new
+  // streams too, and every open stream stops reading: it ends at once when between
+  // requests, else once its request in flight is acknowledged, with UNAVAILABLE
+  // (SHUTTING_DOWN) and the counts it acknowledged. Wait for them with
+  // open_streams().WaitEmpty. Predict keeps answering. Idempotent.
+  void BeginStop();
+  bool stopping() const { return stopping_.load(); }
 
   void GetModelInfo(v1::ModelInfo& info) const;
   void GetStats(v1::Stats& stats) const;
@@ -156,6 +169,7 @@ class ServerCore {
   RequestConverter converter_;  // dense fields declared in Create, then const
   std::atomic<bool> ready_{false};
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> stopping_{false};
   std::unique_ptr<Persistence> persistence_;  // null without a data dir
   std::unique_ptr<Ingest> ingest_;
   std::unique_ptr<core::Pipeline> pipeline_;
@@ -165,6 +179,7 @@ class ServerCore {
   std::unique_ptr<Ranker> ranker_;
   std::unique_ptr<SnapshotAdmin> admin_;
   StreamAdmission streams_;
+  StreamRegistry open_streams_;
   std::atomic<uint64_t> requests_malformed_{0};
 
   core::Mutex ingest_mu_;

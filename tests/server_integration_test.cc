@@ -11,6 +11,7 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "client/click_generator.h"
+#include "server/error_details.h"
 #include "tests/testing/server_fixture.h"
 #include "tests/testing/updater_gate.h"
 
@@ -464,6 +465,96 @@ TEST_F(ServerTest, StreamWithInvalidRequestEndsWithInvalidArgument) {
   grpc::Status s = stream->Finish();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(s.error_message().find("events[0].label"), std::string::npos);
+}
+
+// The first step of a stop (what SIGTERM does before gRPC's Shutdown): a stream between
+// requests ends at once, a stream with a request in flight finishes it (logged and
+// acknowledged) and ends, each with UNAVAILABLE, its counts in the message and trailing
+// metadata; a request read after the stop is not logged; new calls are refused.
+TEST_F(ServerTest, StopEndsEachStreamWithItsAcknowledgedCount) {
+  server_->Shutdown();
+  server::ServerOptions o = testing::TestServerOptions();
+  o.core.queue_capacity = 30;
+  o.core.limits.max_events_per_request = 10;
+  StartServer(o);
+  auto gate = std::make_unique<testing::UpdaterGate>(server_->core().updater());
+  auto request = [] {
+    v1::ObserveRequest req;
+    for (int i = 0; i < 10; ++i) *req.add_events() = MakeEvent("u", i % 2 ? "A" : "B", i % 2);
+    return req;
+  };
+  v1::ObserveResponse resp;
+  // Idle: one request acknowledged, then nothing in flight.
+  auto idle_ctx = Ctx();
+  auto idle = recommender_->ObserveStream(idle_ctx.get());
+  ASSERT_TRUE(idle->Write(request()));
+  ASSERT_TRUE(idle->Read(&resp));
+  // Busy: two acknowledged (the queue is then full), the third parked for room.
+  auto busy_ctx = Ctx();
+  auto busy = recommender_->ObserveStream(busy_ctx.get());
+  for (int r = 0; r < 3; ++r) ASSERT_TRUE(busy->Write(request()));
+  ASSERT_TRUE(busy->Read(&resp));
+  ASSERT_TRUE(busy->Read(&resp));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (Stats().events_received() < 40 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_EQ(Stats().events_received(), 40u);
+
+  server_->core().BeginStop();
+  auto trailer = [](grpc::ClientContext& ctx, const std::string& key) {
+    const auto& m = ctx.GetServerTrailingMetadata();
+    auto it = m.find(key);
+    return it == m.end() ? std::string("none") : std::string(it->second.data(), it->second.size());
+  };
+  EXPECT_FALSE(idle->Read(&resp));
+  grpc::Status s = idle->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(s.error_message().find("the server is shutting down; 1 request (10 events) of "
+                                   "this stream were acknowledged"),
+            std::string::npos)
+      << s.error_message();
+  EXPECT_NE(s.error_details().find(server::kReasonShuttingDown), std::string::npos);
+  EXPECT_EQ(trailer(*idle_ctx, "streamrec-acknowledged-requests"), "1");
+  EXPECT_EQ(trailer(*idle_ctx, "streamrec-acknowledged-events"), "10");
+
+  // New calls are refused, not queued.
+  v1::ObserveRequest one;
+  *one.add_events() = MakeEvent("u", "A", 1);
+  s = Observe(one);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(s.error_message().find("shutting down"), std::string::npos) << s.error_message();
+  auto late_ctx = Ctx();
+  auto late = recommender_->ObserveStream(late_ctx.get());
+  late->Write(one);
+  EXPECT_FALSE(late->Read(&resp));
+  s = late->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(s.error_message().find("0 requests (0 events)"), std::string::npos)
+      << s.error_message();
+
+  // The busy stream's request in flight is logged and acknowledged once there is room;
+  // a fourth request, written now, is never read.
+  busy->Write(request());
+  gate->Release();
+  ASSERT_TRUE(busy->Read(&resp));
+  EXPECT_EQ(resp.accepted(), 10u);
+  EXPECT_FALSE(busy->Read(&resp));
+  s = busy->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(s.error_message().find("3 requests (30 events)"), std::string::npos)
+      << s.error_message();
+  EXPECT_EQ(trailer(*busy_ctx, "streamrec-acknowledged-events"), "30");
+
+  ASSERT_TRUE(WaitApplied(40));
+  const v1::Stats st = Stats();
+  EXPECT_EQ(st.events_accepted(), 40u);  // exactly what the clients saw acknowledged
+  EXPECT_EQ(st.events_rejected().at("unavailable"), 1u);  // the unary Observe
+  const server::GrpcServer::ShutdownReport report = server_->Shutdown();
+  EXPECT_EQ(report.streams_ended, 2u);
+  EXPECT_EQ(report.requests_acknowledged, 4u);
+  EXPECT_EQ(report.events_acknowledged, 40u);
+  EXPECT_EQ(report.streams_cut, 0u);
 }
 
 TEST_F(ServerTest, HealthAndModelInfo) {
