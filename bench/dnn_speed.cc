@@ -18,6 +18,8 @@
 // --dump FILE writes that stream for bench/dnn_speed_torch.py (the PyTorch reference
 // on the same events): per event float32 label then 128 float32 x, little-endian.
 // The 40-field model's labels are random (speed only).
+// --kernels ordered|eigen: the training arithmetic (DnnConfig::kernels; default ordered,
+// what a new data dir trains with; eigen is earlier builds' and old data dirs').
 //   build/bin/dnn_speed [events] [--only brief|fields] [--dump FILE]
 #include <chrono>
 #include <cmath>
@@ -156,20 +158,27 @@ void Run(const char* name, const ModelConfig& config, const std::vector<Example>
 int main(int argc, char** argv) {
   int events = 51200;
   std::string only, dump;
+  DnnKernels kernels = DnnKernels::kOrdered;  // new data dirs' default
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
       only = argv[++i];
+    } else if (std::strcmp(argv[i], "--kernels") == 0 && i + 1 < argc &&
+               (std::strcmp(argv[i + 1], "eigen") == 0 ||
+                std::strcmp(argv[i + 1], "ordered") == 0)) {
+      kernels = std::strcmp(argv[++i], "eigen") == 0 ? DnnKernels::kEigen : DnnKernels::kOrdered;
     } else if (std::strcmp(argv[i], "--dump") == 0 && i + 1 < argc) {
       dump = argv[++i];
     } else if (argv[i][0] != '-' && std::atoi(argv[i]) > 0) {
       events = std::atoi(argv[i]);
     } else {
-      std::fprintf(stderr, "usage: dnn_speed [events] [--only brief|fields] [--dump FILE]\n");
+      std::fprintf(stderr, "usage: dnn_speed [events] [--only brief|fields] [--kernels "
+                           "ordered|eigen] [--dump FILE]\n");
       return 2;
     }
   }
   if (only.empty() || only == "brief") {
     ModelConfig brief = DefaultModelConfig(ModelKind::kDnn);
+    brief.dnn.kernels = kernels;
     brief.hash_bits = 4;
     brief.dnn.dense_fields = {{"x", kDim}};
     brief.dnn.other_slot = false;
@@ -189,6 +198,7 @@ int main(int argc, char** argv) {
   }
   if (only.empty() || only == "fields") {
     ModelConfig wide = DefaultModelConfig(ModelKind::kDnn);
+    wide.dnn.kernels = kernels;
     for (int f = 0; f < 40; ++f) wide.dnn.fields.push_back("f" + std::to_string(f));
     const std::vector<Example> stream = FieldsStream(events);
     std::mt19937_64 gen(2);

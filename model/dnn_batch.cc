@@ -47,7 +47,12 @@ bool DnnModel::ApplyBatch() {
       }
     }
   }
-  MlpForward(mlp_, act_);
+  // kOrdered: the first layer as the events' scoring left it (the same bits a batch
+  // product gives), for a full batch; a partial one recomputes its columns.
+  const DnnKernels kernels = config_.dnn.kernels;
+  const bool reuse_first = kernels == DnnKernels::kOrdered && first_fresh_ &&
+                           batch == static_cast<size_t>(first_.cols());
+  MlpForward(mlp_, act_, kernels, reuse_first ? &first_ : nullptr);
   Eigen::RowVectorXf dlogit(batch);
   double loss = 0;
   for (size_t e = 0; e < batch; ++e) {
@@ -60,7 +65,7 @@ bool DnnModel::ApplyBatch() {
   if (!std::isfinite(loss)) return false;
   // Only the embedding slots' inputs have parameters below them.
   const Eigen::Index embedded = static_cast<Eigen::Index>(inputs_->dense_offset());
-  MlpBackward(mlp_, act_, dlogit, grad_, embedded > 0 ? &dx_ : nullptr, embedded);
+  MlpBackward(mlp_, act_, kernels, dlogit, grad_, embedded > 0 ? &dx_ : nullptr, embedded);
   // DeepFM: the FM term's gradient joins the MLP's on the slots; the linear weights'
   // gradients, per row touched, in first-touch order.
   absl::flat_hash_map<uint64_t, uint32_t> linear_of_row;

@@ -46,6 +46,9 @@ DnnModel::DnnModel(const ModelConfig& config)
   }
   events_.resize(config.dnn.batch_size);
   batch_input_.resize(static_cast<Eigen::Index>(inputs_->input_dim()), config.dnn.batch_size);
+  if (config.dnn.kernels == DnnKernels::kOrdered) {
+    first_.resize(static_cast<Eigen::Index>(shapes[0].first), config.dnn.batch_size);
+  }
   labels_.resize(config.dnn.batch_size);
   weights_.resize(config.dnn.batch_size);
   wide_.resize(config.dnn.batch_size);
@@ -58,6 +61,7 @@ float DnnModel::Embedding(uint64_t row, uint32_t d) const {
 }
 
 void DnnModel::RefreshLayers() {
+  first_fresh_ = pending_ == 0;
   mlp_.w.resize(dense_.size());
   mlp_.b.resize(dense_.size());
   for (size_t l = 0; l < dense_.size(); ++l) {
@@ -96,14 +100,10 @@ void DnnModel::Input(const EncodedEvent& event, Eigen::Ref<Eigen::VectorXf> x) c
   for (const auto& [index, value] : event.dense) x[offset + index] += value;
 }
 
-float DnnModel::Logit(const Eigen::Ref<const Eigen::VectorXf>& x) const {
-  Eigen::VectorXf a = x;
-  for (size_t l = 0; l < mlp_.layers(); ++l) {
-    Eigen::VectorXf z = mlp_.w[l] * a + mlp_.b[l];
-    if (l + 1 < mlp_.layers()) z = z.cwiseMax(0.0f);
-    a.swap(z);
-  }
-  return a[0];
+float DnnModel::Logit(const Eigen::Ref<const Eigen::VectorXf>& x, float* first,
+                      std::vector<float>& scratch) const {
+  if (config_.dnn.kernels == DnnKernels::kEigen) return MlpScoreEigen(mlp_, x);
+  return MlpScore(mlp_, x.data(), first, scratch);
 }
 
 float DnnModel::Wide(const EncodedEvent& event, const Eigen::Ref<const Eigen::VectorXf>& x) const {
@@ -123,7 +123,8 @@ double DnnModel::Predict(const FeatureVector& features) const {
   inputs_->Finish(event, counts);
   Eigen::VectorXf x = Eigen::VectorXf::Zero(inputs_->input_dim());
   Input(event, x);
-  return ServedScore(Logit(x) + Wide(event, x));
+  std::vector<float> first(static_cast<size_t>(mlp_.w[0].rows())), scratch;
+  return ServedScore(Logit(x, first.data(), scratch) + Wide(event, x));
 }
 
 TrainResult DnnModel::Train(const Example& example) {
@@ -142,7 +143,9 @@ TrainResult DnnModel::Train(const Example& example) {
   Input(event, x);
   TrainResult result;
   wide_[pending_] = Wide(event, x);
-  result.prediction = ServedScore(Logit(x) + wide_[pending_]);
+  float* first = first_.size() > 0 ? first_.col(static_cast<Eigen::Index>(pending_)).data()
+                                    : nullptr;  // kEigen: not kept
+  result.prediction = ServedScore(Logit(x, first, score_scratch_) + wide_[pending_]);
   labels_[pending_] = example.label;
   weights_[pending_] = example.weight;
   if (++pending_ == config_.dnn.batch_size) {

@@ -122,8 +122,11 @@ class DnnModel final : public Model {
   void Encode(const FeatureVector& features, EncodedEvent& out) const;
   // Input fills column `col` of `x` (zeroed by the caller) from an encoded event.
   void Input(const EncodedEvent& event, Eigen::Ref<Eigen::VectorXf> x) const;
-  // Logit of one input column with the current parameters, no dropout.
-  float Logit(const Eigen::Ref<const Eigen::VectorXf>& x) const;
+  // Logit of one input column with the current parameters, no dropout, in the
+  // config's arithmetic (dnn.kernels). kOrdered: the first layer's pre-activations go to
+  // `first` (w[0].rows() floats), `scratch` is reused.
+  float Logit(const Eigen::Ref<const Eigen::VectorXf>& x, float* first,
+              std::vector<float>& scratch) const;
   // Wide: DeepFM's linear and FM terms of an encoded event and its input column (0 for
   // a DNN).
   float Wide(const EncodedEvent& event, const Eigen::Ref<const Eigen::VectorXf>& x) const;
@@ -154,6 +157,12 @@ class DnnModel final : public Model {
   std::vector<float> wide_;  // DeepFM: each pending event's Wide
   Eigen::MatrixXf batch_input_;  // inputs x batch_size: column e is events_[e]'s input
   Eigen::MatrixXf partial_input_;  // a flushed partial batch's columns of batch_input_
+  // kOrdered: column e holds the first layer's pre-activations of events_[e] from its
+  // scoring, which the batch's forward pass reuses (the same bits a batch product gives)
+  // while first_fresh_: the layers were not rebuilt since the batch started
+  // (ResetPublishBase mid-batch rebuilds them).
+  Eigen::MatrixXf first_;
+  bool first_fresh_ = true;
 
   std::shared_ptr<const FrozenTable> last_embeddings_;
   std::shared_ptr<const Mlp> last_layers_;
@@ -166,6 +175,7 @@ class DnnModel final : public Model {
   Mlp grad_;
   Eigen::MatrixXf dx_;
   std::vector<CoordUpdate> updates_;
+  std::vector<float> score_scratch_;
 };
 
 class DnnSnapshot final : public Snapshot {

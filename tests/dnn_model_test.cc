@@ -59,8 +59,10 @@ class Rng {
 
 // A small config with every input kind: two embedded fields, a 3-dim vector and a
 // number as dense inputs, the other slot.
-ModelConfig Small(uint32_t batch = 4, double dropout = 0.0) {
+ModelConfig Small(uint32_t batch = 4, double dropout = 0.0,
+                  DnnKernels kernels = DnnKernels::kOrdered) {
   ModelConfig c = DefaultModelConfig(ModelKind::kDnn);
+  c.dnn.kernels = kernels;
   c.hash_bits = 8;
   c.dnn.embedding_dim = 4;
   c.dnn.hidden = {6, 3};
@@ -189,8 +191,16 @@ std::vector<Example> Stream(int n, uint64_t seed) {
   return out;
 }
 
-TEST(DnnModelTest, SameEventsGiveBitIdenticalTables) {
-  const ModelConfig c = Small(8, 0.5);
+// The determinism tests run for both training arithmetics (dnn.kernels).
+class DnnModelTestKernels : public testing::TestWithParam<DnnKernels> {};
+INSTANTIATE_TEST_SUITE_P(Both, DnnModelTestKernels,
+                         testing::Values(DnnKernels::kEigen, DnnKernels::kOrdered),
+                         [](const testing::TestParamInfo<DnnKernels>& info) {
+                           return std::string(DnnKernelsName(info.param));
+                         });
+
+TEST_P(DnnModelTestKernels, SameEventsGiveBitIdenticalTables) {
+  const ModelConfig c = Small(8, 0.5, GetParam());
   DnnModel a(c), b(c);
   for (const Example& e : Stream(203, 5)) {
     const TrainResult ra = a.Train(e), rb = b.Train(e);
@@ -204,9 +214,9 @@ TEST(DnnModelTest, SameEventsGiveBitIdenticalTables) {
 // FlushPending applies the pending events as a batch of their own: the same update as
 // a model whose batches are that size (the dropout positions of a first batch agree), one
 // optimizer step; with nothing pending it changes nothing.
-TEST(DnnModelTest, FlushPendingAppliesAPartialBatch) {
+TEST_P(DnnModelTestKernels, FlushPendingAppliesAPartialBatch) {
   const std::vector<Example> events = Stream(5, 23);
-  DnnModel a(Small(8, 0.5)), b(Small(5, 0.5));
+  DnnModel a(Small(8, 0.5, GetParam())), b(Small(5, 0.5, GetParam()));
   for (const Example& e : events) {
     a.Train(e);
     b.Train(e);  // the fifth fills b's batch
@@ -225,7 +235,7 @@ TEST(DnnModelTest, FlushPendingAppliesAPartialBatch) {
   EXPECT_FALSE(a.HasChanges());
   // Training goes on in full batches from there; the same flush points give the same
   // tables bit for bit.
-  DnnModel c(Small(8, 0.5));
+  DnnModel c(Small(8, 0.5, GetParam()));
   for (const Example& e : events) c.Train(e);
   c.FlushPending();
   for (const Example& e : Stream(37, 29)) {
@@ -236,8 +246,8 @@ TEST(DnnModelTest, FlushPendingAppliesAPartialBatch) {
   EXPECT_EQ(Tables(a), Tables(c));
 }
 
-TEST(DnnModelTest, RestoredAtABatchBoundaryContinuesBitForBit) {
-  const ModelConfig c = Small(8, 0.5);
+TEST_P(DnnModelTestKernels, RestoredAtABatchBoundaryContinuesBitForBit) {
+  const ModelConfig c = Small(8, 0.5, GetParam());
   const std::vector<Example> events = Stream(400, 11);
   DnnModel a(c);
   for (int i = 0; i < 160; ++i) a.Train(events[i]);
@@ -267,8 +277,8 @@ TEST(DnnModelTest, RestoredAtABatchBoundaryContinuesBitForBit) {
   EXPECT_EQ(Tables(a), Tables(b));
 }
 
-TEST(DnnModelTest, SnapshotScoresWhatTheTrainerPredicts) {
-  ModelConfig c = Small(16, 0.5);
+TEST_P(DnnModelTestKernels, SnapshotScoresWhatTheTrainerPredicts) {
+  ModelConfig c = Small(16, 0.5, GetParam());
   c.dnn.fields = {"user", "item_id", "tag"};
   c.crosses = {{{"user", "item_id"}}};
   DnnModel m(c);
@@ -482,6 +492,59 @@ TEST(DnnModelTest, BadConfigsAreRefusedNamingTheField) {
   }
   EXPECT_TRUE(Validate(DefaultModelConfig(ModelKind::kDnn)).ok());
   EXPECT_EQ(ModelKindName(ModelKind::kDnn), "deep neural network");
+}
+
+// The two arithmetics compute the same functions: on the same trained state (an Eigen
+// model's tables copied into an ordered one at a batch boundary) their predictions agree
+// closely (not bitwise: the sums run in other orders), and so do the tables after a few
+// more batches from there.
+TEST(DnnModelTest, BothKernelsAgreeCloselyOnTheSameState) {
+  const std::vector<Example> events = Stream(1600, 31);
+  // Wide enough layers for Eigen's blocked products to sum in another order.
+  ModelConfig c = Small(32, 0.5, DnnKernels::kEigen);
+  c.dnn.hidden = {64, 32};
+  DnnModel eigen(c);
+  for (int i = 0; i < 1280; ++i) eigen.Train(events[i]);
+  ASSERT_EQ(eigen.pending_events(), 0u);
+  c.dnn.kernels = DnnKernels::kOrdered;
+  DnnModel ordered(c);
+  std::vector<StateTable> from = eigen.StateTables(), to = ordered.StateTables();
+  ASSERT_EQ(from.size(), to.size());
+  for (size_t t = 0; t < from.size(); ++t) {
+    for (size_t k = 0; k < from[t].table->num_chunks(); ++k) {
+      to[t].table->SetChunk(k, from[t].table->ChunkData(k), from[t].table->ChunkSize(k));
+    }
+  }
+  ordered.ResetPublishBase();
+  ordered.DiscardPending();
+  ordered.set_optimizer_step(eigen.optimizer_step());
+  ASSERT_EQ(Tables(ordered), Tables(eigen));
+  Rng rng(41);
+  int differ = 0;
+  for (int i = 0; i < 50; ++i) {
+    const FeatureVector f = SmallEvent(rng);
+    const double a = eigen.Predict(f), b = ordered.Predict(f);
+    EXPECT_NEAR(a, b, 1e-6) << i;
+    differ += a != b;
+  }
+  std::printf("predictions that differ in some bit: %d of 50\n", differ);
+  for (int i = 1280; i < 1600; ++i) {
+    EXPECT_NEAR(eigen.Train(events[i]).prediction, ordered.Train(events[i]).prediction, 1e-5)
+        << i;
+  }
+  const auto ta = Tables(eigen), tb = Tables(ordered);
+  ASSERT_EQ(ta.size(), tb.size());
+  size_t floats_differ = 0;
+  for (size_t t = 0; t < ta.size(); ++t) {
+    ASSERT_EQ(ta[t].size(), tb[t].size());
+    for (size_t i = 0; i < ta[t].size(); ++i) {
+      ASSERT_NEAR(ta[t][i], tb[t][i], 1e-4 + 1e-3 * std::fabs(ta[t][i])) << t << " " << i;
+      floats_differ += ta[t][i] != tb[t][i];
+    }
+  }
+  // ... and they are other arithmetics: some trained float differs.
+  std::printf("floats that differ after 10 batches: %zu\n", floats_differ);
+  EXPECT_GT(floats_differ, 0u);
 }
 
 }  // namespace
