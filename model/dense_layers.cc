@@ -106,21 +106,35 @@ void Product(const Eigen::MatrixXf& w, const Eigen::MatrixXf& in, Eigen::MatrixX
        out.rows());
 }
 
-void ForwardOrdered(const Mlp& mlp, MlpActivations& act, const Eigen::MatrixXf* first) {
+void ForwardOrdered(const Mlp& mlp, MlpActivations& act, Eigen::MatrixXf* first) {
   const size_t layers = mlp.layers();
   for (size_t l = 0; l < layers; ++l) {
     Eigen::MatrixXf& out = act.a[l + 1];
-    if (l == 0 && first != nullptr) {
-      out = *first;
+    const bool hidden = l + 1 < layers;
+    const bool reuse = l == 0 && first != nullptr;
+    if (reuse) {
+      out.swap(*first);  // its bias is in
+      first->resize(out.rows(), out.cols());
     } else {
       Product(mlp.w[l], act.a[l], out);
-      out.colwise() += mlp.b[l];
     }
-    if (l + 1 < layers) {
-      if (act.mask.empty()) {
-        out = out.cwiseMax(0.0f);
+    // One pass: + bias, ReLU, dropout (each element's operations in that order).
+    auto z = out.array();
+    auto b = mlp.b[l].array();
+    if (!hidden) {
+      z.colwise() += b;
+    } else if (act.mask.empty()) {
+      if (reuse) {
+        z = z.cwiseMax(0.0f);
       } else {
-        out.array() = out.array().cwiseMax(0.0f) * act.mask[l].array();
+        z = (z.colwise() + b).cwiseMax(0.0f);
+      }
+    } else {
+      const auto m = act.mask[l].array();
+      if (reuse) {
+        z = z.cwiseMax(0.0f) * m;
+      } else {
+        z = (z.colwise() + b).cwiseMax(0.0f) * m;
       }
     }
   }
@@ -129,7 +143,7 @@ void ForwardOrdered(const Mlp& mlp, MlpActivations& act, const Eigen::MatrixXf* 
 }  // namespace
 
 void MlpForward(const Mlp& mlp, MlpActivations& act, DnnKernels kernels,
-                const Eigen::MatrixXf* first) {
+                Eigen::MatrixXf* first) {
   act.a.resize(mlp.layers() + 1);
   if (kernels == DnnKernels::kEigen) {
     ForwardEigen(mlp, act);

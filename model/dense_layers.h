@@ -68,9 +68,10 @@ struct MlpActivations {
 // MlpForward: act.a[0] must hold the input (inputs x batch); fills the rest. Applies
 // act.mask[l] after hidden layer l when act.mask is not empty. kOrdered only: when
 // `first` is not null it is the first layer's pre-activations (w[0] a[0] + b[0], outputs
-// x batch, as MlpScore leaves them), which are then not recomputed.
+// x batch, as MlpScore leaves them), which are then not recomputed: they are taken
+// (swapped into act.a[1]), *first keeping its shape with unspecified contents.
 void MlpForward(const Mlp& mlp, MlpActivations& act, DnnKernels kernels,
-                const Eigen::MatrixXf* first = nullptr);
+                Eigen::MatrixXf* first = nullptr);
 
 // MlpScore (kOrdered): the logit of one input column x, no dropout; the first layer's
 // pre-activations go to first[0..w[0].rows()) and `scratch` is reused.

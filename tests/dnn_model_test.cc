@@ -547,5 +547,37 @@ TEST(DnnModelTest, BothKernelsAgreeCloselyOnTheSameState) {
   EXPECT_GT(floats_differ, 0u);
 }
 
+// DnnInputs' direct index (the input after the last dense one placed, tried before the
+// hash map) routes exactly as the map: components in order, reversed, repeated, a
+// dimension beyond the field's (to the other slot) and a number field by its name.
+TEST(DnnModelTest, DenseInputsRouteTheSameInAnyOrder) {
+  const ModelConfig c = Small();  // dense: x (3 dims) at 0..2, age at 3
+  const DnnInputs inputs(c);
+  const uint64_t x = HashName("x");
+  auto component = [&](uint32_t i, float v) {
+    return HashedFeature{HashVectorDim(x, i), v, FieldId(x)};
+  };
+  using Dense = std::vector<std::pair<uint32_t, float>>;
+  auto route = [&](const FeatureVector& f) {
+    EncodedEvent e;
+    inputs.Add(f, e);
+    return e;
+  };
+  EXPECT_EQ(route({component(0, 1), component(1, 2), component(2, 3), Num("age", 4)}).dense,
+            (Dense{{0, 1}, {1, 2}, {2, 3}, {3, 4}}));
+  EXPECT_EQ(route({Num("age", 4), component(2, 3), component(1, 2), component(0, 1)}).dense,
+            (Dense{{3, 4}, {2, 3}, {1, 2}, {0, 1}}));
+  EXPECT_EQ(route({component(1, 2), component(1, 5), component(2, 3), component(0, 1)}).dense,
+            (Dense{{1, 2}, {1, 5}, {2, 3}, {0, 1}}));
+  // A component sent under another field id is not that input.
+  HashedFeature foreign = component(0, 1);
+  foreign.field = FieldId(HashName("y"));
+  const EncodedEvent beyond = route({component(0, 1), component(3, 7), foreign});
+  EXPECT_EQ(beyond.dense, (Dense{{0, 1}}));
+  ASSERT_EQ(beyond.embedded.size(), 2u);  // dimension 3 of x and the foreign one
+  EXPECT_EQ(beyond.embedded[0].slot, 2u);  // the other slot
+  EXPECT_EQ(beyond.embedded[1].slot, 2u);
+}
+
 }  // namespace
 }  // namespace streamrec::model
