@@ -38,6 +38,12 @@
 // batches were cut. Both are in the checkpoint, so a replay from a mid-stream snapshot
 // draws the same.
 //
+// Arithmetic: config.dnn.kernels (model/model_config.h) picks the training products:
+// kEigen (earlier builds' bits, which data dirs of earlier builds keep) or kOrdered
+// (model/dense_kernels.h; an event's first-layer pre-activations from its scoring are
+// taken over by its batch's forward pass). Training is bit for bit repeatable with
+// either; the two differ in the last bits. Serving (DnnSnapshot) uses Eigen for both.
+//
 // Numerical safety: the batch's gradient is clipped to global L2 norm clip_norm (0:
 // off); a batch whose loss, gradient or any updated parameter or optimizer state would
 // be non-finite is skipped whole (nothing changes; the step still counts) and the event
