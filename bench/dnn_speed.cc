@@ -4,7 +4,8 @@
 //     -> 256 -> 128 -> 1, batches of 256;
 //   - a 40-field model: 40 categorical fields (20 context, 20 item) embedded in 8 floats
 //     each plus the other slot (item_id), 2^20 rows, default layers.
-// Prints events/s of Train (scoring each event, then the batch updates), the progressive
+// Prints events/s of Train (scoring each event, then the batch updates; with kOrdered
+// the events of a batch are scored together at its end, as the server does), the progressive
 // logloss (each event's TrainResult.prediction, made before its batch trains), the
 // latency of one Score call of a context with 100 candidates, and the cost of one
 // Publish after one batch, and a hash of the trained state (bit-identical training gives
@@ -119,10 +120,22 @@ void Run(const char* name, const ModelConfig& config, const std::vector<Example>
          const FeatureVector& context, const std::vector<FeatureVector>& items) {
   DnnModel m(config);
   const int events = static_cast<int>(stream.size());
+  // As the server trains (Model::DeferPredictions): each batch's events scored together
+  // at its end (kOrdered), when the stream is whole batches.
+  const bool defer = events % config.dnn.batch_size == 0 && m.DeferPredictions(true);
   double loss = 0;
   const Clock::time_point start = Clock::now();
-  for (const Example& e : stream) loss += LogLoss(m.Train(e).prediction, e.label);
+  if (defer) {
+    size_t next = 0;  // the first event whose prediction is not yet counted
+    for (const Example& e : stream) {
+      m.Train(e);
+      for (double p : m.BatchPredictions()) loss += LogLoss(p, stream[next++].label);
+    }
+  } else {
+    for (const Example& e : stream) loss += LogLoss(m.Train(e).prediction, e.label);
+  }
   const double train = Seconds(start);
+  m.DeferPredictions(false);
   // FNV-1a over every state table's floats: equal across builds iff training is bit for
   // bit the same.
   uint64_t state = 0xcbf29ce484222325ull;

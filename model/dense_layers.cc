@@ -226,36 +226,41 @@ void BackwardEigen(const Mlp& mlp, const MlpActivations& act, const Eigen::RowVe
 void BackwardOrdered(const Mlp& mlp, MlpActivations& act, const Eigen::RowVectorXf& dlogit,
                      Mlp& grad, Eigen::MatrixXf* dx, Eigen::Index dx_rows) {
   const size_t layers = mlp.layers();
+  // Scratch of one shape per layer, so no batch reallocates it (a 256 x 256 float matrix
+  // is a fresh mmap, page faults included, each time its size changes).
   act.wt.resize(layers);
-  Eigen::MatrixXf& delta = act.delta;  // dL/d(pre-activation) of layer l
-  Eigen::MatrixXf& below = act.below;  // dL/da[l]
-  delta = dlogit;
-  const Eigen::Index batch = delta.cols();
+  act.delta.resize(layers);
+  act.below.resize(layers);
+  act.delta[layers - 1] = dlogit;  // dL/d(pre-activation) of the output layer
+  const Eigen::MatrixXf* delta = &act.delta[layers - 1];
+  const Eigen::Index batch = delta->cols();
   for (size_t l = layers; l-- > 0;) {
     const Eigen::MatrixXf& in = act.a[l];
     // dL/dw = delta in^T: b(p, j) = in(j, p).
     Eigen::MatrixXf& gw = grad.w[l];
-    gw.resize(delta.rows(), in.rows());
-    Gemm(delta.rows(), in.rows(), batch, delta.data(), delta.rows(), in.data(), in.rows(), 1,
+    gw.resize(delta->rows(), in.rows());
+    Gemm(delta->rows(), in.rows(), batch, delta->data(), delta->rows(), in.data(), in.rows(), 1,
          gw.data(), gw.rows());
-    grad.b[l] = delta.rowwise().sum();
+    grad.b[l] = delta->rowwise().sum();
     if (l == 0 && dx == nullptr) break;
     // dL/da[l] = w^T delta, from a column-major copy of w^T.
     const Eigen::Index rows = l == 0 ? dx_rows : mlp.w[l].cols();
     Eigen::MatrixXf& wt = act.wt[l];
     wt = mlp.w[l].leftCols(rows).transpose();
-    Eigen::MatrixXf& out = l == 0 ? *dx : below;
+    Eigen::MatrixXf& out = l == 0 ? *dx : act.below[l];  // dL/da[l]
     out.resize(rows, batch);
-    Gemm(rows, batch, delta.rows(), wt.data(), wt.rows(), delta.data(), 1, delta.rows(),
+    Gemm(rows, batch, delta->rows(), wt.data(), wt.rows(), delta->data(), 1, delta->rows(),
          out.data(), out.rows());
     if (l == 0) break;
     // a[l] = relu(z) * mask: the gradient passes where a[l] > 0, times the mask.
     const Eigen::MatrixXf& a = act.a[l];
+    Eigen::MatrixXf& next = act.delta[l - 1];
     if (act.mask.empty()) {
-      delta = (a.array() > 0.0f).select(below, 0.0f);
+      next = (a.array() > 0.0f).select(out, 0.0f);
     } else {
-      delta = (a.array() > 0.0f).select(below.cwiseProduct(act.mask[l - 1]), 0.0f);
+      next = (a.array() > 0.0f).select(out.cwiseProduct(act.mask[l - 1]), 0.0f);
     }
+    delta = &next;
   }
 }
 

@@ -53,10 +53,9 @@ struct MlpActivations {
   std::vector<Eigen::MatrixXf> a;
   // mask[l]: hidden layer l's dropout factors (rows x batch); empty when no dropout.
   std::vector<Eigen::MatrixXf> mask;
-  // Scratch of MlpBackward (kOrdered): the transposed weights, dL/d(pre-activation) and
-  // dL/da.
-  std::vector<Eigen::MatrixXf> wt;
-  Eigen::MatrixXf delta, below;
+  // Scratch of MlpBackward (kOrdered), per layer: the transposed weights,
+  // dL/d(pre-activation) and dL/da.
+  std::vector<Eigen::MatrixXf> wt, delta, below;
 };
 
 // The passes take the training arithmetic (DnnKernels, model/model_config.h): kEigen

@@ -1,5 +1,6 @@
 #include "model/dnn_model.h"
 
+#include <limits>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -52,6 +53,7 @@ DnnModel::DnnModel(const ModelConfig& config)
   labels_.resize(config.dnn.batch_size);
   weights_.resize(config.dnn.batch_size);
   wide_.resize(config.dnn.batch_size);
+  predictions_.resize(config.dnn.batch_size);
   RefreshLayers();
 }
 
@@ -61,6 +63,8 @@ float DnnModel::Embedding(uint64_t row, uint32_t d) const {
 }
 
 void DnnModel::RefreshLayers() {
+  // Deferred: pending events not yet scored are scored with the layers they met.
+  if (defer_ && scored_ < pending_) ScorePending();
   first_fresh_ = pending_ == 0;
   mlp_.w.resize(dense_.size());
   mlp_.b.resize(dense_.size());
@@ -142,15 +146,24 @@ TrainResult DnnModel::Train(const Example& example) {
   x.setZero();
   Input(event, x);
   TrainResult result;
+  last_batch_ = 0;
   wide_[pending_] = Wide(event, x);
-  float* first = first_.size() > 0 ? first_.col(static_cast<Eigen::Index>(pending_)).data()
-                                    : nullptr;  // kEigen: not kept
-  result.prediction = ServedScore(Logit(x, first, score_scratch_) + wide_[pending_]);
   labels_[pending_] = example.label;
   weights_[pending_] = example.weight;
+  if (defer_) {
+    // Scored with its batch (ScorePending); its column's first layer is filled then.
+    result.prediction = std::numeric_limits<double>::quiet_NaN();
+  } else {
+    float* first = first_.size() > 0 ? first_.col(static_cast<Eigen::Index>(pending_)).data()
+                                      : nullptr;  // kEigen: not kept
+    result.prediction = ServedScore(Logit(x, first, score_scratch_) + wide_[pending_]);
+    predictions_[pending_] = result.prediction;
+    scored_ = pending_ + 1;
+  }
   if (++pending_ == config_.dnn.batch_size) {
     result.skipped_nonfinite = !ApplyBatch();
     pending_ = 0;
+    scored_ = 0;
   }
   return result;
 }
@@ -238,14 +251,26 @@ void DnnModel::ResetPublishBase() {
 
 void DnnModel::DiscardPending() {
   pending_ = 0;
+  scored_ = 0;
+  last_batch_ = 0;
   RefreshLayers();
 }
 
 bool DnnModel::FlushPending() {
+  last_batch_ = 0;
   if (pending_ == 0) return true;
   const bool applied = ApplyBatch();
   pending_ = 0;
+  scored_ = 0;
   return applied;
+}
+
+bool DnnModel::DeferPredictions(bool on) {
+  if (config_.dnn.kernels != DnnKernels::kOrdered) return false;
+  // Turning it off: the pending events not yet scored are scored now (the same layers).
+  if (!on && scored_ < pending_) ScorePending();
+  defer_ = on;
+  return on;
 }
 
 uint64_t DnnModel::parameter_count() const {

@@ -105,6 +105,12 @@ class DnnModel final : public Model {
   uint64_t pending_events() const override { return pending_; }
   void DiscardPending() override;
   bool FlushPending() override;
+  // Deferred only with kOrdered (whose batch product gives an event's single-column
+  // bits); kEigen answers in Train.
+  bool DeferPredictions(bool on) override;
+  std::span<const double> BatchPredictions() const override {
+    return {predictions_.data(), last_batch_};
+  }
   const ModelConfig& config() const override { return config_; }
   uint64_t parameter_count() const override;
   // Parameters moved from their start.
@@ -140,6 +146,9 @@ class DnnModel final : public Model {
   void RefreshLayers();
   // ApplyBatch trains the pending batch; false when it was skipped as non-finite.
   bool ApplyBatch();
+  // ScorePending (deferred): scores pending events [scored_, pending_) with the current
+  // layers as one batch product per layer, into predictions_ and first_.
+  void ScorePending();
   std::shared_ptr<const Mlp> FreezeLayers() const;
   // LayersChanged: a dense table changed since the last Publish.
   bool LayersChanged() const;
@@ -169,6 +178,14 @@ class DnnModel final : public Model {
   // (ResetPublishBase mid-batch rebuilds them).
   Eigen::MatrixXf first_;
   bool first_fresh_ = true;
+  // predictions_[e] is events_[e]'s prediction once scored (e < scored_; in Train, or
+  // deferred in ScorePending); the last applied batch's are predictions_[0..last_batch_),
+  // until the next Train, FlushPending or DiscardPending.
+  bool defer_ = false;
+  size_t scored_ = 0;
+  size_t last_batch_ = 0;
+  std::vector<double> predictions_;
+  std::vector<Eigen::MatrixXf> score_a_;  // ScorePending's scratch, per layer
 
   std::shared_ptr<const FrozenTable> last_embeddings_;
   std::shared_ptr<const Mlp> last_layers_;
