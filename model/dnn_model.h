@@ -17,8 +17,10 @@
 // rows, regularized); the batch's gradient clipping and all-or-nothing rule cover them.
 //
 // Mini-batches. Train(example) scores the example with the current parameters (that
-// score is its TrainResult: progressive validation stays honest), then appends it to the
-// pending batch; the event that fills the batch (batch_size events) runs forward and
+// score is its TrainResult: progressive validation stays honest; with kOrdered and
+// DeferPredictions(true), as the server's updater asks, the batch's events are scored
+// together when it is applied, the same bits, read from BatchPredictions()), then
+// appends it to the pending batch; the event that fills the batch (batch_size events) runs forward and
 // backward on the whole batch (one matrix product per layer, events as columns) and
 // applies one optimizer step to the mean over the batch of weight x log loss: the dense
 // layers wholesale, the embedding table lazily (only rows the batch touched are read and
@@ -63,8 +65,8 @@
 // or ResetPublishBase) serves and continues bit for bit. FTRL is refused for this kind
 // (it would overwrite the initialization).
 //
-// Cost: Train is one forward pass of one event, plus at each boundary about 3x the
-// forward cost of the batch and one optimizer update of every dense parameter (so per
+// Cost: Train is one forward pass of one event (deferred: a column of the batch's
+// scoring products), plus at each boundary about 3x the forward cost of the batch and one optimizer update of every dense parameter (so per
 // event: forward + (3 forward + dense parameters / batch_size)). Publish copies the dense
 // layers whole when their tables changed since the last one (a batch applied, a
 // restore; their floats / 256 chunks) and shares unchanged embedding chunks
