@@ -122,7 +122,7 @@ void ForwardOrdered(const Mlp& mlp, MlpActivations& act, Eigen::MatrixXf* first)
     auto z = out.array();
     auto b = mlp.b[l].array();
     if (!hidden) {
-      z.colwise() += b;
+      if (!reuse) z.colwise() += b;
     } else if (act.mask.empty()) {
       if (reuse) {
         z = z.cwiseMax(0.0f);
