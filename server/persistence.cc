@@ -55,6 +55,8 @@ absl::StatusOr<std::unique_ptr<Persistence>> Persistence::Open(
                    options.data_dir.c_str(), std::string(compatible.message()).c_str());
       p->meta_.reset();
       p->db_.reset();
+      // A new data dir: the default arithmetic unless the config named one.
+      p->model_.dnn.kernels = requested.dnn.kernels;
       if (absl::Status d = storage::Database::Destroy(options.data_dir); !d.ok()) return d;
       db = storage::Database::Open(db_options);
       if (!db.ok()) return db.status();
