@@ -392,6 +392,7 @@ TEST_F(PersistenceTest, NormalizationOfADataDirIsKeptUnlessTheConfigSaysOtherwis
 // gets the ordered kernels; a config naming the other value is refused, naming both.
 TEST_F(PersistenceTest, KernelsOfADataDirAreKeptUnlessTheConfigSaysOtherwise) {
   server::ServerOptions eigen = DnnOptions();
+  eigen.core.updater.flush_partial_batch_ms = 0;  // the stop leaves the 8 pending
   eigen.core.model.dnn.kernels = model::DnnKernels::kEigen;
   StartServer(eigen);
   Observe(0);
@@ -400,6 +401,7 @@ TEST_F(PersistenceTest, KernelsOfADataDirAreKeptUnlessTheConfigSaysOtherwise) {
   server_.reset();
   server::ServerOptions silent = DnnOptions();  // ORDERED by default...
   silent.core.model.dnn.kernels_explicit = false;  // ...but the file did not say
+  silent.core.updater.flush_partial_batch_ms = 0;
   StartServer(silent);
   EXPECT_EQ(Score(), before);
   EXPECT_EQ(Info().config().dnn().kernels(), v1::DnnConfig::EIGEN);
