@@ -4,7 +4,8 @@
 //     -> 256 -> 128 -> 1, batches of 256;
 //   - a 40-field model: 40 categorical fields (20 context, 20 item) embedded in 8 floats
 //     each plus the other slot (item_id), 2^20 rows, default layers.
-// Prints events/s of Train (scoring each event, then the batch updates), the progressive
+// Prints events/s of Train (scoring each event, then the batch updates; with kOrdered
+// the events of a batch are scored together at its end, as the server does), the progressive
 // logloss (each event's TrainResult.prediction, made before its batch trains), the
 // latency of one Score call of a context with 100 candidates, and the cost of one
 // Publish after one batch, and a hash of the trained state (bit-identical training gives
@@ -18,6 +19,8 @@
 // --dump FILE writes that stream for bench/dnn_speed_torch.py (the PyTorch reference
 // on the same events): per event float32 label then 128 float32 x, little-endian.
 // The 40-field model's labels are random (speed only).
+// --kernels ordered|eigen: the training arithmetic (DnnConfig::kernels; default ordered,
+// what a new data dir trains with; eigen is earlier builds' and old data dirs').
 //   build/bin/dnn_speed [events] [--only brief|fields] [--dump FILE]
 #include <chrono>
 #include <cmath>
@@ -117,10 +120,22 @@ void Run(const char* name, const ModelConfig& config, const std::vector<Example>
          const FeatureVector& context, const std::vector<FeatureVector>& items) {
   DnnModel m(config);
   const int events = static_cast<int>(stream.size());
+  // As the server trains (Model::DeferPredictions): each batch's events scored together
+  // at its end (kOrdered), when the stream is whole batches.
+  const bool defer = events % config.dnn.batch_size == 0 && m.DeferPredictions(true);
   double loss = 0;
   const Clock::time_point start = Clock::now();
-  for (const Example& e : stream) loss += LogLoss(m.Train(e).prediction, e.label);
+  if (defer) {
+    size_t next = 0;  // the first event whose prediction is not yet counted
+    for (const Example& e : stream) {
+      m.Train(e);
+      for (double p : m.BatchPredictions()) loss += LogLoss(p, stream[next++].label);
+    }
+  } else {
+    for (const Example& e : stream) loss += LogLoss(m.Train(e).prediction, e.label);
+  }
   const double train = Seconds(start);
+  m.DeferPredictions(false);
   // FNV-1a over every state table's floats: equal across builds iff training is bit for
   // bit the same.
   uint64_t state = 0xcbf29ce484222325ull;
@@ -156,20 +171,27 @@ void Run(const char* name, const ModelConfig& config, const std::vector<Example>
 int main(int argc, char** argv) {
   int events = 51200;
   std::string only, dump;
+  DnnKernels kernels = DnnKernels::kOrdered;  // new data dirs' default
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
       only = argv[++i];
+    } else if (std::strcmp(argv[i], "--kernels") == 0 && i + 1 < argc &&
+               (std::strcmp(argv[i + 1], "eigen") == 0 ||
+                std::strcmp(argv[i + 1], "ordered") == 0)) {
+      kernels = std::strcmp(argv[++i], "eigen") == 0 ? DnnKernels::kEigen : DnnKernels::kOrdered;
     } else if (std::strcmp(argv[i], "--dump") == 0 && i + 1 < argc) {
       dump = argv[++i];
     } else if (argv[i][0] != '-' && std::atoi(argv[i]) > 0) {
       events = std::atoi(argv[i]);
     } else {
-      std::fprintf(stderr, "usage: dnn_speed [events] [--only brief|fields] [--dump FILE]\n");
+      std::fprintf(stderr, "usage: dnn_speed [events] [--only brief|fields] [--kernels "
+                           "ordered|eigen] [--dump FILE]\n");
       return 2;
     }
   }
   if (only.empty() || only == "brief") {
     ModelConfig brief = DefaultModelConfig(ModelKind::kDnn);
+    brief.dnn.kernels = kernels;
     brief.hash_bits = 4;
     brief.dnn.dense_fields = {{"x", kDim}};
     brief.dnn.other_slot = false;
@@ -189,6 +211,7 @@ int main(int argc, char** argv) {
   }
   if (only.empty() || only == "fields") {
     ModelConfig wide = DefaultModelConfig(ModelKind::kDnn);
+    wide.dnn.kernels = kernels;
     for (int f = 0; f < 40; ++f) wide.dnn.fields.push_back("f" + std::to_string(f));
     const std::vector<Example> stream = FieldsStream(events);
     std::mt19937_64 gen(2);

@@ -168,10 +168,13 @@ int RunInfo(const Args& args, Connection& conn, bool json) {
                       : "DNN (embeddings and dense inputs into a deep network)",
                   c.hash_bits());
       std::printf("dnn            embedding_dim %u  hidden %s  dropout %g  batch_size %u  "
-                  "clip_norm %g  pooling %s  other_slot %s\n",
+                  "clip_norm %g  pooling %s  other_slot %s%s\n",
                   d.embedding_dim(), hidden.c_str(), d.dropout(), d.batch_size(), d.clip_norm(),
                   d.pooling() == v1::DnnConfig::SUM ? "SUM" : "MEAN",
-                  d.other_slot() ? "true" : "false");
+                  d.other_slot() ? "true" : "false",
+                  d.kernels() == v1::DnnConfig::EIGEN     ? "  kernels EIGEN"
+                  : d.kernels() == v1::DnnConfig::ORDERED ? "  kernels ORDERED"
+                                                          : "");
       if (d.fields_size() > 0) std::printf("fields         %s\n", Joined(d.fields()).c_str());
       if (d.dense_fields_size() > 0) {
         std::printf("dense_fields   %s\n", Joined(d.dense_fields()).c_str());

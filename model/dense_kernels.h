@@ -10,12 +10,11 @@
 // a batch, so an event scored alone and in its batch agree exactly.
 // Pure functions; thread-safe.
 //
-// Not used by training yet (branch dnnspeed-kernels wires it in): its sums are in a
-// different order from the Eigen products training uses today, so a data dir written by
-// an earlier build would no longer replay bit for bit (streamrec-verify, the v5 format
-// fixture). Wiring it in needs the stored config to say which kernels a model trains
-// with, earlier data dirs keeping Eigen's. AdamStep (below) is bit for bit the old rule
-// and is used.
+// Gemm is the training arithmetic of a deep model whose DnnConfig::kernels is kOrdered
+// (model/dense_layers.h), the default for new data dirs. Its sums are in a different
+// order from Eigen's products (kEigen, the arithmetic of earlier builds), so the setting
+// is persisted and fixed for a data dir: data dirs of earlier builds keep Eigen's and
+// replay bit for bit. AdamStep (below) is bit for bit the old rule and is used by both.
 #ifndef STREAMREC_MODEL_DENSE_KERNELS_H_
 #define STREAMREC_MODEL_DENSE_KERNELS_H_
 

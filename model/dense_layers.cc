@@ -1,8 +1,10 @@
 #include "model/dense_layers.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "model/dense_kernels.h"
 #include "xxhash.h"
 
 namespace streamrec::model {
@@ -81,9 +83,11 @@ void DropoutMask(uint64_t position, uint32_t layer, float rate, float* out, size
   }
 }
 
-void MlpForward(const Mlp& mlp, MlpActivations& act) {
+namespace {
+
+// kEigen: the products and elementwise steps exactly as earlier builds ran them.
+void ForwardEigen(const Mlp& mlp, MlpActivations& act) {
   const size_t layers = mlp.layers();
-  act.a.resize(layers + 1);
   for (size_t l = 0; l < layers; ++l) {
     Eigen::MatrixXf& out = act.a[l + 1];
     out.noalias() = mlp.w[l] * act.a[l];
@@ -93,6 +97,91 @@ void MlpForward(const Mlp& mlp, MlpActivations& act) {
       if (!act.mask.empty()) out.array() *= act.mask[l].array();
     }
   }
+}
+
+// out (rows of w x columns of in) = w in.
+void Product(const Eigen::MatrixXf& w, const Eigen::MatrixXf& in, Eigen::MatrixXf& out) {
+  out.resize(w.rows(), in.cols());
+  Gemm(w.rows(), in.cols(), w.cols(), w.data(), w.rows(), in.data(), 1, in.rows(), out.data(),
+       out.rows());
+}
+
+void ForwardOrdered(const Mlp& mlp, MlpActivations& act, Eigen::MatrixXf* first) {
+  const size_t layers = mlp.layers();
+  for (size_t l = 0; l < layers; ++l) {
+    Eigen::MatrixXf& out = act.a[l + 1];
+    const bool hidden = l + 1 < layers;
+    const bool reuse = l == 0 && first != nullptr;
+    if (reuse) {
+      out.swap(*first);  // its bias is in
+      first->resize(out.rows(), out.cols());
+    } else {
+      Product(mlp.w[l], act.a[l], out);
+    }
+    // One pass: + bias, ReLU, dropout (each element's operations in that order).
+    auto z = out.array();
+    auto b = mlp.b[l].array();
+    if (!hidden) {
+      if (!reuse) z.colwise() += b;
+    } else if (act.mask.empty()) {
+      if (reuse) {
+        z = z.cwiseMax(0.0f);
+      } else {
+        z = (z.colwise() + b).cwiseMax(0.0f);
+      }
+    } else {
+      const auto m = act.mask[l].array();
+      if (reuse) {
+        z = z.cwiseMax(0.0f) * m;
+      } else {
+        z = (z.colwise() + b).cwiseMax(0.0f) * m;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void MlpForward(const Mlp& mlp, MlpActivations& act, DnnKernels kernels,
+                Eigen::MatrixXf* first) {
+  act.a.resize(mlp.layers() + 1);
+  if (kernels == DnnKernels::kEigen) {
+    ForwardEigen(mlp, act);
+  } else {
+    ForwardOrdered(mlp, act, first);
+  }
+}
+
+float MlpScore(const Mlp& mlp, const float* x, float* first, std::vector<float>& scratch) {
+  const size_t layers = mlp.layers();
+  Eigen::Index widest = 0;
+  for (size_t l = 0; l < layers; ++l) widest = std::max(widest, mlp.w[l].rows());
+  scratch.resize(2 * static_cast<size_t>(widest));
+  float* const buf[2] = {scratch.data(), scratch.data() + widest};
+  // Layer l >= 1 writes buf[l % 2] and reads the other; layer 0 writes `first`, whose
+  // ReLU goes to buf[0].
+  const float* in = x;
+  for (size_t l = 0;; ++l) {
+    const Eigen::MatrixXf& w = mlp.w[l];
+    float* z = l == 0 ? first : buf[l % 2];
+    Gemm(w.rows(), 1, w.cols(), w.data(), w.rows(), in, 1, w.cols(), z, w.rows());
+    Eigen::Map<Eigen::VectorXf> zv(z, w.rows());
+    zv += mlp.b[l];
+    if (l + 1 == layers) return z[0];
+    float* a = l == 0 ? buf[0] : z;
+    Eigen::Map<Eigen::VectorXf>(a, w.rows()) = zv.cwiseMax(0.0f);
+    in = a;
+  }
+}
+
+float MlpScoreEigen(const Mlp& mlp, const Eigen::Ref<const Eigen::VectorXf>& x) {
+  Eigen::VectorXf a = x;
+  for (size_t l = 0; l < mlp.layers(); ++l) {
+    Eigen::VectorXf z = mlp.w[l] * a + mlp.b[l];
+    if (l + 1 < mlp.layers()) z = z.cwiseMax(0.0f);
+    a.swap(z);
+  }
+  return a[0];
 }
 
 Eigen::RowVectorXf MlpLogitsFromFirst(const Mlp& mlp, Eigen::MatrixXf& z0) {
@@ -108,11 +197,11 @@ Eigen::RowVectorXf MlpLogitsFromFirst(const Mlp& mlp, Eigen::MatrixXf& z0) {
   return a;
 }
 
-void MlpBackward(const Mlp& mlp, const MlpActivations& act, const Eigen::RowVectorXf& dlogit,
-                 Mlp& grad, Eigen::MatrixXf* dx, Eigen::Index dx_rows) {
+namespace {
+
+void BackwardEigen(const Mlp& mlp, const MlpActivations& act, const Eigen::RowVectorXf& dlogit,
+                   Mlp& grad, Eigen::MatrixXf* dx, Eigen::Index dx_rows) {
   const size_t layers = mlp.layers();
-  grad.w.resize(layers);
-  grad.b.resize(layers);
   Eigen::MatrixXf delta = dlogit;  // dL/d(pre-activation) of layer l
   for (size_t l = layers; l-- > 0;) {
     grad.w[l].noalias() = delta * act.a[l].transpose();
@@ -131,6 +220,61 @@ void MlpBackward(const Mlp& mlp, const MlpActivations& act, const Eigen::RowVect
     } else {
       delta = (a.array() > 0.0f).select(below.cwiseProduct(act.mask[l - 1]), 0.0f);
     }
+  }
+}
+
+void BackwardOrdered(const Mlp& mlp, MlpActivations& act, const Eigen::RowVectorXf& dlogit,
+                     Mlp& grad, Eigen::MatrixXf* dx, Eigen::Index dx_rows) {
+  const size_t layers = mlp.layers();
+  // Scratch of one shape per layer, so no batch reallocates it (a 256 x 256 float matrix
+  // is a fresh mmap, page faults included, each time its size changes).
+  act.wt.resize(layers);
+  act.delta.resize(layers);
+  act.below.resize(layers);
+  act.delta[layers - 1] = dlogit;  // dL/d(pre-activation) of the output layer
+  const Eigen::MatrixXf* delta = &act.delta[layers - 1];
+  const Eigen::Index batch = delta->cols();
+  for (size_t l = layers; l-- > 0;) {
+    const Eigen::MatrixXf& in = act.a[l];
+    // dL/dw = delta in^T: b(p, j) = in(j, p).
+    Eigen::MatrixXf& gw = grad.w[l];
+    gw.resize(delta->rows(), in.rows());
+    Gemm(delta->rows(), in.rows(), batch, delta->data(), delta->rows(), in.data(), in.rows(), 1,
+         gw.data(), gw.rows());
+    grad.b[l] = delta->rowwise().sum();
+    if (l == 0 && dx == nullptr) break;
+    // dL/da[l] = w^T delta, from a column-major copy of w^T.
+    const Eigen::Index rows = l == 0 ? dx_rows : mlp.w[l].cols();
+    Eigen::MatrixXf& wt = act.wt[l];
+    wt = mlp.w[l].leftCols(rows).transpose();
+    Eigen::MatrixXf& out = l == 0 ? *dx : act.below[l];  // dL/da[l]
+    out.resize(rows, batch);
+    Gemm(rows, batch, delta->rows(), wt.data(), wt.rows(), delta->data(), 1, delta->rows(),
+         out.data(), out.rows());
+    if (l == 0) break;
+    // a[l] = relu(z) * mask: the gradient passes where a[l] > 0, times the mask.
+    const Eigen::MatrixXf& a = act.a[l];
+    Eigen::MatrixXf& next = act.delta[l - 1];
+    if (act.mask.empty()) {
+      next = (a.array() > 0.0f).select(out, 0.0f);
+    } else {
+      next = (a.array() > 0.0f).select(out.cwiseProduct(act.mask[l - 1]), 0.0f);
+    }
+    delta = &next;
+  }
+}
+
+}  // namespace
+
+void MlpBackward(const Mlp& mlp, MlpActivations& act, DnnKernels kernels,
+                 const Eigen::RowVectorXf& dlogit, Mlp& grad, Eigen::MatrixXf* dx,
+                 Eigen::Index dx_rows) {
+  grad.w.resize(mlp.layers());
+  grad.b.resize(mlp.layers());
+  if (kernels == DnnKernels::kEigen) {
+    BackwardEigen(mlp, act, dlogit, grad, dx, dx_rows);
+  } else {
+    BackwardOrdered(mlp, act, dlogit, grad, dx, dx_rows);
   }
 }
 

@@ -5,13 +5,59 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "model/deepfm_terms.h"
+#include "model/dense_kernels.h"
 #include "model/dnn_model.h"
 #include "model/loss.h"
 
 namespace streamrec::model {
 
+void DnnModel::ScorePending() {
+  const Eigen::Index begin = static_cast<Eigen::Index>(scored_);
+  const Eigen::Index n = static_cast<Eigen::Index>(pending_) - begin;
+  if (n <= 0) return;
+  // The columns of a Gemm product are the bits MlpScore gives each event alone, and the
+  // bias, ReLU and sums below are its elementwise operations: exactly Train's answers.
+  const size_t layers = mlp_.layers();
+  const Eigen::MatrixXf& w0 = mlp_.w[0];
+  float* z0 = first_.col(begin).data();
+  Gemm(w0.rows(), n, w0.cols(), w0.data(), w0.rows(), batch_input_.col(begin).data(), 1,
+       batch_input_.rows(), z0, first_.rows());
+  Eigen::Map<Eigen::MatrixXf> z(z0, w0.rows(), n);
+  z.colwise() += mlp_.b[0];
+  const float* logits = z0;  // row 0, stride ld
+  Eigen::Index logit_stride = first_.rows();
+  if (layers > 1) {
+    // One scratch matrix per layer: the same shapes every batch, never reallocated.
+    score_a_.resize(layers);
+    score_a_[0] = z.cwiseMax(0.0f);
+    for (size_t l = 1; l < layers; ++l) {
+      const Eigen::MatrixXf& w = mlp_.w[l];
+      const Eigen::MatrixXf& a = score_a_[l - 1];
+      Eigen::MatrixXf& out = score_a_[l];
+      out.resize(w.rows(), n);
+      Gemm(w.rows(), n, w.cols(), w.data(), w.rows(), a.data(), 1, a.rows(), out.data(),
+           out.rows());
+      if (l + 1 < layers) {
+        out.array() = (out.array().colwise() + mlp_.b[l].array()).cwiseMax(0.0f);
+      } else {
+        out.colwise() += mlp_.b[l];
+      }
+    }
+    logits = score_a_[layers - 1].data();
+    logit_stride = score_a_[layers - 1].rows();
+  }
+  for (Eigen::Index e = 0; e < n; ++e) {
+    const float logit = logits[e * logit_stride];
+    predictions_[begin + e] = ServedScore(logit + wide_[begin + e]);
+  }
+  scored_ = pending_;
+}
+
 bool DnnModel::ApplyBatch() {
   const size_t batch = pending_;
+  // Deferred predictions: the batch is scored now, with the layers its events met.
+  if (scored_ < batch) ScorePending();
+  last_batch_ = batch;
   const size_t layers = dense_.size();
   const uint64_t first_position = optimizer_step() * config_.dnn.batch_size;
   // Every completed batch is one step, applied or skipped: positions stay step x size.
@@ -47,7 +93,12 @@ bool DnnModel::ApplyBatch() {
       }
     }
   }
-  MlpForward(mlp_, act_);
+  // kOrdered: the first layer as the events' scoring left it (the same bits a batch
+  // product gives), for a full batch; a partial one recomputes its columns.
+  const DnnKernels kernels = config_.dnn.kernels;
+  const bool reuse_first = kernels == DnnKernels::kOrdered && first_fresh_ &&
+                           batch == static_cast<size_t>(first_.cols());
+  MlpForward(mlp_, act_, kernels, reuse_first ? &first_ : nullptr);
   Eigen::RowVectorXf dlogit(batch);
   double loss = 0;
   for (size_t e = 0; e < batch; ++e) {
@@ -60,7 +111,7 @@ bool DnnModel::ApplyBatch() {
   if (!std::isfinite(loss)) return false;
   // Only the embedding slots' inputs have parameters below them.
   const Eigen::Index embedded = static_cast<Eigen::Index>(inputs_->dense_offset());
-  MlpBackward(mlp_, act_, dlogit, grad_, embedded > 0 ? &dx_ : nullptr, embedded);
+  MlpBackward(mlp_, act_, kernels, dlogit, grad_, embedded > 0 ? &dx_ : nullptr, embedded);
   // DeepFM: the FM term's gradient joins the MLP's on the slots; the linear weights'
   // gradients, per row touched, in first-touch order.
   absl::flat_hash_map<uint64_t, uint32_t> linear_of_row;

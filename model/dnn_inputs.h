@@ -83,6 +83,12 @@ class DnnInputs {
     uint32_t field;
   };
   absl::flat_hash_map<uint64_t, DenseDim> dense_of_hash_;
+  // The direct index: dense input i is the component of hash dense_hash_[i] (its vector
+  // hash), field dense_field_[i]. A vector field's components usually come in order, so
+  // Add first tries the input after the last one it placed, then the map: the same
+  // routing, without a map lookup per component.
+  std::vector<uint64_t> dense_hash_;
+  std::vector<uint32_t> dense_field_;
 };
 
 }  // namespace streamrec::model

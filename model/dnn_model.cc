@@ -1,5 +1,6 @@
 #include "model/dnn_model.h"
 
+#include <limits>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -46,9 +47,13 @@ DnnModel::DnnModel(const ModelConfig& config)
   }
   events_.resize(config.dnn.batch_size);
   batch_input_.resize(static_cast<Eigen::Index>(inputs_->input_dim()), config.dnn.batch_size);
+  if (config.dnn.kernels == DnnKernels::kOrdered) {
+    first_.resize(static_cast<Eigen::Index>(shapes[0].first), config.dnn.batch_size);
+  }
   labels_.resize(config.dnn.batch_size);
   weights_.resize(config.dnn.batch_size);
   wide_.resize(config.dnn.batch_size);
+  predictions_.resize(config.dnn.batch_size);
   RefreshLayers();
 }
 
@@ -58,6 +63,9 @@ float DnnModel::Embedding(uint64_t row, uint32_t d) const {
 }
 
 void DnnModel::RefreshLayers() {
+  // Deferred: pending events not yet scored are scored with the layers they met.
+  if (defer_ && scored_ < pending_) ScorePending();
+  first_fresh_ = pending_ == 0;
   mlp_.w.resize(dense_.size());
   mlp_.b.resize(dense_.size());
   for (size_t l = 0; l < dense_.size(); ++l) {
@@ -96,14 +104,10 @@ void DnnModel::Input(const EncodedEvent& event, Eigen::Ref<Eigen::VectorXf> x) c
   for (const auto& [index, value] : event.dense) x[offset + index] += value;
 }
 
-float DnnModel::Logit(const Eigen::Ref<const Eigen::VectorXf>& x) const {
-  Eigen::VectorXf a = x;
-  for (size_t l = 0; l < mlp_.layers(); ++l) {
-    Eigen::VectorXf z = mlp_.w[l] * a + mlp_.b[l];
-    if (l + 1 < mlp_.layers()) z = z.cwiseMax(0.0f);
-    a.swap(z);
-  }
-  return a[0];
+float DnnModel::Logit(const Eigen::Ref<const Eigen::VectorXf>& x, float* first,
+                      std::vector<float>& scratch) const {
+  if (config_.dnn.kernels == DnnKernels::kEigen) return MlpScoreEigen(mlp_, x);
+  return MlpScore(mlp_, x.data(), first, scratch);
 }
 
 float DnnModel::Wide(const EncodedEvent& event, const Eigen::Ref<const Eigen::VectorXf>& x) const {
@@ -123,7 +127,8 @@ double DnnModel::Predict(const FeatureVector& features) const {
   inputs_->Finish(event, counts);
   Eigen::VectorXf x = Eigen::VectorXf::Zero(inputs_->input_dim());
   Input(event, x);
-  return ServedScore(Logit(x) + Wide(event, x));
+  std::vector<float> first(static_cast<size_t>(mlp_.w[0].rows())), scratch;
+  return ServedScore(Logit(x, first.data(), scratch) + Wide(event, x));
 }
 
 TrainResult DnnModel::Train(const Example& example) {
@@ -141,13 +146,24 @@ TrainResult DnnModel::Train(const Example& example) {
   x.setZero();
   Input(event, x);
   TrainResult result;
+  last_batch_ = 0;
   wide_[pending_] = Wide(event, x);
-  result.prediction = ServedScore(Logit(x) + wide_[pending_]);
   labels_[pending_] = example.label;
   weights_[pending_] = example.weight;
+  if (defer_) {
+    // Scored with its batch (ScorePending); its column's first layer is filled then.
+    result.prediction = std::numeric_limits<double>::quiet_NaN();
+  } else {
+    float* first = first_.size() > 0 ? first_.col(static_cast<Eigen::Index>(pending_)).data()
+                                      : nullptr;  // kEigen: not kept
+    result.prediction = ServedScore(Logit(x, first, score_scratch_) + wide_[pending_]);
+    predictions_[pending_] = result.prediction;
+    scored_ = pending_ + 1;
+  }
   if (++pending_ == config_.dnn.batch_size) {
     result.skipped_nonfinite = !ApplyBatch();
     pending_ = 0;
+    scored_ = 0;
   }
   return result;
 }
@@ -235,14 +251,26 @@ void DnnModel::ResetPublishBase() {
 
 void DnnModel::DiscardPending() {
   pending_ = 0;
+  scored_ = 0;
+  last_batch_ = 0;
   RefreshLayers();
 }
 
 bool DnnModel::FlushPending() {
+  last_batch_ = 0;
   if (pending_ == 0) return true;
   const bool applied = ApplyBatch();
   pending_ = 0;
+  scored_ = 0;
   return applied;
+}
+
+bool DnnModel::DeferPredictions(bool on) {
+  if (config_.dnn.kernels != DnnKernels::kOrdered) return false;
+  // Turning it off: the pending events not yet scored are scored now (the same layers).
+  if (!on && scored_ < pending_) ScorePending();
+  defer_ = on;
+  return on;
 }
 
 uint64_t DnnModel::parameter_count() const {

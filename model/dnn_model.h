@@ -17,8 +17,10 @@
 // rows, regularized); the batch's gradient clipping and all-or-nothing rule cover them.
 //
 // Mini-batches. Train(example) scores the example with the current parameters (that
-// score is its TrainResult: progressive validation stays honest), then appends it to the
-// pending batch; the event that fills the batch (batch_size events) runs forward and
+// score is its TrainResult: progressive validation stays honest; with kOrdered and
+// DeferPredictions(true), as the server's updater asks, the batch's events are scored
+// together when it is applied, the same bits, read from BatchPredictions()), then
+// appends it to the pending batch; the event that fills the batch (batch_size events) runs forward and
 // backward on the whole batch (one matrix product per layer, events as columns) and
 // applies one optimizer step to the mean over the batch of weight x log loss: the dense
 // layers wholesale, the embedding table lazily (only rows the batch touched are read and
@@ -37,6 +39,12 @@
 // batch): the events trained before it while every batch was full, and unique however
 // batches were cut. Both are in the checkpoint, so a replay from a mid-stream snapshot
 // draws the same.
+//
+// Arithmetic: config.dnn.kernels (model/model_config.h) picks the training products:
+// kEigen (earlier builds' bits, which data dirs of earlier builds keep) or kOrdered
+// (model/dense_kernels.h; an event's first-layer pre-activations from its scoring are
+// taken over by its batch's forward pass). Training is bit for bit repeatable with
+// either; the two differ in the last bits. Serving (DnnSnapshot) uses Eigen for both.
 //
 // Numerical safety: the batch's gradient is clipped to global L2 norm clip_norm (0:
 // off); a batch whose loss, gradient or any updated parameter or optimizer state would
@@ -57,8 +65,8 @@
 // or ResetPublishBase) serves and continues bit for bit. FTRL is refused for this kind
 // (it would overwrite the initialization).
 //
-// Cost: Train is one forward pass of one event, plus at each boundary about 3x the
-// forward cost of the batch and one optimizer update of every dense parameter (so per
+// Cost: Train is one forward pass of one event (deferred: a column of the batch's
+// scoring products), plus at each boundary about 3x the forward cost of the batch and one optimizer update of every dense parameter (so per
 // event: forward + (3 forward + dense parameters / batch_size)). Publish copies the dense
 // layers whole when their tables changed since the last one (a batch applied, a
 // restore; their floats / 256 chunks) and shares unchanged embedding chunks
@@ -99,6 +107,12 @@ class DnnModel final : public Model {
   uint64_t pending_events() const override { return pending_; }
   void DiscardPending() override;
   bool FlushPending() override;
+  // Deferred only with kOrdered (whose batch product gives an event's single-column
+  // bits); kEigen answers in Train.
+  bool DeferPredictions(bool on) override;
+  std::span<const double> BatchPredictions() const override {
+    return {predictions_.data(), last_batch_};
+  }
   const ModelConfig& config() const override { return config_; }
   uint64_t parameter_count() const override;
   // Parameters moved from their start.
@@ -122,8 +136,11 @@ class DnnModel final : public Model {
   void Encode(const FeatureVector& features, EncodedEvent& out) const;
   // Input fills column `col` of `x` (zeroed by the caller) from an encoded event.
   void Input(const EncodedEvent& event, Eigen::Ref<Eigen::VectorXf> x) const;
-  // Logit of one input column with the current parameters, no dropout.
-  float Logit(const Eigen::Ref<const Eigen::VectorXf>& x) const;
+  // Logit of one input column with the current parameters, no dropout, in the
+  // config's arithmetic (dnn.kernels). kOrdered: the first layer's pre-activations go to
+  // `first` (w[0].rows() floats), `scratch` is reused.
+  float Logit(const Eigen::Ref<const Eigen::VectorXf>& x, float* first,
+              std::vector<float>& scratch) const;
   // Wide: DeepFM's linear and FM terms of an encoded event and its input column (0 for
   // a DNN).
   float Wide(const EncodedEvent& event, const Eigen::Ref<const Eigen::VectorXf>& x) const;
@@ -131,6 +148,9 @@ class DnnModel final : public Model {
   void RefreshLayers();
   // ApplyBatch trains the pending batch; false when it was skipped as non-finite.
   bool ApplyBatch();
+  // ScorePending (deferred): scores pending events [scored_, pending_) with the current
+  // layers as one batch product per layer, into predictions_ and first_.
+  void ScorePending();
   std::shared_ptr<const Mlp> FreezeLayers() const;
   // LayersChanged: a dense table changed since the last Publish.
   bool LayersChanged() const;
@@ -154,6 +174,20 @@ class DnnModel final : public Model {
   std::vector<float> wide_;  // DeepFM: each pending event's Wide
   Eigen::MatrixXf batch_input_;  // inputs x batch_size: column e is events_[e]'s input
   Eigen::MatrixXf partial_input_;  // a flushed partial batch's columns of batch_input_
+  // kOrdered: column e holds the first layer's pre-activations of events_[e] from its
+  // scoring, which the batch's forward pass reuses (the same bits a batch product gives)
+  // while first_fresh_: the layers were not rebuilt since the batch started
+  // (ResetPublishBase mid-batch rebuilds them).
+  Eigen::MatrixXf first_;
+  bool first_fresh_ = true;
+  // predictions_[e] is events_[e]'s prediction once scored (e < scored_; in Train, or
+  // deferred in ScorePending); the last applied batch's are predictions_[0..last_batch_),
+  // until the next Train, FlushPending or DiscardPending.
+  bool defer_ = false;
+  size_t scored_ = 0;
+  size_t last_batch_ = 0;
+  std::vector<double> predictions_;
+  std::vector<Eigen::MatrixXf> score_a_;  // ScorePending's scratch, per layer
 
   std::shared_ptr<const FrozenTable> last_embeddings_;
   std::shared_ptr<const Mlp> last_layers_;
@@ -166,6 +200,7 @@ class DnnModel final : public Model {
   Mlp grad_;
   Eigen::MatrixXf dx_;
   std::vector<CoordUpdate> updates_;
+  std::vector<float> score_scratch_;
 };
 
 class DnnSnapshot final : public Snapshot {

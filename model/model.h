@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,18 @@ class Model {
   // when that batch was skipped as non-finite. Nothing pending, or a per-event model: a
   // no-op that returns true.
   virtual bool FlushPending() { return true; }
+
+  // Late predictions. A mini-batch model scores all events of a batch with the same
+  // parameters, so it may score them together when the batch is applied (one matrix
+  // product per layer instead of one matrix-vector product per event). After
+  // DeferPredictions(true) returns true, Train's TrainResult.prediction is NaN while its
+  // event is pending, and every Train that completes a batch, and every FlushPending,
+  // makes that batch's predictions available, in training order, from BatchPredictions()
+  // until the next Train, FlushPending or DiscardPending: exactly (bit for bit) what Train
+  // would have returned without deferral. A model that does not defer returns false and
+  // keeps answering in Train. Off by default.
+  virtual bool DeferPredictions(bool on) { return false; }
+  virtual std::span<const double> BatchPredictions() const { return {}; }
 
   virtual const ModelConfig& config() const = 0;
   virtual uint64_t parameter_count() const = 0;

@@ -163,6 +163,9 @@ absl::Status ValidateDnn(const ModelConfig& config) {
         "model config: optimizer.normalized is for linear weights (logistic regression, "
         "FM); it is not supported for kind DNN");
   }
+  if (d.kernels != DnnKernels::kEigen && d.kernels != DnnKernels::kOrdered) {
+    return bad(absl::StrCat("kernels: unknown value ", static_cast<int>(d.kernels)));
+  }
   return absl::OkStatus();
 }
 
@@ -233,6 +236,10 @@ uint64_t ModelMemoryBytes(const ModelConfig& config) {
   const uint64_t floats = rows * (per_row * (1 + slots) + scale) + dense * (1 + slots) +
                           rows * per_row + dense;
   return floats * sizeof(float);
+}
+
+const char* DnnKernelsName(DnnKernels kernels) {
+  return kernels == DnnKernels::kEigen ? "EIGEN" : "ORDERED";
 }
 
 std::string ModelKindName(ModelKind kind) {

@@ -24,6 +24,19 @@ inline bool UsesDnnConfig(ModelKind kind) {
 // DnnPooling: how the features of one embedded field are combined into its slot.
 enum class DnnPooling { kMean = 0, kSum = 1 };
 
+// DnnKernels: the arithmetic a deep model's training uses (its matrix products; the
+// parameters, their shapes and the rules are the same). The trained bits depend on it, so
+// a data dir keeps the one it was created with (CheckCompatible):
+//   kEigen: Eigen's products, the arithmetic of every build before the setting existed;
+//     a data dir whose stored config predates it (formats 1 to 5) resumes with it, so it
+//     keeps replaying bit for bit.
+//   kOrdered: model/dense_kernels.h (each sum in order, no FMA, SSE2 or AVX at run time:
+//     the same bits on every x86-64), an event's scoring batched at its batch's end. The
+//     default for new data dirs: about twice as fast (README "Speed").
+enum class DnnKernels { kEigen = 0, kOrdered = 1 };
+// DnnKernelsName: "EIGEN" or "ORDERED" (the proto's names).
+const char* DnnKernelsName(DnnKernels kernels);
+
 // OptimizerConfig holds the hyperparameters of the per-coordinate optimizers.
 // learning_rate is FTRL's alpha. The defaults are the server's default optimizer:
 // normalized FTRL with alpha 1 (README "Defaults that win without tuning").
@@ -84,6 +97,12 @@ struct DnnConfig {
   // Features of fields in neither list (item_id unless listed, crosses, unknown fields)
   // go to one extra sum-pooled slot; false ignores them (the exact brief model).
   bool other_slot = true;
+  // The arithmetic of training (DnnKernels); persisted, fixed for a data dir.
+  DnnKernels kernels = DnnKernels::kOrdered;
+  // False when a config file left `kernels` out: an existing data dir's stored setting
+  // then wins (kEigen for one written before the setting existed), a new data dir gets
+  // the default. Not persisted.
+  bool kernels_explicit = true;
 };
 
 struct ModelConfig {

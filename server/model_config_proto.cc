@@ -36,6 +36,13 @@ absl::Status DnnFromProto(const v1::DnnConfig& p, model::DnnConfig& d) {
     default: return absl::InvalidArgumentError("model config: unknown dnn.pooling");
   }
   if (p.has_other_slot()) d.other_slot = p.other_slot();
+  switch (p.kernels()) {
+    case v1::DnnConfig::KERNELS_UNSPECIFIED: break;  // kernels_explicit stays false
+    case v1::DnnConfig::EIGEN: d.kernels = model::DnnKernels::kEigen; break;
+    case v1::DnnConfig::ORDERED: d.kernels = model::DnnKernels::kOrdered; break;
+    default: return absl::InvalidArgumentError("model config: unknown dnn.kernels");
+  }
+  d.kernels_explicit = p.kernels() != v1::DnnConfig::KERNELS_UNSPECIFIED;
   return absl::OkStatus();
 }
 
@@ -51,6 +58,8 @@ void DnnToProto(const model::DnnConfig& d, v1::DnnConfig& p) {
   }
   p.set_pooling(d.pooling == model::DnnPooling::kSum ? v1::DnnConfig::SUM : v1::DnnConfig::MEAN);
   p.set_other_slot(d.other_slot);
+  p.set_kernels(d.kernels == model::DnnKernels::kEigen ? v1::DnnConfig::EIGEN
+                                                        : v1::DnnConfig::ORDERED);
 }
 
 }  // namespace
@@ -81,6 +90,7 @@ absl::StatusOr<model::ModelConfig> ModelConfigFromProto(const v1::ModelConfig& p
     }
     c.fm_factors = proto.fm_factors();
   }
+  c.dnn.kernels_explicit = false;  // unless the dnn section names them
   if (proto.has_dnn()) {
     if (!model::UsesDnnConfig(c.kind)) {
       return absl::InvalidArgumentError("model config: dnn is for kind DNN or DEEPFM");

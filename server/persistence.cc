@@ -32,8 +32,15 @@ absl::StatusOr<std::unique_ptr<Persistence>> Persistence::Open(
     if (config.ok() && take_stored) {
       p->model_ = *config;
       p->resumed_stored_config_ = true;
-    } else if (config.ok() && !requested.optimizer.normalized_explicit) {
-      p->model_.optimizer.normalized = config->optimizer.normalized;  // the data dir's
+    } else if (config.ok()) {
+      // Settings the config file left out take the data dir's (its tables and its
+      // training arithmetic depend on them).
+      if (!requested.optimizer.normalized_explicit) {
+        p->model_.optimizer.normalized = config->optimizer.normalized;
+      }
+      if (!requested.dnn.kernels_explicit && model::UsesDnnConfig(config->kind)) {
+        p->model_.dnn.kernels = config->dnn.kernels;
+      }
     }
     absl::Status compatible =
         config.ok() ? storage::CheckCompatible(*config, model) : config.status();
@@ -48,6 +55,8 @@ absl::StatusOr<std::unique_ptr<Persistence>> Persistence::Open(
                    options.data_dir.c_str(), std::string(compatible.message()).c_str());
       p->meta_.reset();
       p->db_.reset();
+      // A new data dir: the default arithmetic unless the config named one.
+      p->model_.dnn.kernels = requested.dnn.kernels;
       if (absl::Status d = storage::Database::Destroy(options.data_dir); !d.ok()) return d;
       db = storage::Database::Open(db_options);
       if (!db.ok()) return db.status();

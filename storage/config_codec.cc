@@ -24,9 +24,24 @@ namespace {
 // kind 2, so the section looks like trailing bytes); at format 5 it refuses naming the
 // format ("format 5; this build reads formats 1 to 4"), and data dirs of the other kinds
 // stay readable by it.
+// Format 6: format 4's layout, then for kinds 2 and 3 u32 dnn.kernels (0 Eigen, 1
+// ordered), written for a DNN or DeepFM that trains with the ordered kernels. Formats 1
+// to 5 read as Eigen's (the arithmetic of the builds that wrote them), and a config with
+// Eigen's is still written in its earlier format (4 for a DNN, 5 for DeepFM): a data dir
+// resumed with Eigen's stays readable by the build that made it, while one trained with
+// the ordered kernels is refused by earlier builds by its format number, never trained
+// with the other arithmetic.
 constexpr uint32_t kFormatMarker = 0xffffffffu;
-constexpr uint32_t kConfigFormat = 5;
+constexpr uint32_t kConfigFormat = 6;
 constexpr uint32_t kDeepFmFormat = 5;
+constexpr uint32_t kKernelsFormat = 6;
+
+uint32_t FormatOf(const model::ModelConfig& c) {
+  if (model::UsesDnnConfig(c.kind) && c.dnn.kernels != model::DnnKernels::kEigen) {
+    return kKernelsFormat;
+  }
+  return c.kind == model::ModelKind::kDeepFm ? kDeepFmFormat : 4;
+}
 
 void PutDnn(std::string& out, const model::DnnConfig& d) {
   PutU32(out, d.embedding_dim);
@@ -87,8 +102,9 @@ std::string FieldsText(const std::vector<std::string>& fields) {
 
 std::string EncodeConfig(const model::ModelConfig& c) {
   std::string out;
+  const uint32_t format = FormatOf(c);
   PutU32(out, kFormatMarker);
-  PutU32(out, c.kind == model::ModelKind::kDeepFm ? kDeepFmFormat : 4);
+  PutU32(out, format);
   PutU32(out, static_cast<uint32_t>(c.kind));
   PutU32(out, c.hash_bits);
   const model::OptimizerConfig& o = c.optimizer;
@@ -104,7 +120,10 @@ std::string EncodeConfig(const model::ModelConfig& c) {
   }
   PutU32(out, c.fm_factors);
   PutU32(out, o.normalized ? 1 : 0);
-  if (model::UsesDnnConfig(c.kind)) PutDnn(out, c.dnn);
+  if (model::UsesDnnConfig(c.kind)) {
+    PutDnn(out, c.dnn);
+    if (format >= kKernelsFormat) PutU32(out, static_cast<uint32_t>(c.dnn.kernels));
+  }
   return out;
 }
 
@@ -169,6 +188,14 @@ absl::StatusOr<model::ModelConfig> DecodeConfig(std::string_view data) {
     if (format < dnn_format || !GetDnn(r, c.dnn)) {
       return absl::DataLossError("stored model config is malformed");
     }
+    c.dnn.kernels = model::DnnKernels::kEigen;  // formats 4 and 5: earlier builds'
+    if (format >= kKernelsFormat) {
+      uint32_t kernels = 0;
+      if (!r.GetU32(kernels) || kernels > 1) {
+        return absl::DataLossError("stored model config is malformed");
+      }
+      c.dnn.kernels = static_cast<model::DnnKernels>(kernels);
+    }
   }
   if (!r.done()) return absl::DataLossError("stored model config is malformed");
   if (optimizer > 3) {
@@ -215,6 +242,13 @@ absl::Status CheckCompatible(const model::ModelConfig& stored, const model::Mode
     if (a.other_slot != b.other_slot) {
       return differs("other_slot", a.other_slot ? "true" : "false",
                      b.other_slot ? "true" : "false");
+    }
+    if (a.kernels != b.kernels) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the data was written with dnn.kernels ", model::DnnKernelsName(a.kernels),
+          " (its training arithmetic; replays must repeat it), the config says ",
+          model::DnnKernelsName(b.kernels), ": set dnn { kernels: ",
+          model::DnnKernelsName(a.kernels), " } (or leave kernels out) to resume it"));
     }
   }
   if (stored.hash_bits != current.hash_bits) {

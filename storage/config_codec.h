@@ -1,12 +1,13 @@
 // Encoding of model::ModelConfig in the database and in export files (format 4, with a
 // version, the crosses, the FM's factors, optimizer.normalized and the DNN's config;
 // format 5, the same layout, for DeepFM only, so earlier builds refuse it by its format;
+// format 6, for a DNN or DeepFM training with the ordered kernels, adds dnn.kernels;
 // formats 1 (no crosses), 2 (no factors) and 3 (not normalized, no DNN) of earlier builds
-// are still read), and the rule for which stored configurations the current one may
-// resume: same model kind, hash size, optimizer kind and normalization, and for a DNN or
-// DeepFM the
-// same embedding_dim, hidden layers, fields, dense fields and other_slot (the shapes of
-// the persisted tables). Hyperparameters, crosses and the DNN's dropout, batch_size,
+// are still read, and formats 1 to 5 read as dnn.kernels kEigen), and the rule for which
+// stored configurations the current one may resume: same model kind, hash size,
+// optimizer kind and normalization, and for a DNN or DeepFM the same embedding_dim,
+// hidden layers, fields, dense fields and other_slot (the shapes of the persisted tables)
+// and the same kernels (the arithmetic training repeats on replay). Hyperparameters, crosses and the DNN's dropout, batch_size,
 // clip_norm and pooling may change (learned weights stay where they are).
 // Pure functions.
 #ifndef STREAMREC_STORAGE_CONFIG_CODEC_H_

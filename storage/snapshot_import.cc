@@ -147,6 +147,10 @@ absl::Status ImportSession::Parse() {
         if (!Take(count_, in)) return absl::OkStatus();
         absl::StatusOr<model::ModelConfig> config = DecodeConfig(in);
         if (!config.ok()) return absl::InvalidArgumentError("snapshot export: malformed config");
+        // The training arithmetic (dnn.kernels) is no part of the parameters: an export
+        // trained with either imports into a server training with either, which
+        // continues (and replays its log from the import) with its own.
+        config->dnn.kernels = target_.config.dnn.kernels;
         if (absl::Status s = CheckCompatible(*config, target_.config); !s.ok()) {
           return absl::FailedPreconditionError(ExplainMismatch(*config, target_.config));
         }

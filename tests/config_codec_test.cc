@@ -48,6 +48,9 @@ void ExpectSame(const model::ModelConfig& a, const model::ModelConfig& b) {
   EXPECT_EQ(a.optimizer.initial_accumulator, b.optimizer.initial_accumulator);
   EXPECT_EQ(a.optimizer.normalized, b.optimizer.normalized);
   EXPECT_EQ(a.crosses, b.crosses);
+  if (model::UsesDnnConfig(a.kind)) {
+    EXPECT_EQ(a.dnn.kernels, b.dnn.kernels);
+  }
 }
 
 TEST(ConfigCodecTest, EveryOptimizerRoundTripsExactly) {
@@ -84,10 +87,10 @@ TEST(ConfigCodecTest, FormatOneIsReadAndLaterFormatsRefusedByName) {
   EXPECT_TRUE(c->crosses.empty());
   std::string v3;
   PutU32(v3, 0xffffffffu);
-  PutU32(v3, 6);
+  PutU32(v3, 7);
   absl::Status s = DecodeConfig(v3).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(s.message(), "stored model config has format 6; this build reads formats 1 to 5");
+  EXPECT_EQ(s.message(), "stored model config has format 7; this build reads formats 1 to 6");
   // A crosses count the bytes cannot hold.
   std::string lying = EncodeConfig(model::ModelConfig());
   lying.resize(lying.size() - 12);  // crosses count, fm_factors, normalized
@@ -157,15 +160,18 @@ TEST(ConfigCodecTest, DnnRoundTripsExactly) {
   EXPECT_TRUE(back->dnn.other_slot);
 }
 
-// DeepFM writes the DNN section at format 5 (an earlier build's format-4 reader refuses
-// it by its format); the other kinds still write format 4.
+// DeepFM with Eigen's kernels writes the DNN section at format 5 (an earlier build's
+// format-4 reader refuses it by its format); a DNN with Eigen's still writes format 4.
 TEST(ConfigCodecTest, DeepFmRoundTripsAtFormatFive) {
   model::ModelConfig c = DistinctDnn();
   c.kind = model::ModelKind::kDeepFm;
+  c.dnn.kernels = model::DnnKernels::kEigen;
   const std::string bytes = EncodeConfig(c);
   ASSERT_GE(bytes.size(), 8u);
   EXPECT_EQ(bytes.substr(4, 4), std::string("\x05\0\0\0", 4));
-  EXPECT_EQ(EncodeConfig(DistinctDnn()).substr(4, 4), std::string("\x04\0\0\0", 4));
+  model::ModelConfig dnn_eigen = DistinctDnn();
+  dnn_eigen.dnn.kernels = model::DnnKernels::kEigen;
+  EXPECT_EQ(EncodeConfig(dnn_eigen).substr(4, 4), std::string("\x04\0\0\0", 4));
   absl::StatusOr<model::ModelConfig> back = DecodeConfig(bytes);
   ASSERT_TRUE(back.ok()) << back.status();
   ExpectSame(*back, c);
@@ -190,6 +196,60 @@ TEST(ConfigCodecTest, DeepFmRoundTripsAtFormatFive) {
             std::string_view::npos) << CheckCompatible(c, wider);
   EXPECT_EQ(CheckCompatible(c, DistinctDnn()).message(),
             "the data was written by a DeepFM, the config says deep neural network");
+}
+
+// dnn.kernels: kOrdered is written at format 6 (its own word after the DNN section; an
+// earlier build refuses the format by number); formats 4 and 5, which earlier builds
+// wrote, read as kEigen; a change is refused naming both values.
+TEST(ConfigCodecTest, KernelsAtFormatSixEarlierFormatsReadAsEigen) {
+  for (model::ModelKind kind : {model::ModelKind::kDnn, model::ModelKind::kDeepFm}) {
+    SCOPED_TRACE(model::ModelKindName(kind));
+    model::ModelConfig ordered = DistinctDnn();
+    ordered.kind = kind;
+    ASSERT_EQ(ordered.dnn.kernels, model::DnnKernels::kOrdered);  // the default
+    const std::string bytes = EncodeConfig(ordered);
+    EXPECT_EQ(bytes.substr(4, 4), std::string("\x06\0\0\0", 4));
+    absl::StatusOr<model::ModelConfig> back = DecodeConfig(bytes);
+    ASSERT_TRUE(back.ok()) << back.status();
+    ExpectSame(*back, ordered);
+    EXPECT_EQ(back->dnn.hidden, ordered.dnn.hidden);
+    EXPECT_EQ(EncodeConfig(*back), bytes);
+    for (size_t n = 0; n < bytes.size(); ++n) {
+      EXPECT_EQ(DecodeConfig(bytes.substr(0, n)).status().code(), absl::StatusCode::kDataLoss)
+          << "length " << n;
+    }
+    std::string unknown = bytes;
+    unknown[unknown.size() - 4] = 2;  // no such kernels
+    EXPECT_EQ(DecodeConfig(unknown).status().code(), absl::StatusCode::kDataLoss);
+    // The same config as an earlier build wrote it: its format, no kernels word.
+    std::string earlier = bytes.substr(0, bytes.size() - 4);
+    earlier[4] = kind == model::ModelKind::kDeepFm ? 5 : 4;
+    absl::StatusOr<model::ModelConfig> old = DecodeConfig(earlier);
+    ASSERT_TRUE(old.ok()) << old.status();
+    EXPECT_EQ(old->dnn.kernels, model::DnnKernels::kEigen);
+    EXPECT_EQ(EncodeConfig(*old), earlier);  // Eigen's is still written that way
+    EXPECT_EQ(DecodeConfig(earlier + std::string(4, '\0')).status().code(),
+              absl::StatusCode::kDataLoss);  // no kernels word before format 6
+    // An explicit Eigen at format 6 (never written) reads as Eigen.
+    std::string six_eigen = bytes;
+    six_eigen[six_eigen.size() - 4] = 0;
+    ASSERT_TRUE(DecodeConfig(six_eigen).ok());
+    EXPECT_EQ(DecodeConfig(six_eigen)->dnn.kernels, model::DnnKernels::kEigen);
+    // Either way round, a change is refused naming both.
+    EXPECT_EQ(CheckCompatible(*old, ordered).message(),
+              "the data was written with dnn.kernels EIGEN (its training arithmetic; replays "
+              "must repeat it), the config says ORDERED: set dnn { kernels: EIGEN } (or "
+              "leave kernels out) to resume it");
+    EXPECT_EQ(CheckCompatible(ordered, *old).message(),
+              "the data was written with dnn.kernels ORDERED (its training arithmetic; "
+              "replays must repeat it), the config says EIGEN: set dnn { kernels: ORDERED } "
+              "(or leave kernels out) to resume it");
+    EXPECT_EQ(CheckCompatible(*old, ordered).code(), absl::StatusCode::kFailedPrecondition);
+  }
+  // Kinds without a DNN section ignore the setting (format 4 as before).
+  model::ModelConfig lr = Distinct(model::OptimizerKind::kFtrl);
+  lr.dnn.kernels = model::DnnKernels::kOrdered;
+  EXPECT_EQ(EncodeConfig(lr).substr(4, 4), std::string("\x04\0\0\0", 4));
 }
 
 TEST(ConfigCodecTest, DnnShapesMustMatchTrainingMayChange) {

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -48,8 +49,10 @@ class Rng {
 };
 
 // Two embedded fields, the other slot (genre, crosses) and a dense number.
-ModelConfig Small(uint32_t batch = 4, double dropout = 0.0) {
+ModelConfig Small(uint32_t batch = 4, double dropout = 0.0,
+                  DnnKernels kernels = DnnKernels::kOrdered) {
   ModelConfig c = DefaultModelConfig(ModelKind::kDeepFm);
+  c.dnn.kernels = kernels;
   c.hash_bits = 8;
   c.dnn.embedding_dim = 4;
   c.dnn.hidden = {6, 3};
@@ -135,8 +138,16 @@ TEST(DeepFmModelTest, LearnsAnInteractionLogisticRegressionCannot) {
   EXPECT_LT(deepfm_loss, 0.50);
 }
 
-TEST(DeepFmModelTest, SameEventsGiveBitIdenticalTables) {
-  const ModelConfig c = Small(8, 0.5);
+// The determinism tests run for both training arithmetics (dnn.kernels).
+class DeepFmModelTestKernels : public testing::TestWithParam<DnnKernels> {};
+INSTANTIATE_TEST_SUITE_P(Both, DeepFmModelTestKernels,
+                         testing::Values(DnnKernels::kEigen, DnnKernels::kOrdered),
+                         [](const testing::TestParamInfo<DnnKernels>& info) {
+                           return std::string(DnnKernelsName(info.param));
+                         });
+
+TEST_P(DeepFmModelTestKernels, SameEventsGiveBitIdenticalTables) {
+  const ModelConfig c = Small(8, 0.5, GetParam());
   DnnModel a(c), b(c);
   for (const Example& e : Stream(203, 5)) {
     ASSERT_EQ(a.Train(e).prediction, b.Train(e).prediction);
@@ -149,9 +160,9 @@ TEST(DeepFmModelTest, SameEventsGiveBitIdenticalTables) {
 // FlushPending applies the pending events as a batch of their own: the same update as
 // a model whose batches are that size (the dropout positions of a first batch agree), one
 // optimizer step; with nothing pending it changes nothing.
-TEST(DeepFmModelTest, FlushPendingAppliesAPartialBatch) {
+TEST_P(DeepFmModelTestKernels, FlushPendingAppliesAPartialBatch) {
   const std::vector<Example> events = Stream(5, 23);
-  DnnModel a(Small(8, 0.5)), b(Small(5, 0.5));
+  DnnModel a(Small(8, 0.5, GetParam())), b(Small(5, 0.5, GetParam()));
   for (const Example& e : events) {
     a.Train(e);
     b.Train(e);  // the fifth fills b's batch
@@ -170,7 +181,7 @@ TEST(DeepFmModelTest, FlushPendingAppliesAPartialBatch) {
   EXPECT_FALSE(a.HasChanges());
   // Training goes on in full batches from there; the same flush points give the same
   // tables bit for bit.
-  DnnModel c(Small(8, 0.5));
+  DnnModel c(Small(8, 0.5, GetParam()));
   for (const Example& e : events) c.Train(e);
   c.FlushPending();
   for (const Example& e : Stream(37, 29)) {
@@ -181,8 +192,8 @@ TEST(DeepFmModelTest, FlushPendingAppliesAPartialBatch) {
   EXPECT_EQ(Tables(a), Tables(c));
 }
 
-TEST(DeepFmModelTest, RestoredAtABatchBoundaryContinuesBitForBit) {
-  const ModelConfig c = Small(8, 0.5);
+TEST_P(DeepFmModelTestKernels, RestoredAtABatchBoundaryContinuesBitForBit) {
+  const ModelConfig c = Small(8, 0.5, GetParam());
   const std::vector<Example> events = Stream(400, 11);
   DnnModel a(c);
   for (int i = 0; i < 160; ++i) a.Train(events[i]);
@@ -215,8 +226,8 @@ TEST(DeepFmModelTest, RestoredAtABatchBoundaryContinuesBitForBit) {
   EXPECT_EQ(Tables(a), Tables(b));
 }
 
-TEST(DeepFmModelTest, SnapshotScoresWhatTheTrainerPredicts) {
-  ModelConfig c = Small(16, 0.5);
+TEST_P(DeepFmModelTestKernels, SnapshotScoresWhatTheTrainerPredicts) {
+  ModelConfig c = Small(16, 0.5, GetParam());
   c.dnn.fields = {"user", "item_id", "tag"};
   c.crosses = {{{"user", "item_id"}}};
   DnnModel m(c);
@@ -312,6 +323,106 @@ TEST(DeepFmModelTest, ConfigDefaultsAndValidation) {
   c.dnn.embedding_dim = 257;
   EXPECT_NE(Validate(c).message().find("dnn.embedding_dim out of range"), std::string_view::npos);
   EXPECT_FALSE(CreateModel(c).ok());
+}
+
+// The two arithmetics compute the same functions: on the same trained state (an Eigen
+// model's tables copied into an ordered one at a batch boundary) their predictions agree
+// closely (not bitwise: the sums run in other orders), and so do the tables after a few
+// more batches from there.
+TEST(DeepFmModelTest, BothKernelsAgreeCloselyOnTheSameState) {
+  const std::vector<Example> events = Stream(1600, 31);
+  // Wide enough layers for Eigen's blocked products to sum in another order.
+  ModelConfig c = Small(32, 0.5, DnnKernels::kEigen);
+  c.dnn.hidden = {64, 32};
+  DnnModel eigen(c);
+  for (int i = 0; i < 1280; ++i) eigen.Train(events[i]);
+  ASSERT_EQ(eigen.pending_events(), 0u);
+  c.dnn.kernels = DnnKernels::kOrdered;
+  DnnModel ordered(c);
+  std::vector<StateTable> from = eigen.StateTables(), to = ordered.StateTables();
+  ASSERT_EQ(from.size(), to.size());
+  for (size_t t = 0; t < from.size(); ++t) {
+    for (size_t k = 0; k < from[t].table->num_chunks(); ++k) {
+      to[t].table->SetChunk(k, from[t].table->ChunkData(k), from[t].table->ChunkSize(k));
+    }
+  }
+  ordered.ResetPublishBase();
+  ordered.DiscardPending();
+  ordered.set_optimizer_step(eigen.optimizer_step());
+  ASSERT_EQ(Tables(ordered), Tables(eigen));
+  Rng rng(41);
+  int differ = 0;
+  for (int i = 0; i < 50; ++i) {
+    const FeatureVector f = SmallEvent(rng);
+    const double a = eigen.Predict(f), b = ordered.Predict(f);
+    EXPECT_NEAR(a, b, 1e-6) << i;
+    differ += a != b;
+  }
+  std::printf("predictions that differ in some bit: %d of 50\n", differ);
+  for (int i = 1280; i < 1600; ++i) {
+    EXPECT_NEAR(eigen.Train(events[i]).prediction, ordered.Train(events[i]).prediction, 1e-5)
+        << i;
+  }
+  const auto ta = Tables(eigen), tb = Tables(ordered);
+  ASSERT_EQ(ta.size(), tb.size());
+  size_t floats_differ = 0;
+  for (size_t t = 0; t < ta.size(); ++t) {
+    ASSERT_EQ(ta[t].size(), tb[t].size());
+    for (size_t i = 0; i < ta[t].size(); ++i) {
+      ASSERT_NEAR(ta[t][i], tb[t][i], 1e-4 + 1e-3 * std::fabs(ta[t][i])) << t << " " << i;
+      floats_differ += ta[t][i] != tb[t][i];
+    }
+  }
+  // ... and they are other arithmetics: some trained float differs.
+  std::printf("floats that differ after 10 batches: %zu\n", floats_differ);
+  EXPECT_GT(floats_differ, 0u);
+}
+
+// Deferred predictions (kOrdered): the batch scored at its end gives every event exactly
+// (bit for bit) the prediction Train gives it alone, through full batches, a flushed
+// partial one, a mid-batch ResetPublishBase, a switch on and off mid-batch and a
+// DiscardPending; the tables are the same. kEigen does not defer.
+TEST(DeepFmModelTest, DeferredPredictionsAreTrainsBitForBit) {
+  EXPECT_FALSE(DnnModel(Small(8, 0.5, DnnKernels::kEigen)).DeferPredictions(true));
+  DnnModel now(Small(8, 0.5)), late(Small(8, 0.5));
+  ASSERT_TRUE(late.DeferPredictions(true));
+  std::vector<double> want, got;
+  auto take = [&](DnnModel& m, std::vector<double>& out) {
+    for (double p : m.BatchPredictions()) out.push_back(p);
+  };
+  const std::vector<Example> events = Stream(300, 43);
+  for (size_t i = 0; i < events.size(); ++i) {
+    want.push_back(now.Train(events[i]).prediction);
+    const TrainResult r = late.Train(events[i]);
+    const bool deferred = i <= 100 || i > 140;
+    if (deferred && late.pending_events() > 0) EXPECT_TRUE(std::isnan(r.prediction)) << i;
+    if (!deferred) EXPECT_EQ(r.prediction, want.back()) << i;
+    take(late, got);
+    if (i == 20) {  // mid-batch: a partial batch
+      ASSERT_TRUE(now.FlushPending());
+      ASSERT_TRUE(late.FlushPending());
+      take(late, got);
+    }
+    if (i == 50) {  // mid-batch: the layers are rebuilt (same tables)
+      now.ResetPublishBase();
+      late.ResetPublishBase();
+    }
+    if (i == 100) ASSERT_FALSE(late.DeferPredictions(false));  // mid-batch, off...
+    if (i == 140) ASSERT_TRUE(late.DeferPredictions(true));    // ...and on again
+  }
+  ASSERT_TRUE(now.FlushPending());
+  ASSERT_TRUE(late.FlushPending());
+  take(late, got);
+  // While off, Train answered and the batch repeated it.
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_EQ(std::memcmp(&got[i], &want[i], sizeof(double)), 0) << i;
+  }
+  EXPECT_EQ(Tables(now), Tables(late));
+  // Dropped pending events have no predictions.
+  for (int i = 0; i < 3; ++i) late.Train(events[i]);
+  late.DiscardPending();
+  EXPECT_TRUE(late.BatchPredictions().empty());
 }
 
 }  // namespace

@@ -44,7 +44,7 @@ TEST(DenseKernelsTest, EveryPathGivesTheReferenceBits) {
   std::mt19937 gen(7);
   const ptrdiff_t ms[] = {1, 3, 4, 8, 13, 16, 33, 64, 100, 256};
   const ptrdiff_t ns[] = {1, 2, 3, 5, 6, 7, 13, 256};
-  const ptrdiff_t ks[] = {1, 4, 7, 128};
+  const ptrdiff_t ks[] = {1, 4, 7, 13, 128};  // Gemv: passes of 8, 4 and 1 columns
   for (ptrdiff_t m : ms) {
     for (ptrdiff_t n : ns) {
       for (ptrdiff_t k : ks) {

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -59,8 +60,10 @@ class Rng {
 
 // A small config with every input kind: two embedded fields, a 3-dim vector and a
 // number as dense inputs, the other slot.
-ModelConfig Small(uint32_t batch = 4, double dropout = 0.0) {
+ModelConfig Small(uint32_t batch = 4, double dropout = 0.0,
+                  DnnKernels kernels = DnnKernels::kOrdered) {
   ModelConfig c = DefaultModelConfig(ModelKind::kDnn);
+  c.dnn.kernels = kernels;
   c.hash_bits = 8;
   c.dnn.embedding_dim = 4;
   c.dnn.hidden = {6, 3};
@@ -189,8 +192,16 @@ std::vector<Example> Stream(int n, uint64_t seed) {
   return out;
 }
 
-TEST(DnnModelTest, SameEventsGiveBitIdenticalTables) {
-  const ModelConfig c = Small(8, 0.5);
+// The determinism tests run for both training arithmetics (dnn.kernels).
+class DnnModelTestKernels : public testing::TestWithParam<DnnKernels> {};
+INSTANTIATE_TEST_SUITE_P(Both, DnnModelTestKernels,
+                         testing::Values(DnnKernels::kEigen, DnnKernels::kOrdered),
+                         [](const testing::TestParamInfo<DnnKernels>& info) {
+                           return std::string(DnnKernelsName(info.param));
+                         });
+
+TEST_P(DnnModelTestKernels, SameEventsGiveBitIdenticalTables) {
+  const ModelConfig c = Small(8, 0.5, GetParam());
   DnnModel a(c), b(c);
   for (const Example& e : Stream(203, 5)) {
     const TrainResult ra = a.Train(e), rb = b.Train(e);
@@ -204,9 +215,9 @@ TEST(DnnModelTest, SameEventsGiveBitIdenticalTables) {
 // FlushPending applies the pending events as a batch of their own: the same update as
 // a model whose batches are that size (the dropout positions of a first batch agree), one
 // optimizer step; with nothing pending it changes nothing.
-TEST(DnnModelTest, FlushPendingAppliesAPartialBatch) {
+TEST_P(DnnModelTestKernels, FlushPendingAppliesAPartialBatch) {
   const std::vector<Example> events = Stream(5, 23);
-  DnnModel a(Small(8, 0.5)), b(Small(5, 0.5));
+  DnnModel a(Small(8, 0.5, GetParam())), b(Small(5, 0.5, GetParam()));
   for (const Example& e : events) {
     a.Train(e);
     b.Train(e);  // the fifth fills b's batch
@@ -225,7 +236,7 @@ TEST(DnnModelTest, FlushPendingAppliesAPartialBatch) {
   EXPECT_FALSE(a.HasChanges());
   // Training goes on in full batches from there; the same flush points give the same
   // tables bit for bit.
-  DnnModel c(Small(8, 0.5));
+  DnnModel c(Small(8, 0.5, GetParam()));
   for (const Example& e : events) c.Train(e);
   c.FlushPending();
   for (const Example& e : Stream(37, 29)) {
@@ -236,8 +247,8 @@ TEST(DnnModelTest, FlushPendingAppliesAPartialBatch) {
   EXPECT_EQ(Tables(a), Tables(c));
 }
 
-TEST(DnnModelTest, RestoredAtABatchBoundaryContinuesBitForBit) {
-  const ModelConfig c = Small(8, 0.5);
+TEST_P(DnnModelTestKernels, RestoredAtABatchBoundaryContinuesBitForBit) {
+  const ModelConfig c = Small(8, 0.5, GetParam());
   const std::vector<Example> events = Stream(400, 11);
   DnnModel a(c);
   for (int i = 0; i < 160; ++i) a.Train(events[i]);
@@ -267,8 +278,8 @@ TEST(DnnModelTest, RestoredAtABatchBoundaryContinuesBitForBit) {
   EXPECT_EQ(Tables(a), Tables(b));
 }
 
-TEST(DnnModelTest, SnapshotScoresWhatTheTrainerPredicts) {
-  ModelConfig c = Small(16, 0.5);
+TEST_P(DnnModelTestKernels, SnapshotScoresWhatTheTrainerPredicts) {
+  ModelConfig c = Small(16, 0.5, GetParam());
   c.dnn.fields = {"user", "item_id", "tag"};
   c.crosses = {{{"user", "item_id"}}};
   DnnModel m(c);
@@ -482,6 +493,138 @@ TEST(DnnModelTest, BadConfigsAreRefusedNamingTheField) {
   }
   EXPECT_TRUE(Validate(DefaultModelConfig(ModelKind::kDnn)).ok());
   EXPECT_EQ(ModelKindName(ModelKind::kDnn), "deep neural network");
+}
+
+// The two arithmetics compute the same functions: on the same trained state (an Eigen
+// model's tables copied into an ordered one at a batch boundary) their predictions agree
+// closely (not bitwise: the sums run in other orders), and so do the tables after a few
+// more batches from there.
+TEST(DnnModelTest, BothKernelsAgreeCloselyOnTheSameState) {
+  const std::vector<Example> events = Stream(1600, 31);
+  // Wide enough layers for Eigen's blocked products to sum in another order.
+  ModelConfig c = Small(32, 0.5, DnnKernels::kEigen);
+  c.dnn.hidden = {64, 32};
+  DnnModel eigen(c);
+  for (int i = 0; i < 1280; ++i) eigen.Train(events[i]);
+  ASSERT_EQ(eigen.pending_events(), 0u);
+  c.dnn.kernels = DnnKernels::kOrdered;
+  DnnModel ordered(c);
+  std::vector<StateTable> from = eigen.StateTables(), to = ordered.StateTables();
+  ASSERT_EQ(from.size(), to.size());
+  for (size_t t = 0; t < from.size(); ++t) {
+    for (size_t k = 0; k < from[t].table->num_chunks(); ++k) {
+      to[t].table->SetChunk(k, from[t].table->ChunkData(k), from[t].table->ChunkSize(k));
+    }
+  }
+  ordered.ResetPublishBase();
+  ordered.DiscardPending();
+  ordered.set_optimizer_step(eigen.optimizer_step());
+  ASSERT_EQ(Tables(ordered), Tables(eigen));
+  Rng rng(41);
+  int differ = 0;
+  for (int i = 0; i < 50; ++i) {
+    const FeatureVector f = SmallEvent(rng);
+    const double a = eigen.Predict(f), b = ordered.Predict(f);
+    EXPECT_NEAR(a, b, 1e-6) << i;
+    differ += a != b;
+  }
+  std::printf("predictions that differ in some bit: %d of 50\n", differ);
+  for (int i = 1280; i < 1600; ++i) {
+    EXPECT_NEAR(eigen.Train(events[i]).prediction, ordered.Train(events[i]).prediction, 1e-5)
+        << i;
+  }
+  const auto ta = Tables(eigen), tb = Tables(ordered);
+  ASSERT_EQ(ta.size(), tb.size());
+  size_t floats_differ = 0;
+  for (size_t t = 0; t < ta.size(); ++t) {
+    ASSERT_EQ(ta[t].size(), tb[t].size());
+    for (size_t i = 0; i < ta[t].size(); ++i) {
+      ASSERT_NEAR(ta[t][i], tb[t][i], 1e-4 + 1e-3 * std::fabs(ta[t][i])) << t << " " << i;
+      floats_differ += ta[t][i] != tb[t][i];
+    }
+  }
+  // ... and they are other arithmetics: some trained float differs.
+  std::printf("floats that differ after 10 batches: %zu\n", floats_differ);
+  EXPECT_GT(floats_differ, 0u);
+}
+
+// DnnInputs' direct index (the input after the last dense one placed, tried before the
+// hash map) routes exactly as the map: components in order, reversed, repeated, a
+// dimension beyond the field's (to the other slot) and a number field by its name.
+TEST(DnnModelTest, DenseInputsRouteTheSameInAnyOrder) {
+  const ModelConfig c = Small();  // dense: x (3 dims) at 0..2, age at 3
+  const DnnInputs inputs(c);
+  const uint64_t x = HashName("x");
+  auto component = [&](uint32_t i, float v) {
+    return HashedFeature{HashVectorDim(x, i), v, FieldId(x)};
+  };
+  using Dense = std::vector<std::pair<uint32_t, float>>;
+  auto route = [&](const FeatureVector& f) {
+    EncodedEvent e;
+    inputs.Add(f, e);
+    return e;
+  };
+  EXPECT_EQ(route({component(0, 1), component(1, 2), component(2, 3), Num("age", 4)}).dense,
+            (Dense{{0, 1}, {1, 2}, {2, 3}, {3, 4}}));
+  EXPECT_EQ(route({Num("age", 4), component(2, 3), component(1, 2), component(0, 1)}).dense,
+            (Dense{{3, 4}, {2, 3}, {1, 2}, {0, 1}}));
+  EXPECT_EQ(route({component(1, 2), component(1, 5), component(2, 3), component(0, 1)}).dense,
+            (Dense{{1, 2}, {1, 5}, {2, 3}, {0, 1}}));
+  // A component sent under another field id is not that input.
+  HashedFeature foreign = component(0, 1);
+  foreign.field = FieldId(HashName("y"));
+  const EncodedEvent beyond = route({component(0, 1), component(3, 7), foreign});
+  EXPECT_EQ(beyond.dense, (Dense{{0, 1}}));
+  ASSERT_EQ(beyond.embedded.size(), 2u);  // dimension 3 of x and the foreign one
+  EXPECT_EQ(beyond.embedded[0].slot, 2u);  // the other slot
+  EXPECT_EQ(beyond.embedded[1].slot, 2u);
+}
+
+// Deferred predictions (kOrdered): the batch scored at its end gives every event exactly
+// (bit for bit) the prediction Train gives it alone, through full batches, a flushed
+// partial one, a mid-batch ResetPublishBase, a switch on and off mid-batch and a
+// DiscardPending; the tables are the same. kEigen does not defer.
+TEST(DnnModelTest, DeferredPredictionsAreTrainsBitForBit) {
+  EXPECT_FALSE(DnnModel(Small(8, 0.5, DnnKernels::kEigen)).DeferPredictions(true));
+  DnnModel now(Small(8, 0.5)), late(Small(8, 0.5));
+  ASSERT_TRUE(late.DeferPredictions(true));
+  std::vector<double> want, got;
+  auto take = [&](DnnModel& m, std::vector<double>& out) {
+    for (double p : m.BatchPredictions()) out.push_back(p);
+  };
+  const std::vector<Example> events = Stream(300, 43);
+  for (size_t i = 0; i < events.size(); ++i) {
+    want.push_back(now.Train(events[i]).prediction);
+    const TrainResult r = late.Train(events[i]);
+    const bool deferred = i <= 100 || i > 140;
+    if (deferred && late.pending_events() > 0) EXPECT_TRUE(std::isnan(r.prediction)) << i;
+    if (!deferred) EXPECT_EQ(r.prediction, want.back()) << i;
+    take(late, got);
+    if (i == 20) {  // mid-batch: a partial batch
+      ASSERT_TRUE(now.FlushPending());
+      ASSERT_TRUE(late.FlushPending());
+      take(late, got);
+    }
+    if (i == 50) {  // mid-batch: the layers are rebuilt (same tables)
+      now.ResetPublishBase();
+      late.ResetPublishBase();
+    }
+    if (i == 100) ASSERT_FALSE(late.DeferPredictions(false));  // mid-batch, off...
+    if (i == 140) ASSERT_TRUE(late.DeferPredictions(true));    // ...and on again
+  }
+  ASSERT_TRUE(now.FlushPending());
+  ASSERT_TRUE(late.FlushPending());
+  take(late, got);
+  // While off, Train answered and the batch repeated it.
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_EQ(std::memcmp(&got[i], &want[i], sizeof(double)), 0) << i;
+  }
+  EXPECT_EQ(Tables(now), Tables(late));
+  // Dropped pending events have no predictions.
+  for (int i = 0; i < 3; ++i) late.Train(events[i]);
+  late.DiscardPending();
+  EXPECT_TRUE(late.BatchPredictions().empty());
 }
 
 }  // namespace

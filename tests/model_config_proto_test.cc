@@ -105,6 +105,35 @@ TEST(ModelConfigProtoTest, DeepFmDefaultsAndRoundTrip) {
   EXPECT_EQ(ModelConfigToProto(*back).SerializeAsString(), p.SerializeAsString());
 }
 
+// dnn.kernels: left out, the config is not explicit (a data dir's own setting wins; a
+// new one trains ORDERED); named, it is explicit and round-trips.
+TEST(ModelConfigProtoTest, DnnKernelsExplicitOnlyWhenNamed) {
+  for (const char* kind : {"DNN", "DEEPFM"}) {
+    SCOPED_TRACE(kind);
+    const std::string k = std::string("kind: ") + kind;
+    for (const std::string& text : {k, k + " dnn { batch_size: 8 }"}) {
+      absl::StatusOr<model::ModelConfig> c = FromText(text);
+      ASSERT_TRUE(c.ok()) << c.status();
+      EXPECT_EQ(c->dnn.kernels, model::DnnKernels::kOrdered) << text;
+      EXPECT_FALSE(c->dnn.kernels_explicit) << text;
+    }
+    for (const auto& [name, kernels] :
+         {std::pair{"EIGEN", model::DnnKernels::kEigen},
+          std::pair{"ORDERED", model::DnnKernels::kOrdered}}) {
+      absl::StatusOr<model::ModelConfig> c =
+          FromText(k + " dnn { kernels: " + name + " }");
+      ASSERT_TRUE(c.ok()) << c.status();
+      EXPECT_EQ(c->dnn.kernels, kernels);
+      EXPECT_TRUE(c->dnn.kernels_explicit);
+      const v1::ModelConfig p = ModelConfigToProto(*c);
+      EXPECT_EQ(v1::DnnConfig::Kernels_Name(p.dnn().kernels()), name);
+      absl::StatusOr<model::ModelConfig> back = ModelConfigFromProto(p);
+      ASSERT_TRUE(back.ok()) << back.status();
+      EXPECT_EQ(back->dnn.kernels, kernels);
+    }
+  }
+}
+
 TEST(ModelConfigProtoTest, MisplacedOrBadDnnFieldsAreRefusedByName) {
   const std::pair<const char*, const char*> cases[] = {
       {"kind: FM dnn { batch_size: 4 }", "dnn is for kind DNN"},

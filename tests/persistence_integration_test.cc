@@ -387,6 +387,43 @@ TEST_F(PersistenceTest, NormalizationOfADataDirIsKeptUnlessTheConfigSaysOtherwis
             std::string::npos) << refused.status();
 }
 
+// dnn.kernels: a data dir trained with Eigen's arithmetic (every data dir of an earlier
+// build) resumes with a config that leaves `kernels` out, keeping Eigen's, and a new one
+// gets the ordered kernels; a config naming the other value is refused, naming both.
+TEST_F(PersistenceTest, KernelsOfADataDirAreKeptUnlessTheConfigSaysOtherwise) {
+  server::ServerOptions eigen = DnnOptions();
+  eigen.core.updater.flush_partial_batch_ms = 0;  // the stop leaves the 8 pending
+  eigen.core.model.dnn.kernels = model::DnnKernels::kEigen;
+  StartServer(eigen);
+  Observe(0);
+  ASSERT_TRUE(WaitApplied(192));
+  const double before = Score();
+  server_.reset();
+  server::ServerOptions silent = DnnOptions();  // ORDERED by default...
+  silent.core.model.dnn.kernels_explicit = false;  // ...but the file did not say
+  silent.core.updater.flush_partial_batch_ms = 0;
+  StartServer(silent);
+  EXPECT_EQ(Score(), before);
+  EXPECT_EQ(Info().config().dnn().kernels(), v1::DnnConfig::EIGEN);
+  server_.reset();
+  server::ServerOptions ordered = DnnOptions();
+  ASSERT_EQ(ordered.core.model.dnn.kernels, model::DnnKernels::kOrdered);
+  auto refused = server::GrpcServer::Start(ordered);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find(
+                "dnn.kernels EIGEN (its training arithmetic; replays must repeat it), the "
+                "config says ORDERED"),
+            std::string::npos)
+      << refused.status();
+  // A new data dir takes the default when the file does not say.
+  testing::TempDir fresh;
+  server::ServerOptions new_dir = silent;
+  new_dir.core.storage.data_dir = fresh.path();
+  StartServer(new_dir);
+  EXPECT_EQ(Info().config().dnn().kernels(), v1::DnnConfig::ORDERED);
+  server_.reset();
+}
+
 // DeepFM (the DNN's batches with a linear part and the FM term) through the server:
 // stopped between batch boundaries, it checkpoints its last boundary (the linear
 // weights and their optimizer state included) and replays the pending events, so it

@@ -556,6 +556,50 @@ TEST(PipelineTest, StopFlushesThePendingEventsUnlessFlushingIsOff) {
   }
 }
 
+// A DNN with the ordered kernels defers its predictions to its batch boundaries (one
+// product per layer for a batch's scoring); the updater fills the batch's metric points
+// there, so the progressive metrics are exactly those of predictions made one by one:
+// a full batch, then a partial one flushed at the stop.
+TEST(PipelineTest, DeferredPredictionsGiveTheSameProgressiveMetrics) {
+  ASSERT_TRUE(NewDnn()->DeferPredictions(true));
+  std::vector<Checkpoint> checkpoints;
+  PersistFn persist = [&](model::Model&, const Checkpoint& c,
+                          std::shared_ptr<PersistTicket> ticket) {
+    checkpoints.push_back(c);
+    ticket->Complete(absl::OkStatus());
+    return absl::OkStatus();
+  };
+  auto events = std::make_unique<EventBatch>();
+  for (int i = 0; i < 100; ++i) {
+    events->examples.push_back({Item(i % 3 == 0 ? "a" : "b"), i % 3 == 0 ? 1.0f : 0.0f,
+                                i % 7 == 0 ? 0.0f : 1.0f, 0});
+  }
+  model::MetricSums want;
+  std::unique_ptr<model::Model> reference = NewDnn();  // predicting one by one
+  for (const model::Example& e : events->examples) {
+    const double p = reference->Train(e).prediction;
+    want.Add(static_cast<float>(p), e.label, e.weight);
+  }
+  PipelineOptions options = Capacity(1000);
+  testing::FakeClock clock;
+  FlushLog log;
+  options.updater.clock = &clock;
+  options.updater.persist_interval_ms = 0;
+  Pipeline p(NewDnn(), options, log.Fn(), persist);
+  p.Start(1);
+  ASSERT_TRUE(p.queue().TryPush(events));
+  ASSERT_TRUE(WaitFor([&] { return p.updater().Stats().events_applied == 100; }));
+  p.Stop();  // flushes the 36 pending
+  ASSERT_FALSE(checkpoints.empty());
+  const model::MetricSums& got = checkpoints.back().metrics.overall;
+  EXPECT_EQ(got.events, 100u);
+  EXPECT_EQ(got.weight, want.weight);
+  EXPECT_EQ(got.loss, want.loss);
+  EXPECT_EQ(got.correct, want.correct);
+  EXPECT_EQ(got.prediction, want.prediction);
+  EXPECT_EQ(got.label, want.label);
+}
+
 // A per-event model never has pending events: no marker, whatever the quiet, and the
 // sequence numbers stay the events'.
 TEST(PipelineTest, APerEventModelNeverFlushes) {

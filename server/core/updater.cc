@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <future>
+#include <span>
 
 namespace streamrec::core {
 
@@ -33,6 +34,9 @@ Updater::Updater(std::unique_ptr<model::Model> model, EventQueue* queue, BatchIn
       model_(std::move(model)),
       adaptive_interval_(policy_.min_interval),
       metrics_(options.metrics_window) {
+  // Predictions are only read at batch boundaries (the metrics take a batch's points
+  // when it is applied), so a mini-batch model may score a batch at once.
+  deferred_ = model_->DeferPredictions(true);
   slot_->Exchange(model_->Publish(version_, 0, nullptr));
   jump_id_ = clock_->OnJump([inbox] { inbox->Wake(); });  // a deadline may have passed
 }
@@ -249,9 +253,22 @@ void Updater::FlushAtStop() {
   TrainBatch(marker);
 }
 
+void Updater::TakeBatchPredictions() {
+  if (!deferred_) return;
+  // The batch just applied: the events since the last boundary, whose points wait in
+  // pending_points_ with a placeholder prediction.
+  const std::span<const double> p = model_->BatchPredictions();
+  const size_t n = std::min(p.size(), pending_points_.size());
+  const size_t first = pending_points_.size() - n;
+  for (size_t e = 0; e < n; ++e) {
+    pending_points_[first + e][0] = static_cast<float>(p[p.size() - n + e]);
+  }
+}
+
 void Updater::TrainFlush(uint64_t seq) {
   if (model_->pending_events() > 0) ++flushes_;  // else a no-op: a batch filled meanwhile
   skipped_ += !model_->FlushPending();
+  TakeBatchPredictions();
   flush_requested_ = false;
   // Everything up to the marker is in the tables now: a batch boundary at its number.
   last_seq_ = seq;
@@ -277,6 +294,7 @@ void Updater::TrainBatch(const EventBatch& batch) {
     pending_points_.push_back({static_cast<float>(r.prediction), example.label, example.weight});
     skipped_ += r.skipped_nonfinite;
     if (model_->pending_events() == 0) {  // a batch boundary (every event, for most models)
+      TakeBatchPredictions();
       boundary_seq_ = batch.first_seq + i;
       boundary_applied_ = applied_ + i + 1;
       batch_points_.insert(batch_points_.end(), pending_points_.begin(), pending_points_.end());
@@ -450,6 +468,7 @@ void Updater::AdoptPersistedState(const Checkpoint& written) {
 
 uint64_t Updater::SwapModel(std::unique_ptr<model::Model> model) {
   model_ = std::move(model);
+  deferred_ = model_->DeferPredictions(true);
   model_->ResetPublishBase();
   return AdoptLoadedState();
 }

@@ -262,6 +262,10 @@ class Updater {
   uint64_t boundary_applied_ = 0;
   // Points (prediction, label, weight) of events trained but not yet applied.
   std::vector<std::array<float, 3>> pending_points_;
+  // The model defers its predictions to its batch boundaries (Model::DeferPredictions):
+  // pending_points_ hold placeholders until TakeBatchPredictions fills them.
+  bool deferred_ = false;
+  void TakeBatchPredictions();
   uint64_t replayed_ = 0;  // log entries (events, markers) replayed before Start
   // Flushing: the path, the time the last events reached the updater, whether a marker
   // was asked for and has not arrived, partial batches flushed.
