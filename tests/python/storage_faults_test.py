@@ -91,8 +91,10 @@ class StorageFaultsTest(unittest.TestCase):
     def prepare(self, d, saves=3):
         """A data dir with `saves` snapshots of 500 events each after snapshot 0, then 500
         events more in the final snapshot of a clean stop; the newest two snapshots are
-        retained, and the log after the older of them (the last 500 events)."""
-        proc, addr = start(d, "--persist_interval_s=0", "--snapshots_retained=2")
+        retained, and the log after the older of them (the last 500 events; no
+        de-duplication window keeps more)."""
+        proc, addr = start(d, "--persist_interval_s=0", "--snapshots_retained=2",
+                           "--dedup_window=0")
         wait_ready(proc)
         stub = streamrec_pb2_grpc.RecommenderStub(grpc.insecure_channel(addr))
         for s in range(saves):
@@ -122,7 +124,9 @@ class StorageFaultsTest(unittest.TestCase):
             # (those after the older retained snapshot: the last 500). The damaged
             # snapshots must not hold the log's truncation point meanwhile (they did: the
             # newer one's end truncated the log before it was replayed, and 0 were left).
-            proc, addr = start(d, "--accept_data_loss", "--snapshots_retained=2")
+            proc, addr = start(d, "--accept_data_loss", "--snapshots_retained=2",
+                               "--dedup_window=0")
+            self.addCleanup(proc.kill)
             log = wait_ready(proc)
             self.assertIn("replaying 500 logged events", log)
             self.assertEqual(int(stats(addr).get("events_applied", 0)), 500)
@@ -134,7 +138,8 @@ class StorageFaultsTest(unittest.TestCase):
             # at the accepting start and the log.
             proc.kill()
             proc.wait()
-            proc, addr = start(d)
+            proc, addr = start(d, "--dedup_window=0")
+            self.addCleanup(proc.kill)
             wait_ready(proc)
             self.assertEqual(int(stats(addr)["events_applied"]), 500)
             self.assertEqual(stop(proc)[0], 0)
