@@ -149,7 +149,13 @@ int RunObserve(const Args& args, Connection& conn, bool json) {
   if (json) {
     std::printf("%s\n", ToJson(resp).c_str());
   } else {
-    std::printf("accepted %s\n", Counted(resp.accepted(), "event").c_str());
+    if (resp.duplicates() > 0) {
+      std::printf("accepted %s (%s already seen: a duplicate event_id, not trained again)\n",
+                  Counted(resp.accepted(), "event").c_str(),
+                  Counted(resp.duplicates(), "event").c_str());
+    } else {
+      std::printf("accepted %s\n", Counted(resp.accepted(), "event").c_str());
+    }
   }
   return kExitOk;
 }

@@ -74,7 +74,13 @@ class CliTest(unittest.TestCase):
         self.assertEqual((r.returncode, r.stdout.strip()), (0, "accepted 1 event"))
         r = self.cli("--json", "observe", "--request",
                      '{"events":[{"item":{"id":"A"},"label":1},{"item":{"id":"B"},"label":0}]}')
-        self.assertEqual(json.loads(r.stdout), {"accepted": "2"})
+        self.assertEqual(json.loads(r.stdout), {"accepted": "2", "duplicates": "0"})
+        # A retry of events with ids is acknowledged and said to be a duplicate.
+        req = '{"events":[{"item":{"id":"A"},"label":1,"event_id":"cli-dup-1"}]}'
+        self.assertEqual(self.cli("observe", "--request", req).stdout.strip(), "accepted 1 event")
+        self.assertEqual(self.cli("observe", "--request", req).stdout.strip(),
+                         "accepted 1 event (1 event already seen: a duplicate event_id, "
+                         "not trained again)")
         r = self.cli("--json", "predict", "--request",
                      '{"context":{"values":{"user":{"category":"u1"}}},"candidates":[{"id":"A"}]}')
         self.assertEqual(json.loads(r.stdout)["items"][0]["id"], "A")
