@@ -254,6 +254,25 @@ class IdempotentWritesTest(unittest.TestCase):
                     self.assertEqual(proc.wait(timeout=30), 0)
 
 
+class QuickstartTest(unittest.TestCase):
+    def test_the_readme_quickstart_runs_and_learns_the_click(self):
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                              "examples", "python", "quickstart.py")
+        with tempfile.TemporaryDirectory() as d:
+            proc, port = start_server(d)
+            try:
+                r = subprocess.run([sys.executable, script, f"127.0.0.1:{port}"],
+                                   env={**os.environ, "PYTHONPATH": STUBS},
+                                   capture_output=True, text=True, timeout=60)
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        before, after = r.stdout.splitlines()
+        self.assertTrue(before.startswith("before: [('m1', 0.5), ('m2', 0.5)]"), before)
+        self.assertTrue(after.startswith("after:  [('m2', "), after)
+
+
 class BadFlagsTest(unittest.TestCase):
     def run_server(self, *flags):
         with tempfile.TemporaryDirectory() as d:
