@@ -19,15 +19,23 @@ inline V Splat(float s) { return _mm_set1_ps(s); }
 #if defined(__x86_64__) && defined(__GNUC__)
 // AVX (not AVX2, not FMA: only 8-lane float mul and add), compiled for it whatever the
 // build's baseline, taken only when the CPU has it.
+#if defined(__clang__)  // the thread-safety check compiles with clang
+#pragma clang attribute push(__attribute__((target("avx"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx")
+#endif
 namespace avx {
 constexpr int kLanes = 8;
 typedef float V __attribute__((vector_size(32)));
 inline V Splat(float s) { return _mm256_set1_ps(s); }
 #include "model/dense_kernels_body.inc"
 }  // namespace avx
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 #define STREAMREC_HAVE_AVX_PATH 1
 #endif
 
