@@ -28,9 +28,10 @@ const std::vector<CommandSpec>& Commands() {
        {"item", "top_k", "request"}, true},
       {"observe",
        "  observe [name=value ...] --item ID[,name=value...] --label L [--weight W]\n"
-       "          [--event_id ID] [--prediction_id ID]\n"
-       "  observe --request JSON|@FILE|-              an ObserveRequest or one Event in JSON\n",
-       {"item", "label", "weight", "event_id", "prediction_id", "request"}, true},
+       "          [--event_id ID] [--prediction_id ID] [--no_event_ids]\n"
+       "  observe --request JSON|@FILE|-              an ObserveRequest or one Event in JSON\n"
+       "          an event without --event_id gets a random one (not with --no_event_ids)\n",
+       {"item", "label", "weight", "event_id", "prediction_id", "request", "no_event_ids"}, true},
       {"health", "  health                                      health of the server, "
                  "Recommender and Ingest\n",
        {}, false},
@@ -45,13 +46,16 @@ const std::vector<CommandSpec>& Commands() {
       {"replay",
        "  replay FILE|- [--format jsonl|criteo|csv] [--batch N] [--rate N] [--report FILE.json]\n"
        "                [--report_every N] [--skip_bad] [--quiet] [--skip_header]\n"
-       "                [--resume_from LINE]\n"
+       "                [--resume_from LINE] [--run_id ID | --no_event_ids]\n"
        "                [--label COLUMN] [--item COLUMN] [--numeric COL,COL...]   (csv)\n"
        "          --skip_bad: skip malformed lines and events the server rejects\n"
        "          --resume_from LINE: skip the lines before LINE (the first unacknowledged\n"
-       "          line a replay ended by the server's shutdown prints)\n",
+       "          line a replay ended by the server's shutdown prints)\n"
+       "          each event without an event_id gets RUN:LINE, RUN a new run id (printed)\n"
+       "          --run_id ID: reuse an earlier run's id (resent lines are not trained twice)\n"
+       "          --no_event_ids: send no event ids (every replay trains again)\n",
        {"format", "batch", "rate", "report", "report_every", "skip_bad", "quiet", "skip_header",
-        "label", "item", "numeric", "resume_from"},
+        "label", "item", "numeric", "resume_from", "run_id", "no_event_ids"},
        true},
       {"generate",
        "  generate [--n N] [--seed S] [--format jsonl|criteo] [--output FILE]\n"
@@ -82,7 +86,8 @@ const std::set<std::string>& GlobalFlags() {
 
 const std::set<std::string>& BooleanFlags() {
   static const auto* flags = new std::set<std::string>{
-      "json", "watch", "skip_bad", "quiet", "help", "skip_header", "unscaled"};
+      "json", "watch", "skip_bad", "quiet", "help", "skip_header",
+      "unscaled", "no_event_ids"};
   return *flags;
 }
 
