@@ -4,7 +4,8 @@ namespace streamrec::client {
 namespace {
 
 constexpr char kGlobal[] =
-    "usage: streamrec [--server HOST:PORT] [--timeout SECONDS] [--json] COMMAND ...\n";
+    "usage: streamrec [--server HOST:PORT] [--timeout SECONDS] [--json] "
+    "[--json_ints_as_numbers] COMMAND ...\n";
 
 constexpr char kFooter[] = R"(
 values: numbers are recognised, a|b is multi-valued, [0.1,0.2] a vector, else a category;
@@ -13,6 +14,8 @@ flags: --name value or --name=value; snake_case (--skip_bad; --skip-bad is the s
 --server defaults to localhost:50051 (or $STREAMREC_SERVER); --timeout to 10 s.
 `streamrec help COMMAND` (or COMMAND --help, -h) prints one command's usage;
 `streamrec --version` the version.
+--json_ints_as_numbers: --json with 64-bit integers as JSON numbers, not strings
+        (exact digits; JavaScript's numbers round integers beyond 2^53).
 exit codes: 0 ok, 2 usage, 3 server unreachable or deadline passed, 4 server error,
             5 a file cannot be read or written, or its input is malformed.
 )";
@@ -80,13 +83,14 @@ const CommandSpec* FindCommand(const std::string& name) {
 }
 
 const std::set<std::string>& GlobalFlags() {
-  static const auto* flags = new std::set<std::string>{"server", "timeout", "json", "help"};
+  static const auto* flags = new std::set<std::string>{"server", "timeout", "json",
+                                                         "json_ints_as_numbers", "help"};
   return *flags;
 }
 
 const std::set<std::string>& BooleanFlags() {
   static const auto* flags = new std::set<std::string>{
-      "json", "watch", "skip_bad", "quiet", "help", "skip_header",
+      "json", "json_ints_as_numbers", "watch", "skip_bad", "quiet", "help", "skip_header",
       "unscaled", "no_event_ids"};
   return *flags;
 }
@@ -99,8 +103,8 @@ std::string Usage() {
 }
 
 std::string CommandUsage(const CommandSpec& command) {
-  return "usage: streamrec [--server HOST:PORT] [--timeout SECONDS] [--json] " + command.name +
-         " ...\n\n" + command.usage + kFooter;
+  return "usage: streamrec [--server HOST:PORT] [--timeout SECONDS] [--json] "
+         "[--json_ints_as_numbers] " + command.name + " ...\n\n" + command.usage + kFooter;
 }
 
 }  // namespace streamrec::client

@@ -400,7 +400,7 @@ class CliTest(unittest.TestCase):
 
 class EventIdTest(unittest.TestCase):
     """Replay's RUN:LINE event ids against a server of its own (the default
-    --dedup_window)."""
+    --dedup_window), and --json_ints_as_numbers."""
     N = 400
 
     @classmethod
@@ -496,6 +496,43 @@ class EventIdTest(unittest.TestCase):
             r = self.cli("127.0.0.1:1", "replay", self.events, "--run_id", bad)
             self.assertEqual(r.returncode, 2, (bad, r.stderr))
             self.assertIn("--run_id must be", r.stderr)
+
+    def test_json_ints_as_numbers(self):
+        with fresh_server() as addr:
+            self.replay(addr, self.events)
+            strings = json.loads(self.cli(addr, "--json", "stats").stdout)
+            r = self.cli(addr, "--json_ints_as_numbers", "stats")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            numbers = json.loads(r.stdout)
+            self.assertIsInstance(strings["events_applied"], str)
+            self.assertEqual(numbers["events_applied"], self.N)
+            self.assertEqual(numbers["queue_max_bytes"], int(strings["queue_max_bytes"]))
+            self.assertEqual(numbers["progressive"]["events"], self.N)
+            self.assertEqual(numbers["events_rejected"]["invalid_argument"], 0)  # map values
+            self.assertIsInstance(numbers["storage_error"], str)  # strings stay strings
+            self.assertIsInstance(numbers["storage_writable"], bool)
+            self.assertEqual(numbers["progressive"]["logloss"],
+                             strings["progressive"]["logloss"])
+            # Every string that held a 64-bit integer is a number, nothing else changed type.
+            def types(v):
+                if isinstance(v, dict):
+                    return {k: types(x) for k, x in v.items()}
+                if isinstance(v, bool) or not isinstance(v, (int, str)):
+                    return type(v)
+                return "int" if isinstance(v, int) or v.lstrip("-").isdigit() else str
+            self.assertEqual(types(numbers), types(strings))
+            # With --json too, on a command's response, and replay's summary metrics.
+            r = self.cli(addr, "--json", "--json_ints_as_numbers", "observe", "--item", "A",
+                         "--label", "1")
+            self.assertEqual(json.loads(r.stdout), {"accepted": 1, "duplicates": 0})
+            out = json.loads(self.cli(addr, "--json_ints_as_numbers", "replay", self.events,
+                                      "--quiet").stdout)
+            self.assertIsInstance(out["overall"]["events"], int)
+            r = self.cli(addr, "--json_ints_as_numbers", "snapshots", "list")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            snaps = json.loads(r.stdout)["snapshots"]
+            self.assertTrue(snaps)
+            self.assertTrue(all(isinstance(s["model_version"], int) for s in snaps), snaps)
 
 
 if __name__ == "__main__":
