@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "client/commands.h"
+#include "client/event_ids.h"
 #include "client/exit_codes.h"
 #include "client/feature_text.h"
 #include "client/flag_values.h"
@@ -142,6 +143,13 @@ int RunObserve(const Args& args, Connection& conn, bool json) {
     }
     if (auto id = args.Get("event_id")) e->set_event_id(*id);
     if (auto id = args.Get("prediction_id")) e->set_prediction_id(*id);
+  }
+  // An event without an id gets a random one, so that a retry of this call (gRPC's, or a
+  // proxy's) is dropped by the server's de-duplication rather than trained twice.
+  if (!args.Has("no_event_ids")) {
+    for (v1::Event& e : *req.mutable_events()) {
+      if (e.event_id().empty()) e.set_event_id(RandomId());
+    }
   }
   v1::ObserveResponse resp;
   grpc::Status s = conn.recommender().Observe(conn.Context().get(), req, &resp);

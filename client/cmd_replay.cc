@@ -26,6 +26,7 @@
 
 #include "client/commands.h"
 #include "client/event_formats.h"
+#include "client/event_ids.h"
 #include "client/exit_codes.h"
 #include "client/flag_values.h"
 #include "client/replay_report.h"
@@ -156,6 +157,16 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
   std::optional<EventParser> parser;
   const bool skip_bad = args.Has("skip_bad");
   const std::optional<std::string> report_path = args.Get("report");
+  // Each event without its own event_id gets "RUN:LINE", so that a resent line (the same
+  // run id: --run_id) is dropped by the server's de-duplication and a new run trains again.
+  const bool event_ids = !args.Has("no_event_ids");
+  std::string run_id;
+  if (!event_ids && args.Has("run_id")) {
+    return UsageError("--run_id names the event ids --no_event_ids turns off");
+  }
+  if (event_ids) {
+    if (std::string err = RunIdFlag(args, run_id); !err.empty()) return UsageError(err);
+  }
 
   std::ifstream file;
   std::istream* in = &std::cin;
@@ -176,6 +187,10 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
   grpc::Status s = conn.admin().GetStats(conn.Context().get(), v1::GetStatsRequest(), &before);
   if (!s.ok()) return conn.Fail("replay", s);
 
+  if (event_ids) {
+    std::fprintf(stderr, "streamrec: replay: run id %s; resume exactly with --run_id %s "
+                 "[--resume_from LINE]\n", run_id.c_str(), run_id.c_str());
+  }
   const auto start = Clock::now();
   ReplayStream stream(conn, {source, skip_bad, static_cast<uint64_t>(report_every)});
   Progress progress(conn, stream, file_size, args.Has("quiet"));
@@ -224,6 +239,9 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
       ++malformed;
       if (malformed_examples.size() < 5) malformed_examples.push_back(where);
       continue;
+    }
+    if (event_ids && req.events(req.events_size() - 1).event_id().empty()) {
+      req.mutable_events(req.events_size() - 1)->set_event_id(LineEventId(run_id, line_number));
     }
     lines.push_back(line_number);
     if (req.events_size() >= batch_size) flush();
@@ -275,18 +293,32 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
     std::string where;
     if (resume) where = "; the first unacknowledged line is " + source + ":" +
                         std::to_string(*resume);
-    std::fprintf(stderr, "streamrec: replay: %lu of the %s sent %s acknowledged%s\n",
+    std::string dups;
+    if (stream.duplicates() > 0) {
+      dups = " (" + Counted(stream.duplicates(), "duplicate") + " not trained again)";
+    }
+    std::fprintf(stderr, "streamrec: replay: %lu of the %s sent %s acknowledged%s%s\n",
                  static_cast<unsigned long>(stream.acked()),
-                 Counted(stream.sent(), "event").c_str(), WasWere(stream.acked()), where.c_str());
+                 Counted(stream.sent(), "event").c_str(), WasWere(stream.acked()), dups.c_str(),
+                 where.c_str());
+    // With event ids, resending lines the server did log is harmless (it drops them), so
+    // the hint is exact even after a lost acknowledgement or a crash of either side.
+    const std::string same_run = event_ids ? " --run_id " + run_id : "";
     if (!ok && stream.shutting_down()) {
       if (resume && input_error.empty()) {
         std::fprintf(stderr, "streamrec: replay: to send the rest once the server is back: "
-                     "streamrec replay %s --resume_from %lu\n", path.c_str(),
-                     static_cast<unsigned long>(*resume));
+                     "streamrec replay %s --resume_from %lu%s\n", path.c_str(),
+                     static_cast<unsigned long>(*resume), same_run.c_str());
       } else if (!resume && input_error.empty() && !stream_failed) {
         std::fprintf(stderr, "streamrec: replay: every event of %s was acknowledged\n",
                      source.c_str());
       }
+    } else if (!ok && code == kExitConnection && event_ids && resume && input_error.empty()) {
+      // The server went away without saying what it logged (a crash, a lost connection):
+      // lines it logged but did not acknowledge are resent and dropped as duplicates.
+      std::fprintf(stderr, "streamrec: replay: to send the rest once the server is back: "
+                   "streamrec replay %s --resume_from %lu%s\n", path.c_str(),
+                   static_cast<unsigned long>(*resume), same_run.c_str());
     }
     return code;
   }
@@ -297,7 +329,9 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
   for (;;) {
     s = conn.admin().GetStats(conn.Context().get(), v1::GetStatsRequest(), &summary.after);
     if (!s.ok()) return conn.Fail("replay", s);
-    if (summary.after.events_applied() >= before.events_applied() + stream.acked() ||
+    // Duplicates are acknowledged but not trained (nor counted in events_applied).
+    if (summary.after.events_applied() >=
+            before.events_applied() + stream.acked() - stream.duplicates() ||
         Clock::now() > deadline) {
       break;
     }
@@ -307,6 +341,8 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
   summary.format = FormatName(format.value_or(Format::kJsonl));
   summary.sent = stream.sent();
   summary.acknowledged = stream.acked();
+  summary.duplicates = stream.duplicates();
+  summary.run_id = run_id;
   summary.malformed_lines = malformed;
   summary.skipped_lines = skipped_lines;
   summary.resume_from = static_cast<uint64_t>(resume_from);

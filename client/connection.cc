@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "client/exit_codes.h"
+#include "client/json_ints.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace streamrec::client {
@@ -88,13 +89,19 @@ int Connection::Fail(const std::string& what, const grpc::Status& status) const 
   return code;
 }
 
+namespace {
+bool json_ints_as_numbers = false;  // written by main before any thread starts
+}  // namespace
+
+void SetJsonIntsAsNumbers(bool on) { json_ints_as_numbers = on; }
+
 std::string ToJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   options.always_print_primitive_fields = true;
   std::string out;
   google::protobuf::util::MessageToJsonString(message, &out, options);
-  return out;
+  return json_ints_as_numbers ? JsonIntsAsNumbers(out, message.GetDescriptor()) : out;
 }
 
 }  // namespace streamrec::client

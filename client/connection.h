@@ -47,8 +47,12 @@ const char* CodeName(grpc::StatusCode code);
 // StatusText: how the CLI names a status: "<CODE NAME>: <message>", e.g.
 // "NOT_FOUND: no snapshot 7" (the code alone when the message is empty).
 std::string StatusText(const grpc::Status& status);
-// ToJson renders a message in the API's JSON mapping (proto field names, defaults shown).
+// ToJson renders a message in the API's JSON mapping (proto field names, defaults shown);
+// 64-bit integers as strings, or as numbers once SetJsonIntsAsNumbers(true)
+// (--json_ints_as_numbers, client/json_ints.h).
 std::string ToJson(const google::protobuf::Message& message);
+// SetJsonIntsAsNumbers: set once by main before any command runs.
+void SetJsonIntsAsNumbers(bool on);
 
 }  // namespace streamrec::client
 

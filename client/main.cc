@@ -5,6 +5,7 @@
 #include <string>
 
 #include "client/commands.h"
+#include "client/connection.h"
 #include "client/exit_codes.h"
 #include "client/flag_values.h"
 #include "client/usage.h"
@@ -80,7 +81,8 @@ int Main(int argc, char** argv) {
   if (!spec->positional && pos.size() > 1) {
     return UsageError("unexpected argument \"" + pos[1] + "\" for " + command);
   }
-  const bool json = args.Has("json");
+  const bool json = args.Has("json") || args.Has("json_ints_as_numbers");
+  SetJsonIntsAsNumbers(args.Has("json_ints_as_numbers"));
   if (command == "generate") return RunGenerate(args, json);
 
   std::string server = "localhost:50051";

@@ -19,13 +19,17 @@ std::string Metrics(const v1::Stats& stats) {
 }
 
 std::string Head(const ReplaySummary& s) {
-  char head[512];
+  char head[768];
+  // The run id is [A-Za-z0-9._-] (client/event_ids.h): no JSON escaping needed.
+  const std::string run_id = s.run_id.empty() ? "null" : "\"" + s.run_id + "\"";
   std::snprintf(head, sizeof(head),
-                "{\"file\":\"%s\",\"format\":\"%s\",\"events_sent\":%lu,"
-                "\"events_acknowledged\":%lu,\"malformed_lines\":%lu,\"rejected_events\":%lu,"
+                "{\"file\":\"%s\",\"format\":\"%s\",\"run_id\":%s,\"events_sent\":%lu,"
+                "\"events_acknowledged\":%lu,\"duplicates\":%lu,\"malformed_lines\":%lu,"
+                "\"rejected_events\":%lu,"
                 "\"skipped_lines\":%lu,\"seconds\":%.3f,\"events_per_second\":%.1f,",
-                s.file.c_str(), s.format.c_str(), static_cast<unsigned long>(s.sent),
-                static_cast<unsigned long>(s.acknowledged),
+                s.file.c_str(), s.format.c_str(), run_id.c_str(),
+                static_cast<unsigned long>(s.sent), static_cast<unsigned long>(s.acknowledged),
+                static_cast<unsigned long>(s.duplicates),
                 static_cast<unsigned long>(s.malformed_lines),
                 static_cast<unsigned long>(s.rejected_events),
                 static_cast<unsigned long>(s.skipped_lines), s.seconds, PerSecond(s));
@@ -55,6 +59,10 @@ std::string SummaryText(const ReplaySummary& s) {
                 Counted(s.sent, "event").c_str(), static_cast<unsigned long>(s.acknowledged),
                 s.seconds, PerSecond(s));
   std::string out = line;
+  if (s.duplicates > 0) {
+    out += "the server dropped " + Counted(s.duplicates, "duplicate event") +
+           " (event_id already logged: not trained again)\n";
+  }
   if (s.skipped_lines > 0 || s.resume_from > 1) {
     out += "skipped " + Counted(s.skipped_lines, "line") + " before line " +
            std::to_string(s.resume_from) + " (--resume_from)\n";

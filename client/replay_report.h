@@ -17,6 +17,8 @@ struct ReplaySummary {
   std::string file;    // the path, or "-"
   std::string format;  // jsonl, criteo, csv
   uint64_t sent = 0, acknowledged = 0;
+  uint64_t duplicates = 0;       // acknowledged but dropped by the server as duplicates
+  std::string run_id;            // the events' "RUN:LINE" ids; empty with --no_event_ids
   uint64_t malformed_lines = 0;  // skipped (--skip_bad)
   uint64_t rejected_events = 0;  // refused by the server and skipped (--skip_bad)
   uint64_t skipped_lines = 0;    // before --resume_from (not sent)
@@ -25,8 +27,8 @@ struct ReplaySummary {
   v1::Stats after;  // the server's stats once it trained every acknowledged event
 };
 
-// SummaryJson: {"file", "format", "events_sent", "events_acknowledged",
-// "malformed_lines", "rejected_events", "skipped_lines", "seconds", "events_per_second", "overall",
+// SummaryJson: {"file", "format", "run_id" (null with --no_event_ids), "events_sent",
+// "events_acknowledged", "duplicates", "malformed_lines", "rejected_events", "skipped_lines", "seconds", "events_per_second", "overall",
 // "window"}.
 std::string SummaryJson(const ReplaySummary& s);
 // ReportJson: the summary with "curve": [{"events_acknowledged", "events_applied",

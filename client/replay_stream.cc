@@ -66,6 +66,7 @@ void ReplayStream::ReadAcknowledgements() {
       if (!pending_.empty()) pending_.pop_front();  // one response per request, in order
     }
     stream_acked_ += resp.accepted();
+    duplicates_ += resp.duplicates();
     const uint64_t a = acked_.fetch_add(resp.accepted()) + resp.accepted();
     if (options_.report_every > 0 && a >= next_point_) {
       CurvePoint p;

@@ -60,6 +60,9 @@ class ReplayStream {
   // Events written (a resent event counts once), acknowledged, and rejected and skipped.
   uint64_t sent() const { return sent_.load(); }
   uint64_t acked() const { return acked_.load(); }
+  // Of the acknowledged events, those the server dropped as duplicates (their event_id
+  // was logged before: ObserveResponse.duplicates).
+  uint64_t duplicates() const { return duplicates_.load(); }
   uint64_t rejected() const { return rejected_; }
   // The first rejections skipped, "FILE:LINE: reason" (at most five).
   const std::vector<std::string>& rejected_examples() const { return rejected_examples_; }
@@ -104,7 +107,7 @@ class ReplayStream {
   std::thread reader_;
   std::mutex mu_;
   std::deque<Pending> pending_;  // guarded by mu_ while a reader runs
-  std::atomic<uint64_t> sent_{0}, acked_{0};
+  std::atomic<uint64_t> sent_{0}, acked_{0}, duplicates_{0};
   std::atomic<uint64_t> stream_acked_{0};  // on the current stream
   uint64_t next_point_ = 0;  // reader only
   std::vector<CurvePoint> curve_;  // reader only

@@ -4,7 +4,8 @@ namespace streamrec::client {
 namespace {
 
 constexpr char kGlobal[] =
-    "usage: streamrec [--server HOST:PORT] [--timeout SECONDS] [--json] COMMAND ...\n";
+    "usage: streamrec [--server HOST:PORT] [--timeout SECONDS] [--json] "
+    "[--json_ints_as_numbers] COMMAND ...\n";
 
 constexpr char kFooter[] = R"(
 values: numbers are recognised, a|b is multi-valued, [0.1,0.2] a vector, else a category;
@@ -13,6 +14,8 @@ flags: --name value or --name=value; snake_case (--skip_bad; --skip-bad is the s
 --server defaults to localhost:50051 (or $STREAMREC_SERVER); --timeout to 10 s.
 `streamrec help COMMAND` (or COMMAND --help, -h) prints one command's usage;
 `streamrec --version` the version.
+--json_ints_as_numbers: --json with 64-bit integers as JSON numbers, not strings
+        (exact digits; JavaScript's numbers round integers beyond 2^53).
 exit codes: 0 ok, 2 usage, 3 server unreachable or deadline passed, 4 server error,
             5 a file cannot be read or written, or its input is malformed.
 )";
@@ -28,9 +31,10 @@ const std::vector<CommandSpec>& Commands() {
        {"item", "top_k", "request"}, true},
       {"observe",
        "  observe [name=value ...] --item ID[,name=value...] --label L [--weight W]\n"
-       "          [--event_id ID] [--prediction_id ID]\n"
-       "  observe --request JSON|@FILE|-              an ObserveRequest or one Event in JSON\n",
-       {"item", "label", "weight", "event_id", "prediction_id", "request"}, true},
+       "          [--event_id ID] [--prediction_id ID] [--no_event_ids]\n"
+       "  observe --request JSON|@FILE|-              an ObserveRequest or one Event in JSON\n"
+       "          an event without --event_id gets a random one (not with --no_event_ids)\n",
+       {"item", "label", "weight", "event_id", "prediction_id", "request", "no_event_ids"}, true},
       {"health", "  health                                      health of the server, "
                  "Recommender and Ingest\n",
        {}, false},
@@ -45,13 +49,16 @@ const std::vector<CommandSpec>& Commands() {
       {"replay",
        "  replay FILE|- [--format jsonl|criteo|csv] [--batch N] [--rate N] [--report FILE.json]\n"
        "                [--report_every N] [--skip_bad] [--quiet] [--skip_header]\n"
-       "                [--resume_from LINE]\n"
+       "                [--resume_from LINE] [--run_id ID | --no_event_ids]\n"
        "                [--label COLUMN] [--item COLUMN] [--numeric COL,COL...]   (csv)\n"
        "          --skip_bad: skip malformed lines and events the server rejects\n"
        "          --resume_from LINE: skip the lines before LINE (the first unacknowledged\n"
-       "          line a replay ended by the server's shutdown prints)\n",
+       "          line a replay ended by the server's shutdown prints)\n"
+       "          each event without an event_id gets RUN:LINE, RUN a new run id (printed)\n"
+       "          --run_id ID: reuse an earlier run's id (resent lines are not trained twice)\n"
+       "          --no_event_ids: send no event ids (every replay trains again)\n",
        {"format", "batch", "rate", "report", "report_every", "skip_bad", "quiet", "skip_header",
-        "label", "item", "numeric", "resume_from"},
+        "label", "item", "numeric", "resume_from", "run_id", "no_event_ids"},
        true},
       {"generate",
        "  generate [--n N] [--seed S] [--format jsonl|criteo] [--output FILE]\n"
@@ -76,13 +83,15 @@ const CommandSpec* FindCommand(const std::string& name) {
 }
 
 const std::set<std::string>& GlobalFlags() {
-  static const auto* flags = new std::set<std::string>{"server", "timeout", "json", "help"};
+  static const auto* flags = new std::set<std::string>{"server", "timeout", "json",
+                                                         "json_ints_as_numbers", "help"};
   return *flags;
 }
 
 const std::set<std::string>& BooleanFlags() {
   static const auto* flags = new std::set<std::string>{
-      "json", "watch", "skip_bad", "quiet", "help", "skip_header", "unscaled"};
+      "json", "json_ints_as_numbers", "watch", "skip_bad", "quiet", "help", "skip_header",
+      "unscaled", "no_event_ids"};
   return *flags;
 }
 
@@ -94,8 +103,8 @@ std::string Usage() {
 }
 
 std::string CommandUsage(const CommandSpec& command) {
-  return "usage: streamrec [--server HOST:PORT] [--timeout SECONDS] [--json] " + command.name +
-         " ...\n\n" + command.usage + kFooter;
+  return "usage: streamrec [--server HOST:PORT] [--timeout SECONDS] [--json] "
+         "[--json_ints_as_numbers] " + command.name + " ...\n\n" + command.usage + kFooter;
 }
 
 }  // namespace streamrec::client

@@ -264,7 +264,8 @@ class CliContractTest(unittest.TestCase):
                                                     text=True).stdout)
             listed = set(re.findall(r"--[a-z_]+", usage))
             self.assertEqual(self.complete(command, "--"),
-                             listed | {"--server", "--timeout", "--json", "--help"}, command)
+                             listed | {"--server", "--timeout", "--json", "--json_ints_as_numbers",
+                                       "--help"}, command)
         # `cmake --install` puts it where bash-completion looks for it by name.
         with tempfile.TemporaryDirectory() as prefix:
             r = subprocess.run(["cmake", "--install", BUILD, "--prefix", prefix],

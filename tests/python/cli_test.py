@@ -398,5 +398,142 @@ class CliTest(unittest.TestCase):
             self.assertLess(out["window"]["logloss"], optimum + 0.025)
 
 
+class EventIdTest(unittest.TestCase):
+    """Replay's RUN:LINE event ids against a server of its own (the default
+    --dedup_window), and --json_ints_as_numbers."""
+    N = 400
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.events = os.path.join(cls.tmp.name, "g.jsonl")
+        subprocess.run([CLI, "generate", "--n", str(cls.N), "--seed", "5", "--output",
+                        cls.events], check=True, capture_output=True)
+        with open(cls.events) as f:
+            lines = f.readlines()
+        cls.prefix = os.path.join(cls.tmp.name, "prefix.jsonl")
+        with open(cls.prefix, "w") as f:
+            f.writelines(lines[:150])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def cli(self, addr, *args):
+        return subprocess.run([CLI, "--server", addr, *args], capture_output=True, text=True,
+                              timeout=300)
+
+    def replay(self, addr, path, *flags):
+        r = self.cli(addr, "--json", "replay", path, "--quiet", *flags)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout), r.stderr
+
+    def applied(self, addr):
+        stats = json.loads(self.cli(addr, "--json", "stats").stdout)
+        return int(stats["events_applied"]), int(stats["duplicates_dropped"])
+
+    def test_same_run_id_trains_once(self):
+        with fresh_server() as addr:
+            first, err = self.replay(addr, self.events, "--run_id", "run-1")
+            self.assertEqual((first["run_id"], first["events_acknowledged"],
+                              first["duplicates"]), ("run-1", self.N, 0))
+            self.assertIn("run id run-1; resume exactly with --run_id run-1", err)
+            again, _ = self.replay(addr, self.events, "--run_id", "run-1")
+            self.assertEqual((again["events_acknowledged"], again["duplicates"]),
+                             (self.N, self.N))
+            self.assertEqual(self.applied(addr), (self.N, self.N))
+            r = self.cli(addr, "replay", self.events, "--run_id", "run-1", "--quiet")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(f"the server dropped {self.N} duplicate events", r.stdout)
+
+    def test_new_run_trains_again(self):
+        with fresh_server() as addr:
+            a, err_a = self.replay(addr, self.events)
+            b, err_b = self.replay(addr, self.events)
+            self.assertRegex(a["run_id"], r"^[0-9a-f]{16}$")
+            self.assertNotEqual(a["run_id"], b["run_id"])
+            self.assertIn(f"run id {a['run_id']}; resume exactly with --run_id {a['run_id']}",
+                          err_a)
+            self.assertEqual((a["duplicates"], b["duplicates"]), (0, 0))
+            self.assertEqual(self.applied(addr), (2 * self.N, 0))
+
+    def test_no_event_ids_trains_again(self):
+        with fresh_server() as addr:
+            for _ in range(2):
+                out, err = self.replay(addr, self.events, "--no_event_ids")
+                self.assertEqual((out["run_id"], out["duplicates"]), (None, 0))
+                self.assertNotIn("run id", err)
+            self.assertEqual(self.applied(addr), (2 * self.N, 0))
+            r = self.cli(addr, "replay", self.events, "--no_event_ids", "--run_id", "x")
+            self.assertEqual(r.returncode, 2, r.stderr)
+
+    def test_cut_replay_resumed_with_its_run_id_trains_each_line_once(self):
+        with fresh_server() as addr:
+            cut, _ = self.replay(addr, self.prefix, "--run_id", "r7")
+            self.assertEqual(cut["events_acknowledged"], 150)
+            # Resumed 50 lines before the cut (those were logged): dropped, not retrained.
+            rest, _ = self.replay(addr, self.events, "--run_id", "r7", "--resume_from", "101")
+            self.assertEqual((rest["events_sent"], rest["duplicates"]), (self.N - 100, 50))
+            whole, _ = self.replay(addr, self.events, "--run_id", "r7")
+            self.assertEqual(whole["duplicates"], self.N)
+            self.assertEqual(self.applied(addr), (self.N, 50 + self.N))
+
+    def test_event_id_in_the_file_is_kept(self):
+        line = json.dumps({"item": {"id": "A"}, "label": 1, "event_id": "mine"}) + "\n"
+        path = os.path.join(self.tmp.name, "own.jsonl")
+        with open(path, "w") as f:
+            f.write(line + line.replace("mine", "other"))
+        with fresh_server() as addr:
+            self.replay(addr, path, "--run_id", "a")
+            out, _ = self.replay(addr, path, "--run_id", "b")  # same ids in the file
+            self.assertEqual(out["duplicates"], 2)
+            r = self.cli(addr, "--json", "observe", "--item", "A", "--label", "1",
+                         "--event_id", "other")
+            self.assertEqual(json.loads(r.stdout)["duplicates"], "1")
+
+    def test_run_id_is_validated(self):
+        for bad in ("", "a:b", "x" * 65, "a b"):
+            r = self.cli("127.0.0.1:1", "replay", self.events, "--run_id", bad)
+            self.assertEqual(r.returncode, 2, (bad, r.stderr))
+            self.assertIn("--run_id must be", r.stderr)
+
+    def test_json_ints_as_numbers(self):
+        with fresh_server() as addr:
+            self.replay(addr, self.events)
+            strings = json.loads(self.cli(addr, "--json", "stats").stdout)
+            r = self.cli(addr, "--json_ints_as_numbers", "stats")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            numbers = json.loads(r.stdout)
+            self.assertIsInstance(strings["events_applied"], str)
+            self.assertEqual(numbers["events_applied"], self.N)
+            self.assertEqual(numbers["queue_max_bytes"], int(strings["queue_max_bytes"]))
+            self.assertEqual(numbers["progressive"]["events"], self.N)
+            self.assertEqual(numbers["events_rejected"]["invalid_argument"], 0)  # map values
+            self.assertIsInstance(numbers["storage_error"], str)  # strings stay strings
+            self.assertIsInstance(numbers["storage_writable"], bool)
+            self.assertEqual(numbers["progressive"]["logloss"],
+                             strings["progressive"]["logloss"])
+            # Every string that held a 64-bit integer is a number, nothing else changed type.
+            def types(v):
+                if isinstance(v, dict):
+                    return {k: types(x) for k, x in v.items()}
+                if isinstance(v, bool) or not isinstance(v, (int, str)):
+                    return type(v)
+                return "int" if isinstance(v, int) or v.lstrip("-").isdigit() else str
+            self.assertEqual(types(numbers), types(strings))
+            # With --json too, on a command's response, and replay's summary metrics.
+            r = self.cli(addr, "--json", "--json_ints_as_numbers", "observe", "--item", "A",
+                         "--label", "1")
+            self.assertEqual(json.loads(r.stdout), {"accepted": 1, "duplicates": 0})
+            out = json.loads(self.cli(addr, "--json_ints_as_numbers", "replay", self.events,
+                                      "--quiet").stdout)
+            self.assertIsInstance(out["overall"]["events"], int)
+            r = self.cli(addr, "--json_ints_as_numbers", "snapshots", "list")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            snaps = json.loads(r.stdout)["snapshots"]
+            self.assertTrue(snaps)
+            self.assertTrue(all(isinstance(s["model_version"], int) for s in snaps), snaps)
+
+
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0]], verbosity=2)

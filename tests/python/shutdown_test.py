@@ -6,7 +6,8 @@ Usage: shutdown_test.py SERVER_BINARY CLI_BINARY STUBS_DIR
   once (not after --shutdown_grace_ms) with UNAVAILABLE; the CLI prints the acknowledged
   count and the first unacknowledged line (exit 3); the server logs the same count, and
   after a restart its persisted state holds exactly that many events; `replay
-  --resume_from LINE` then completes the file, every event trained exactly once.
+  --resume_from LINE --run_id RUN` (the hint) then completes the file, every event trained
+  exactly once, even resumed 500 lines early (the server drops those as duplicates).
 - A raw gRPC stream idle between requests ends at SIGTERM with UNAVAILABLE, an ErrorInfo
   SHUTTING_DOWN with a RetryInfo, and the counts in its message and trailing metadata.
 """
@@ -111,7 +112,11 @@ class ShutdownTest(unittest.TestCase):
         self.assertTrue(10000 <= acked < EVENTS, err)
         self.assertGreaterEqual(sent, acked)
         self.assertEqual(line, acked + 1, err)  # criteo: one event per line, in order
-        self.assertIn(f"streamrec replay {self.events} --resume_from {line}", err)
+        m = re.search(rf"streamrec replay {re.escape(self.events)} --resume_from {line} "
+                      r"--run_id ([0-9a-f]{16})\n", err)
+        self.assertIsNotNone(m, err)
+        run_id = m[1]
+        self.assertIn(f"run id {run_id}; resume exactly with --run_id {run_id}", err)
         m = re.search(r"ended 1 open ObserveStream at stop; it had acknowledged (\d+) events",
                       log)
         self.assertIsNotNone(m, log)
@@ -123,13 +128,18 @@ class ShutdownTest(unittest.TestCase):
         try:
             self.assertEqual(self.last_seq(addr), acked)
             self.assertEqual(int(self.stats(addr).get("events_applied", 0)), acked)
-            r = self.cli(addr, "--json", "replay", self.events, "--resume_from", str(line),
-                         "--quiet")
+            # Resume 500 lines early with the same run id: those were logged, and the
+            # server drops them as duplicates (as after a crash that lost their acks).
+            start = line - 500
+            r = self.cli(addr, "--json", "replay", self.events, "--resume_from", str(start),
+                         "--run_id", run_id, "--quiet")
             self.assertEqual(r.returncode, 0, r.stderr)
             summary = json.loads(r.stdout)
-            self.assertEqual(summary["skipped_lines"], acked)
-            self.assertEqual(summary["events_sent"], EVENTS - acked)
-            self.assertEqual(summary["events_acknowledged"], EVENTS - acked)
+            self.assertEqual(summary["run_id"], run_id)
+            self.assertEqual(summary["skipped_lines"], acked - 500)
+            self.assertEqual(summary["events_sent"], EVENTS - acked + 500)
+            self.assertEqual(summary["events_acknowledged"], EVENTS - acked + 500)
+            self.assertEqual(summary["duplicates"], 500)
             self.assertEqual(int(self.stats(addr)["events_applied"]), EVENTS)
         finally:
             _, status, log = self.stop(proc)
