@@ -15,15 +15,14 @@ import pty
 import re
 import select
 import shlex
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cli_harness import fresh_server, wait_ready  # noqa: E402
-from server_log import listening_port  # noqa: E402
+import cli_harness  # noqa: E402
+from cli_harness import fresh_server  # noqa: E402
 
 SERVER, CLI, SOURCE, BUILD = sys.argv[1:5]
 COMPLETION = os.path.join(SOURCE, "client", "streamrec.bash-completion")
@@ -31,30 +30,8 @@ GOOD = '{"item":{"id":"A"},"label":1}'
 BAD_LABEL = '{"item":{"id":"A"},"label":3}'
 
 
-class CliContractTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        cls.proc = subprocess.Popen(
-            [SERVER, "--listen=127.0.0.1:0", f"--data_dir={cls.tmp.name}/data"],
-            stderr=subprocess.PIPE, text=True)
-        port = listening_port(cls.proc)
-        wait_ready(cls.proc)
-        cls.addr = f"127.0.0.1:{port}"
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.proc.send_signal(signal.SIGTERM)
-        cls.proc.wait(timeout=30)
-        cls.proc.stderr.close()
-        cls.tmp.cleanup()
-
-    def cli(self, *args, stdin=None, server=None):
-        return subprocess.run([CLI, "--server", server or self.addr, *args], input=stdin,
-                              capture_output=True, text=True, timeout=300)
-
-    def path(self, name):
-        return os.path.join(self.tmp.name, name)
+class CliContractTest(cli_harness.CliServerCase):
+    SERVER, CLI = SERVER, CLI
 
     def write(self, name, lines):
         with open(self.path(name), "w") as f:

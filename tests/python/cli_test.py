@@ -8,7 +8,6 @@ acknowledged counts, malformed-line handling, exit codes, and that
 """
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -16,8 +15,6 @@ import time
 import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cli_harness  # noqa: E402
-from cli_harness import wait_ready  # noqa: E402
-from server_log import listening_port  # noqa: E402
 
 SERVER, CLI = sys.argv[1], sys.argv[2]
 
@@ -27,30 +24,8 @@ def fresh_server():
     return cli_harness.fresh_server(SERVER)
 
 
-class CliTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        cls.proc = subprocess.Popen(
-            [SERVER, "--listen=127.0.0.1:0", f"--data_dir={cls.tmp.name}/data"],
-            stderr=subprocess.PIPE, text=True)
-        port = listening_port(cls.proc)
-        wait_ready(cls.proc)
-        cls.addr = f"127.0.0.1:{port}"
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.proc.send_signal(signal.SIGTERM)
-        cls.proc.wait(timeout=30)
-        cls.proc.stderr.close()
-        cls.tmp.cleanup()
-
-    def cli(self, *args, stdin=None, server=None):
-        return subprocess.run([CLI, "--server", server or self.addr, *args], input=stdin,
-                              capture_output=True, text=True, timeout=300)
-
-    def path(self, name):
-        return os.path.join(self.tmp.name, name)
+class CliTest(cli_harness.CliServerCase):
+    SERVER, CLI = SERVER, CLI
 
     def test_health(self):
         r = self.cli("health")

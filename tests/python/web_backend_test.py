@@ -8,17 +8,16 @@ the clicked item now ranks first, that bad input is INVALID_ARGUMENT naming the 
 that health and reflection answer, and that SIGTERM stops the server with exit 0.
 """
 import os
-import re
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 
 import grpc
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_harness import wait_ready  # noqa: E402
 from server_log import listening_port  # noqa: E402
 
 SERVER, STUBS = sys.argv[1], sys.argv[2]
@@ -53,19 +52,6 @@ def start_server(data_dir):
     port = listening_port(proc)
     wait_ready(proc)
     return proc, port
-
-
-def wait_ready(proc):
-    """Reads the server's log until recovery is done ("ready")."""
-    for line in proc.stderr:
-        if "streamrec-server: ready" in line:
-            # Keep reading the log (a server blocked on a full stderr pipe would hang).
-            proc.log = []
-            proc.drain = threading.Thread(target=lambda: proc.log.extend(proc.stderr),
-                                          daemon=True)
-            proc.drain.start()
-            return
-    raise RuntimeError("server exited before it was ready")
 
 
 def features(**kv):
