@@ -20,33 +20,14 @@
 #include "model/hash.h"
 #include "model/linear_model.h"
 #include "model/loss.h"
+#include "tests/testing/model_events.h"
 
 namespace streamrec::model {
 namespace {
 
-HashedFeature Cat(const char* field, const std::string& value, float v = 1.0f) {
-  const uint64_t name = HashName(field);
-  return {HashCategory(name, value), v, FieldId(name)};
-}
-
-HashedFeature Num(const char* field, float v) {
-  const uint64_t name = HashName(field);
-  return {name, v, FieldId(name)};
-}
-
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : gen_(seed) {}
-  double Uniform() { return (gen_() >> 11) * 0x1.0p-53; }
-  double Gauss() {
-    const double u = Uniform() + 0x1.0p-54, v = Uniform();
-    return std::sqrt(-2 * std::log(u)) * std::cos(6.283185307179586 * v);
-  }
-  uint64_t Next() { return gen_(); }
-
- private:
-  std::mt19937_64 gen_;
-};
+using model_testing::Cat;
+using model_testing::Num;
+using model_testing::Rng;
 
 // Two embedded fields, the other slot (genre, crosses) and a dense number.
 ModelConfig Small(uint32_t batch = 4, double dropout = 0.0,
@@ -395,8 +376,12 @@ TEST(DeepFmModelTest, DeferredPredictionsAreTrainsBitForBit) {
     want.push_back(now.Train(events[i]).prediction);
     const TrainResult r = late.Train(events[i]);
     const bool deferred = i <= 100 || i > 140;
-    if (deferred && late.pending_events() > 0) EXPECT_TRUE(std::isnan(r.prediction)) << i;
-    if (!deferred) EXPECT_EQ(r.prediction, want.back()) << i;
+    if (deferred && late.pending_events() > 0) {
+      EXPECT_TRUE(std::isnan(r.prediction)) << i;
+    }
+    if (!deferred) {
+      EXPECT_EQ(r.prediction, want.back()) << i;
+    }
     take(late, got);
     if (i == 20) {  // mid-batch: a partial batch
       ASSERT_TRUE(now.FlushPending());
@@ -407,8 +392,12 @@ TEST(DeepFmModelTest, DeferredPredictionsAreTrainsBitForBit) {
       now.ResetPublishBase();
       late.ResetPublishBase();
     }
-    if (i == 100) ASSERT_FALSE(late.DeferPredictions(false));  // mid-batch, off...
-    if (i == 140) ASSERT_TRUE(late.DeferPredictions(true));    // ...and on again
+    if (i == 100) {
+      ASSERT_FALSE(late.DeferPredictions(false));  // mid-batch, off...
+    }
+    if (i == 140) {
+      ASSERT_TRUE(late.DeferPredictions(true));  // ...and on again
+    }
   }
   ASSERT_TRUE(now.FlushPending());
   ASSERT_TRUE(late.FlushPending());

@@ -22,41 +22,15 @@
 #include "model/hash.h"
 #include "model/linear_model.h"
 #include "model/loss.h"
+#include "tests/testing/model_events.h"
 
 namespace streamrec::model {
 namespace {
 
-HashedFeature Cat(const char* field, const std::string& value, float v = 1.0f) {
-  const uint64_t name = HashName(field);
-  return {HashCategory(name, value), v, FieldId(name)};
-}
-
-HashedFeature Num(const char* field, float v) {
-  const uint64_t name = HashName(field);
-  return {name, v, FieldId(name)};
-}
-
-void AddVector(FeatureVector& out, const char* field, const std::vector<float>& v) {
-  const uint64_t name = HashName(field);
-  for (size_t i = 0; i < v.size(); ++i) {
-    out.push_back({HashVectorDim(name, static_cast<uint32_t>(i)), v[i], FieldId(name)});
-  }
-}
-
-// Gaussian by Box-Muller over mt19937_64 (fixed across standard libraries).
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : gen_(seed) {}
-  double Uniform() { return (gen_() >> 11) * 0x1.0p-53; }
-  double Gauss() {
-    const double u = Uniform() + 0x1.0p-54, v = Uniform();
-    return std::sqrt(-2 * std::log(u)) * std::cos(6.283185307179586 * v);
-  }
-  uint64_t Next() { return gen_(); }
-
- private:
-  std::mt19937_64 gen_;
-};
+using model_testing::AddVector;
+using model_testing::Cat;
+using model_testing::Num;
+using model_testing::Rng;
 
 // A small config with every input kind: two embedded fields, a 3-dim vector and a
 // number as dense inputs, the other slot.
