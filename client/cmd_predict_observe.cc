@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <initializer_list>
 #include <iostream>
 #include <sstream>
 
@@ -64,9 +65,26 @@ bool ReadRequest(const std::string& command, const std::string& arg, std::string
   return false;
 }
 
+// RequestExcludes: a usage error naming the first of `flags` given with --request (which
+// carries the whole request, so they would be ignored), or "".
+std::string RequestExcludes(const Args& args, std::initializer_list<const char*> flags) {
+  if (!args.Has("request")) return "";
+  if (args.positional().size() > 1) {  // [0] is the command
+    return "--request carries the whole request: feature arguments are not allowed with it";
+  }
+  for (const char* f : flags) {
+    if (args.Has(f)) return std::string("--") + f + " is not allowed with --request (it carries "
+                                        "the whole request)";
+  }
+  return "";
+}
+
 }  // namespace
 
 int RunPredict(const Args& args, Connection& conn, bool json) {
+  if (std::string err = RequestExcludes(args, {"item", "top_k"}); !err.empty()) {
+    return UsageError(err);
+  }
   v1::PredictRequest req;
   if (auto request = args.Get("request")) {
     std::string text, error;
@@ -110,6 +128,10 @@ int RunPredict(const Args& args, Connection& conn, bool json) {
 }
 
 int RunObserve(const Args& args, Connection& conn, bool json) {
+  if (std::string err = RequestExcludes(args, {"item", "label", "weight", "prediction_id"});
+      !err.empty()) {
+    return UsageError(err);
+  }
   v1::ObserveRequest req;
   if (auto request = args.Get("request")) {
     std::string text, error;

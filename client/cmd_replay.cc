@@ -304,11 +304,16 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
     // With event ids, resending lines the server did log is harmless (it drops them), so
     // the hint is exact even after a lost acknowledgement or a crash of either side.
     const std::string same_run = event_ids ? " --run_id " + run_id : "";
+    // The command to paste: the same server, the same input (stdin fed again).
+    const std::string hint =
+        resume ? "streamrec: replay: to send the rest once the server is back: streamrec "
+                 "--server " + conn.target() + " replay " + path + " --resume_from " +
+                 std::to_string(*resume) + same_run +
+                 (path == "-" ? "  (with the same input on stdin)" : "") + "\n"
+               : "";
     if (!ok && stream.shutting_down()) {
       if (resume && input_error.empty()) {
-        std::fprintf(stderr, "streamrec: replay: to send the rest once the server is back: "
-                     "streamrec replay %s --resume_from %lu%s\n", path.c_str(),
-                     static_cast<unsigned long>(*resume), same_run.c_str());
+        std::fprintf(stderr, "%s", hint.c_str());
       } else if (!resume && input_error.empty() && !stream_failed) {
         std::fprintf(stderr, "streamrec: replay: every event of %s was acknowledged\n",
                      source.c_str());
@@ -316,9 +321,7 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
     } else if (!ok && code == kExitConnection && event_ids && resume && input_error.empty()) {
       // The server went away without saying what it logged (a crash, a lost connection):
       // lines it logged but did not acknowledge are resent and dropped as duplicates.
-      std::fprintf(stderr, "streamrec: replay: to send the rest once the server is back: "
-                   "streamrec replay %s --resume_from %lu%s\n", path.c_str(),
-                   static_cast<unsigned long>(*resume), same_run.c_str());
+      std::fprintf(stderr, "%s", hint.c_str());
     }
     return code;
   }

@@ -88,6 +88,7 @@ int Main(int argc, char** argv) {
   std::string server = "localhost:50051";
   if (const char* env = std::getenv("STREAMREC_SERVER"); env && *env) server = env;
   if (auto s = args.Get("server")) server = *s;
+  if (server.empty()) return UsageError("--server must name a host:port, not \"\"");
   double timeout = 10;
   if (std::string err = NumberFlag(args, "timeout", timeout); !err.empty() || !(timeout > 0)) {
     return UsageError("--timeout must be a number of seconds > 0, not \"" +

@@ -184,7 +184,7 @@ absl::Status RequestConverter::ConvertEvent(const v1::Event& event, int i,
     return Invalid(path + ".label", absl::StrCat(label, " is outside [0, 1]"));
   }
   const double weight = event.has_weight() ? event.weight() : 1.0;
-  if (!std::isfinite(weight) || weight < 0.0 || weight > 3.4e38) {
+  if (!std::isfinite(weight) || weight < 0.0) {
     return Invalid(path + ".weight", absl::StrCat(weight, " is not a finite value >= 0"));
   }
   if (weight > kMaxWeight) {  // such a step overflows: it would be acknowledged, then skipped

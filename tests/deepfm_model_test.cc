@@ -20,6 +20,7 @@
 #include "model/hash.h"
 #include "model/linear_model.h"
 #include "model/loss.h"
+#include "tests/testing/dnn_checks.h"
 #include "tests/testing/model_events.h"
 
 namespace streamrec::model {
@@ -28,6 +29,7 @@ namespace {
 using model_testing::Cat;
 using model_testing::Num;
 using model_testing::Rng;
+using model_testing::Tables;
 
 // Two embedded fields, the other slot (genre, crosses) and a dense number.
 ModelConfig Small(uint32_t batch = 4, double dropout = 0.0,
@@ -53,18 +55,7 @@ FeatureVector SmallEvent(Rng& rng) {
 }
 
 std::vector<Example> Stream(int n, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<Example> out;
-  for (int i = 0; i < n; ++i) {
-    out.push_back({SmallEvent(rng), rng.Uniform() < 0.3 ? 1.0f : 0.0f, i % 7 == 0 ? 0.0f : 1.0f});
-  }
-  return out;
-}
-
-std::vector<std::vector<float>> Tables(DnnModel& m) {
-  std::vector<std::vector<float>> out;
-  for (const StateTable& t : m.StateTables()) out.push_back(t.table->values());
-  return out;
+  return model_testing::Stream(n, seed, SmallEvent);
 }
 
 TEST(DeepFmModelTest, FmFieldTermIsTheSumOfPairwiseDotProducts) {
@@ -311,52 +302,10 @@ TEST(DeepFmModelTest, ConfigDefaultsAndValidation) {
 // closely (not bitwise: the sums run in other orders), and so do the tables after a few
 // more batches from there.
 TEST(DeepFmModelTest, BothKernelsAgreeCloselyOnTheSameState) {
-  const std::vector<Example> events = Stream(1600, 31);
   // Wide enough layers for Eigen's blocked products to sum in another order.
   ModelConfig c = Small(32, 0.5, DnnKernels::kEigen);
   c.dnn.hidden = {64, 32};
-  DnnModel eigen(c);
-  for (int i = 0; i < 1280; ++i) eigen.Train(events[i]);
-  ASSERT_EQ(eigen.pending_events(), 0u);
-  c.dnn.kernels = DnnKernels::kOrdered;
-  DnnModel ordered(c);
-  std::vector<StateTable> from = eigen.StateTables(), to = ordered.StateTables();
-  ASSERT_EQ(from.size(), to.size());
-  for (size_t t = 0; t < from.size(); ++t) {
-    for (size_t k = 0; k < from[t].table->num_chunks(); ++k) {
-      to[t].table->SetChunk(k, from[t].table->ChunkData(k), from[t].table->ChunkSize(k));
-    }
-  }
-  ordered.ResetPublishBase();
-  ordered.DiscardPending();
-  ordered.set_optimizer_step(eigen.optimizer_step());
-  ASSERT_EQ(Tables(ordered), Tables(eigen));
-  Rng rng(41);
-  int differ = 0;
-  for (int i = 0; i < 50; ++i) {
-    const FeatureVector f = SmallEvent(rng);
-    const double a = eigen.Predict(f), b = ordered.Predict(f);
-    EXPECT_NEAR(a, b, 1e-6) << i;
-    differ += a != b;
-  }
-  std::printf("predictions that differ in some bit: %d of 50\n", differ);
-  for (int i = 1280; i < 1600; ++i) {
-    EXPECT_NEAR(eigen.Train(events[i]).prediction, ordered.Train(events[i]).prediction, 1e-5)
-        << i;
-  }
-  const auto ta = Tables(eigen), tb = Tables(ordered);
-  ASSERT_EQ(ta.size(), tb.size());
-  size_t floats_differ = 0;
-  for (size_t t = 0; t < ta.size(); ++t) {
-    ASSERT_EQ(ta[t].size(), tb[t].size());
-    for (size_t i = 0; i < ta[t].size(); ++i) {
-      ASSERT_NEAR(ta[t][i], tb[t][i], 1e-4 + 1e-3 * std::fabs(ta[t][i])) << t << " " << i;
-      floats_differ += ta[t][i] != tb[t][i];
-    }
-  }
-  // ... and they are other arithmetics: some trained float differs.
-  std::printf("floats that differ after 10 batches: %zu\n", floats_differ);
-  EXPECT_GT(floats_differ, 0u);
+  model_testing::ExpectBothKernelsAgree(c, Stream(1600, 31), SmallEvent);
 }
 
 // Deferred predictions (kOrdered): the batch scored at its end gives every event exactly

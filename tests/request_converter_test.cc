@@ -115,6 +115,10 @@ TEST(RequestConverterTest, HugeWeightIsRefusedNamingTheField) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("events[0].weight: 1e+30 is above the largest importance weight"),
             std::string::npos) << s;
+  e->set_weight(1e300);  // finite, beyond float: the same limit, not "not finite"
+  EXPECT_NE(conv.ConvertObserve(req).status().message().find(
+                "events[0].weight: 1e+300 is above the largest importance weight"),
+            std::string::npos);
 }
 
 TEST(RequestConverterTest, FeaturesComeOutInFieldNameOrder) {

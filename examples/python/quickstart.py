@@ -13,9 +13,10 @@ context = pb.Features(values={"user": pb.FeatureValue(category="u42"),
 request = pb.PredictRequest(context=context, candidates=[pb.Item(id="m1"), pb.Item(id="m2")])
 before = rec.Predict(request, timeout=0.2)  # a deadline on every call
 print("before:", [(i.id, round(i.score, 3)) for i in before.items])
-clicks = [pb.Event(context=context, item=pb.Item(id="m2"), label=1,  # m2 was clicked
-                   event_id=str(uuid.uuid4())) for _ in range(20)]  # ids: retries are safe
-rec.Observe(pb.ObserveRequest(events=clicks), timeout=2)
+shown = [pb.Event(context=context, item=pb.Item(id=item), label=label,  # m2 was clicked
+                  event_id=str(uuid.uuid4()))  # ids make a retried Observe safe
+         for _ in range(20) for item, label in (("m1", 0), ("m2", 1))]  # every impression
+rec.Observe(pb.ObserveRequest(events=shown), timeout=2)
 time.sleep(0.5)  # the updater publishes within milliseconds
 after = rec.Predict(request, timeout=0.2)
 print("after: ", [(i.id, round(i.score, 3)) for i in after.items])

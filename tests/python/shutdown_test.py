@@ -112,8 +112,8 @@ class ShutdownTest(unittest.TestCase):
         self.assertTrue(10000 <= acked < EVENTS, err)
         self.assertGreaterEqual(sent, acked)
         self.assertEqual(line, acked + 1, err)  # criteo: one event per line, in order
-        m = re.search(rf"streamrec replay {re.escape(self.events)} --resume_from {line} "
-                      r"--run_id ([0-9a-f]{16})\n", err)
+        m = re.search(rf"streamrec --server {re.escape(addr)} replay {re.escape(self.events)} "
+                      rf"--resume_from {line} --run_id ([0-9a-f]{{16}})\n", err)
         self.assertIsNotNone(m, err)
         run_id = m[1]
         self.assertIn(f"run id {run_id}; resume exactly with --run_id {run_id}", err)

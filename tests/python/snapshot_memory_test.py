@@ -124,7 +124,11 @@ class SnapshotMemoryTest(unittest.TestCase):
             print(f"import: {import_s:.1f} s; resident {before_b / 1024:.0f} MiB before, "
                   f"peak {import_peak / 1024:.0f} MiB, loaded model {loaded / MIB:.0f} MiB "
                   f"(+{(import_peak * 1024 - loaded) / MIB:.0f} MiB above it)", file=sys.stderr)
-            self.assertLessEqual(import_peak * 1024 - loaded, 100 * MIB)
+            # Bounded, not proportional to the model: well under one more copy of the
+            # 768 MiB of state. Measured +49 MiB on an idle machine and +106 MiB on a
+            # loaded CI run (the stream's pieces in flight and the malloc arenas of
+            # gRPC's threads vary with scheduling), hence 160 MiB.
+            self.assertLessEqual(import_peak * 1024 - loaded, 160 * MIB)
             self.assertGreater(int(imported), 0)
             # The same model: the same scores, bit for bit.
             for user in ("u1", "u77", "u4242"):

@@ -257,6 +257,9 @@ class QuickstartTest(unittest.TestCase):
         before, after = r.stdout.splitlines()
         self.assertTrue(before.startswith("before: [('m1', 0.5), ('m2', 0.5)]"), before)
         self.assertTrue(after.startswith("after:  [('m2', "), after)
+        scores = dict(eval(after[len("after:"):]))  # [('m2', 0.9..), ('m1', 0.0..)]
+        self.assertGreater(scores["m2"], 0.7)
+        self.assertLess(scores["m1"], 0.3)  # shown and not clicked: learned too
 
 
 class BadFlagsTest(unittest.TestCase):

@@ -1,0 +1,91 @@
+// Checks shared by the DNN and DeepFM tests (both are model::DnnModel): a model's state
+// tables as plain vectors, a labelled stream from an event generator, and the check that
+// the two training arithmetics (dnn.kernels) compute the same functions. Header-only.
+#ifndef STREAMREC_TESTS_TESTING_DNN_CHECKS_H_
+#define STREAMREC_TESTS_TESTING_DNN_CHECKS_H_
+
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "model/dnn_model.h"
+#include "tests/testing/model_events.h"
+
+namespace streamrec::model_testing {
+
+inline std::vector<std::vector<float>> Tables(model::DnnModel& m) {
+  std::vector<std::vector<float>> out;
+  for (const model::StateTable& t : m.StateTables()) out.push_back(t.table->values());
+  return out;
+}
+
+using EventFn = std::function<model::FeatureVector(Rng&)>;
+
+// Stream: n events of `event`, clicked with probability 0.3, every 7th of weight 0.
+inline std::vector<model::Example> Stream(int n, uint64_t seed, const EventFn& event) {
+  Rng rng(seed);
+  std::vector<model::Example> out;
+  for (int i = 0; i < n; ++i) {
+    model::FeatureVector f = event(rng);
+    out.push_back({std::move(f), rng.Uniform() < 0.3 ? 1.0f : 0.0f, i % 7 == 0 ? 0.0f : 1.0f});
+  }
+  return out;
+}
+
+// ExpectBothKernelsAgree: on the same trained state (an Eigen model of `config`, trained
+// on 1280 of `events`, its tables copied into an ordered one at that batch boundary) the
+// two arithmetics' predictions agree closely (not bitwise: the sums run in other orders),
+// and so do the tables after the remaining events; some trained float differs.
+inline void ExpectBothKernelsAgree(model::ModelConfig config,
+                                   const std::vector<model::Example>& events,
+                                   const EventFn& event) {
+  config.dnn.kernels = model::DnnKernels::kEigen;
+  model::DnnModel eigen(config);
+  for (int i = 0; i < 1280; ++i) eigen.Train(events[i]);
+  ASSERT_EQ(eigen.pending_events(), 0u);
+  config.dnn.kernels = model::DnnKernels::kOrdered;
+  model::DnnModel ordered(config);
+  std::vector<model::StateTable> from = eigen.StateTables(), to = ordered.StateTables();
+  ASSERT_EQ(from.size(), to.size());
+  for (size_t t = 0; t < from.size(); ++t) {
+    for (size_t k = 0; k < from[t].table->num_chunks(); ++k) {
+      to[t].table->SetChunk(k, from[t].table->ChunkData(k), from[t].table->ChunkSize(k));
+    }
+  }
+  ordered.ResetPublishBase();
+  ordered.DiscardPending();
+  ordered.set_optimizer_step(eigen.optimizer_step());
+  ASSERT_EQ(Tables(ordered), Tables(eigen));
+  Rng rng(41);
+  int differ = 0;
+  for (int i = 0; i < 50; ++i) {
+    const model::FeatureVector f = event(rng);
+    const double a = eigen.Predict(f), b = ordered.Predict(f);
+    EXPECT_NEAR(a, b, 1e-6) << i;
+    differ += a != b;
+  }
+  std::printf("predictions that differ in some bit: %d of 50\n", differ);
+  for (size_t i = 1280; i < events.size(); ++i) {
+    EXPECT_NEAR(eigen.Train(events[i]).prediction, ordered.Train(events[i]).prediction, 1e-5)
+        << i;
+  }
+  const auto ta = Tables(eigen), tb = Tables(ordered);
+  ASSERT_EQ(ta.size(), tb.size());
+  size_t floats_differ = 0;
+  for (size_t t = 0; t < ta.size(); ++t) {
+    ASSERT_EQ(ta[t].size(), tb[t].size());
+    for (size_t i = 0; i < ta[t].size(); ++i) {
+      ASSERT_NEAR(ta[t][i], tb[t][i], 1e-4 + 1e-3 * std::fabs(ta[t][i])) << t << " " << i;
+      floats_differ += ta[t][i] != tb[t][i];
+    }
+  }
+  std::printf("floats that differ after %zu more events: %zu\n", events.size() - 1280,
+              floats_differ);
+  EXPECT_GT(floats_differ, 0u);
+}
+
+}  // namespace streamrec::model_testing
+
+#endif  // STREAMREC_TESTS_TESTING_DNN_CHECKS_H_
