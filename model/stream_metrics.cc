@@ -95,7 +95,7 @@ MetricValues StreamMetrics::Window() const {
   points.reserve(ring_.size());
   for (const Point& pt : ring_) {
     sums.Add(pt.p, pt.y, pt.w);
-    points.emplace_back(pt.p, pt.y);
+    points.push_back({pt.p, pt.y, pt.w});
   }
   MetricValues v;
   sums.Fill(v);

@@ -7,7 +7,7 @@
 //   NE           logloss / H(mean label), H(q) = -(q ln q + (1-q) ln(1-q)) (He et al. 2014);
 //                0 when H = 0 (all labels equal)
 //   calibration  mean prediction / mean label (0 when no positive labels)
-//   AUC          window: exact, by rank with ties counted one half, unweighted;
+//   AUC          weighted; window: exact, by rank with ties counted one half;
 //                overall: approximate, from a 4096-bin histogram of p per class (ties
 //                within a bin count one half)
 // Thread-compatible: the updater adds; a reader takes a copy under its own lock.

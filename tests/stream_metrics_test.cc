@@ -21,6 +21,11 @@ TEST(AucTest, TiesCountOneHalf) {
   EXPECT_DOUBLE_EQ(ExactAuc(inverted), 0.0);
   std::vector<ScoredLabel> one_class = {{0.1, 1}, {0.9, 1}};
   EXPECT_DOUBLE_EQ(ExactAuc(one_class), 0.5);
+  // Weighted: the inverted pair weighs 3 of 4 negatives -> 1/4 of the pairs are right.
+  std::vector<ScoredLabel> weighted = {{0.5, 1}, {0.9, 0, 3}, {0.1, 0, 1}};
+  EXPECT_DOUBLE_EQ(ExactAuc(weighted), 0.25);
+  std::vector<ScoredLabel> weightless = {{0.5, 1, 0}, {0.9, 0}};
+  EXPECT_DOUBLE_EQ(ExactAuc(weightless), 0.5);
 }
 
 // Hostile pass: a NaN score made the tie loop of ExactAuc spin forever (GetStats hung the
@@ -74,6 +79,13 @@ TEST(StreamMetricsTest, HistogramAucApproximatesExact) {
     m.Add(p, (i * 7919) % 100 < (i % 100) ? 1.0 : 0.0, 1.0);
   }
   EXPECT_NEAR(m.Overall().auc, m.Window().auc, 1e-3);
+  // Both weighted alike: one heavy, well-ranked event moves them together (the window's
+  // ignored weights and read 0.72 where the histogram read 1.0).
+  StreamMetrics w(1000);
+  for (int i = 0; i < 999; ++i) w.Add((i % 100) / 100.0 + 0.005, (i * 7919) % 2, 1.0);
+  w.Add(0.999, 1.0, 1e6);
+  EXPECT_GT(w.Window().auc, 0.99);
+  EXPECT_NEAR(w.Overall().auc, w.Window().auc, 1e-3);
 }
 
 TEST(StreamMetricsTest, UndefinedValuesAreZero) {
