@@ -255,6 +255,11 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
       }
     }
   }
+  if (input_error.empty() && resume_from > 1 &&
+      line_number + 1 < static_cast<uint64_t>(resume_from)) {  // a mistyped resume line
+    input_error = "--resume_from " + std::to_string(resume_from) + " is past the end of " +
+                  source + " (" + Counted(line_number, "line") + ")";
+  }
   flush();
   const bool ok = !stream_failed && stream.Finish();
   progress.Stop();

@@ -90,8 +90,11 @@ int Main(int argc, char** argv) {
   if (auto s = args.Get("server")) server = *s;
   if (server.empty()) return UsageError("--server must name a host:port, not \"\"");
   double timeout = 10;
-  if (std::string err = NumberFlag(args, "timeout", timeout); !err.empty() || !(timeout > 0)) {
-    return UsageError("--timeout must be a number of seconds > 0, not \"" +
+  // At most a million seconds: beyond that a deadline overflows gRPC's clock and fails at
+  // once (1e18 answered DEADLINE_EXCEEDED immediately).
+  if (std::string err = NumberFlag(args, "timeout", timeout);
+      !err.empty() || !(timeout > 0) || timeout > 1e6) {
+    return UsageError("--timeout must be a number of seconds in (0, 1000000], not \"" +
                       *args.Get("timeout") + "\"");
   }
   Connection conn(server, timeout);

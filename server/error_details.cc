@@ -120,8 +120,10 @@ std::string EncodeDetails(const absl::Status& s, std::string_view message) {
   if (std::optional<google::rpc::RetryInfo> retry = Payload<google::rpc::RetryInfo>(s)) {
     out.add_details()->PackFrom(*retry);
   }
+  out.set_code(static_cast<int32_t>(s.code()));
+  out.set_message(std::string(message));
   if (bad) {
-    // Violations in order until the details reach the cap.
+    // Violations in order until the whole trailer (the message included) reaches the cap.
     google::rpc::BadRequest kept;
     size_t bytes = out.ByteSizeLong();
     for (const auto& v : bad->field_violations()) {
@@ -132,8 +134,6 @@ std::string EncodeDetails(const absl::Status& s, std::string_view message) {
     if (kept.field_violations_size() > 0) out.add_details()->PackFrom(kept);
   }
   if (out.details_size() == 0) return "";
-  out.set_code(static_cast<int32_t>(s.code()));
-  out.set_message(std::string(message));
   return out.SerializeAsString();
 }
 

@@ -82,9 +82,14 @@ GrpcServer::ShutdownReport GrpcServer::Shutdown(std::chrono::milliseconds grace)
     // logs its request in flight; gRPC's Shutdown would cancel them at the deadline,
     // after their events were logged but before the client heard of it.
     core_->BeginStop();
+    const size_t open_at_stop = core_->open_streams().open();
     core_->open_streams().WaitEmpty(deadline);
-    report.streams_cut = core_->open_streams().open();
     server_->Shutdown(system_deadline);
+    // Cut: open at the stop and not ended with the stop's status (gRPC cancelled them at
+    // the deadline). Counted after gRPC's Shutdown: a stream still open when WaitEmpty
+    // gave up may yet have finished with its counts.
+    const size_t ended_streams = core_->open_streams().ended().streams;
+    report.streams_cut = open_at_stop > ended_streams ? open_at_stop - ended_streams : 0;
   }
   const StreamRegistry::Ended ended = core_->open_streams().ended();
   report.streams_ended = ended.streams;

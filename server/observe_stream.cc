@@ -43,7 +43,8 @@ void ObserveStreamReactor::FinishStoppedLocked() {
   FinishLocked(ToGrpcStatus(ShuttingDownError(absl::StrCat(
       acked_requests_, acked_requests_ == 1 ? " request (" : " requests (", acked_events_,
       acked_events_ == 1 ? " event)" : " events)",
-      " of this stream were acknowledged; nothing after them was accepted"))));
+      " of this stream ", acked_requests_ == 1 ? "was" : "were",
+      " acknowledged; nothing after ", acked_requests_ == 1 ? "it" : "them", " was accepted"))));
 }
 
 void ObserveStreamReactor::End(const grpc::Status& status) {

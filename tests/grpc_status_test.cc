@@ -73,7 +73,7 @@ TEST(GrpcStatusTest, MergedFieldErrorsListTheFirstTenAndStayUnderTheCap) {
   const grpc::Status s = ToGrpcStatus(MergeFieldErrors(errors, 37));
   EXPECT_EQ(s.error_message().rfind("events[0].label: ", 0), 0u);
   EXPECT_NE(s.error_message().find("(and 36 more invalid events)"), std::string::npos);
-  EXPECT_LE(s.error_details().size(), kMaxDetailsBytes + kMaxErrorMessageBytes + 64);
+  EXPECT_LE(s.error_details().size(), kMaxDetailsBytes + 64);  // the message included
   const auto bad = Unpack<google::rpc::BadRequest>(Details(s));
   ASSERT_EQ(bad.size(), 1u);
   // 10 violations of ~215 bytes do not all fit in 2 KB: the first ones, in order.

@@ -153,6 +153,11 @@ class CliContractTest(cli_harness.CliServerCase):
             (["snapshots", "export", self.path("x.snap"), "--version", "1.5"], "--version"),
             (["--timeout", "abc", "stats"], "--timeout"),
             (["--timeout", "-1", "stats"], "--timeout"),
+            (["--timeout", "1e18", "stats"], "--timeout"),  # overflowed: failed at once
+            (["--server", "", "stats"], "--server"),
+            (["predict", "--item", "A", "--request", '{"candidates":[{"id":"m1"}]}'], "--item"),
+            (["predict", "user=u1", "--request", '{"candidates":[{"id":"m1"}]}'], "--request"),
+            (["observe", "--label", "1", "--request", GOOD], "--label"),
         ]
         for args, flag in cases:
             r = self.cli(*args, stdin="")
@@ -266,6 +271,13 @@ class CliContractTest(cli_harness.CliServerCase):
                       f"line is {path}:3", r.stderr)
         r = self.cli("--json", "replay", path)
         self.assertEqual((r.returncode, r.stdout), (5, ""))
+
+    def test_resume_from_past_the_end_is_an_input_error(self):
+        path = self.write("short.jsonl", [GOOD, GOOD])
+        r = self.cli("replay", path, "--resume_from", "30")
+        self.assertEqual((r.returncode, r.stdout), (5, ""), r.stderr)
+        self.assertIn(f"--resume_from 30 is past the end of {path} (2 lines)", r.stderr)
+        self.assertEqual(self.cli("replay", path, "--resume_from", "3").returncode, 0)
 
     def test_rejected_event_is_named_by_its_line(self):
         lines = [GOOD] * 16 + [BAD_LABEL] + [GOOD] * 3
