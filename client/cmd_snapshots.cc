@@ -9,6 +9,7 @@
 
 #include "client/commands.h"
 #include "client/exit_codes.h"
+#include "client/json_string.h"
 #include "client/words.h"
 
 namespace streamrec::client {
@@ -85,7 +86,7 @@ int Export(Connection& conn, const std::string& path, std::optional<uint64_t> ve
     return kExitInput;
   }
   if (json) {
-    std::printf("{\"file\":\"%s\",\"bytes\":%zu}\n", path.c_str(), bytes);
+    std::printf("{\"file\":%s,\"bytes\":%zu}\n", JsonString(path).c_str(), bytes);
   } else {
     std::printf("exported %s to %s\n", Counted(bytes, "byte").c_str(), path.c_str());
   }

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "client/connection.h"
+#include "client/json_string.h"
 #include "client/metrics_text.h"
 #include "client/words.h"
 
@@ -23,17 +24,17 @@ std::string Head(const ReplaySummary& s) {
   // The run id is [A-Za-z0-9._-] (client/event_ids.h): no JSON escaping needed.
   const std::string run_id = s.run_id.empty() ? "null" : "\"" + s.run_id + "\"";
   std::snprintf(head, sizeof(head),
-                "{\"file\":\"%s\",\"format\":\"%s\",\"run_id\":%s,\"events_sent\":%lu,"
+                "\"format\":\"%s\",\"run_id\":%s,\"events_sent\":%lu,"
                 "\"events_acknowledged\":%lu,\"duplicates\":%lu,\"malformed_lines\":%lu,"
                 "\"rejected_events\":%lu,"
                 "\"skipped_lines\":%lu,\"seconds\":%.3f,\"events_per_second\":%.1f,",
-                s.file.c_str(), s.format.c_str(), run_id.c_str(),
+                s.format.c_str(), run_id.c_str(),
                 static_cast<unsigned long>(s.sent), static_cast<unsigned long>(s.acknowledged),
                 static_cast<unsigned long>(s.duplicates),
                 static_cast<unsigned long>(s.malformed_lines),
                 static_cast<unsigned long>(s.rejected_events),
                 static_cast<unsigned long>(s.skipped_lines), s.seconds, PerSecond(s));
-  return head + Metrics(s.after);
+  return "{\"file\":" + JsonString(s.file) + "," + head + Metrics(s.after);
 }
 
 }  // namespace

@@ -272,6 +272,12 @@ class CliContractTest(cli_harness.CliServerCase):
         r = self.cli("--json", "replay", path)
         self.assertEqual((r.returncode, r.stdout), (5, ""))
 
+    def test_json_summaries_escape_file_names(self):
+        path = self.write('we"ird\\name.jsonl', [GOOD])
+        r = self.cli("--json", "replay", path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["file"], path)
+
     def test_resume_from_past_the_end_is_an_input_error(self):
         path = self.write("short.jsonl", [GOOD, GOOD])
         r = self.cli("replay", path, "--resume_from", "30")
