@@ -503,59 +503,10 @@ TEST(DnnModelTest, DenseInputsRouteTheSameInAnyOrder) {
   EXPECT_EQ(beyond.embedded[1].slot, 2u);
 }
 
-// Deferred predictions (kOrdered): the batch scored at its end gives every event exactly
-// (bit for bit) the prediction Train gives it alone, through full batches, a flushed
-// partial one, a mid-batch ResetPublishBase, a switch on and off mid-batch and a
-// DiscardPending; the tables are the same. kEigen does not defer.
+// Deferred predictions (kOrdered) are what Train gives each event alone, bit for bit
+// (tests/testing/dnn_checks.h).
 TEST(DnnModelTest, DeferredPredictionsAreTrainsBitForBit) {
-  EXPECT_FALSE(DnnModel(Small(8, 0.5, DnnKernels::kEigen)).DeferPredictions(true));
-  DnnModel now(Small(8, 0.5)), late(Small(8, 0.5));
-  ASSERT_TRUE(late.DeferPredictions(true));
-  std::vector<double> want, got;
-  auto take = [&](DnnModel& m, std::vector<double>& out) {
-    for (double p : m.BatchPredictions()) out.push_back(p);
-  };
-  const std::vector<Example> events = Stream(300, 43);
-  for (size_t i = 0; i < events.size(); ++i) {
-    want.push_back(now.Train(events[i]).prediction);
-    const TrainResult r = late.Train(events[i]);
-    const bool deferred = i <= 100 || i > 140;
-    if (deferred && late.pending_events() > 0) {
-      EXPECT_TRUE(std::isnan(r.prediction)) << i;
-    }
-    if (!deferred) {
-      EXPECT_EQ(r.prediction, want.back()) << i;
-    }
-    take(late, got);
-    if (i == 20) {  // mid-batch: a partial batch
-      ASSERT_TRUE(now.FlushPending());
-      ASSERT_TRUE(late.FlushPending());
-      take(late, got);
-    }
-    if (i == 50) {  // mid-batch: the layers are rebuilt (same tables)
-      now.ResetPublishBase();
-      late.ResetPublishBase();
-    }
-    if (i == 100) {
-      ASSERT_FALSE(late.DeferPredictions(false));  // mid-batch, off...
-    }
-    if (i == 140) {
-      ASSERT_TRUE(late.DeferPredictions(true));  // ...and on again
-    }
-  }
-  ASSERT_TRUE(now.FlushPending());
-  ASSERT_TRUE(late.FlushPending());
-  take(late, got);
-  // While off, Train answered and the batch repeated it.
-  ASSERT_EQ(got.size(), want.size());
-  for (size_t i = 0; i < want.size(); ++i) {
-    ASSERT_EQ(std::memcmp(&got[i], &want[i], sizeof(double)), 0) << i;
-  }
-  EXPECT_EQ(Tables(now), Tables(late));
-  // Dropped pending events have no predictions.
-  for (int i = 0; i < 3; ++i) late.Train(events[i]);
-  late.DiscardPending();
-  EXPECT_TRUE(late.BatchPredictions().empty());
+  model_testing::ExpectDeferredPredictionsAreTrains(Small(8, 0.5), Stream(300, 43));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <vector>
 
@@ -84,6 +85,64 @@ inline void ExpectBothKernelsAgree(model::ModelConfig config,
   std::printf("floats that differ after %zu more events: %zu\n", events.size() - 1280,
               floats_differ);
   EXPECT_GT(floats_differ, 0u);
+}
+
+// ExpectDeferredPredictionsAreTrains (kOrdered): the batch scored at its end gives every
+// event of `events` (300 or more) exactly, bit for bit, the prediction Train gives it
+// alone, through full batches, a flushed partial one, a mid-batch ResetPublishBase, a
+// switch off and on mid-batch and a DiscardPending; the tables end the same. kEigen does
+// not defer.
+inline void ExpectDeferredPredictionsAreTrains(model::ModelConfig config,
+                                               const std::vector<model::Example>& events) {
+  config.dnn.kernels = model::DnnKernels::kEigen;
+  EXPECT_FALSE(model::DnnModel(config).DeferPredictions(true));
+  config.dnn.kernels = model::DnnKernels::kOrdered;
+  model::DnnModel now(config), late(config);
+  ASSERT_TRUE(late.DeferPredictions(true));
+  std::vector<double> want, got;
+  auto take = [&](model::DnnModel& m, std::vector<double>& out) {
+    for (double p : m.BatchPredictions()) out.push_back(p);
+  };
+  for (size_t i = 0; i < events.size(); ++i) {
+    want.push_back(now.Train(events[i]).prediction);
+    const model::TrainResult r = late.Train(events[i]);
+    const bool deferred = i <= 100 || i > 140;
+    if (deferred && late.pending_events() > 0) {
+      EXPECT_TRUE(std::isnan(r.prediction)) << i;
+    }
+    if (!deferred) {
+      EXPECT_EQ(r.prediction, want.back()) << i;
+    }
+    take(late, got);
+    if (i == 20) {  // mid-batch: a partial batch
+      ASSERT_TRUE(now.FlushPending());
+      ASSERT_TRUE(late.FlushPending());
+      take(late, got);
+    }
+    if (i == 50) {  // mid-batch: the layers are rebuilt (same tables)
+      now.ResetPublishBase();
+      late.ResetPublishBase();
+    }
+    if (i == 100) {
+      ASSERT_FALSE(late.DeferPredictions(false));  // mid-batch, off...
+    }
+    if (i == 140) {
+      ASSERT_TRUE(late.DeferPredictions(true));  // ...and on again
+    }
+  }
+  ASSERT_TRUE(now.FlushPending());
+  ASSERT_TRUE(late.FlushPending());
+  take(late, got);
+  // While off, Train answered and the batch repeated it.
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_EQ(std::memcmp(&got[i], &want[i], sizeof(double)), 0) << i;
+  }
+  EXPECT_EQ(Tables(now), Tables(late));
+  // Dropped pending events have no predictions.
+  for (int i = 0; i < 3; ++i) late.Train(events[i]);
+  late.DiscardPending();
+  EXPECT_TRUE(late.BatchPredictions().empty());
 }
 
 }  // namespace streamrec::model_testing
