@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
       const model::TrainResult r =
           m.Train({features[i], static_cast<float>(ratings[i].label), 1.0f, 0});
       loss += model::LogLoss(r.prediction, ratings[i].label);
-      points.emplace_back(r.prediction, ratings[i].label);
+      points.push_back({r.prediction, ratings[i].label});
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
       const model::TrainResult r =
           m.Train({features[i], static_cast<float>(ratings[i].label), 1.0f, 0});
       metrics.Add(r.prediction, ratings[i].label, 1.0);
-      points.emplace_back(r.prediction, ratings[i].label);
+      points.push_back({r.prediction, ratings[i].label});
     }
     std::printf("%-8s %8.3f %6.1f %6.1f %8.4f %7.4f\n", model::OptimizerName(s.kind).c_str(),
                 s.lr, s.l1, s.l2, [&] { model::MetricValues v; metrics.Fill(v); return v.logloss; }(), model::ExactAuc(points));

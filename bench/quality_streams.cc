@@ -61,7 +61,7 @@ Progressive RunProgressive(const model::ModelConfig& config,
   for (const model::Example& e : examples) {
     const double p = m->Train(e).prediction;
     loss += model::LogLoss(p, e.label);
-    points.emplace_back(p, e.label);
+    points.push_back({p, e.label});
   }
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return {loss / examples.size(), model::ExactAuc(points), examples.size() / s};
