@@ -112,11 +112,8 @@ TEST(DeepFmModelTest, LearnsAnInteractionLogisticRegressionCannot) {
 
 // The determinism tests run for both training arithmetics (dnn.kernels).
 class DeepFmModelTestKernels : public testing::TestWithParam<DnnKernels> {};
-INSTANTIATE_TEST_SUITE_P(Both, DeepFmModelTestKernels,
-                         testing::Values(DnnKernels::kEigen, DnnKernels::kOrdered),
-                         [](const testing::TestParamInfo<DnnKernels>& info) {
-                           return std::string(DnnKernelsName(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Both, DeepFmModelTestKernels, model_testing::kBothKernels,
+                         model_testing::KernelsName);
 
 TEST_P(DeepFmModelTestKernels, SameEventsGiveBitIdenticalTables) {
   const ModelConfig c = Small(8, 0.5, GetParam());

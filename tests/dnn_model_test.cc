@@ -159,11 +159,8 @@ std::vector<Example> Stream(int n, uint64_t seed) {
 
 // The determinism tests run for both training arithmetics (dnn.kernels).
 class DnnModelTestKernels : public testing::TestWithParam<DnnKernels> {};
-INSTANTIATE_TEST_SUITE_P(Both, DnnModelTestKernels,
-                         testing::Values(DnnKernels::kEigen, DnnKernels::kOrdered),
-                         [](const testing::TestParamInfo<DnnKernels>& info) {
-                           return std::string(DnnKernelsName(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Both, DnnModelTestKernels, model_testing::kBothKernels,
+                         model_testing::KernelsName);
 
 TEST_P(DnnModelTestKernels, SameEventsGiveBitIdenticalTables) {
   const ModelConfig c = Small(8, 0.5, GetParam());

@@ -130,10 +130,14 @@ void LogWriter::WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group) {
   std::vector<EventBatch*> raw;
   std::vector<absl::Status> admitted(group.size());
   absl::flat_hash_set<IdKey> in_group;  // ids logged by this group
+  // The window keys of the group's entries in log order (kept events, markers), hashed
+  // once here and remembered once the group is logged.
+  std::vector<IdKey> keys;
   for (size_t g = 0; g < group.size(); ++g) {
     EventBatch* b = group[g].get();
     if (options_.admit && !b->flush) admitted[g] = options_.admit(*b);
     if (!admitted[g].ok()) continue;
+    if (b->flush) keys.push_back(IdKey{});  // an entry without an id
     if (options_.dedup_window > 0) {
       size_t kept = 0;
       for (size_t i = 0; i < b->examples.size(); ++i) {
@@ -143,6 +147,7 @@ void LogWriter::WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group) {
           ++b->duplicates;
           continue;
         }
+        keys.push_back(key);
         if (kept != i) {
           b->examples[kept] = std::move(b->examples[i]);
           if (i < b->event_ids.size()) b->event_ids[kept] = std::move(b->event_ids[i]);
@@ -165,17 +170,14 @@ void LogWriter::WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group) {
   if (status.ok()) {
     uint64_t seq = first_seq;
     for (EventBatch* b : raw) {
-      if (b->flush) {  // one sequence number, an entry without an id in the window
+      if (b->flush) {  // one sequence number
         b->first_seq = seq++;
-        Remember(IdKey{});
         continue;
       }
       b->first_seq = b->examples.empty() ? 0 : seq;
       seq += b->examples.size();
-      if (options_.dedup_window > 0) {
-        for (const std::string& id : b->event_ids) Remember(KeyOf(id));
-      }
     }
+    for (const IdKey& key : keys) Remember(key);
     next_seq_ = seq;
   }
   for (size_t g = 0; g < group.size(); ++g) {

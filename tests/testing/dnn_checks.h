@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -20,6 +21,14 @@ inline std::vector<std::vector<float>> Tables(model::DnnModel& m) {
   std::vector<std::vector<float>> out;
   for (const model::StateTable& t : m.StateTables()) out.push_back(t.table->values());
   return out;
+}
+
+// For tests that run for both training arithmetics:
+//   INSTANTIATE_TEST_SUITE_P(Both, MySuite, kBothKernels, KernelsName);
+inline const auto kBothKernels =
+    ::testing::Values(model::DnnKernels::kEigen, model::DnnKernels::kOrdered);
+inline std::string KernelsName(const ::testing::TestParamInfo<model::DnnKernels>& info) {
+  return std::string(model::DnnKernelsName(info.param));
 }
 
 using EventFn = std::function<model::FeatureVector(Rng&)>;
