@@ -19,6 +19,7 @@
 #define STREAMREC_MODEL_DENSE_KERNELS_H_
 
 #include <cstddef>
+#include <cstdint>
 
 namespace streamrec::model {
 
@@ -43,12 +44,28 @@ struct AdamConstants {
 bool AdamStep(const AdamConstants& k, size_t n, const float* w, const float* g, const float* m0,
               const float* v0, float* w_out, float* m_out, float* v_out);
 
-// GemmPath: "avx" or "sse2", the code path Gemm takes on this CPU.
+// ReluBackward: the gradient through a = relu(z) * mask (mask null: no dropout):
+//   out[i] = a[i] > 0 ? below[i] * mask[i] (or below[i]) : +0.
+// Branch-free (a ReLU's sign is a coin flip a branch would mispredict); the same bits as
+// that expression on every path. out may be below.
+void ReluBackward(size_t n, const float* a, const float* below, const float* mask, float* out);
+
+// DropoutFill: out[j] = keep_bits as a float where SplitMix64(seed + j * 0x9e3779b97f4a7c15)
+// >> 11 is at least threshold, else +0, for j in [0, n) (the draws of DropoutMask,
+// model/dense_layers.h). Integer arithmetic: the same bits on every path.
+void DropoutFill(uint64_t seed, uint64_t threshold, uint32_t keep_bits, float* out, size_t n);
+
+// GemmPath: "avx512", "avx" or "sse2", the widest code path Gemm takes on this CPU (Gemm
+// runs products of fewer than 16 rows, and the last rows past a multiple of 16, on the
+// 8-lane path).
 const char* GemmPath();
 
-// For tests: Gemm on the SSE2 path whatever the CPU.
-void GemmSse2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float* a, ptrdiff_t lda,
-              const float* b, ptrdiff_t b_row, ptrdiff_t b_col, float* c, ptrdiff_t ldc);
+// For tests: Gemm on one path ("avx512", "avx" or "sse2"; false, and nothing computed,
+// when this CPU lacks it), and the number of paths this CPU has.
+bool GemmOnPath(const char* path, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float* a,
+                ptrdiff_t lda, const float* b, ptrdiff_t b_row, ptrdiff_t b_col, float* c,
+                ptrdiff_t ldc);
+
 
 }  // namespace streamrec::model
 

@@ -72,15 +72,9 @@ void DropoutMask(uint64_t position, uint32_t layer, float rate, float* out, size
     for (size_t j = 0; j < n; ++j) out[j] = 0.0f;
     return;
   }
-  const uint64_t threshold = static_cast<uint64_t>(bound);
   uint32_t keep_bits;
   std::memcpy(&keep_bits, &keep, sizeof keep_bits);
-  for (size_t j = 0; j < n; ++j) {
-    const uint64_t z = SplitMix64(seed + j * 0x9e3779b97f4a7c15ull) >> 11;
-    // Without a branch: half the draws go each way, a branch would mispredict.
-    const uint32_t bits = keep_bits & (0u - static_cast<uint32_t>(z >= threshold));
-    std::memcpy(out + j, &bits, sizeof bits);
-  }
+  DropoutFill(seed, static_cast<uint64_t>(bound), keep_bits, out, n);
 }
 
 namespace {
@@ -255,11 +249,9 @@ void BackwardOrdered(const Mlp& mlp, MlpActivations& act, const Eigen::RowVector
     // a[l] = relu(z) * mask: the gradient passes where a[l] > 0, times the mask.
     const Eigen::MatrixXf& a = act.a[l];
     Eigen::MatrixXf& next = act.delta[l - 1];
-    if (act.mask.empty()) {
-      next = (a.array() > 0.0f).select(out, 0.0f);
-    } else {
-      next = (a.array() > 0.0f).select(out.cwiseProduct(act.mask[l - 1]), 0.0f);
-    }
+    next.resize(out.rows(), out.cols());
+    ReluBackward(static_cast<size_t>(out.size()), a.data(), out.data(),
+                 act.mask.empty() ? nullptr : act.mask[l - 1].data(), next.data());
     delta = &next;
   }
 }

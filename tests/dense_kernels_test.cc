@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -40,10 +42,15 @@ bool SameBits(const std::vector<float>& x, const std::vector<float>& y) {
   return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
 }
 
+constexpr const char* kPaths[] = {"sse2", "avx", "avx512"};
+
 TEST(DenseKernelsTest, EveryPathGivesTheReferenceBits) {
+  std::printf("this CPU: %s\n", GemmPath());
   std::mt19937 gen(7);
-  const ptrdiff_t ms[] = {1, 3, 4, 8, 13, 16, 33, 64, 100, 256};
-  const ptrdiff_t ns[] = {1, 2, 3, 5, 6, 7, 13, 256};
+  // Rows: the tails of 4-, 8- and 16-lane vectors and of 1-4 vector tiles (64 rows on
+  // AVX-512); columns: the tails of 4- and 6-column tiles.
+  const ptrdiff_t ms[] = {1, 3, 4, 8, 13, 16, 33, 64, 100, 120, 256};
+  const ptrdiff_t ns[] = {1, 2, 3, 4, 5, 6, 7, 13, 256};
   const ptrdiff_t ks[] = {1, 4, 7, 13, 128};  // Gemv: passes of 8, 4 and 1 columns
   for (ptrdiff_t m : ms) {
     for (ptrdiff_t n : ns) {
@@ -53,12 +60,19 @@ TEST(DenseKernelsTest, EveryPathGivesTheReferenceBits) {
           // B column-major k x n, or the transpose of a column-major n x k matrix.
           const ptrdiff_t b_row = transposed ? n : 1, b_col = transposed ? 1 : k;
           const std::vector<float> want = Reference(m, n, k, a.data(), m, b.data(), b_row, b_col);
-          std::vector<float> c(m * n, -1.0f), sse2(m * n, -1.0f);
+          std::vector<float> c(m * n, -1.0f);
           Gemm(m, n, k, a.data(), m, b.data(), b_row, b_col, c.data(), m);
-          GemmSse2(m, n, k, a.data(), m, b.data(), b_row, b_col, sse2.data(), m);
           ASSERT_TRUE(SameBits(c, want)) << GemmPath() << " m " << m << " n " << n << " k " << k
                                          << (transposed ? " transposed" : "");
-          ASSERT_TRUE(SameBits(sse2, want)) << "sse2 m " << m << " n " << n << " k " << k;
+          for (const char* path : kPaths) {
+            std::vector<float> on_path(m * n, -1.0f);
+            if (!GemmOnPath(path, m, n, k, a.data(), m, b.data(), b_row, b_col, on_path.data(),
+                            m)) {
+              continue;  // this CPU lacks it
+            }
+            ASSERT_TRUE(SameBits(on_path, want)) << path << " m " << m << " n " << n << " k "
+                                                 << k << (transposed ? " transposed" : "");
+          }
           // Each column alone.
           for (ptrdiff_t j = 0; j < n; j += 5) {
             std::vector<float> col(m);
@@ -68,6 +82,44 @@ TEST(DenseKernelsTest, EveryPathGivesTheReferenceBits) {
           }
         }
       }
+    }
+  }
+}
+
+// ReluBackward against its definition, with and without a mask, on signed zeros, NaN and
+// infinities in a, and lengths covering every vector tail.
+TEST(DenseKernelsTest, ReluBackwardIsItsDefinition) {
+  std::mt19937 gen(3);
+  for (size_t n : {0, 1, 3, 4, 7, 8, 15, 16, 17, 33, 256}) {
+    std::vector<float> a = Random(n, gen), below = Random(n, gen), mask(n);
+    for (size_t i = 0; i < n; ++i) mask[i] = i % 3 == 0 ? 0.0f : 2.0f;
+    const float special[] = {0.0f, -0.0f, std::nanf(""), INFINITY, -INFINITY, 1e-45f};
+    for (size_t i = 0; i < n && i < 6; ++i) a[i] = special[i];
+    for (bool masked : {false, true}) {
+      std::vector<float> want(n), out(n, -1.0f);
+      for (size_t i = 0; i < n; ++i) {
+        want[i] = a[i] > 0 ? (masked ? below[i] * mask[i] : below[i]) : 0.0f;
+      }
+      ReluBackward(n, a.data(), below.data(), masked ? mask.data() : nullptr, out.data());
+      ASSERT_TRUE(SameBits(out, want)) << "n " << n << (masked ? " masked" : "");
+    }
+  }
+}
+
+// DropoutFill against the scalar SplitMix64 draw it vectorizes.
+TEST(DenseKernelsTest, DropoutFillIsItsDefinition) {
+  for (size_t n : {0, 1, 5, 8, 16, 31, 256}) {
+    for (uint64_t threshold : {uint64_t{0}, uint64_t{1} << 52, (uint64_t{1} << 53) - 1}) {
+      const uint64_t seed = 0x0123456789abcdefull + n;
+      std::vector<float> want(n), out(n, -1.0f);
+      for (size_t j = 0; j < n; ++j) {
+        uint64_t z = seed + j * 0x9e3779b97f4a7c15ull + 0x9e3779b97f4a7c15ull;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        want[j] = ((z ^ (z >> 31)) >> 11) >= threshold ? 2.0f : 0.0f;
+      }
+      DropoutFill(seed, threshold, 0x40000000u /* 2.0f */, out.data(), n);
+      ASSERT_TRUE(SameBits(out, want)) << "n " << n << " threshold " << threshold;
     }
   }
 }
