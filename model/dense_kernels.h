@@ -44,6 +44,16 @@ struct AdamConstants {
 bool AdamStep(const AdamConstants& k, size_t n, const float* w, const float* g, const float* m0,
               const float* v0, float* w_out, float* m_out, float* v_out);
 
+// GemmSkipZeros: Gemm's result, bit for bit, skipping the products whose b(p, j) is zero
+// (ReLU and dropout leave 50-75% of a hidden layer's inputs and gradients zero). Exact
+// because a finite a(i, p) times +-0 is +-0, and adding +-0 to a sum that starts at +0
+// never changes it (in round-to-nearest a sum of nonzero terms is never -0); so it falls
+// back to Gemm when A holds an infinity or NaN, and when B is less than ~40% zeros (the
+// lists would cost more than they save). Skips on AVX-512 CPUs; Gemm elsewhere. C must
+// not overlap A or B.
+void GemmSkipZeros(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float* a, ptrdiff_t lda,
+                   const float* b, ptrdiff_t b_row, ptrdiff_t b_col, float* c, ptrdiff_t ldc);
+
 // ReluBackward: the gradient through a = relu(z) * mask (mask null: no dropout):
 //   out[i] = a[i] > 0 ? below[i] * mask[i] (or below[i]) : +0.
 // Branch-free (a ReLU's sign is a coin flip a branch would mispredict); the same bits as

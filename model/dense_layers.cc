@@ -93,11 +93,13 @@ void ForwardEigen(const Mlp& mlp, MlpActivations& act) {
   }
 }
 
-// out (rows of w x columns of in) = w in.
-void Product(const Eigen::MatrixXf& w, const Eigen::MatrixXf& in, Eigen::MatrixXf& out) {
+// out (rows of w x columns of in) = w in; skipping in's zeros when it is a hidden layer's
+// output (ReLU and dropout zero most of it), the same bits either way.
+void Product(const Eigen::MatrixXf& w, const Eigen::MatrixXf& in, Eigen::MatrixXf& out,
+             bool sparse) {
   out.resize(w.rows(), in.cols());
-  Gemm(w.rows(), in.cols(), w.cols(), w.data(), w.rows(), in.data(), 1, in.rows(), out.data(),
-       out.rows());
+  (sparse ? GemmSkipZeros : Gemm)(w.rows(), in.cols(), w.cols(), w.data(), w.rows(), in.data(),
+                                  1, in.rows(), out.data(), out.rows());
 }
 
 void ForwardOrdered(const Mlp& mlp, MlpActivations& act, Eigen::MatrixXf* first) {
@@ -110,7 +112,7 @@ void ForwardOrdered(const Mlp& mlp, MlpActivations& act, Eigen::MatrixXf* first)
       out.swap(*first);  // its bias is in
       first->resize(out.rows(), out.cols());
     } else {
-      Product(mlp.w[l], act.a[l], out);
+      Product(mlp.w[l], act.a[l], out, l > 0);
     }
     // One pass: + bias, ReLU, dropout (each element's operations in that order).
     auto z = out.array();
@@ -230,11 +232,22 @@ void BackwardOrdered(const Mlp& mlp, MlpActivations& act, const Eigen::RowVector
   const Eigen::Index batch = delta->cols();
   for (size_t l = layers; l-- > 0;) {
     const Eigen::MatrixXf& in = act.a[l];
-    // dL/dw = delta in^T: b(p, j) = in(j, p).
     Eigen::MatrixXf& gw = grad.w[l];
     gw.resize(delta->rows(), in.rows());
-    Gemm(delta->rows(), in.rows(), batch, delta->data(), delta->rows(), in.data(), in.rows(), 1,
-         gw.data(), gw.rows());
+    if (l > 0 || l + 1 == layers) {
+      // dL/dw = delta in^T, b(p, j) = in(j, p): a hidden layer's output, mostly zeros.
+      GemmSkipZeros(delta->rows(), in.rows(), batch, delta->data(), delta->rows(), in.data(),
+                    in.rows(), 1, gw.data(), gw.rows());
+    } else {
+      // The first layer's input is dense but its delta is not (ReLU and dropout above):
+      // (dL/dw)^T = in delta^T skips the delta's zeros; every element is the same sum of
+      // the same products in the same order (a b = b a exactly), then transposed.
+      Eigen::MatrixXf& gwt = act.gwt;
+      gwt.resize(in.rows(), delta->rows());
+      GemmSkipZeros(in.rows(), delta->rows(), batch, in.data(), in.rows(), delta->data(),
+                    delta->rows(), 1, gwt.data(), gwt.rows());
+      gw = gwt.transpose();
+    }
     grad.b[l] = delta->rowwise().sum();
     if (l == 0 && dx == nullptr) break;
     // dL/da[l] = w^T delta, from a column-major copy of w^T.
@@ -243,8 +256,8 @@ void BackwardOrdered(const Mlp& mlp, MlpActivations& act, const Eigen::RowVector
     wt = mlp.w[l].leftCols(rows).transpose();
     Eigen::MatrixXf& out = l == 0 ? *dx : act.below[l];  // dL/da[l]
     out.resize(rows, batch);
-    Gemm(rows, batch, delta->rows(), wt.data(), wt.rows(), delta->data(), 1, delta->rows(),
-         out.data(), out.rows());
+    GemmSkipZeros(rows, batch, delta->rows(), wt.data(), wt.rows(), delta->data(), 1,
+                  delta->rows(), out.data(), out.rows());
     if (l == 0) break;
     // a[l] = relu(z) * mask: the gradient passes where a[l] > 0, times the mask.
     const Eigen::MatrixXf& a = act.a[l];

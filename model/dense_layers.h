@@ -56,6 +56,7 @@ struct MlpActivations {
   // Scratch of MlpBackward (kOrdered), per layer: the transposed weights,
   // dL/d(pre-activation) and dL/da.
   std::vector<Eigen::MatrixXf> wt, delta, below;
+  Eigen::MatrixXf gwt;  // the first layer's weight gradient, transposed
 };
 
 // The passes take the training arithmetic (DnnKernels, model/model_config.h): kEigen

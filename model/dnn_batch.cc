@@ -35,8 +35,9 @@ void DnnModel::ScorePending() {
       const Eigen::MatrixXf& a = score_a_[l - 1];
       Eigen::MatrixXf& out = score_a_[l];
       out.resize(w.rows(), n);
-      Gemm(w.rows(), n, w.cols(), w.data(), w.rows(), a.data(), 1, a.rows(), out.data(),
-           out.rows());
+      // a is a ReLU's output: mostly zeros, skipped (the same bits as Gemm).
+      GemmSkipZeros(w.rows(), n, w.cols(), w.data(), w.rows(), a.data(), 1, a.rows(),
+                    out.data(), out.rows());
       if (l + 1 < layers) {
         out.array() = (out.array().colwise() + mlp_.b[l].array()).cwiseMax(0.0f);
       } else {

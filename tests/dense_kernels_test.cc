@@ -86,6 +86,51 @@ TEST(DenseKernelsTest, EveryPathGivesTheReferenceBits) {
   }
 }
 
+// GemmSkipZeros: Gemm's bits with B 0-90% zeros (signed zeros among them), both layouts
+// of B, row counts covering every path's tails; and the fallbacks (A with an infinity or
+// NaN, B mostly nonzero, fewer than 8 rows) too.
+// Same bits, except that any NaN matches any NaN (which NaN payload a sum of two keeps
+// depends on the operand order the compiler picks; every NaN fails a batch alike).
+bool SameBitsOrBothNan(const std::vector<float>& x, const std::vector<float>& y) {
+  if (x.size() != y.size()) return false;
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (std::isnan(x[i]) && std::isnan(y[i])) continue;
+    if (std::memcmp(&x[i], &y[i], sizeof(float)) != 0) return false;
+  }
+  return true;
+}
+
+TEST(DenseKernelsTest, GemmSkipZerosGivesGemmBits) {
+  std::mt19937 gen(11);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  for (ptrdiff_t m : {1, 8, 13, 16, 33, 64, 100, 128, 256}) {
+    for (ptrdiff_t n : {1, 7, 64}) {
+      for (ptrdiff_t k : {1, 9, 128}) {
+        for (float zeros : {0.0f, 0.5f, 0.75f, 0.9f}) {
+          std::vector<float> a = Random(m * k, gen), b = Random(k * n, gen);
+          for (float& x : b) {
+            if (unit(gen) < zeros) x = unit(gen) < 0.5f ? 0.0f : -0.0f;
+          }
+          for (int poison = 0; poison < 3; ++poison) {
+            if (poison == 1) a[(m * k) / 2] = INFINITY;
+            if (poison == 2) a[0] = std::nanf("");
+            for (bool transposed : {false, true}) {
+              const ptrdiff_t b_row = transposed ? n : 1, b_col = transposed ? 1 : k;
+              const std::vector<float> want =
+                  Reference(m, n, k, a.data(), m, b.data(), b_row, b_col);
+              std::vector<float> c(m * n, -1.0f);
+              GemmSkipZeros(m, n, k, a.data(), m, b.data(), b_row, b_col, c.data(), m);
+              ASSERT_TRUE(SameBitsOrBothNan(c, want))
+                  << "m " << m << " n " << n << " k " << k << " zeros " << zeros << " poison "
+                  << poison << (transposed ? " transposed" : "");
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 // ReluBackward against its definition, with and without a mask, on signed zeros, NaN and
 // infinities in a, and lengths covering every vector tail.
 TEST(DenseKernelsTest, ReluBackwardIsItsDefinition) {
