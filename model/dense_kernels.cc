@@ -81,9 +81,14 @@ struct Csc {
 bool ToCsc(ptrdiff_t n, ptrdiff_t k, const float* b, ptrdiff_t b_row, ptrdiff_t b_col,
            size_t max_nonzeros, Csc& csc) {
   const ptrdiff_t blocks = (k + kSparseBlock - 1) / kSparseBlock;
-  csc.starts.resize(static_cast<size_t>(n * (blocks + 1)));
-  csc.idx.resize(static_cast<size_t>(n * k) + kLanes);
-  csc.val.resize(static_cast<size_t>(n * k) + kLanes);
+  // Grown, never shrunk: products of several shapes share the lists, and a vector grown
+  // back after shrinking zero-fills the difference each time.
+  const auto grow = [](auto& v, size_t size) {
+    if (v.size() < size) v.resize(size);
+  };
+  grow(csc.starts, static_cast<size_t>(n * (blocks + 1)));
+  grow(csc.idx, static_cast<size_t>(n * k) + kLanes);
+  grow(csc.val, static_cast<size_t>(n * k) + kLanes);
   uint32_t* idx = csc.idx.data();
   float* val = csc.val.data();
   const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
