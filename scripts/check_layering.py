@@ -2,8 +2,9 @@
 """Layering check: reads every #include in the source folders and fails if a folder
 includes what its layer must not see (README "Design").
 
+    common/       the log records: nothing but the standard library and Abseil
     model/        pure computation: no proto, protobuf, gRPC, RocksDB; nothing of
-                  storage/, server/ or client/
+                  common/, storage/, server/ or client/
     storage/      the model and RocksDB: no proto, protobuf, gRPC; nothing of server/ or
                   client/
     server/core/  the pipeline (queue, updater, log writer, slot): no proto, protobuf,
@@ -35,7 +36,9 @@ ROCKSDB = (r"^rocksdb/",)
 # against the project path a quoted relative include resolves to). The longest matching
 # folder applies.
 RULES = {
-    "model/": PROTO + GRPC + ROCKSDB + (r"^storage/", r"^server/", r"^client/"),
+    "common/": PROTO + GRPC + ROCKSDB + (r"^model/", r"^storage/", r"^server/", r"^client/",
+                                          r"^Eigen/"),
+    "model/": PROTO + GRPC + ROCKSDB + (r"^common/", r"^storage/", r"^server/", r"^client/"),
     "storage/": PROTO + GRPC + (r"^server/", r"^client/"),
     "server/core/": PROTO + GRPC + ROCKSDB + (r"^storage/", r"^client/", r"^server/(?!core/)"),
     "server/": ROCKSDB + (r"^client/",),
