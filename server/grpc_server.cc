@@ -12,8 +12,14 @@ namespace streamrec::server {
 inline constexpr char kRecommenderService[] = "streamrec.v1.Recommender";
 inline constexpr char kIngestService[] = "streamrec.v1.Ingest";
 
+std::string WithPort(const std::string& address, int port) {
+  const size_t colon = address.rfind(':');
+  const std::string host = colon == std::string::npos ? address : address.substr(0, colon);
+  return absl::StrCat(host, ":", port);
+}
+
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
-    const ServerOptions& options, const std::function<void(int, const ServerCore&)>& on_listening) {
+    const ServerOptions& options, const std::function<void(const GrpcServer&)>& on_listening) {
   if (options.grpc_memory_bytes < options.core.limits.max_message_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "grpc_memory_bytes (", options.grpc_memory_bytes, ") is below max_message_bytes (",
@@ -58,7 +64,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   health->SetServingStatus(kIngestService, false);
   s->core_->SetIngestListener(
       [health](bool serving) { health->SetServingStatus(kIngestService, serving); });
-  if (on_listening) on_listening(s->port_, *s->core_);
+  s->listeners_.push_back({"grpc", WithPort(options.listen, s->port_)});
+  if (on_listening) on_listening(*s);
   if (absl::Status r = s->core_->Recover(); !r.ok()) {
     s->Shutdown(std::chrono::milliseconds(100));
     return r;

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
@@ -33,19 +34,32 @@ struct ServerOptions {
   CoreOptions core;
 };
 
+// WithPort: host:port with the port replaced by `port` (a listener's bound port, for an
+// address that asked for port 0).
+std::string WithPort(const std::string& address, int port);
+
 class GrpcServer {
  public:
   // Start builds the core, listens, recovers, and returns once ready. InvalidArgument
   // for bad options, Unavailable when the address cannot be bound; the recovery's error
   // when it fails.
-  // `on_listening(port, core)` runs once the port answers, before recovery (the core's
-  // model_config() is the one in effect).
+  // `on_listening(server)` runs once every listener answers, before recovery (the
+  // core's model_config() is the one in effect; listeners() has the bound addresses).
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
-      const ServerOptions& options, const std::function<void(int, const ServerCore&)>& on_listening = nullptr);
+      const ServerOptions& options,
+      const std::function<void(const GrpcServer&)>& on_listening = nullptr);
   ~GrpcServer();
 
   int port() const { return port_; }
   ServerCore& core() { return *core_; }
+  const ServerCore& core() const { return *core_; }
+
+  // Listener: one bound address: its name ("grpc", and the other listeners' names) and
+  // host:port with the port the OS chose for port 0.
+  struct Listener {
+    std::string name, address;
+  };
+  const std::vector<Listener>& listeners() const { return listeners_; }
 
   // What a Shutdown did to the ObserveStreams open at its start.
   struct ShutdownReport {
@@ -69,6 +83,7 @@ class GrpcServer {
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::vector<Listener> listeners_;
   bool shut_down_ = false;
 };
 

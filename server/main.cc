@@ -236,7 +236,9 @@ int main(int argc, char** argv) {
   options.core.cancel = &stop_requested;
 
   absl::StatusOr<std::unique_ptr<srv::GrpcServer>> server =
-      srv::GrpcServer::Start(options, [&](int port, const srv::ServerCore& core) {
+      srv::GrpcServer::Start(options, [&](const srv::GrpcServer& listening) {
+        const srv::ServerCore& core = listening.core();
+        const int port = listening.port();
         const streamrec::model::ModelConfig& m = core.model_config();
         std::string kind = streamrec::model::ModelKindName(m.kind);
         if (m.kind == streamrec::model::ModelKind::kFm) {
