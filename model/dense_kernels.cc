@@ -229,7 +229,11 @@ void GemmSkipZeros(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float* a, ptrdif
   // Worth it when at least ~40% of B is zeros. An A with an infinity or NaN (whose
   // products with zero are not zero) takes Gemm, as does every CPU without AVX-512.
   thread_local avx512::Csc csc;
-  if (m >= avx512::kLanes && n > 0 && k > 0 && k * b_row < (ptrdiff_t{1} << 31) && Avx512() &&
+  // And only in IEEE's default mode: with flush-to-zero (or denormals-are-zero), set by
+  // code built with -ffast-math, a sum of nonzero terms can be -0, and skipping a +-0
+  // product would keep a -0 that Gemm's adding it makes +0.
+  constexpr unsigned kFlushToZero = 0x8000, kDenormalsAreZero = 0x40;
+  if ((_mm_getcsr() & (kFlushToZero | kDenormalsAreZero)) == 0 && m >= avx512::kLanes && n > 0 && k > 0 && k * b_row < (ptrdiff_t{1} << 31) && Avx512() &&
       avx512::ToCsc(n, k, b, b_row, b_col, static_cast<size_t>(n * k) * 6 / 10, csc) &&
       avx512::AllFinite(m, k, a, lda)) {
     const uint32_t* starts = csc.starts.data();

@@ -48,7 +48,9 @@ bool AdamStep(const AdamConstants& k, size_t n, const float* w, const float* g, 
 // (ReLU and dropout leave 50-75% of a hidden layer's inputs and gradients zero). Exact
 // because a finite a(i, p) times +-0 is +-0, and adding +-0 to a sum that starts at +0
 // never changes it (in round-to-nearest a sum of nonzero terms is never -0); so it falls
-// back to Gemm when A holds an infinity or NaN, and when B is less than ~40% zeros (the
+// back to Gemm when A holds an infinity or NaN, when the thread's MXCSR flushes
+// denormals (flush-to-zero or denormals-are-zero, where that argument fails), and when B
+// is less than ~40% zeros (the
 // lists would cost more than they save). Skips on AVX-512 CPUs; Gemm elsewhere. C must
 // not overlap A or B.
 void GemmSkipZeros(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float* a, ptrdiff_t lda,

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <xmmintrin.h>
+
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -129,6 +131,21 @@ TEST(DenseKernelsTest, GemmSkipZerosGivesGemmBits) {
       }
     }
   }
+}
+
+// With flush-to-zero on, a sum of nonzero terms can be -0 (a negative denormal flushed),
+// so skipping a zero product would keep a -0 where Gemm's adding it gives +0:
+// GemmSkipZeros must then be Gemm (found by the hostile pass).
+TEST(DenseKernelsTest, GemmSkipZerosUnderFlushToZeroIsGemm) {
+  const unsigned saved = _mm_getcsr();
+  _mm_setcsr(saved | 0x8000);  // FTZ
+  const ptrdiff_t m = 16, n = 1, k = 4;
+  std::vector<float> a(m * k, 1.0f), b = {-1.5e-38f, 1.4e-38f, 0.0f, 0.0f};
+  std::vector<float> dense(m, -1.0f), skip(m, -1.0f);
+  Gemm(m, n, k, a.data(), m, b.data(), 1, k, dense.data(), m);
+  GemmSkipZeros(m, n, k, a.data(), m, b.data(), 1, k, skip.data(), m);
+  _mm_setcsr(saved);
+  EXPECT_TRUE(SameBits(dense, skip)) << std::signbit(dense[0]) << " " << std::signbit(skip[0]);
 }
 
 // ReluBackward against its definition, with and without a mask, on signed zeros, NaN and
