@@ -9,6 +9,7 @@
 #include "client/exit_codes.h"
 #include "client/flag_values.h"
 #include "client/usage.h"
+#include "streamrec_git_revision.h"  // generated at build time (cmake/git_revision.cmake)
 
 #ifndef STREAMREC_VERSION
 #error "STREAMREC_VERSION is defined by client/CMakeLists.txt (the CMake project version)"
@@ -53,7 +54,8 @@ int Help(const std::string& command) {
 
 int Main(int argc, char** argv) {
   if (AsksVersion(argc, argv)) {
-    std::printf("streamrec %s\n", STREAMREC_VERSION);
+    std::printf("streamrec %s (git %s, %s build)\n", STREAMREC_VERSION, STREAMREC_GIT_REVISION,
+                STREAMREC_BUILD_TYPE);
     return kExitOk;
   }
   Args args;

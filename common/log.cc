@@ -164,9 +164,14 @@ Field Field::Json(std::string_view key, std::string json) {
 
 std::string FormatRecord(Level level, std::string_view msg,
                          std::initializer_list<Field> fields) {
+  return FormatRecord(GetFormat(), level, msg, fields);
+}
+
+std::string FormatRecord(Format format, Level level, std::string_view msg,
+                         std::initializer_list<Field> fields) {
   std::string out;
   out.reserve(128);
-  if (GetFormat() == Format::kJson) {
+  if (format == Format::kJson) {
     out += "{\"ts\":\"";
     out += Timestamp();
     out += "\",\"level\":\"";
@@ -203,6 +208,12 @@ std::string FormatRecord(Level level, std::string_view msg,
 
 void Write(Level level, std::string_view msg, std::initializer_list<Field> fields) {
   std::string line = FormatRecord(level, msg, fields);
+  line += '\n';
+  WriteAll(line);
+}
+
+void WriteJson(Level level, std::string_view msg, std::initializer_list<Field> fields) {
+  std::string line = FormatRecord(Format::kJson, level, msg, fields);
   line += '\n';
   WriteAll(line);
 }

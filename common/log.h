@@ -60,8 +60,15 @@ class Field {
   bool quoted_ = true;
 };
 
-// Format: the record as Write would print it, without the newline (for tests).
+// FormatRecord: the record as Write would print it in `format` (by default the one set),
+// without the newline.
 std::string FormatRecord(Level level, std::string_view msg, std::initializer_list<Field> fields);
+std::string FormatRecord(Format format, Level level, std::string_view msg,
+                         std::initializer_list<Field> fields);
+
+// WriteJson: the record as JSON whatever the format set (records that scripts parse, such
+// as the server's startup record).
+void WriteJson(Level level, std::string_view msg, std::initializer_list<Field> fields);
 
 void Write(Level level, std::string_view msg, std::initializer_list<Field> fields = {});
 inline void Info(std::string_view msg, std::initializer_list<Field> fields = {}) {

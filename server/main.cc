@@ -12,12 +12,17 @@
 #include <string>
 #include <thread>
 
+#include <unistd.h>
+
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/log.h"
+#include "common/version.h"
 #include "google/protobuf/stubs/logging.h"
+#include "server/flag_env.h"
 #include "server/grpc_server.h"
 #include "server/model_config_proto.h"
 
@@ -61,10 +66,15 @@ ABSL_FLAG(int64_t, testing_kill_during_persist, 0,
 ABSL_FLAG(int64_t, shutdown_grace_ms, 5000, "Time calls in flight get to finish on stop.");
 ABSL_FLAG(int64_t, grpc_memory_bytes, int64_t{1} << 30,
           "Bound on gRPC's own memory (connections, calls, message buffers), in bytes.");
+ABSL_FLAG(std::string, log_format, "text",
+          "Log records: text (timestamp, level, message, key=value fields) or json (one "
+          "object per line). The startup record is JSON in either.");
 ABSL_FLAG(int64_t, max_concurrent_streams, 1000,
           "ObserveStream calls open at once; more are refused with RESOURCE_EXHAUSTED.");
 
 namespace {
+
+namespace log = streamrec::log;
 
 // ProtobufLog: protobuf's own log lines (it logs one ERROR per request holding invalid
 // UTF-8, which a client can send at will) at most one per 10 seconds, with a count of
@@ -80,12 +90,13 @@ void ProtobufLog(google::protobuf::LogLevel level, const char* filename, int lin
     return;
   }
   const uint64_t skipped = dropped.exchange(0);
-  std::fprintf(stderr, "streamrec-server: protobuf: %s%s\n", message.c_str(),
-               skipped > 0 ? absl::StrCat(" (", skipped, " similar lines dropped)").c_str() : "");
+  log::Write(level >= google::protobuf::LOGLEVEL_ERROR ? log::Level::kError : log::Level::kWarning,
+             "protobuf", {{"message", message}, {"dropped_since_last", skipped}});
 }
 
+// Fail: the error that stops the server before it serves (exit status 2).
 int Fail(const std::string& message) {
-  std::fprintf(stderr, "streamrec-server: %s\n", message.c_str());
+  log::Error(message);
   return 2;
 }
 
@@ -99,8 +110,22 @@ int main(int argc, char** argv) {
   // 160 MB that way, against about 50 MB with a fixed threshold.
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   google::protobuf::SetLogHandler(&ProtobufLog);
-  absl::SetProgramUsageMessage("Online-learning recommendation server. See README.md.");
+  absl::SetProgramUsageMessage(
+      "Online-learning recommendation server. Every flag NAME may also come from the "
+      "environment as STREAMREC_<NAME> (the command line and --flagfile win). See README.md.");
+  streamrec::server::UseServerFlagsUsage();
+  if (absl::Status env = streamrec::server::ApplyFlagEnvironment(); !env.ok()) {
+    return Fail(std::string(env.message()));
+  }
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  {
+    log::Format format;
+    if (!log::ParseFormat(absl::GetFlag(FLAGS_log_format), &format)) {
+      return Fail("--log_format must be text or json, got \"" + absl::GetFlag(FLAGS_log_format) +
+                  "\"");
+    }
+    log::SetFormat(format);
+  }
   if (positional.size() > 1) return Fail(absl::StrCat("unexpected argument ", positional[1]));
 
   namespace srv = streamrec::server;
@@ -204,7 +229,7 @@ int main(int argc, char** argv) {
     auto count = std::make_shared<int64_t>(0);
     options.core.storage.testing_before_manifest = [count, kill_at] {
       if (++*count == kill_at) {
-        std::fprintf(stderr, "streamrec-server: --testing_kill_during_persist: SIGKILL\n");
+        log::Warning("--testing_kill_during_persist: SIGKILL");
         raise(SIGKILL);
       }
     };
@@ -250,50 +275,59 @@ int main(int argc, char** argv) {
                   " embedded and " + std::to_string(m.dnn.dense_fields.size()) + " dense fields)";
         }
         if (!m.crosses.empty()) kind += ", " + std::to_string(m.crosses.size()) + " crosses";
-        std::fprintf(stderr, "streamrec-server: listening on port %d (model: %s, %s, 2^%u "
-                     "rows%s; data in %s, durability %s)\n", port, kind.c_str(),
-                     streamrec::model::OptimizerName(m.optimizer.kind).c_str(), m.hash_bits,
-                     core.model_config_from_data_dir() ? ", config stored in the data dir" : "",
-                     data_dir.c_str(), durability.c_str());
+        // The startup record (README "Ports, the startup record and logs"): JSON in either
+        // log format, for scripts and tests to read the bound addresses from.
+        std::string listeners = "{";
+        for (const srv::GrpcServer::Listener& l : listening.listeners()) {
+          if (listeners.size() > 1) listeners += ",";
+          listeners += log::JsonString(l.name) + ":" + log::JsonString(l.address);
+        }
+        listeners += "}";
+        log::WriteJson(log::Level::kInfo, "listening",
+                       {log::Field::Json("listeners", listeners),
+                        {"port", port},
+                        {"version", streamrec::ProjectVersion()},
+                        {"git_revision", streamrec::GitRevision()},
+                        {"build_type", streamrec::BuildType()},
+                        {"model", kind},
+                        {"optimizer", streamrec::model::OptimizerName(m.optimizer.kind)},
+                        {"hash_bits", m.hash_bits},
+                        {"config_from_data_dir", core.model_config_from_data_dir()},
+                        {"data_dir", data_dir},
+                        {"durability", durability},
+                        {"pid", static_cast<long>(getpid())}});
       });
   if (!server.ok()) {
     if (absl::IsCancelled(server.status())) {
-      std::fprintf(stderr, "streamrec-server: %s received during startup, stopped %s\n",
-                   stop_signal.load() == SIGINT ? "SIGINT" : "SIGTERM",
-                   std::string(server.status().message()).c_str());
+      log::Info("stopped during startup",
+                {{"signal", stop_signal.load() == SIGINT ? "SIGINT" : "SIGTERM"},
+                 {"detail", std::string(server.status().message())}});
       return 0;
     }
     return Fail(std::string(server.status().message()));
   }
-  std::fprintf(stderr, "streamrec-server: ready\n");
+  log::Info("ready");
 
   stop_requested.wait(false);
-  std::fprintf(stderr, "streamrec-server: %s received, stopping\n",
-               stop_signal.load() == SIGINT ? "SIGINT" : "SIGTERM");
+  log::Info("stopping", {{"signal", stop_signal.load() == SIGINT ? "SIGINT" : "SIGTERM"}});
   const srv::GrpcServer::ShutdownReport report =
       (*server)->Shutdown(std::chrono::milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)));
-  std::fprintf(stderr, "streamrec-server: ended %lu open ObserveStream%s at stop; %s "
-               "acknowledged %lu event%s (%lu request%s)\n",
-               static_cast<unsigned long>(report.streams_ended),
-               report.streams_ended == 1 ? "" : "s", report.streams_ended == 1 ? "it had" : "they had",
-               static_cast<unsigned long>(report.events_acknowledged),
-               report.events_acknowledged == 1 ? "" : "s",
-               static_cast<unsigned long>(report.requests_acknowledged),
-               report.requests_acknowledged == 1 ? "" : "s");
+  log::Info("streams ended at stop", {{"streams", report.streams_ended},
+                                       {"events_acknowledged", report.events_acknowledged},
+                                       {"requests_acknowledged", report.requests_acknowledged}});
   if (report.streams_cut > 0) {
-    std::fprintf(stderr, "streamrec-server: %lu ObserveStream%s still had a request in flight "
-                 "when --shutdown_grace_ms ran out and %s cancelled: its events may be "
-                 "logged without the client having seen them acknowledged\n",
-                 static_cast<unsigned long>(report.streams_cut),
-                 report.streams_cut == 1 ? "" : "s", report.streams_cut == 1 ? "was" : "were");
+    log::Warning("streams cut at stop: a request in flight when --shutdown_grace_ms ran out "
+                 "was cancelled; its events may be logged without the client having seen "
+                 "them acknowledged",
+                 {{"streams", report.streams_cut}});
   }
   if (absl::Status s = (*server)->core().final_persist_status(); !s.ok()) {
     // Never report a clean stop when the last state did not reach the disk.
-    std::fprintf(stderr, "streamrec-server: stopped, but the final snapshot was not written "
-                 "(%s); the event log (if any) still holds the events\n",
-                 std::string(s.message()).c_str());
+    log::Error("stopped, but the final snapshot was not written; the event log (if any) "
+               "still holds the events",
+               {{"error", std::string(s.message())}});
     return 1;
   }
-  std::fprintf(stderr, "streamrec-server: stopped\n");
+  log::Info("stopped");
   return 0;
 }

@@ -1,4 +1,5 @@
 #include "server/persistence.h"
+#include "common/log.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -51,8 +52,8 @@ absl::StatusOr<std::unique_ptr<Persistence>> Persistence::Open(
             ". Use the matching --model_config, another --data_dir, or --start_fresh to "
             "delete this data"));
       }
-      std::fprintf(stderr, "streamrec-server: --start_fresh: deleting the data in %s (%s)\n",
-                   options.data_dir.c_str(), std::string(compatible.message()).c_str());
+      log::Warning("--start_fresh: deleting the data dir's contents",
+                   {{"data_dir", options.data_dir}, {"reason", std::string(compatible.message())}});
       p->meta_.reset();
       p->db_.reset();
       // A new data dir: the default arithmetic unless the config named one.
@@ -94,8 +95,7 @@ void Persistence::Tick() {
       // Retried every recovery_interval; logged once a minute.
       const auto now = std::chrono::steady_clock::now();
       if (now >= next_recovery_log_) {
-        std::fprintf(stderr, "streamrec-server: storage still not writable (retrying): %s\n",
-                     std::string(s.message()).c_str());
+        log::Warning("storage still not writable (retrying)", {{"error", std::string(s.message())}});
         next_recovery_log_ = now + std::chrono::minutes(1);
       }
     }
@@ -107,8 +107,7 @@ void Persistence::Tick() {
     if (absl::StatusOr<uint64_t> n = store_->Sweep(); !n.ok()) {
       sweep_needed_.store(true);
     } else if (*n > 0) {
-      std::fprintf(stderr, "streamrec-server: removed %lu chunks no snapshot references\n",
-                   static_cast<unsigned long>(*n));
+      log::Info("removed chunks no snapshot references", {{"chunks", *n}});
     }
   }
   if (health_changed_) health_changed_();
@@ -143,8 +142,7 @@ absl::Status Persistence::Persist(model::Model& model, const core::Checkpoint& c
             std::min(keep_from, last_seq >= dedup_window_ ? last_seq + 1 - dedup_window_ : 1);
       }
       if (absl::Status t = log_->TruncateBefore(keep_from); !t.ok()) {
-        std::fprintf(stderr, "streamrec-server: truncating the event log failed: %s\n",
-                     std::string(t.message()).c_str());
+        log::Warning("truncating the event log failed", {{"error", std::string(t.message())}});
       }
     } else {
       NeedSweep();  // its chunks are orphans now

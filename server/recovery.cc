@@ -1,4 +1,5 @@
 #include "server/recovery.h"
+#include "common/log.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -33,13 +34,11 @@ absl::Status RecoverSnapshot(Persistence& p, core::Updater& updater, VectorDims&
     if (above_unreadable) c.version = newest + 1;
     updater.Restore(c, /*persisted=*/!above_unreadable);
     last_seq = c.last_seq;
-    std::fprintf(stderr, "streamrec-server: restored snapshot version %lu (events up to seq %lu)\n",
-                 static_cast<unsigned long>(restored->meta.version),
-                 static_cast<unsigned long>(last_seq));
+    log::Info("snapshot restored", {{"version", restored->meta.version}, {"last_seq", last_seq}});
     if (above_unreadable) {
-      std::fprintf(stderr, "streamrec-server: serving it as version %lu, above the unreadable "
-                   "snapshot %lu (kept, never overwritten)\n",
-                   static_cast<unsigned long>(c.version), static_cast<unsigned long>(newest));
+      log::Warning("serving the restored snapshot above the unreadable one (kept, never "
+                   "overwritten)",
+                   {{"version", c.version}, {"unreadable_version", newest}});
     }
     return absl::OkStatus();
   }
@@ -80,8 +79,7 @@ absl::Status ReplayLog(Persistence& p, core::Updater& updater, const RecoveryOpt
   const uint64_t replay_from = std::max(last_seq + 1, *log_first);
   const uint64_t to_replay = *log_last >= replay_from ? *log_last - replay_from + 1 : 0;
   if (to_replay > 0) {
-    std::fprintf(stderr, "streamrec-server: replaying %lu logged events from seq %lu\n",
-                 static_cast<unsigned long>(to_replay), static_cast<unsigned long>(replay_from));
+    log::Info("replaying the event log", {{"events", to_replay}, {"from_seq", replay_from}});
   }
   // Read from far enough back to also seed the de-duplication window.
   const uint64_t window = options.dedup_window;
@@ -94,8 +92,7 @@ absl::Status ReplayLog(Persistence& p, core::Updater& updater, const RecoveryOpt
     updater.Replay(batch);
     replayed += batch.examples.size();
     if (replayed % 100000 < batch.examples.size()) {
-      std::fprintf(stderr, "streamrec-server: replayed %lu of %lu events\n",
-                   static_cast<unsigned long>(replayed), static_cast<unsigned long>(to_replay));
+      log::Info("replay progress", {{"replayed", replayed}, {"events", to_replay}});
     }
     batch.examples.clear();
     cancelled = options.cancel != nullptr && options.cancel->load();

@@ -1,4 +1,5 @@
 #include "server/snapshot_admin.h"
+#include "common/log.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -77,10 +78,9 @@ absl::StatusOr<uint64_t> SnapshotAdmin::SwapIn(const storage::Manifest& source) 
     // Verified a moment ago, so the disk is failing under us, and the model is half
     // loaded: stop rather than serve or train it. The snapshot just written holds the
     // swapped state, so a restart resumes exactly there.
-    std::fprintf(stderr, "streamrec-server: FATAL: loading the swapped state failed after it "
-                 "verified (%s); stopping (a restart resumes from snapshot %lu)\n",
-                 std::string(r.status().message()).c_str(),
-                 static_cast<unsigned long>(next.version));
+    log::Error("FATAL: loading the swapped state failed after it verified; stopping (a "
+               "restart resumes from the snapshot)",
+               {{"error", std::string(r.status().message())}, {"version", next.version}});
     std::abort();
   }
   u.AdoptPersistedState(next);

@@ -1,4 +1,5 @@
 #include "storage/database.h"
+#include "common/log.h"
 
 #include <cerrno>
 #include <cstdarg>
@@ -59,10 +60,9 @@ class StderrLogger final : public rocksdb::Logger {
     char line[1024];
     std::vsnprintf(line, sizeof(line), format, ap);
     if (dropped > 0) {
-      std::fprintf(stderr, "%s: rocksdb: (%lu lines dropped)\n", program_invocation_short_name,
-                   static_cast<unsigned long>(dropped));
+      log::Warning("rocksdb lines dropped", {{"lines", dropped}});
     }
-    std::fprintf(stderr, "%s: rocksdb: %s\n", program_invocation_short_name, line);
+    log::Warning("rocksdb", {{"message", std::string_view(line)}});
   }
 
  private:
@@ -217,8 +217,7 @@ void Database::MarkUnwritable(const absl::Status& error) {
   write_error_ = absl::UnavailableError(
       absl::StrCat("storage is not writable (", error.message(), ")"));
   writable_.store(false, std::memory_order_release);
-  std::fprintf(stderr, "%s: %s\n", program_invocation_short_name,
-               std::string(write_error_.message()).c_str());
+  log::Error("storage write failed", {{"error", std::string(write_error_.message())}});
 }
 
 absl::Status Database::write_error() const {
@@ -264,8 +263,7 @@ absl::Status Database::TryRecover() {
     writable_.store(true, std::memory_order_release);
   }
   recoveries_.fetch_add(1, std::memory_order_relaxed);
-  std::fprintf(stderr, "%s: storage is writable again (database reopened)\n",
-               program_invocation_short_name);
+  log::Info("storage is writable again (database reopened)");
   return absl::OkStatus();
 }
 

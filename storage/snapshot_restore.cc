@@ -3,6 +3,7 @@
 // and swap steps of an import. The write side (capture, write, retention, sweep) is in
 // snapshot_store.cc; the contract is in snapshot_store.h.
 #include <cstdio>
+#include "common/log.h"
 #include <cstring>
 #include <map>
 #include <memory>
@@ -106,15 +107,14 @@ absl::StatusOr<RestoredState> SnapshotStore::RestoreNewest(model::Model& model) 
     absl::StatusOr<RestoredState> r = Restore(v, model);
     if (r.ok()) return r;
     if (r.status().code() == absl::StatusCode::kFailedPrecondition) return r.status();
-    std::fprintf(stderr, "streamrec-server: snapshot %lu fails verification (%s); trying an "
-                 "older one\n", static_cast<unsigned long>(v),
-                 std::string(r.status().message()).c_str());
+    log::Warning("snapshot fails verification; trying an older one",
+                 {{"version", v}, {"error", std::string(r.status().message())}});
     failures[v] = std::string(r.status().message());
   }
   if (failures.empty()) return absl::NotFoundError("no snapshot");
   if (options_.accept_data_loss) {
-    std::fprintf(stderr, "streamrec-server: --accept_data_loss: no snapshot verifies (%s); "
-                 "starting from an empty model\n", Describe(failures).c_str());
+    log::Warning("--accept_data_loss: no snapshot verifies; starting from an empty model",
+                 {{"failures", Describe(failures)}});
     // The snapshots that failed are gone for good: delete them, so they neither take
     // retention's places nor hold the log's truncation point (which would drop the very
     // events about to be replayed), and sweep their chunks.

@@ -1,4 +1,5 @@
 #include "storage/snapshot_store.h"
+#include "common/log.h"
 
 #include <cstdio>
 #include <cstring>
@@ -30,8 +31,8 @@ absl::Status SnapshotStore::Open() {
       const uint64_t version = DecodeBigEndianKey(it->key().ToStringView());
       absl::StatusOr<Manifest> m = DecodeManifest(it->value().ToStringView());
       if (!m.ok()) {
-        std::fprintf(stderr, "streamrec-server: snapshot %lu is unreadable: %s\n",
-                     static_cast<unsigned long>(version), std::string(m.status().message()).c_str());
+        log::Warning("snapshot unreadable",
+                     {{"version", version}, {"error", std::string(m.status().message())}});
         unreadable[version] = std::string(m.status().message());
         continue;
       }
@@ -44,8 +45,8 @@ absl::Status SnapshotStore::Open() {
     for (const auto& [version, why] : unreadable) {
       db_->Delete(batch, Family::kSnapshots, BigEndianKey(version));
     }
-    std::fprintf(stderr, "streamrec-server: --accept_data_loss: deleting %zu unreadable "
-                 "snapshot manifests\n", unreadable.size());
+    log::Warning("--accept_data_loss: deleting unreadable snapshot manifests",
+                 {{"manifests", unreadable.size()}});
     if (absl::Status s = db_->Write(batch, true); !s.ok()) return s;
   }
   {
@@ -71,8 +72,8 @@ absl::Status SnapshotStore::Open() {
   absl::StatusOr<uint64_t> swept = Sweep();
   if (!swept.ok()) return swept.status();
   if (*swept > 0) {
-    std::fprintf(stderr, "streamrec-server: removed %lu chunks no snapshot references "
-                 "(an unfinished snapshot or import)\n", static_cast<unsigned long>(*swept));
+    log::Info("removed chunks no snapshot references (an unfinished snapshot or import)",
+              {{"chunks", *swept}});
   }
   return absl::OkStatus();
 }
@@ -203,8 +204,7 @@ absl::StatusOr<uint64_t> SnapshotStore::Write(Pending p,
   // chunks are swept later.
   if (retire.Count() > 0) {
     if (absl::Status s = db_->Write(retire, false); !s.ok()) {
-      std::fprintf(stderr, "streamrec-server: deleting retired snapshots failed: %s\n",
-                   std::string(s.message()).c_str());
+      log::Warning("deleting retired snapshots failed", {{"error", std::string(s.message())}});
     }
   }
   return bytes;

@@ -1,4 +1,5 @@
 #include "server/core/updater.h"
+#include "common/log.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -201,8 +202,8 @@ void Updater::Run() {
     if (!Persisted()) {
       final_persist_status_ = PersistAndWait().status();
       if (!final_persist_status_.ok()) {
-        std::fprintf(stderr, "streamrec-server: persisting the final snapshot failed: %s\n",
-                     std::string(final_persist_status_.message()).c_str());
+        log::Error("persisting the final snapshot failed",
+                   {{"error", std::string(final_persist_status_.message())}});
       }
     }
   }
@@ -240,10 +241,10 @@ void Updater::FlushAtStop() {
   }
   absl::StatusOr<uint64_t> seq = flush_path_.append_now();
   if (!seq.ok()) {
-    std::fprintf(stderr, "streamrec-server: logging the flush marker of the stop failed (the "
-                 "%lu pending events stay unapplied; a logged event is replayed at the next "
-                 "start): %s\n", static_cast<unsigned long>(model_->pending_events()),
-                 std::string(seq.status().message()).c_str());
+    log::Warning("logging the flush marker of the stop failed: the pending events stay "
+                 "unapplied (a logged event is replayed at the next start)",
+                 {{"pending_events", model_->pending_events()},
+                  {"error", std::string(seq.status().message())}});
     return;
   }
   EventBatch marker;
@@ -366,8 +367,8 @@ std::shared_ptr<PersistTicket> Updater::NewTicket(uint64_t version) {
       stats_.persisted_version = std::max(stats_.persisted_version, *v);
     } else {
       ++stats_.persist_failures;
-      std::fprintf(stderr, "streamrec-server: persisting a snapshot failed (the next one "
-                   "writes everything): %s\n", std::string(v.status().message()).c_str());
+      log::Warning("persisting a snapshot failed (the next one writes everything)",
+                   {{"error", std::string(v.status().message())}});
     }
   });
   return ticket;

@@ -9,13 +9,13 @@ import tempfile
 import threading
 import unittest
 
-from server_log import listening_port
+from server_log import is_ready, listening_port
 
 
 def wait_ready(proc):
     """Reads the server's log until recovery is done ("ready")."""
     for line in proc.stderr:
-        if "streamrec-server: ready" in line:
+        if is_ready(line):
             # Keep reading the log (a server blocked on a full stderr pipe would hang).
             proc.log = []
             proc.drain = threading.Thread(target=lambda: proc.log.extend(proc.stderr),

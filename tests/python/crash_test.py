@@ -140,7 +140,7 @@ class CrashTest(unittest.TestCase):
             # A clean stop wrote the model as of the log's last event.
             self.assertEqual(result["events_after_snapshot"], 0, result)
             self.assertEqual(result["snapshot_last_seq"], result["last_seq"], result)
-            restored = re.search(r"restored snapshot version (\d+)", second_log)
+            restored = re.search(r"snapshot restored version=(\d+)", second_log)
             self.assertIsNotNone(restored, second_log)
             return len(acked), len(logged), int(restored.group(1)), first_log, result
 

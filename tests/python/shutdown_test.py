@@ -117,11 +117,10 @@ class ShutdownTest(unittest.TestCase):
         self.assertIsNotNone(m, err)
         run_id = m[1]
         self.assertIn(f"run id {run_id}; resume exactly with --run_id {run_id}", err)
-        m = re.search(r"ended 1 open ObserveStream at stop; it had acknowledged (\d+) events",
-                      log)
+        m = re.search(r"streams ended at stop streams=1 events_acknowledged=(\d+) ", log)
         self.assertIsNotNone(m, log)
         self.assertEqual(int(m[1]), acked, log)
-        self.assertNotIn("still had a request in flight", log)
+        self.assertNotIn("streams cut at stop", log)
 
         # What the server persisted is exactly what the client saw acknowledged.
         proc, addr = self.start(data)
@@ -144,7 +143,7 @@ class ShutdownTest(unittest.TestCase):
         finally:
             _, status, log = self.stop(proc)
         self.assertEqual(status, 0, log)
-        self.assertIn("ended 0 open ObserveStreams at stop", log)
+        self.assertIn("streams ended at stop streams=0 ", log)
         proc, addr = self.start(data)
         try:
             self.assertEqual(self.last_seq(addr), EVENTS)  # every event logged once
@@ -211,8 +210,8 @@ class ShutdownTest(unittest.TestCase):
             self.assertTrue(any(a.Unpack(retry) for a in st.details
                                 if a.Is(retry.DESCRIPTOR)))
             self.assertEqual(retry.retry_delay.seconds, 1)
-            self.assertIn("ended 1 open ObserveStream at stop; it had acknowledged 15 events "
-                          "(3 requests)", log)
+            self.assertIn("streams ended at stop streams=1 events_acknowledged=15 "
+                          "requests_acknowledged=3", log)
             channel.close()
 
 

@@ -25,7 +25,7 @@ import threading
 import time
 import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_log import listening_port  # noqa: E402
+from server_log import is_ready, listening_port  # noqa: E402
 
 SERVER, CLI = sys.argv[1], sys.argv[2]
 MIB = 1 << 20
@@ -55,7 +55,7 @@ class Server:
         self.addr = f"127.0.0.1:{listening_port(self.proc, self.log)}"
         for line in self.proc.stderr:
             self.log.append(line)
-            if "streamrec-server: ready" in line:
+            if is_ready(line):
                 break
         threading.Thread(target=lambda: self.log.extend(self.proc.stderr), daemon=True).start()
 

@@ -27,7 +27,7 @@ SERVER, CLI, TOOL, STUBS = sys.argv[1:5]
 sys.path.insert(0, STUBS)
 import grpc  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_log import listening_port  # noqa: E402
+from server_log import is_ready, listening_port  # noqa: E402
 from streamrec.v1 import streamrec_pb2 as pb, streamrec_pb2_grpc  # noqa: E402
 
 
@@ -44,7 +44,7 @@ def wait_ready(proc):
     lines = []
     for line in proc.stderr:
         lines.append(line)
-        if "streamrec-server: ready" in line:
+        if is_ready(line):
             proc.log = lines
             proc.drain = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
             proc.drain.start()
@@ -128,7 +128,7 @@ class StorageFaultsTest(unittest.TestCase):
                                "--dedup_window=0")
             self.addCleanup(proc.kill)
             log = wait_ready(proc)
-            self.assertIn("replaying 500 logged events", log)
+            self.assertIn("replaying the event log events=500 ", log)
             self.assertEqual(int(stats(addr).get("events_applied", 0)), 500)
             self.assertLess(500, events)
             listed = cli(addr, "--json", "snapshots", "list")
@@ -235,8 +235,8 @@ class StorageFaultsTest(unittest.TestCase):
             took = time.monotonic() - sent
             proc.stderr.close()
             self.assertEqual(code, 0, rest)
-            self.assertIn("received during startup", rest)
-            self.assertNotIn("streamrec-server: ready", rest)
+            self.assertIn("stopped during startup", rest)
+            self.assertFalse(any(is_ready(line) for line in rest.splitlines()), rest)
             m = re.search(r"after replaying (\d+) of (\d+) events", rest)
             self.assertIsNotNone(m, rest)
             self.assertLess(int(m.group(1)), int(m.group(2)))
