@@ -1,7 +1,8 @@
 // streamrec-server: the online-learning recommendation server. Flags are documented in
 // the README (`streamrec-server --help` lists them). SIGINT/SIGTERM stop it cleanly:
 // readiness goes NOT_SERVING, open ObserveStreams end with their acknowledged counts,
-// calls in flight finish, accepted events are trained.
+// calls in flight finish, accepted events are trained. SIGHUP reloads the tokens file
+// and checks the TLS files (server/security/security_flags.h) without stopping.
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -17,9 +18,12 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/log.h"
 #include "google/protobuf/stubs/logging.h"
 #include "server/grpc_server.h"
 #include "server/model_config_proto.h"
+#include "server/security/reload_signal.h"
+#include "server/security/security_flags.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "Address to listen on (host:port).");
 ABSL_FLAG(std::string, data_dir, "./data", "Directory for the server's persistent state.");
@@ -106,6 +110,9 @@ int main(int argc, char** argv) {
   namespace srv = streamrec::server;
   srv::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
+  if (absl::Status s = srv::security::ApplySecurityFlags(options); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
   const std::string config_path = absl::GetFlag(FLAGS_model_config);
   if (!config_path.empty()) {
     absl::StatusOr<streamrec::model::ModelConfig> config = srv::LoadModelConfig(config_path);
@@ -223,7 +230,9 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t blocked = stop_signals;
+  sigaddset(&blocked, SIGHUP);  // taken by the ReloadOnSignal thread once ready
+  pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
   static std::atomic<bool> stop_requested{false};
   static std::atomic<int> stop_signal{0};
   std::thread([stop_signals] {
@@ -250,6 +259,9 @@ int main(int argc, char** argv) {
                   " embedded and " + std::to_string(m.dnn.dense_fields.size()) + " dense fields)";
         }
         if (!m.crosses.empty()) kind += ", " + std::to_string(m.crosses.size()) + " crosses";
+        for (const srv::GrpcServer::Listener& l : listening.listeners()) {
+          if (l.name == "admin") streamrec::log::Info("admin listening", {{"address", l.address}});
+        }
         std::fprintf(stderr, "streamrec-server: listening on port %d (model: %s, %s, 2^%u "
                      "rows%s; data in %s, durability %s)\n", port, kind.c_str(),
                      streamrec::model::OptimizerName(m.optimizer.kind).c_str(), m.hash_bits,
@@ -266,6 +278,7 @@ int main(int argc, char** argv) {
     return Fail(std::string(server.status().message()));
   }
   std::fprintf(stderr, "streamrec-server: ready\n");
+  srv::security::ReloadOnSignal reload(SIGHUP, [&] { (*server)->ReloadSecurity(); });
 
   stop_requested.wait(false);
   std::fprintf(stderr, "streamrec-server: %s received, stopping\n",
