@@ -37,6 +37,7 @@ struct Result {
 Result Run(storage::Durability durability, const std::string& dir, int stream_events, int calls) {
   server::ServerOptions o;
   o.listen = "127.0.0.1:0";
+  o.admin_listen = "127.0.0.1:0";
   o.core.storage.data_dir = dir;
   o.core.storage.durability = durability;
   auto s = server::GrpcServer::Start(o);

@@ -1,4 +1,5 @@
-// `streamrec snapshots list|save|rollback VERSION|export FILE [--version V]|import FILE`.
+// `streamrec snapshots list|save|rollback VERSION|export FILE [--version V]|import FILE`:
+// list on --server, the others on --admin_server (the admin port).
 #include <cerrno>
 #include <cstdio>
 #include <optional>
@@ -125,7 +126,7 @@ int Import(Connection& conn, const std::string& path, bool json) {
 
 }  // namespace
 
-int RunSnapshots(const Args& args, Connection& conn, bool json) {
+int RunSnapshots(const Args& args, Connection& serving, Connection& conn, bool json) {
   const auto& pos = args.positional();
   if (pos.size() < 2) {
     return UsageError("snapshots needs list, save, rollback VERSION, export FILE or import FILE");
@@ -133,7 +134,7 @@ int RunSnapshots(const Args& args, Connection& conn, bool json) {
   const std::string& sub = pos[1];
   const size_t want = (sub == "list" || sub == "save") ? 2 : 3;
   if (pos.size() != want) return UsageError("wrong number of arguments for snapshots " + sub);
-  if (sub == "list") return List(conn, json);
+  if (sub == "list") return List(serving, json);
   if (sub == "save") {
     v1::SaveSnapshotResponse resp;
     grpc::Status s =

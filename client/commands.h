@@ -15,7 +15,9 @@ int RunInfo(const Args& args, Connection& conn, bool json);
 int RunStats(const Args& args, Connection& conn, bool json);
 int RunReplay(const Args& args, Connection& conn, bool json);
 int RunGenerate(const Args& args, bool json);
-int RunSnapshots(const Args& args, Connection& conn, bool json);
+// RunSnapshots: `list` asks `conn` (the serving port answers it), the others `admin`
+// (the admin port, --admin_server).
+int RunSnapshots(const Args& args, Connection& conn, Connection& admin, bool json);
 
 // UsageError prints a usage message for a command and returns kExitUsage.
 int UsageError(const std::string& message);

@@ -9,11 +9,21 @@
 
 namespace streamrec::client {
 
-Connection::Connection(const std::string& target, double timeout_seconds)
-    : target_(target), timeout_seconds_(timeout_seconds) {
+Connection::Connection(const std::string& target, double timeout_seconds,
+                       const Security& security)
+    : target_(target), timeout_seconds_(timeout_seconds), tls_(security.tls),
+      token_(security.token) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
-  channel_ = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (security.tls) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = security.root_certs;
+    ssl.pem_cert_chain = security.cert_chain;
+    ssl.pem_private_key = security.private_key;
+    credentials = grpc::SslCredentials(ssl);
+  }
+  channel_ = grpc::CreateCustomChannel(target, credentials, args);
   recommender_ = v1::Recommender::NewStub(channel_);
   admin_ = v1::Admin::NewStub(channel_);
   health_ = grpc::health::v1::Health::NewStub(channel_);
@@ -21,6 +31,7 @@ Connection::Connection(const std::string& target, double timeout_seconds)
 
 std::unique_ptr<grpc::ClientContext> Connection::Context(double seconds) const {
   auto ctx = std::make_unique<grpc::ClientContext>();
+  if (!token_.empty()) ctx->AddMetadata("authorization", "Bearer " + token_);
   if (seconds > 0) {
     ctx->set_deadline(std::chrono::system_clock::now() +
                       std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)));
@@ -58,6 +69,17 @@ std::string StatusText(const grpc::Status& status) {
   return out;
 }
 
+std::string Connection::TlsHint(const std::string& message) const {
+  const bool tls_failed = message.find("andshake") != std::string::npos ||
+                          message.find("SSL") != std::string::npos ||
+                          message.find("Ssl") != std::string::npos;
+  if (tls_ && tls_failed) return "; TLS: check --ca (and --cert, --key for mutual TLS)";
+  if (!tls_ && message.find("Socket closed") != std::string::npos) {
+    return "; a TLS server needs --tls (and --ca)";
+  }
+  return "";
+}
+
 int Connection::Fail(const std::string& what, const grpc::Status& status) const {
   std::string text;
   int code = kExitServer;
@@ -73,7 +95,8 @@ int Connection::Fail(const std::string& what, const grpc::Status& status) const 
              : channel_->GetState(false) == GRPC_CHANNEL_READY
                  ? "the server at " + target_ + " is unavailable, retry later: " +
                        status.error_message()
-                 : "cannot reach the server at " + target_ + " (" + status.error_message() + ")";
+                 : "cannot reach the server at " + target_ + " (" + status.error_message() + ")" +
+                       TlsHint(status.error_message());
       text = StatusText(grpc::Status(status.error_code(), text));
       code = kExitConnection;
       break;

@@ -1,5 +1,7 @@
-// Connection: the CLI's channel and stubs to one server, and the one place gRPC errors
-// become messages and exit codes. Thread-safe (gRPC stubs are).
+// Connection: the CLI's channel and stubs to one server (plaintext, or TLS with the
+// credentials of client/security.h), and the one place gRPC errors become messages and
+// exit codes. Every context it makes carries the bearer token, if any. Thread-safe (gRPC
+// stubs are).
 #ifndef STREAMREC_CLIENT_CONNECTION_H_
 #define STREAMREC_CLIENT_CONNECTION_H_
 
@@ -7,6 +9,7 @@
 #include <string>
 
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "client/security.h"
 #include "grpcpp/grpcpp.h"
 #include "streamrec/v1/admin.grpc.pb.h"
 #include "streamrec/v1/streamrec.grpc.pb.h"
@@ -15,7 +18,7 @@ namespace streamrec::client {
 
 class Connection {
  public:
-  Connection(const std::string& target, double timeout_seconds);
+  Connection(const std::string& target, double timeout_seconds, const Security& security = {});
 
   // Context returns a client context with the configured deadline (none for streams
   // when seconds <= 0).
@@ -34,8 +37,13 @@ class Connection {
   int Fail(const std::string& what, const grpc::Status& status) const;
 
  private:
+  // TlsHint: what to check when a connection failed with `message` ("" when unrelated).
+  std::string TlsHint(const std::string& message) const;
+
   std::string target_;
   double timeout_seconds_;
+  bool tls_;
+  std::string token_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Recommender::Stub> recommender_;
   std::unique_ptr<v1::Admin::Stub> admin_;

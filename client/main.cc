@@ -8,6 +8,7 @@
 #include "client/connection.h"
 #include "client/exit_codes.h"
 #include "client/flag_values.h"
+#include "client/security.h"
 #include "client/usage.h"
 #include "streamrec_git_revision.h"  // generated at build time (cmake/git_revision.cmake)
 
@@ -30,7 +31,8 @@ bool AsksVersion(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string raw = argv[i], a = FlagName(raw);
     if (a == "__version") return true;
-    if (a == "__server" || a == "__timeout") {
+    if (a == "__server" || a == "__timeout" || a == "__admin_server" || a == "__ca" ||
+        a == "__cert" || a == "__key" || a == "__token_file") {
       ++i;
     } else if (raw.empty() || raw[0] != '-' || raw == "-") {
       return false;  // the command
@@ -99,13 +101,26 @@ int Main(int argc, char** argv) {
     return UsageError("--timeout must be a number of seconds in (0, 1000000], not \"" +
                       *args.Get("timeout") + "\"");
   }
-  Connection conn(server, timeout);
+  Security security;
+  if (SecurityError e = LoadSecurity(args, &security); e.exit_code != 0) {
+    if (e.exit_code == kExitUsage) return UsageError(e.message);
+    std::fprintf(stderr, "streamrec: %s\n", e.message.c_str());
+    return e.exit_code;
+  }
+  Connection conn(server, timeout, security);
   if (command == "predict") return RunPredict(args, conn, json);
   if (command == "observe") return RunObserve(args, conn, json);
   if (command == "health") return RunHealth(args, conn, json);
   if (command == "info") return RunInfo(args, conn, json);
   if (command == "stats") return RunStats(args, conn, json);
-  if (command == "snapshots") return RunSnapshots(args, conn, json);
+  if (command == "snapshots") {
+    std::string admin_server = AdminTarget(server);
+    if (const char* env = std::getenv("STREAMREC_ADMIN_SERVER"); env && *env) admin_server = env;
+    if (auto s = args.Get("admin_server")) admin_server = *s;
+    if (admin_server.empty()) return UsageError("--admin_server must name a host:port, not \"\"");
+    Connection admin(admin_server, timeout, security);
+    return RunSnapshots(args, conn, admin, json);
+  }
   return RunReplay(args, conn, json);
 }
 

@@ -5,13 +5,22 @@ namespace {
 
 constexpr char kGlobal[] =
     "usage: streamrec [--server HOST:PORT] [--timeout SECONDS] [--json] "
-    "[--json_ints_as_numbers] COMMAND ...\n";
+    "[--json_ints_as_numbers]\n"
+    "                 [--tls] [--ca FILE] [--cert FILE --key FILE] [--token_file FILE]\n"
+    "                 [--admin_server HOST:PORT] COMMAND ...\n";
 
 constexpr char kFooter[] = R"(
 values: numbers are recognised, a|b is multi-valued, [0.1,0.2] a vector, else a category;
         name:=value is always the one category "value" (user:=007).
 flags: --name value or --name=value; snake_case (--skip_bad; --skip-bad is the same flag).
 --server defaults to localhost:50051 (or $STREAMREC_SERVER); --timeout to 10 s.
+--admin_server (snapshots save, rollback, export, import: the server's admin port)
+        defaults to the --server host with port 50052 (or $STREAMREC_ADMIN_SERVER).
+--tls: TLS to the server ($STREAMREC_TLS=1); --ca FILE its CA ($STREAMREC_CA, else the
+        system's); --cert FILE --key FILE a client certificate for mutual TLS
+        ($STREAMREC_CERT, $STREAMREC_KEY); --ca, --cert, --key imply --tls.
+--token_file FILE: send the bearer token it holds on every call ($STREAMREC_TOKEN holds
+        the token itself).
 `streamrec help COMMAND` (or COMMAND --help, -h) prints one command's usage;
 `streamrec --version` the version.
 --json_ints_as_numbers: --json with 64-bit integers as JSON numbers, not strings
@@ -69,7 +78,8 @@ const std::vector<CommandSpec>& Commands() {
        {"n", "seed", "users", "items", "format", "output", "layout", "features", "unscaled"},
        false},
       {"snapshots",
-       "  snapshots list | save | rollback VERSION | export FILE [--version V] | import FILE\n",
+       "  snapshots list | save | rollback VERSION | export FILE [--version V] | import FILE\n"
+       "          list asks --server; the others the admin port (--admin_server)\n",
        {"version"}, true},
   };
   return *commands;
@@ -83,15 +93,16 @@ const CommandSpec* FindCommand(const std::string& name) {
 }
 
 const std::set<std::string>& GlobalFlags() {
-  static const auto* flags = new std::set<std::string>{"server", "timeout", "json",
-                                                         "json_ints_as_numbers", "help"};
+  static const auto* flags = new std::set<std::string>{
+      "server", "timeout", "json", "json_ints_as_numbers", "help", "admin_server",
+      "tls", "ca", "cert", "key", "token_file"};
   return *flags;
 }
 
 const std::set<std::string>& BooleanFlags() {
   static const auto* flags = new std::set<std::string>{
       "json", "json_ints_as_numbers", "watch", "skip_bad", "quiet", "help", "skip_header",
-      "unscaled", "no_event_ids"};
+      "unscaled", "no_event_ids", "tls"};
   return *flags;
 }
 
@@ -104,7 +115,8 @@ std::string Usage() {
 
 std::string CommandUsage(const CommandSpec& command) {
   return "usage: streamrec [--server HOST:PORT] [--timeout SECONDS] [--json] "
-         "[--json_ints_as_numbers] " + command.name + " ...\n\n" + command.usage + kFooter;
+         "[--json_ints_as_numbers] [security flags] " + command.name + " ...\n\n" +
+         command.usage + kFooter;
 }
 
 }  // namespace streamrec::client

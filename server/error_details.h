@@ -33,6 +33,10 @@ inline constexpr size_t kMaxDetailsBytes = 2048;
 // events or by bytes, or too many streams are open (all retryable, with RetryInfo).
 // UNAVAILABLE: the server is recovering, its storage cannot be written, or it is shutting
 // down (all retryable; after a shutdown, against the restarted server or another one).
+// UNAUTHENTICATED: no bearer token where one is needed, or one that is not configured
+// (or not "Bearer TOKEN"). PERMISSION_DENIED: the token's role may not call the method.
+// UNIMPLEMENTED: a method that changes or copies the model, called on the serving port
+// (it is served on --admin_listen only). None is retryable as is.
 inline constexpr char kReasonInvalidField[] = "INVALID_FIELD";
 inline constexpr char kReasonMalformedRequest[] = "MALFORMED_REQUEST";
 inline constexpr char kReasonQueueFull[] = "QUEUE_FULL";
@@ -41,6 +45,10 @@ inline constexpr char kReasonStreamLimit[] = "STREAM_LIMIT";
 inline constexpr char kReasonRecovering[] = "RECOVERING";
 inline constexpr char kReasonStorageUnavailable[] = "STORAGE_UNAVAILABLE";
 inline constexpr char kReasonShuttingDown[] = "SHUTTING_DOWN";
+inline constexpr char kReasonTokenMissing[] = "TOKEN_MISSING";
+inline constexpr char kReasonTokenInvalid[] = "TOKEN_INVALID";
+inline constexpr char kReasonRoleDenied[] = "ROLE_DENIED";
+inline constexpr char kReasonAdminPortOnly[] = "ADMIN_PORT_ONLY";
 
 // RecoveringError: UNAVAILABLE while the server replays its event log (RECOVERING, retry
 // after a second); what every call that needs a ready server answers before then.

@@ -6,6 +6,7 @@
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "common/log.h"
 
 namespace streamrec::server {
 
@@ -18,24 +19,12 @@ std::string WithPort(const std::string& address, int port) {
   return absl::StrCat(host, ":", port);
 }
 
-absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
-    const ServerOptions& options, const std::function<void(const GrpcServer&)>& on_listening) {
-  if (options.grpc_memory_bytes < options.core.limits.max_message_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "grpc_memory_bytes (", options.grpc_memory_bytes, ") is below max_message_bytes (",
-        options.core.limits.max_message_bytes, "): such a message could never be received"));
-  }
-  absl::StatusOr<std::unique_ptr<ServerCore>> core = ServerCore::Create(options.core);
-  if (!core.ok()) return core.status();
-  std::unique_ptr<GrpcServer> s(new GrpcServer());
-  s->core_ = *std::move(core);
-  s->recommender_ = std::make_unique<RecommenderService>(s->core_.get());
-  s->admin_ = std::make_unique<AdminService>(s->core_.get());
+namespace {
 
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &s->port_);
+// ConfigureBuilder: what every listener shares: no SO_REUSEPORT, the message limit, no
+// compressed requests, the memory quota.
+void ConfigureBuilder(grpc::ServerBuilder& builder, const ServerOptions& options,
+                      grpc::ResourceQuota& quota) {
   // No SO_REUSEPORT (gRPC sets it by default on Linux): with it, a second server started
   // on a served port binds too, and the kernel splits connections between two models.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -46,13 +35,76 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   // more than the bytes.)
   builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_DEFLATE, false);
   builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_GZIP, false);
-  grpc::ResourceQuota quota;
-  quota.Resize(options.grpc_memory_bytes);
   builder.SetResourceQuota(quota);  // the builder keeps its own reference
+}
+
+void LogTlsFiles(const security::TlsOptions& tls, const security::TlsFilesInfo& info) {
+  if (!tls.enabled()) return;
+  log::Info("tls files checked", {{"cert", tls.cert},
+                                  {"subject", info.subject},
+                                  {"not_after", info.not_after},
+                                  {"client_ca_certificates", info.client_ca_certificates}});
+  if (info.expired) {
+    log::Warning("tls certificate expired", {{"cert", tls.cert}, {"not_after", info.not_after}});
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
+    const ServerOptions& options, const std::function<void(const GrpcServer&)>& on_listening) {
+  if (options.grpc_memory_bytes < options.core.limits.max_message_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "grpc_memory_bytes (", options.grpc_memory_bytes, ") is below max_message_bytes (",
+        options.core.limits.max_message_bytes, "): such a message could never be received"));
+  }
+  absl::StatusOr<security::TlsFilesInfo> tls_files = security::CheckTlsFiles(options.tls);
+  if (!tls_files.ok()) return tls_files.status();
+  absl::StatusOr<std::unique_ptr<security::Authorizer>> auth =
+      security::Authorizer::Create(options.auth);
+  if (!auth.ok()) return auth.status();
+  LogTlsFiles(options.tls, *tls_files);
+  absl::StatusOr<std::unique_ptr<ServerCore>> core = ServerCore::Create(options.core);
+  if (!core.ok()) return core.status();
+  std::unique_ptr<GrpcServer> s(new GrpcServer());
+  s->core_ = *std::move(core);
+  s->auth_ = *std::move(auth);
+  s->tls_ = options.tls;
+  s->recommender_ = std::make_unique<RecommenderService>(s->core_.get(), s->auth_.get());
+  s->admin_port_service_ = std::make_unique<AdminService>(
+      s->core_.get(), s->auth_.get(), AdminService::Surface::kAdminPort, options.admin_listen);
+  const std::shared_ptr<grpc::ServerCredentials> credentials =
+      security::ServerCredentials(options.tls);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ResourceQuota quota;  // shared by the listeners
+  quota.Resize(options.grpc_memory_bytes);
+  // The admin port first, so that the serving port's refusals can name its bound port.
+  if (!options.admin_listen.empty()) {
+    grpc::ServerBuilder admin_builder;
+    admin_builder.AddListeningPort(options.admin_listen, credentials, &s->admin_port_);
+    ConfigureBuilder(admin_builder, options, quota);
+    admin_builder.RegisterService(s->admin_port_service_.get());
+    s->admin_server_ = admin_builder.BuildAndStart();
+    if (s->admin_server_ == nullptr || s->admin_port_ == 0) {
+      s->core_->Stop();
+      return absl::UnavailableError(absl::StrCat(
+          "cannot listen on --admin_listen ", options.admin_listen,
+          ": the port is in use (another server?) or the address is not one of this host's"));
+    }
+  }
+  s->admin_ = std::make_unique<AdminService>(
+      s->core_.get(), s->auth_.get(), AdminService::Surface::kServing,
+      s->admin_server_ ? WithPort(options.admin_listen, s->admin_port_) : "");
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, credentials, &s->port_);
+  ConfigureBuilder(builder, options, quota);
   builder.RegisterService(s->recommender_.get());
   builder.RegisterService(s->admin_.get());
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
+    if (s->admin_server_) s->admin_server_->Shutdown();
     s->core_->Stop();
     return absl::UnavailableError(absl::StrCat(
         "cannot listen on ", options.listen,
@@ -65,6 +117,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   s->core_->SetIngestListener(
       [health](bool serving) { health->SetServingStatus(kIngestService, serving); });
   s->listeners_.push_back({"grpc", WithPort(options.listen, s->port_)});
+  if (s->admin_server_) {
+    s->listeners_.push_back({"admin", WithPort(options.admin_listen, s->admin_port_)});
+  }
   if (on_listening) on_listening(*s);
   if (absl::Status r = s->core_->Recover(); !r.ok()) {
     s->Shutdown(std::chrono::milliseconds(100));
@@ -75,6 +130,30 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
 }
 
 GrpcServer::~GrpcServer() { Shutdown(); }
+
+absl::Status GrpcServer::ReloadSecurity() {
+  absl::Status first;
+  if (auth_->configured()) {
+    if (absl::Status r = auth_->Reload(); r.ok()) {
+      log::Info("tokens reloaded", {{"tokens", auth_->token_count()}});
+    } else {
+      log::Error("tokens not reloaded, the previous ones stay in force",
+                 {{"error", std::string(r.message())}});
+      first.Update(r);
+    }
+  }
+  if (tls_.enabled()) {
+    absl::StatusOr<security::TlsFilesInfo> info = security::CheckTlsFiles(tls_);
+    if (info.ok()) {
+      LogTlsFiles(tls_, *info);
+    } else {
+      log::Error("tls files do not check; handshakes may fail once gRPC reads them",
+                 {{"error", std::string(info.status().message())}});
+      first.Update(info.status());
+    }
+  }
+  return first;
+}
 
 GrpcServer::ShutdownReport GrpcServer::Shutdown(std::chrono::milliseconds grace) {
   ShutdownReport report;
@@ -92,6 +171,7 @@ GrpcServer::ShutdownReport GrpcServer::Shutdown(std::chrono::milliseconds grace)
     const size_t open_at_stop = core_->open_streams().open();
     core_->open_streams().WaitEmpty(deadline);
     server_->Shutdown(system_deadline);
+    if (admin_server_ != nullptr) admin_server_->Shutdown(system_deadline);
     // Cut: open at the stop and not ended with the stop's status (gRPC cancelled them at
     // the deadline). Counted after gRPC's Shutdown: a stream still open when WaitEmpty
     // gave up may yet have finished with its counts.

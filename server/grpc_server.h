@@ -1,6 +1,10 @@
 // GrpcServer: a running streamrec server: ServerCore plus the Recommender, Admin,
-// health and reflection services on one listening port. Used by main.cc and by the
-// integration tests (which listen on 127.0.0.1:0 and read port()).
+// health and reflection services on the serving port, and the Admin service with the
+// methods that change or copy the model on the admin port (--admin_listen; the serving
+// port refuses those, see server/admin_service.h). Both listeners use the same TLS
+// (server/security/tls_options.h) and tokens (server/security/token_auth.h). Used by
+// main.cc and by the integration tests (which listen on 127.0.0.1:0 and read port(),
+// admin_port()).
 //
 // Health: the overall service ("") is SERVING as soon as the port answers (liveness);
 // "streamrec.v1.Recommender" is NOT_SERVING until recovery (snapshot restore and log
@@ -21,12 +25,19 @@
 #include "grpcpp/server.h"
 #include "server/admin_service.h"
 #include "server/recommender_service.h"
+#include "server/security/tls_options.h"
+#include "server/security/token_auth.h"
 #include "server/server_core.h"
 
 namespace streamrec::server {
 
 struct ServerOptions {
   std::string listen = "0.0.0.0:50051";
+  // The admin port: Admin's methods, SaveSnapshot, Rollback, ExportSnapshot and
+  // ImportSnapshot among them. Empty: none (those methods are then unavailable).
+  std::string admin_listen = "127.0.0.1:50052";
+  security::TlsOptions tls;    // every listener's TLS; none by default
+  security::AuthOptions auth;  // bearer tokens; none by default
   // Bound on gRPC's own memory (connections, call state, message buffers): the server's
   // grpc::ResourceQuota, below which gRPC tries to keep its memory. At least
   // limits.max_message_bytes.
@@ -51,10 +62,17 @@ class GrpcServer {
   ~GrpcServer();
 
   int port() const { return port_; }
+  int admin_port() const { return admin_port_; }  // 0 without an admin port
   ServerCore& core() { return *core_; }
   const ServerCore& core() const { return *core_; }
 
-  // Listener: one bound address: its name ("grpc", and the other listeners' names) and
+  // ReloadSecurity (SIGHUP): re-reads the tokens file and checks the TLS files, logging
+  // the outcome of each. A tokens file that no longer parses leaves the current tokens
+  // in force; certificates are re-read by gRPC within tls.refresh_interval_s of a change
+  // whatever this finds. Returns the first error. Any thread.
+  absl::Status ReloadSecurity();
+
+  // Listener: one bound address: its name ("grpc", "admin", and the other listeners' names) and
   // host:port with the port the OS chose for port 0.
   struct Listener {
     std::string name, address;
@@ -79,10 +97,15 @@ class GrpcServer {
   GrpcServer() = default;
 
   std::unique_ptr<ServerCore> core_;
+  std::unique_ptr<security::Authorizer> auth_;
+  security::TlsOptions tls_;
   std::unique_ptr<RecommenderService> recommender_;
-  std::unique_ptr<AdminService> admin_;
+  std::unique_ptr<AdminService> admin_;            // the serving port's: read-only
+  std::unique_ptr<AdminService> admin_port_service_;  // the admin port's: everything
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> admin_server_;
   int port_ = 0;
+  int admin_port_ = 0;
   std::vector<Listener> listeners_;
   bool shut_down_ = false;
 };

@@ -1,7 +1,8 @@
 // streamrec-server: the online-learning recommendation server. Flags are documented in
 // the README (`streamrec-server --help` lists them). SIGINT/SIGTERM stop it cleanly:
 // readiness goes NOT_SERVING, open ObserveStreams end with their acknowledged counts,
-// calls in flight finish, accepted events are trained.
+// calls in flight finish, accepted events are trained. SIGHUP reloads the tokens file
+// and checks the TLS files (server/security/security_flags.h) without stopping.
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -25,6 +26,8 @@
 #include "server/flag_env.h"
 #include "server/grpc_server.h"
 #include "server/model_config_proto.h"
+#include "server/security/reload_signal.h"
+#include "server/security/security_flags.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "Address to listen on (host:port).");
 ABSL_FLAG(std::string, data_dir, "./data", "Directory for the server's persistent state.");
@@ -131,6 +134,9 @@ int main(int argc, char** argv) {
   namespace srv = streamrec::server;
   srv::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
+  if (absl::Status s = srv::security::ApplySecurityFlags(options); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
   const std::string config_path = absl::GetFlag(FLAGS_model_config);
   if (!config_path.empty()) {
     absl::StatusOr<streamrec::model::ModelConfig> config = srv::LoadModelConfig(config_path);
@@ -248,7 +254,9 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t blocked = stop_signals;
+  sigaddset(&blocked, SIGHUP);  // taken by the ReloadOnSignal thread once ready
+  pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
   static std::atomic<bool> stop_requested{false};
   static std::atomic<int> stop_signal{0};
   std::thread([stop_signals] {
@@ -307,6 +315,7 @@ int main(int argc, char** argv) {
     return Fail(std::string(server.status().message()));
   }
   log::Info("ready");
+  srv::security::ReloadOnSignal reload(SIGHUP, [&] { (*server)->ReloadSecurity(); });
 
   stop_requested.wait(false);
   log::Info("stopping", {{"signal", stop_signal.load() == SIGINT ? "SIGINT" : "SIGTERM"}});

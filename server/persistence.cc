@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/security/audit.h"
 #include "storage/config_codec.h"
 #include "storage/rocks_event_log.h"
 #include "storage/unlogged_event_log.h"
@@ -58,7 +60,10 @@ absl::StatusOr<std::unique_ptr<Persistence>> Persistence::Open(
       p->db_.reset();
       // A new data dir: the default arithmetic unless the config named one.
       p->model_.dnn.kernels = requested.dnn.kernels;
-      if (absl::Status d = storage::Database::Destroy(options.data_dir); !d.ok()) return d;
+      const absl::Status d = storage::Database::Destroy(options.data_dir);
+      security::Audit("start_fresh", {"local", "flag", absl::StrCat("uid ", ::getuid())}, d,
+                      absl::StrCat("deleted ", options.data_dir, ": ", compatible.message()));
+      if (!d.ok()) return d;
       db = storage::Database::Open(db_options);
       if (!db.ok()) return db.status();
       p->db_ = *std::move(db);

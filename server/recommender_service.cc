@@ -15,6 +15,10 @@ grpc::ServerUnaryReactor* RecommenderService::Predict(grpc::CallbackServerContex
                                                       const grpc::ByteBuffer* request,
                                                       grpc::ByteBuffer* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (auto who = auth_->Authorize(*context, security::Access::kPredict, "Predict"); !who.ok()) {
+    reactor->Finish(ToGrpcStatus(who.status()));
+    return reactor;
+  }
   google::protobuf::Arena arena;  // request and response; the call finishes inline
   absl::StatusOr<v1::PredictRequest*> parsed = ParseRequest<v1::PredictRequest>(*request, arena);
   if (!parsed.ok()) {
@@ -33,6 +37,10 @@ grpc::ServerUnaryReactor* RecommenderService::Observe(grpc::CallbackServerContex
                                                       const grpc::ByteBuffer* request,
                                                       grpc::ByteBuffer* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (auto who = auth_->Authorize(*context, security::Access::kObserve, "Observe"); !who.ok()) {
+    reactor->Finish(ToGrpcStatus(who.status()));
+    return reactor;
+  }
   // The request is converted before Observe returns; the response outlives the handler.
   google::protobuf::Arena arena;
   absl::StatusOr<v1::ObserveRequest*> parsed = ParseRequest<v1::ObserveRequest>(*request, arena);
@@ -51,6 +59,10 @@ grpc::ServerUnaryReactor* RecommenderService::Observe(grpc::CallbackServerContex
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* RecommenderService::ObserveStream(
     grpc::CallbackServerContext* context) {
+  if (auto who = auth_->Authorize(*context, security::Access::kObserve, "ObserveStream");
+      !who.ok()) {
+    return new RefusedStreamReactor(ToGrpcStatus(who.status()));
+  }
   StreamAdmission& streams = core_->streams();
   if (!streams.TryAcquire()) {
     return new RefusedStreamReactor(ToGrpcStatus(WithReason(

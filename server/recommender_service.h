@@ -4,10 +4,13 @@
 // INVALID_ARGUMENT naming the type, and are counted, instead of the generated handlers'
 // UNIMPLEMENTED (unary) or silent OK (a stream). No handler blocks a thread: unary calls
 // finish inline or from the log writer, and a stream whose batch does not fit in the
-// queue parks (server/observe_stream.h). Thread-safe.
+// queue parks (server/observe_stream.h). Each call is authorized first
+// (server/security/token_auth.h: Predict open unless --predict_requires_auth, Observe
+// and ObserveStream role observe or admin, once tokens are configured). Thread-safe.
 #ifndef STREAMREC_SERVER_RECOMMENDER_SERVICE_H_
 #define STREAMREC_SERVER_RECOMMENDER_SERVICE_H_
 
+#include "server/security/token_auth.h"
 #include "server/server_core.h"
 #include "streamrec/v1/streamrec.grpc.pb.h"
 
@@ -19,7 +22,9 @@ using RawRecommenderService = v1::Recommender::WithRawCallbackMethod_Predict<
 
 class RecommenderService final : public RawRecommenderService {
  public:
-  explicit RecommenderService(ServerCore* core) : core_(core) {}
+  // `auth` outlives the service.
+  RecommenderService(ServerCore* core, const security::Authorizer* auth)
+      : core_(core), auth_(auth) {}
 
   grpc::ServerUnaryReactor* Predict(grpc::CallbackServerContext* context,
                                     const grpc::ByteBuffer* request,
@@ -32,6 +37,7 @@ class RecommenderService final : public RawRecommenderService {
 
  private:
   ServerCore* const core_;
+  const security::Authorizer* const auth_;
 };
 
 }  // namespace streamrec::server

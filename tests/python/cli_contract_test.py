@@ -251,7 +251,8 @@ class CliContractTest(cli_harness.CliServerCase):
             listed = set(re.findall(r"--[a-z_]+", usage))
             self.assertEqual(self.complete(command, "--"),
                              listed | {"--server", "--timeout", "--json", "--json_ints_as_numbers",
-                                       "--help"}, command)
+                                       "--help", "--admin_server", "--tls", "--ca", "--cert",
+                                       "--key", "--token_file"}, command)
         # `cmake --install` puts it where bash-completion looks for it by name.
         with tempfile.TemporaryDirectory() as prefix:
             r = subprocess.run(["cmake", "--install", BUILD, "--prefix", prefix],

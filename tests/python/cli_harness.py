@@ -9,7 +9,7 @@ import tempfile
 import threading
 import unittest
 
-from server_log import is_ready, listening_port
+from server_log import ADMIN_ANY_PORT, admin_flags, is_ready, listening_port
 
 
 def wait_ready(proc):
@@ -30,7 +30,8 @@ def fresh_server(server, *flags):
     """A server of its own on a fresh data dir (so its metrics cover one stream), with
     extra `flags`; yields its address, stops it with SIGTERM."""
     with tempfile.TemporaryDirectory() as d:
-        proc = subprocess.Popen([server, "--listen=127.0.0.1:0", f"--data_dir={d}/data", *flags],
+        proc = subprocess.Popen([server, "--listen=127.0.0.1:0", ADMIN_ANY_PORT,
+                                 f"--data_dir={d}/data", *flags],
                                 stderr=subprocess.PIPE, text=True)
         try:
             port = listening_port(proc)
@@ -52,7 +53,7 @@ class CliServerCase(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
         cls.proc = subprocess.Popen(
-            [cls.SERVER, "--listen=127.0.0.1:0", f"--data_dir={cls.tmp.name}/data"],
+            [cls.SERVER, "--listen=127.0.0.1:0", ADMIN_ANY_PORT, f"--data_dir={cls.tmp.name}/data"],
             stderr=subprocess.PIPE, text=True)
         port = listening_port(cls.proc)
         wait_ready(cls.proc)
@@ -66,7 +67,8 @@ class CliServerCase(unittest.TestCase):
         cls.tmp.cleanup()
 
     def cli(self, *args, stdin=None, server=None):
-        return subprocess.run([self.CLI, "--server", server or self.addr, *args], input=stdin,
+        return subprocess.run([self.CLI, "--server", server or self.addr,
+                               *admin_flags(server or self.addr), *args], input=stdin,
                               capture_output=True, text=True, timeout=300)
 
     def path(self, name):

@@ -15,6 +15,7 @@ import time
 import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cli_harness  # noqa: E402
+from server_log import admin_flags  # noqa: E402
 
 SERVER, CLI = sys.argv[1], sys.argv[2]
 
@@ -395,7 +396,7 @@ class EventIdTest(unittest.TestCase):
         cls.tmp.cleanup()
 
     def cli(self, addr, *args):
-        return subprocess.run([CLI, "--server", addr, *args], capture_output=True, text=True,
+        return subprocess.run([CLI, "--server", addr, *admin_flags(addr), *args], capture_output=True, text=True,
                               timeout=300)
 
     def replay(self, addr, path, *flags):

@@ -29,7 +29,7 @@ import unittest
 
 import grpc
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_log import listening_port  # noqa: E402
+from server_log import ADMIN_ANY_PORT, listening_port  # noqa: E402
 
 SERVER, VERIFY, STUBS = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.path.insert(0, STUBS)
@@ -39,7 +39,7 @@ from streamrec.v1 import streamrec_pb2 as pb, streamrec_pb2_grpc  # noqa: E402
 
 def start(data_dir, persist_interval_s, *extra):
     proc = subprocess.Popen(
-        [SERVER, "--listen=127.0.0.1:0", f"--data_dir={data_dir}", "--durability=async",
+        [SERVER, "--listen=127.0.0.1:0", ADMIN_ANY_PORT, f"--data_dir={data_dir}", "--durability=async",
          f"--persist_interval_s={persist_interval_s}", "--snapshots_retained=100000", *extra],
         stderr=subprocess.PIPE, text=True)
     proc.log = []

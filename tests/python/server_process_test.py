@@ -54,7 +54,7 @@ class ServerProcessTest(unittest.TestCase):
         proc, rec = self.start(
             "--durability=sync", f"--flagfile={flagfile}",
             env={"STREAMREC_LISTEN": "127.0.0.1:0", "STREAMREC_DATA_DIR": data,
-                 "STREAMREC_DURABILITY": "async"})
+                 "STREAMREC_DURABILITY": "async", "STREAMREC_ADMIN_LISTEN": "127.0.0.1:0"})
         # The environment gave the address and the data dir; the flag file, read after
         # the command line's --durability=sync, gave none (absl: the later one wins), and
         # both beat the environment's async.
@@ -62,6 +62,8 @@ class ServerProcessTest(unittest.TestCase):
         self.assertEqual(host, "127.0.0.1")
         self.assertGreater(int(port), 0)
         self.assertEqual(rec["port"], int(port))
+        admin_host, admin_port = rec["listeners"]["admin"].rsplit(":", 1)
+        self.assertEqual((admin_host, int(admin_port) > 0), ("127.0.0.1", True))
         self.assertEqual(rec["data_dir"], data)
         self.assertEqual(rec["durability"], "none")
         with open(os.path.join(SOURCE, "CMakeLists.txt")) as f:
@@ -82,8 +84,8 @@ class ServerProcessTest(unittest.TestCase):
 
     def test_json_log_format(self):
         proc = subprocess.Popen(
-            [SERVER, "--listen=127.0.0.1:0", f"--data_dir={self.tmp.name}/j",
-             "--log_format=json"], stderr=subprocess.PIPE, text=True, env=ENV_BASE)
+            [SERVER, "--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
+             f"--data_dir={self.tmp.name}/j", "--log_format=json"], stderr=subprocess.PIPE, text=True, env=ENV_BASE)
         self.addCleanup(proc.stderr.close)
         self.addCleanup(lambda: proc.poll() is None and proc.kill())
         lines = []

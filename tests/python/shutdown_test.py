@@ -26,7 +26,7 @@ import unittest
 import grpc
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cli_harness import wait_ready  # noqa: E402
-from server_log import listening_port  # noqa: E402
+from server_log import ADMIN_ANY_PORT, listening_port  # noqa: E402
 
 SERVER, CLI, STUBS = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.path.insert(0, STUBS)
@@ -52,7 +52,7 @@ class ShutdownTest(unittest.TestCase):
         cls.tmp.cleanup()
 
     def start(self, data_dir, *flags):
-        proc = subprocess.Popen([SERVER, "--listen=127.0.0.1:0", f"--data_dir={data_dir}",
+        proc = subprocess.Popen([SERVER, "--listen=127.0.0.1:0", ADMIN_ANY_PORT, f"--data_dir={data_dir}",
                                  f"--shutdown_grace_ms={GRACE_MS}", *flags],
                                 stderr=subprocess.PIPE, text=True)
         port = listening_port(proc)

@@ -25,7 +25,7 @@ import threading
 import time
 import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_log import is_ready, listening_port  # noqa: E402
+from server_log import ADMIN_ANY_PORT, admin_flags, is_ready, listening_port  # noqa: E402
 
 SERVER, CLI = sys.argv[1], sys.argv[2]
 MIB = 1 << 20
@@ -48,7 +48,7 @@ def reset_peak(pid):
 class Server:
     def __init__(self, data_dir, config):
         self.proc = subprocess.Popen(
-            [SERVER, "--listen=127.0.0.1:0", f"--data_dir={data_dir}",
+            [SERVER, "--listen=127.0.0.1:0", ADMIN_ANY_PORT, f"--data_dir={data_dir}",
              f"--model_config={config}", "--persist_interval_s=0"],
             stderr=subprocess.PIPE, text=True)
         self.log = []
@@ -60,7 +60,7 @@ class Server:
         threading.Thread(target=lambda: self.log.extend(self.proc.stderr), daemon=True).start()
 
     def cli(self, *args):
-        r = subprocess.run([CLI, "--server", self.addr, "--timeout", "600", *args],
+        r = subprocess.run([CLI, "--server", self.addr, *admin_flags(self.addr), "--timeout", "600", *args],
                            capture_output=True, text=True, timeout=900)
         assert r.returncode == 0, (args, r.stderr, "".join(self.log[-20:]))
         return r.stdout

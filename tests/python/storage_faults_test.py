@@ -27,13 +27,14 @@ SERVER, CLI, TOOL, STUBS = sys.argv[1:5]
 sys.path.insert(0, STUBS)
 import grpc  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_log import is_ready, listening_port  # noqa: E402
+from server_log import ADMIN_ANY_PORT, admin_flags, is_ready, listening_port  # noqa: E402
 from streamrec.v1 import streamrec_pb2 as pb, streamrec_pb2_grpc  # noqa: E402
 
 
 def start(data_dir, *flags):
     """Starts a server; returns (process, address) once it listens."""
-    proc = subprocess.Popen([SERVER, "--listen=127.0.0.1:0", f"--data_dir={data_dir}", *flags],
+    proc = subprocess.Popen([SERVER, "--listen=127.0.0.1:0", ADMIN_ANY_PORT, f"--data_dir={data_dir}",
+                             *flags],
                             stderr=subprocess.PIPE, text=True)
     return proc, f"127.0.0.1:{listening_port(proc)}"
 
@@ -61,7 +62,7 @@ def stop(proc):
 
 
 def cli(addr, *args):
-    return subprocess.run([CLI, "--server", addr, *args], capture_output=True, text=True,
+    return subprocess.run([CLI, "--server", addr, *admin_flags(addr), *args], capture_output=True, text=True,
                           timeout=300)
 
 
@@ -83,7 +84,8 @@ def observe(stub, user, n):
 
 
 def run_to_exit(data_dir, *flags):
-    return subprocess.run([SERVER, "--listen=127.0.0.1:0", f"--data_dir={data_dir}", *flags],
+    return subprocess.run([SERVER, "--listen=127.0.0.1:0", ADMIN_ANY_PORT, f"--data_dir={data_dir}",
+                           *flags],
                           capture_output=True, text=True, timeout=120)
 
 

@@ -18,7 +18,7 @@ import unittest
 import grpc
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cli_harness import wait_ready  # noqa: E402
-from server_log import listening_port  # noqa: E402
+from server_log import ADMIN_ANY_PORT, listening_port  # noqa: E402
 
 SERVER, STUBS = sys.argv[1], sys.argv[2]
 sys.path.insert(0, STUBS)
@@ -47,7 +47,7 @@ def rpc_details(error):
 
 def start_server(data_dir):
     proc = subprocess.Popen(
-        [SERVER, "--listen=127.0.0.1:0", f"--data_dir={data_dir}"],
+        [SERVER, "--listen=127.0.0.1:0", ADMIN_ANY_PORT, f"--data_dir={data_dir}"],
         stderr=subprocess.PIPE, text=True)
     port = listening_port(proc)
     wait_ready(proc)
@@ -265,7 +265,7 @@ class QuickstartTest(unittest.TestCase):
 class BadFlagsTest(unittest.TestCase):
     def run_server(self, *flags):
         with tempfile.TemporaryDirectory() as d:
-            return subprocess.run([SERVER, "--listen=127.0.0.1:0", f"--data_dir={d}", *flags],
+            return subprocess.run([SERVER, "--listen=127.0.0.1:0", ADMIN_ANY_PORT, f"--data_dir={d}", *flags],
                                   capture_output=True, text=True, timeout=30)
 
     def test_bad_flags_exit_nonzero_with_message(self):

@@ -21,6 +21,7 @@ namespace streamrec::testing {
 inline server::ServerOptions TestServerOptions() {
   server::ServerOptions o;
   o.listen = "127.0.0.1:0";
+  o.admin_listen = "127.0.0.1:0";
   o.core.model.hash_bits = 18;
   return o;
 }
@@ -35,7 +36,10 @@ class ServerFixture : public ::testing::Test {
     channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
                                    grpc::InsecureChannelCredentials());
     recommender_ = v1::Recommender::NewStub(channel_);
-    admin_ = v1::Admin::NewStub(channel_);
+    // The admin port serves every Admin method (the serving port only the read-only ones).
+    admin_channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->admin_port()),
+                                         grpc::InsecureChannelCredentials());
+    admin_ = v1::Admin::NewStub(admin_channel_);
   }
   void SetUp() override { StartServer(); }
   // TearDown destroys the server (closing its database) before the members of derived
@@ -75,6 +79,7 @@ class ServerFixture : public ::testing::Test {
 
   std::unique_ptr<server::GrpcServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
+  std::shared_ptr<grpc::Channel> admin_channel_;
   std::unique_ptr<v1::Recommender::Stub> recommender_;
   std::unique_ptr<v1::Admin::Stub> admin_;
 };
