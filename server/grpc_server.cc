@@ -110,22 +110,41 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
         "cannot listen on ", options.listen,
         ": the port is in use (another server?) or the address is not one of this host's"));
   }
-  grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService();
-  health->SetServingStatus("", true);
-  health->SetServingStatus(kRecommenderService, false);
-  health->SetServingStatus(kIngestService, false);
-  s->core_->SetIngestListener(
-      [health](bool serving) { health->SetServingStatus(kIngestService, serving); });
+  // Every status goes to the serving port's health service and to the table the health
+  // listener answers from.
+  grpc::HealthCheckServiceInterface* health_service = s->server_->GetHealthCheckService();
+  const auto health = [health_service, table = s->health_table_](const std::string& service,
+                                                                  bool serving) {
+    health_service->SetServingStatus(service, serving);
+    table->Set(service, serving);
+  };
+  health("", true);
+  health(kRecommenderService, false);
+  health(kIngestService, false);
+  s->core_->SetIngestListener([health](bool serving) { health(kIngestService, serving); });
+  if (!options.health_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<HealthListener>> listener =
+        HealthListener::Start(options.health_listen, s->health_table_);
+    if (!listener.ok()) {
+      s->Shutdown(std::chrono::milliseconds(100));
+      return listener.status();
+    }
+    s->health_listener_ = *std::move(listener);
+  }
   s->listeners_.push_back({"grpc", WithPort(options.listen, s->port_)});
   if (s->admin_server_) {
     s->listeners_.push_back({"admin", WithPort(options.admin_listen, s->admin_port_)});
+  }
+  if (s->health_listener_) {
+    s->listeners_.push_back(
+        {"health", WithPort(options.health_listen, s->health_listener_->port())});
   }
   if (on_listening) on_listening(*s);
   if (absl::Status r = s->core_->Recover(); !r.ok()) {
     s->Shutdown(std::chrono::milliseconds(100));
     return r;
   }
-  health->SetServingStatus(kRecommenderService, true);
+  health(kRecommenderService, true);
   return s;
 }
 
@@ -164,6 +183,7 @@ GrpcServer::ShutdownReport GrpcServer::Shutdown(std::chrono::milliseconds grace)
     const auto system_deadline = std::chrono::system_clock::now() + grace;
     core_->SetIngestListener(nullptr);
     server_->GetHealthCheckService()->SetServingStatus(false);
+    health_table_->SetAll(false);
     // Streams first: each ends with its acknowledged count while the pipeline still
     // logs its request in flight; gRPC's Shutdown would cancel them at the deadline,
     // after their events were logged but before the client heard of it.
@@ -172,6 +192,7 @@ GrpcServer::ShutdownReport GrpcServer::Shutdown(std::chrono::milliseconds grace)
     core_->open_streams().WaitEmpty(deadline);
     server_->Shutdown(system_deadline);
     if (admin_server_ != nullptr) admin_server_->Shutdown(system_deadline);
+    if (health_listener_ != nullptr) health_listener_->Shutdown();
     // Cut: open at the stop and not ended with the stop's status (gRPC cancelled them at
     // the deadline). Counted after gRPC's Shutdown: a stream still open when WaitEmpty
     // gave up may yet have finished with its counts.

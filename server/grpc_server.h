@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
 #include "server/admin_service.h"
+#include "server/health_listener.h"
 #include "server/recommender_service.h"
 #include "server/security/tls_options.h"
 #include "server/security/token_auth.h"
@@ -36,6 +37,9 @@ struct ServerOptions {
   // The admin port: Admin's methods, SaveSnapshot, Rollback, ExportSnapshot and
   // ImportSnapshot among them. Empty: none (those methods are then unavailable).
   std::string admin_listen = "127.0.0.1:50052";
+  // A plaintext listener with only the health service, mirroring the serving port's
+  // statuses (server/health_listener.h), for probes without TLS. Empty: none.
+  std::string health_listen;
   security::TlsOptions tls;    // every listener's TLS; none by default
   security::AuthOptions auth;  // bearer tokens; none by default
   // Bound on gRPC's own memory (connections, call state, message buffers): the server's
@@ -104,6 +108,9 @@ class GrpcServer {
   std::unique_ptr<AdminService> admin_port_service_;  // the admin port's: everything
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> admin_server_;
+  // What the serving port's health service says, for the health listener to answer.
+  std::shared_ptr<HealthTable> health_table_ = std::make_shared<HealthTable>();
+  std::unique_ptr<HealthListener> health_listener_;
   int port_ = 0;
   int admin_port_ = 0;
   std::vector<Listener> listeners_;

@@ -69,6 +69,10 @@ ABSL_FLAG(int64_t, testing_kill_during_persist, 0,
 ABSL_FLAG(int64_t, shutdown_grace_ms, 5000, "Time calls in flight get to finish on stop.");
 ABSL_FLAG(int64_t, grpc_memory_bytes, int64_t{1} << 30,
           "Bound on gRPC's own memory (connections, calls, message buffers), in bytes.");
+ABSL_FLAG(std::string, health_listen, "",
+          "A plaintext address serving only the gRPC health service, with the serving "
+          "port's statuses: for probes without TLS (Kubernetes' gRPC probes) when "
+          "--tls_cert is set. Empty: none.");
 ABSL_FLAG(std::string, log_format, "text",
           "Log records: text (timestamp, level, message, key=value fields) or json (one "
           "object per line). The startup record is JSON in either.");
@@ -134,6 +138,7 @@ int main(int argc, char** argv) {
   namespace srv = streamrec::server;
   srv::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
+  options.health_listen = absl::GetFlag(FLAGS_health_listen);
   if (absl::Status s = srv::security::ApplySecurityFlags(options); !s.ok()) {
     return Fail(std::string(s.message()));
   }
@@ -315,7 +320,7 @@ int main(int argc, char** argv) {
     return Fail(std::string(server.status().message()));
   }
   log::Info("ready");
-  srv::security::ReloadOnSignal reload(SIGHUP, [&] { (*server)->ReloadSecurity(); });
+  srv::security::ReloadOnSignal reload(SIGHUP, [&] { (*server)->ReloadSecurity().IgnoreError(); });
 
   stop_requested.wait(false);
   log::Info("stopping", {{"signal", stop_signal.load() == SIGINT ? "SIGINT" : "SIGTERM"}});

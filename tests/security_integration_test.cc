@@ -13,6 +13,7 @@
 
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "server/error_details.h"
 #include "server/grpc_server.h"
 #include "streamrec/v1/admin.grpc.pb.h"
@@ -124,6 +125,56 @@ TEST_F(SecurityTest, TlsServesEveryListenerAndRefusesPlaintext) {
   // A client that trusts another CA does not accept the server.
   EXPECT_EQ(Predict(grpc::CreateChannel(Target(), Tls("other_ca.pem"))).error_code(),
             grpc::StatusCode::UNAVAILABLE);
+}
+
+// --health_listen: plaintext, health only, the serving port's statuses, while mutual TLS
+// and tokens guard the serving port (Kubernetes' gRPC probes speak no TLS and send no
+// token).
+TEST_F(SecurityTest, TheHealthListenerAnswersProbesWithoutTls) {
+  server::ServerOptions o = Options();
+  o.tls.cert = Cert("server.pem");
+  o.tls.key = Cert("server.key");
+  o.tls.client_ca = Cert("ca.pem");
+  WriteTokens(std::string(kAdminToken) + " admin\n");
+  o.auth.tokens_file = tokens_;
+  o.health_listen = "127.0.0.1:0";
+  Start(o);
+  std::string health_address;
+  for (const auto& l : server_->listeners()) {
+    if (l.name == "health") health_address = l.address;
+  }
+  ASSERT_FALSE(health_address.empty());
+  auto health = grpc::health::v1::Health::NewStub(Plain(health_address));
+  const auto check = [&](const std::string& service, grpc::StatusCode* code) {
+    grpc::health::v1::HealthCheckRequest req;
+    req.set_service(service);
+    grpc::health::v1::HealthCheckResponse resp;
+    *code = health->Check(Ctx().get(), req, &resp).error_code();
+    return resp.status();
+  };
+  grpc::StatusCode code;
+  EXPECT_EQ(check("", &code), grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_EQ(code, grpc::StatusCode::OK);
+  EXPECT_EQ(check("streamrec.v1.Recommender", &code),
+            grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_EQ(check("streamrec.v1.Ingest", &code), grpc::health::v1::HealthCheckResponse::SERVING);
+  check("no.such.Service", &code);
+  EXPECT_EQ(code, grpc::StatusCode::NOT_FOUND);
+  // Only health there: the API is not reachable through it.
+  EXPECT_EQ(Predict(Plain(health_address)).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  // Watch sees the stop: NOT_SERVING, then the stream ends.
+  grpc::health::v1::HealthCheckRequest req;
+  req.set_service("streamrec.v1.Recommender");
+  auto ctx = Ctx();
+  auto watch = health->Watch(ctx.get(), req);
+  grpc::health::v1::HealthCheckResponse resp;
+  ASSERT_TRUE(watch->Read(&resp));
+  EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  std::thread stop([&] { server_->Shutdown(std::chrono::milliseconds(500)); });
+  ASSERT_TRUE(watch->Read(&resp));
+  EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  stop.join();
+  ctx->TryCancel();
 }
 
 TEST_F(SecurityTest, MutualTlsNeedsAClientCertificateOfTheClientCa) {
