@@ -14,7 +14,7 @@ namespace hv1 = grpc::health::v1;
 
 void HealthTable::Set(const std::string& service, bool serving) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(&mu_);
     auto [it, added] = serving_.try_emplace(service, serving);
     if (!added && it->second == serving) return;
     it->second = serving;
@@ -25,7 +25,7 @@ void HealthTable::Set(const std::string& service, bool serving) {
 
 void HealthTable::SetAll(bool serving) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(&mu_);
     for (auto& [service, s] : serving_) s = serving;
     ++generation_;
   }
@@ -33,22 +33,23 @@ void HealthTable::SetAll(bool serving) {
 }
 
 std::optional<bool> HealthTable::Get(const std::string& service) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(&mu_);
   auto it = serving_.find(service);
   if (it == serving_.end()) return std::nullopt;
   return it->second;
 }
 
 uint64_t HealthTable::generation() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(&mu_);
   return generation_;
 }
 
 uint64_t HealthTable::WaitChange(uint64_t generation, std::chrono::milliseconds timeout) const {
-  std::unique_lock<std::mutex> lock(mu_);
-  changed_.wait_for(lock, timeout, [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return generation_ != generation;
-  });
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  core::UniqueLock lock(&mu_);
+  while (generation_ == generation) {
+    if (changed_.wait_until(lock, deadline) == std::cv_status::timeout) break;
+  }
   return generation_;
 }
 

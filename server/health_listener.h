@@ -8,9 +8,9 @@
 #ifndef STREAMREC_SERVER_HEALTH_LISTENER_H_
 #define STREAMREC_SERVER_HEALTH_LISTENER_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -18,6 +18,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
+#include "server/core/mutex.h"
 
 namespace streamrec::server {
 
@@ -34,8 +35,8 @@ class HealthTable {
   uint64_t generation() const;
 
  private:
-  mutable std::mutex mu_;
-  mutable std::condition_variable changed_;
+  mutable core::Mutex mu_;
+  mutable std::condition_variable_any changed_;
   absl::flat_hash_map<std::string, bool> serving_ ABSL_GUARDED_BY(mu_);
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
 };
