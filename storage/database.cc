@@ -343,6 +343,21 @@ uint64_t Database::ApproximateSize(Family family, std::string_view begin,
   return size;
 }
 
+Database::SizeEstimates Database::EstimateSizes() const {
+  SizeEstimates e;
+  absl::ReaderMutexLock lock(&mu_);
+  if (!db_) return e;
+  auto get = [this](const std::string& property, uint64_t* value)
+                 ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    if (!db_->GetAggregatedIntProperty(property, value)) *value = 0;
+  };
+  get(rocksdb::DB::Properties::kEstimateLiveDataSize, &e.live_data_bytes);
+  get(rocksdb::DB::Properties::kEstimatePendingCompactionBytes, &e.pending_compaction_bytes);
+  get(rocksdb::DB::Properties::kTotalSstFilesSize, &e.sst_files_bytes);
+  get(rocksdb::DB::Properties::kCurSizeAllMemTables, &e.memtable_bytes);
+  return e;
+}
+
 uint64_t Database::wal_syncs() const {
   return statistics_->getTickerCount(rocksdb::WAL_FILE_SYNCED);
 }
