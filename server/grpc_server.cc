@@ -51,6 +51,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   builder.SetResourceQuota(quota);  // the builder keeps its own reference
   builder.RegisterService(s->recommender_.get());
   builder.RegisterService(s->admin_.get());
+  s->metrics_ = std::make_unique<metrics::MetricsEndpoint>(s->core_.get());
+  if (!options.metrics_listen.empty()) s->metrics_->InstallInterceptor(builder);
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     s->core_->Stop();
@@ -65,6 +67,14 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   s->core_->SetIngestListener(
       [health](bool serving) { health->SetServingStatus(kIngestService, serving); });
   s->listeners_.push_back({"grpc", WithPort(options.listen, s->port_)});
+  if (!options.metrics_listen.empty()) {
+    absl::StatusOr<int> port = s->metrics_->Listen(options.metrics_listen);
+    if (!port.ok()) {
+      s->Shutdown(std::chrono::milliseconds(100));
+      return port.status();
+    }
+    s->listeners_.push_back({"metrics", WithPort(options.metrics_listen, *port)});
+  }
   if (on_listening) on_listening(*s);
   if (absl::Status r = s->core_->Recover(); !r.ok()) {
     s->Shutdown(std::chrono::milliseconds(100));

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
 #include "server/admin_service.h"
+#include "server/metrics/http_endpoint.h"
 #include "server/recommender_service.h"
 #include "server/server_core.h"
 
@@ -31,6 +32,9 @@ struct ServerOptions {
   // grpc::ResourceQuota, below which gRPC tries to keep its memory. At least
   // limits.max_message_bytes.
   size_t grpc_memory_bytes = size_t{1} << 30;
+  // The Prometheus endpoint's address (server/metrics/http_endpoint.h); empty: none, and
+  // no per-RPC counting. The binary's default (--metrics_listen) is 0.0.0.0:9464.
+  std::string metrics_listen;
   CoreOptions core;
 };
 
@@ -85,6 +89,8 @@ class GrpcServer {
   int port_ = 0;
   std::vector<Listener> listeners_;
   bool shut_down_ = false;
+  // Last: destroyed first, so no scrape reads the core while it goes away.
+  std::unique_ptr<metrics::MetricsEndpoint> metrics_;
 };
 
 }  // namespace streamrec::server

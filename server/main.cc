@@ -24,6 +24,7 @@
 #include "google/protobuf/stubs/logging.h"
 #include "server/flag_env.h"
 #include "server/grpc_server.h"
+#include "server/metrics/metrics_flags.h"
 #include "server/model_config_proto.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "Address to listen on (host:port).");
@@ -131,6 +132,7 @@ int main(int argc, char** argv) {
   namespace srv = streamrec::server;
   srv::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
+  options.metrics_listen = srv::metrics::MetricsListenFlag();
   const std::string config_path = absl::GetFlag(FLAGS_model_config);
   if (!config_path.empty()) {
     absl::StatusOr<streamrec::model::ModelConfig> config = srv::LoadModelConfig(config_path);
