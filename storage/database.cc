@@ -347,14 +347,15 @@ Database::SizeEstimates Database::EstimateSizes() const {
   SizeEstimates e;
   absl::ReaderMutexLock lock(&mu_);
   if (!db_) return e;
-  auto get = [this](const std::string& property, uint64_t* value)
-                 ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    if (!db_->GetAggregatedIntProperty(property, value)) *value = 0;
+  const std::pair<const std::string*, uint64_t*> properties[] = {
+      {&rocksdb::DB::Properties::kEstimateLiveDataSize, &e.live_data_bytes},
+      {&rocksdb::DB::Properties::kEstimatePendingCompactionBytes, &e.pending_compaction_bytes},
+      {&rocksdb::DB::Properties::kTotalSstFilesSize, &e.sst_files_bytes},
+      {&rocksdb::DB::Properties::kCurSizeAllMemTables, &e.memtable_bytes},
   };
-  get(rocksdb::DB::Properties::kEstimateLiveDataSize, &e.live_data_bytes);
-  get(rocksdb::DB::Properties::kEstimatePendingCompactionBytes, &e.pending_compaction_bytes);
-  get(rocksdb::DB::Properties::kTotalSstFilesSize, &e.sst_files_bytes);
-  get(rocksdb::DB::Properties::kCurSizeAllMemTables, &e.memtable_bytes);
+  for (const auto& [name, value] : properties) {
+    if (!db_->GetAggregatedIntProperty(*name, value)) *value = 0;
+  }
   return e;
 }
 
