@@ -9,8 +9,8 @@ STREAMREC_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   golang-github-gogo-googleapis-dev
   libeigen3-dev libabsl-dev librocksdb-dev libgtest-dev libgmock-dev
-  libxxhash-dev libbenchmark-dev libssl-dev openssl
-  python3 python3-grpcio python3-protobuf
+  libxxhash-dev libbenchmark-dev libssl-dev openssl libcpp-httplib-dev
+  python3 python3-grpcio python3-protobuf python3-prometheus-client
 )
 
 streamrec_install_deps() {

@@ -80,11 +80,14 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ResourceQuota quota;  // shared by the listeners
   quota.Resize(options.grpc_memory_bytes);
+  // Requests by RPC and code on both ports (server/metrics/), when metrics are served.
+  s->metrics_ = std::make_unique<metrics::MetricsEndpoint>(s->core_.get());
   // The admin port first, so that the serving port's refusals can name its bound port.
   if (!options.admin_listen.empty()) {
     grpc::ServerBuilder admin_builder;
     admin_builder.AddListeningPort(options.admin_listen, credentials, &s->admin_port_);
     ConfigureBuilder(admin_builder, options, quota);
+    if (!options.metrics_listen.empty()) s->metrics_->InstallInterceptor(admin_builder);
     admin_builder.RegisterService(s->admin_port_service_.get());
     s->admin_server_ = admin_builder.BuildAndStart();
     if (s->admin_server_ == nullptr || s->admin_port_ == 0) {
@@ -102,6 +105,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   ConfigureBuilder(builder, options, quota);
   builder.RegisterService(s->recommender_.get());
   builder.RegisterService(s->admin_.get());
+  if (!options.metrics_listen.empty()) s->metrics_->InstallInterceptor(builder);
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     if (s->admin_server_) s->admin_server_->Shutdown();
@@ -138,6 +142,14 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   if (s->health_listener_) {
     s->listeners_.push_back(
         {"health", WithPort(options.health_listen, s->health_listener_->port())});
+  }
+  if (!options.metrics_listen.empty()) {
+    absl::StatusOr<int> port = s->metrics_->Listen(options.metrics_listen);
+    if (!port.ok()) {
+      s->Shutdown(std::chrono::milliseconds(100));
+      return port.status();
+    }
+    s->listeners_.push_back({"metrics", WithPort(options.metrics_listen, *port)});
   }
   if (on_listening) on_listening(*s);
   if (absl::Status r = s->core_->Recover(); !r.ok()) {

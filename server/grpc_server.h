@@ -25,6 +25,7 @@
 #include "grpcpp/server.h"
 #include "server/admin_service.h"
 #include "server/health_listener.h"
+#include "server/metrics/http_endpoint.h"
 #include "server/recommender_service.h"
 #include "server/security/tls_options.h"
 #include "server/security/token_auth.h"
@@ -46,6 +47,9 @@ struct ServerOptions {
   // grpc::ResourceQuota, below which gRPC tries to keep its memory. At least
   // limits.max_message_bytes.
   size_t grpc_memory_bytes = size_t{1} << 30;
+  // The Prometheus endpoint's address (server/metrics/http_endpoint.h); empty: none, and
+  // no per-RPC counting. The binary's default (--metrics_listen) is 0.0.0.0:9464.
+  std::string metrics_listen;
   CoreOptions core;
 };
 
@@ -115,6 +119,8 @@ class GrpcServer {
   int admin_port_ = 0;
   std::vector<Listener> listeners_;
   bool shut_down_ = false;
+  // Last: destroyed first, so no scrape reads the core while it goes away.
+  std::unique_ptr<metrics::MetricsEndpoint> metrics_;
 };
 
 }  // namespace streamrec::server

@@ -25,6 +25,7 @@
 #include "google/protobuf/stubs/logging.h"
 #include "server/flag_env.h"
 #include "server/grpc_server.h"
+#include "server/metrics/metrics_flags.h"
 #include "server/model_config_proto.h"
 #include "server/security/reload_signal.h"
 #include "server/security/security_flags.h"
@@ -142,6 +143,7 @@ int main(int argc, char** argv) {
   if (absl::Status s = srv::security::ApplySecurityFlags(options); !s.ok()) {
     return Fail(std::string(s.message()));
   }
+  options.metrics_listen = srv::metrics::MetricsListenFlag();
   const std::string config_path = absl::GetFlag(FLAGS_model_config);
   if (!config_path.empty()) {
     absl::StatusOr<streamrec::model::ModelConfig> config = srv::LoadModelConfig(config_path);

@@ -136,9 +136,13 @@ absl::Status Persistence::Persist(model::Model& model, const core::Checkpoint& c
   auto pending = std::make_shared<storage::SnapshotStore::Pending>(
       store_->Capture(model, meta, c.metrics));
   executor_->BeginWrite([this, pending, ticket, last_seq = c.last_seq] {
+    const auto start = std::chrono::steady_clock::now();
     absl::StatusOr<uint64_t> written =
         store_->Write(std::move(*pending), options_.testing_before_manifest);
+    write_seconds_.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (written.ok()) {
+      bytes_written_.fetch_add(*written, std::memory_order_relaxed);
       // The log is needed after the oldest retained snapshot, and for its last
       // dedup_window events (the window is rebuilt from them at start).
       uint64_t keep_from = store_->OldestLastSeq() + 1;

@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "model/model.h"
+#include "server/core/histogram.h"
 #include "server/core/updater.h"
 #include "server/storage_executor.h"
 #include "storage/storage_options.h"
@@ -45,6 +46,7 @@ class Persistence {
   ~Persistence();  // Stop()
 
   storage::Database& db() { return *db_; }
+  const storage::Database& db() const { return *db_; }
   storage::MetaStore& meta() { return *meta_; }
   storage::EventLog& log() { return *log_; }
   // logged: events are logged (durability async or sync), so a restart replays them.
@@ -63,6 +65,11 @@ class Persistence {
                        std::shared_ptr<core::PersistTicket> ticket);
   // MetaOf: the stored description of a checkpoint, stamped with the current time.
   static storage::SnapshotMeta MetaOf(const core::Checkpoint& checkpoint);
+  // Snapshot writes on the storage thread, for /metrics: their duration (chunks,
+  // manifest, retention; failed writes included) and the bytes of those that succeeded.
+  // Thread-safe.
+  const core::Histogram& write_seconds() const { return write_seconds_; }
+  uint64_t bytes_written() const { return bytes_written_.load(std::memory_order_relaxed); }
   // NeedSweep asks for a sweep of unreferenced chunks at the next check.
   void NeedSweep() { sweep_needed_.store(true); }
   // Stop runs what the storage thread has queued, then stops it. Idempotent.
@@ -85,6 +92,8 @@ class Persistence {
   std::unique_ptr<storage::SnapshotStore> store_;
   std::unique_ptr<StorageExecutor> executor_;
   std::atomic<bool> sweep_needed_{false};
+  core::Histogram write_seconds_{core::LatencyBuckets()};
+  std::atomic<uint64_t> bytes_written_{0};
   std::chrono::steady_clock::time_point next_recovery_log_;  // storage thread only
 };
 

@@ -155,6 +155,14 @@ class ServerCore {
   // final_persist_status: whether the final snapshot was written (after Stop).
   absl::Status final_persist_status() const;
 
+  // For /metrics (server/metrics/), beyond GetStats: the updater's histograms and the
+  // storage (null without a data dir; its write_seconds(), bytes_written() and
+  // db().EstimateSizes() are thread-safe). Valid until the core is destroyed.
+  const core::UpdaterHistograms& updater_histograms() const {
+    return pipeline_->updater().histograms();
+  }
+  const Persistence* persistence() const { return persistence_.get(); }
+
   core::EventQueue& queue() { return pipeline_->queue(); }
   core::Updater& updater() { return pipeline_->updater(); }
   const CoreOptions& options() const { return options_; }

@@ -343,6 +343,22 @@ uint64_t Database::ApproximateSize(Family family, std::string_view begin,
   return size;
 }
 
+Database::SizeEstimates Database::EstimateSizes() const {
+  SizeEstimates e;
+  absl::ReaderMutexLock lock(&mu_);
+  if (!db_) return e;
+  const std::pair<const std::string*, uint64_t*> properties[] = {
+      {&rocksdb::DB::Properties::kEstimateLiveDataSize, &e.live_data_bytes},
+      {&rocksdb::DB::Properties::kEstimatePendingCompactionBytes, &e.pending_compaction_bytes},
+      {&rocksdb::DB::Properties::kTotalSstFilesSize, &e.sst_files_bytes},
+      {&rocksdb::DB::Properties::kCurSizeAllMemTables, &e.memtable_bytes},
+  };
+  for (const auto& [name, value] : properties) {
+    if (!db_->GetAggregatedIntProperty(*name, value)) *value = 0;
+  }
+  return e;
+}
+
 uint64_t Database::wal_syncs() const {
   return statistics_->getTickerCount(rocksdb::WAL_FILE_SYNCED);
 }

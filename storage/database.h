@@ -123,6 +123,17 @@ class Database {
   // ApproximateSize: bytes of [begin, end) of `family` on disk and in memory.
   uint64_t ApproximateSize(Family family, std::string_view begin, std::string_view end) const;
 
+  // SizeEstimates: RocksDB's own estimates, each summed over the column families.
+  struct SizeEstimates {
+    uint64_t live_data_bytes = 0;           // rocksdb.estimate-live-data-size
+    uint64_t pending_compaction_bytes = 0;  // rocksdb.estimate-pending-compaction-bytes
+    uint64_t sst_files_bytes = 0;           // rocksdb.total-sst-files-size
+    uint64_t memtable_bytes = 0;            // rocksdb.cur-size-all-mem-tables
+  };
+  // EstimateSizes reads them (in-memory counters, no I/O); zeros while the database is
+  // closed (between a failed reopen and the next one). Any thread.
+  SizeEstimates EstimateSizes() const;
+
   // Write health: OK, or the error that made the database unwritable.
   absl::Status write_error() const;
   bool writable() const { return writable_.load(std::memory_order_acquire); }

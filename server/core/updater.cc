@@ -1,5 +1,6 @@
 #include "server/core/updater.h"
 #include "common/log.h"
+#include "model/frozen_table.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -160,7 +161,10 @@ void Updater::Run() {
     const bool trained = batch != nullptr;
     if (trained) {
       if (!batch->flush) last_arrival_ = clock_->Now();
+      const auto train_start = SteadyClock::now();
       TrainBatch(*batch);
+      histograms_.batch_seconds.Observe(
+          std::chrono::duration<double>(SteadyClock::now() - train_start).count());
       const bool marker = batch->flush;  // holds no queue places
       const size_t admitted = batch->admitted;
       const size_t bytes = batch->bytes_reserved ? batch->bytes : 0;
@@ -338,6 +342,13 @@ void Updater::Publish(bool force) {
   ++publications_;
   publish_micros_total_ += std::chrono::duration<double, std::micro>(took).count();
   adaptive_interval_ = policy_.NextInterval(took);
+  histograms_.publish_seconds.Observe(std::chrono::duration<double>(took).count());
+  histograms_.publish_bytes.fetch_add(cost.chunks_copied * model::kChunkFloats * sizeof(float),
+                                      std::memory_order_relaxed);
+  for (const auto& [accepted_at, events] : unpublished_) {
+    histograms_.freshness_seconds.Observe(
+        std::chrono::duration<double>(published_at - accepted_at).count(), events);
+  }
   MutexLock lock(&stats_mu_);
   for (const auto& [accepted_at, events] : unpublished_) {
     latencies_.Add(std::chrono::duration<double, std::milli>(published_at - accepted_at).count(),
@@ -400,10 +411,11 @@ void Updater::PersistNow(PersistDone done) {
   std::shared_ptr<PersistTicket> ticket = NewTicket(version_);
   const auto start = SteadyClock::now();
   absl::Status s = persist_(*model_, c, ticket);
+  const auto capture_took = SteadyClock::now() - start;
+  histograms_.persist_capture_seconds.Observe(std::chrono::duration<double>(capture_took).count());
   {
     MutexLock lock(&stats_mu_);
-    stats_.last_persist_ms =
-        std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count();
+    stats_.last_persist_ms = std::chrono::duration<double, std::milli>(capture_took).count();
     if (s.ok()) ++stats_.persists;
   }
   if (!s.ok()) {

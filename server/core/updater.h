@@ -74,6 +74,7 @@
 #include "server/core/batch_inbox.h"
 #include "server/core/clock.h"
 #include "server/core/event_queue.h"
+#include "server/core/histogram.h"
 #include "server/core/latency_ring.h"
 #include "server/core/mutex.h"
 #include "server/core/persist_ticket.h"
@@ -151,6 +152,20 @@ struct UpdaterStats {
   double ack_to_publish_p99_ms = 0;
 };
 
+// UpdaterHistograms: distributions of the updater's work, for /metrics
+// (server/metrics/), in real time (seconds): each live batch trained (flush markers
+// included; replay at start is not), each publication and the chunk bytes it copied,
+// each checkpoint's capture (the write is the storage thread's), and observe-to-serve
+// freshness: from an event's admission into the queue to the publication of a snapshot
+// trained on it, once per event. Lock-free: the updater thread records, any thread reads.
+struct UpdaterHistograms {
+  Histogram batch_seconds{LatencyBuckets()};
+  Histogram publish_seconds{LatencyBuckets()};
+  Histogram persist_capture_seconds{LatencyBuckets()};
+  Histogram freshness_seconds{LatencyBuckets()};
+  std::atomic<uint64_t> publish_bytes{0};
+};
+
 class Updater {
  public:
   // Publishes version 0 (the untrained model) into `slot` before returning. `persist`
@@ -183,6 +198,8 @@ class Updater {
 
   UpdaterStats Stats() const;
   UpdaterStats Counters() const;
+  // histograms: thread-safe, lock-free (see UpdaterHistograms).
+  const UpdaterHistograms& histograms() const { return histograms_; }
   const model::ModelConfig& config() const { return config_; }
 
   // Updater thread (or owner before Start):
@@ -294,6 +311,9 @@ class Updater {
   Mutex commands_mu_;
   std::vector<std::function<void()>> commands_ ABSL_GUARDED_BY(commands_mu_);
   std::atomic<bool> has_commands_{false};
+
+  // Thread-safe (atomics): recorded by the updater thread, read by any.
+  UpdaterHistograms histograms_;
 
   mutable Mutex stats_mu_;
   UpdaterStats stats_ ABSL_GUARDED_BY(stats_mu_);

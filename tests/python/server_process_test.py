@@ -22,6 +22,8 @@ BIN = sys.argv.pop(1) if len(sys.argv) > 1 else "build/bin"
 SERVER = os.path.join(BIN, "streamrec-server")
 SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ENV_BASE = {k: v for k, v in os.environ.items() if not k.startswith("STREAMREC_")}
+# Not the default fixed metrics port 9464: tests run in parallel.
+ENV_BASE["STREAMREC_METRICS_LISTEN"] = "127.0.0.1:0"
 
 
 class ServerProcessTest(unittest.TestCase):
@@ -64,6 +66,10 @@ class ServerProcessTest(unittest.TestCase):
         self.assertEqual(rec["port"], int(port))
         admin_host, admin_port = rec["listeners"]["admin"].rsplit(":", 1)
         self.assertEqual((admin_host, int(admin_port) > 0), ("127.0.0.1", True))
+        # Every bound listener: the metrics one took an OS-chosen port too.
+        metrics_host, metrics_port = rec["listeners"]["metrics"].rsplit(":", 1)
+        self.assertEqual(metrics_host, "127.0.0.1")
+        self.assertGreater(int(metrics_port), 0)
         self.assertEqual(rec["data_dir"], data)
         self.assertEqual(rec["durability"], "none")
         with open(os.path.join(SOURCE, "CMakeLists.txt")) as f:
