@@ -34,7 +34,7 @@ std::unique_ptr<grpc::ClientContext> Connection::Context(double seconds) const {
   if (!token_.empty()) ctx->AddMetadata("authorization", "Bearer " + token_);
   if (seconds > 0) {
     ctx->set_deadline(std::chrono::system_clock::now() +
-                      std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)));
+                      std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6)));
   }
   return ctx;
 }

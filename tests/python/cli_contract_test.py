@@ -15,6 +15,7 @@ import pty
 import re
 import select
 import shlex
+import socket
 import subprocess
 import sys
 import tempfile
@@ -88,7 +89,13 @@ class CliContractTest(cli_harness.CliServerCase):
         self.assertRegex(r.stderr, r"^streamrec: snapshots rollback: [A-Z_]+: ")
         r = self.cli("health", server="127.0.0.1:1")
         self.assertRegex(r.stderr, r"^streamrec: health: UNAVAILABLE: cannot reach the server")
-        r = self.cli("--timeout", "0.000001", "stats")
+        # A port that accepts connections but never answers: the deadline, not a refusal
+        # (a tiny --timeout against a live server raced its fast answer).
+        with socket.socket() as silent:
+            silent.bind(("127.0.0.1", 0))
+            silent.listen(8)
+            r = self.cli("--timeout", "0.3", "stats",
+                         server=f"127.0.0.1:{silent.getsockname()[1]}")
         self.assertRegex(r.stderr, r"^streamrec: stats: DEADLINE_EXCEEDED: no answer from")
 
     # Feature notation and flags.
