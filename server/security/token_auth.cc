@@ -1,8 +1,10 @@
 #include "server/security/token_auth.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -86,9 +88,15 @@ absl::StatusOr<std::shared_ptr<const TokenTable>> Authorizer::Load(const std::st
   absl::StatusOr<TokenTable> table = TokenTable::Parse(text.str(), path);
   if (!table.ok()) return table.status();
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
-    log::Warning("tokens file readable by group or others",
-                 {{"path", path}, {"mode", absl::StrCat(st.st_mode & 0777)}});
+  // Others reading it is the risk; a group read is how Kubernetes mounts a Secret for a
+  // non-root user (root-owned, group fsGroup, mode 0440), so only a group the server is
+  // not in counts.
+  if (::stat(path.c_str(), &st) == 0 &&
+      ((st.st_mode & 007) != 0 || ((st.st_mode & 070) != 0 && st.st_gid != ::getegid()))) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 0777));
+    log::Warning("tokens file readable by others or another group",
+                 {{"path", path}, {"mode", std::string(mode)}});
   }
   if (table->size() == 0) {
     log::Warning("tokens file holds no token: every call that needs one is refused",
