@@ -47,6 +47,34 @@ std::string Timestamp() {
   return buf;
 }
 
+// AppendQuoted: text in double quotes with \" \\ \n \t \r escaped, other control
+// characters as \xHH (text format) or \uHHHH (JSON, which also names \b and \f); UTF-8
+// passes through.
+enum class Quoting { kText, kJson };
+void AppendQuoted(std::string& out, std::string_view text, Quoting quoting) {
+  out += '"';
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; continue;
+      case '\\': out += "\\\\"; continue;
+      case '\n': out += "\\n"; continue;
+      case '\t': out += "\\t"; continue;
+      case '\r': out += "\\r"; continue;
+      default: break;
+    }
+    if (quoting == Quoting::kJson && (c == '\b' || c == '\f')) {
+      out += c == '\b' ? "\\b" : "\\f";
+    } else if (c < 0x20 || c == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, quoting == Quoting::kJson ? "\\u%04x" : "\\x%02x", c);
+      out += hex;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+}
+
 // A text-format value: bare when it is a plain word, else quoted with escapes.
 void AppendTextValue(std::string& out, const std::string& v) {
   bool plain = !v.empty();
@@ -60,25 +88,7 @@ void AppendTextValue(std::string& out, const std::string& v) {
     out += v;
     return;
   }
-  out += '"';
-  for (unsigned char c : v) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char hex[8];
-          std::snprintf(hex, sizeof hex, "\\x%02x", c);
-          out += hex;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
+  AppendQuoted(out, v, Quoting::kText);
 }
 
 void WriteAll(const std::string& line) {
@@ -113,27 +123,8 @@ bool ParseFormat(std::string_view text, Format* format) {
 }
 
 std::string JsonString(std::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char hex[8];
-          std::snprintf(hex, sizeof hex, "\\u%04x", c);
-          out += hex;
-        } else {
-          out += static_cast<char>(c);  // UTF-8 passes through
-        }
-    }
-  }
-  out += '"';
+  std::string out;
+  AppendQuoted(out, text, Quoting::kJson);
   return out;
 }
 
