@@ -85,40 +85,50 @@ namespace {
 
 namespace log = streamrec::log;
 
+// RateLimit: at most one line per `interval_ms` from a library a client can make log at
+// will; Allow() returns false for the ones to drop and counts them, Dropped() hands the
+// count to the next line written. Any thread.
+class RateLimit {
+ public:
+  explicit RateLimit(int64_t interval_ms) : interval_ms_(interval_ms) {}
+  bool Allow() {
+    const int64_t now = absl::ToUnixMillis(absl::Now());
+    int64_t next = next_ms_.load();
+    if (now < next || !next_ms_.compare_exchange_strong(next, now + interval_ms_)) {
+      dropped_.fetch_add(1);
+      return false;
+    }
+    return true;
+  }
+  uint64_t Dropped() { return dropped_.exchange(0); }
+
+ private:
+  const int64_t interval_ms_;
+  std::atomic<int64_t> next_ms_{0};
+  std::atomic<uint64_t> dropped_{0};
+};
+
 // ProtobufLog: protobuf's own log lines (it logs one ERROR per request holding invalid
 // UTF-8, which a client can send at will) at most one per 10 seconds, with a count of
 // the ones dropped in between.
 void ProtobufLog(google::protobuf::LogLevel level, const char* filename, int line,
                  const std::string& message) {
-  static std::atomic<int64_t> next_ms{0};
-  static std::atomic<uint64_t> dropped{0};
-  const int64_t now = absl::ToUnixMillis(absl::Now());
-  int64_t next = next_ms.load();
-  if (now < next || !next_ms.compare_exchange_strong(next, now + 10000)) {
-    dropped.fetch_add(1);
-    return;
-  }
-  const uint64_t skipped = dropped.exchange(0);
+  static RateLimit limit(10000);
+  if (!limit.Allow()) return;
   log::Write(level >= google::protobuf::LOGLEVEL_ERROR ? log::Level::kError : log::Level::kWarning,
-             "protobuf", {{"message", message}, {"dropped_since_last", skipped}});
+             "protobuf", {{"message", message}, {"dropped_since_last", limit.Dropped()}});
 }
 
 // GrpcLog: gRPC's own log lines (gpr_log) as records of ours, so --log_format=json keeps
-// every line JSON; rate-limited like protobuf's (a client can make gRPC log at will).
+// every line JSON; at most one per second.
 void GrpcLog(gpr_log_func_args* args) {
-  static std::atomic<int64_t> next_ms{0};
-  static std::atomic<uint64_t> dropped{0};
-  const int64_t now = absl::ToUnixMillis(absl::Now());
-  int64_t next = next_ms.load();
-  if (now < next || !next_ms.compare_exchange_strong(next, now + 1000)) {
-    dropped.fetch_add(1);
-    return;
-  }
+  static RateLimit limit(1000);
+  if (!limit.Allow()) return;
   log::Write(args->severity == GPR_LOG_SEVERITY_ERROR ? log::Level::kError : log::Level::kInfo,
              "grpc", {{"message", std::string_view(args->message)},
                       {"file", std::string_view(args->file)},
                       {"line", args->line},
-                      {"dropped_since_last", dropped.exchange(0)}});
+                      {"dropped_since_last", limit.Dropped()}});
 }
 
 // Fail: the error that stops the server before it serves (exit status 2).

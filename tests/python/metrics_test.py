@@ -11,6 +11,7 @@ calls made (exactly, where the traffic determines them). Then: other paths are 4
 empty --metrics_listen disables the endpoint, and a metrics port in use is refused at
 start.
 """
+import gzip
 import os
 import signal
 import subprocess
@@ -347,6 +348,15 @@ class MetricsTest(unittest.TestCase):
         self.assertGreater(v("process_max_fds"), v("process_open_fds"))
         self.assertGreater(v("process_start_time_seconds"), self.started - 5)
         self.assertLess(v("process_start_time_seconds"), time.time())
+
+    def test_gzip_when_the_scraper_asks(self):
+        # README: "gzip when the scraper asks for it"; the same page either way.
+        req = urllib.request.Request(f"http://{self.metrics}/metrics",
+                                     headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            self.assertEqual(r.headers.get("Content-Encoding"), "gzip")
+            text = gzip.decompress(r.read()).decode("utf-8")
+        self.assertIn("streamrec_build_info", Page(text).families)
 
     def test_only_metrics_is_served(self):
         for path in ("/", "/healthz", "/metricsx"):
