@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "rocksdb/convenience.h"
 #include "rocksdb/env.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/comparator.h"
@@ -116,6 +117,14 @@ absl::Status Database::OpenLocked(bool read_only) {
     cf.write_buffer_size = memtable_bytes[f];
     cf.max_write_buffer_number = 3;
     cf.min_write_buffer_number_to_merge = 1;
+    if (f == static_cast<size_t>(Family::kEvents)) {
+      // One compression on every level of the log: its keys only grow, so each file
+      // moves down the levels without a rewrite, which RocksDB does only between levels
+      // that compress alike (the level-style default, none on levels 0-1 and LZ4 below,
+      // rewrote the whole log once more at ingest rates).
+      cf.compression_per_level.clear();
+      cf.compression = rocksdb::kLZ4Compression;
+    }
     cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     families.emplace_back(kFamilies[f], cf);
   }
@@ -327,6 +336,16 @@ absl::Status Database::CompactRange(Family family, std::string_view begin,
   rocksdb::Slice b(begin.data(), begin.size()), e(end.data(), end.size());
   return FromRocks(db_->CompactRange(rocksdb::CompactRangeOptions(), Handle(family), &b, &e),
                    "compacting");
+}
+
+absl::Status Database::DeleteFilesInRange(Family family, std::string_view begin,
+                                          std::string_view end) {
+  absl::ReaderMutexLock lock(&mu_);
+  if (!db_) return absl::UnavailableError("the database is being reopened");
+  rocksdb::Slice b(begin.data(), begin.size()), e(end.data(), end.size());
+  return FromRocks(rocksdb::DeleteFilesInRange(db_.get(), Handle(family), &b, &e,
+                                               /*include_end=*/false),
+                   "deleting log files");
 }
 
 uint64_t Database::ApproximateSize(Family family, std::string_view begin,

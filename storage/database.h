@@ -120,6 +120,11 @@ class Database {
   std::shared_ptr<ReadSnapshot> TakeSnapshot();
   // CompactRange compacts [begin, end) of `family` so deleted data's space is freed.
   absl::Status CompactRange(Family family, std::string_view begin, std::string_view end);
+  // DeleteFilesInRange drops the table files of `family` whose keys all lie in
+  // [begin, end), without reading or rewriting anything (what a range tombstone covers
+  // is then gone from disk at once). Keys in the memtables or in files that straddle the
+  // bounds stay; delete those with DeleteRange.
+  absl::Status DeleteFilesInRange(Family family, std::string_view begin, std::string_view end);
   // ApproximateSize: bytes of [begin, end) of `family` on disk and in memory.
   uint64_t ApproximateSize(Family family, std::string_view begin, std::string_view end) const;
 
