@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
   const uint64_t applied_before = EventsApplied(*admin);
   const grpc::internal::RpcMethod method("/streamrec.v1.Recommender/Observe",
                                          grpc::internal::RpcMethod::NORMAL_RPC);
-  std::atomic<int64_t> next{0}, acked{0}, failed{0};
+  std::atomic<int64_t> next{0}, acked{0}, failed{0}, retries{0};
   const auto start = Clock::now();
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
@@ -93,9 +93,14 @@ int main(int argc, char** argv) {
         const std::string& bytes_c = requests[c % requests.size()];
         grpc::Slice slice(bytes_c);
         grpc::ByteBuffer req(&slice, 1), resp;
-        grpc::ClientContext ctx;
-        grpc::Status s =
-            grpc::internal::BlockingUnaryCall(channel.get(), method, &ctx, req, &resp);
+        grpc::Status s;
+        for (;;) {  // a full queue: back off and send the request again, as clients should
+          grpc::ClientContext ctx;
+          s = grpc::internal::BlockingUnaryCall(channel.get(), method, &ctx, req, &resp);
+          if (s.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) break;
+          retries.fetch_add(1);
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
         if (s.ok()) {
           acked.fetch_add(batch);
         } else if (failed.fetch_add(1) < 5) {
@@ -118,6 +123,10 @@ int main(int argc, char** argv) {
   std::printf("applied      %llu events in %.2f s: %.0f events/s\n",
               static_cast<unsigned long long>(applied - applied_before), applied_s,
               (applied - applied_before) / applied_s);
+  if (retries.load()) {
+    std::printf("calls refused with RESOURCE_EXHAUSTED (queue full) and sent again: %lld\n",
+                static_cast<long long>(retries.load()));
+  }
   if (failed.load()) std::printf("failed calls: %lld\n", static_cast<long long>(failed.load()));
   return failed.load() ? 1 : 0;
 }

@@ -61,6 +61,18 @@ Ingest::Counters Ingest::counters() const {
 
 absl::StatusOr<std::unique_ptr<core::EventBatch>> Ingest::PrepareObserve(
     const v1::ObserveRequest& request, LoggedFn logged, bool count) {
+  google::protobuf::Arena arena;
+  return PrepareObserve(ViewOf(request, arena), std::move(logged), count);
+}
+
+void Ingest::Observe(const v1::ObserveRequest& request, v1::ObserveResponse& response,
+                     DoneFn done) {
+  google::protobuf::Arena arena;  // converted before Observe returns
+  Observe(ViewOf(request, arena), response, std::move(done));
+}
+
+absl::StatusOr<std::unique_ptr<core::EventBatch>> Ingest::PrepareObserve(
+    const internal::ObserveRequestView& request, LoggedFn logged, bool count) {
   const size_t n = request.events_size();
   if (count) received_.fetch_add(n, std::memory_order_relaxed);
   if (!ready_->load()) {
@@ -84,7 +96,7 @@ absl::StatusOr<std::unique_ptr<core::EventBatch>> Ingest::PrepareObserve(
   }
   core::EventBatch& b = **batch;
   b.event_ids.reserve(n);
-  for (const v1::Event& e : request.events()) b.event_ids.push_back(e.event_id());
+  for (const internal::EventView& e : request.events()) b.event_ids.push_back(e.event_id());
   b.bytes = BatchBytes(b);
   if (b.bytes > options_.queue_max_bytes) {
     if (count) CountRejected(Reject::kInvalid, n);
@@ -105,8 +117,8 @@ absl::StatusOr<std::unique_ptr<core::EventBatch>> Ingest::PrepareObserve(
   return batch;
 }
 
-void Ingest::Observe(const v1::ObserveRequest& request, v1::ObserveResponse& response,
-                     DoneFn done) {
+void Ingest::Observe(const internal::ObserveRequestView& request,
+                     v1::ObserveResponse& response, DoneFn done) {
   const size_t n = request.events_size();
   if (stopping_.load()) {
     received_.fetch_add(n, std::memory_order_relaxed);

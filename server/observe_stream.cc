@@ -67,8 +67,8 @@ void ObserveStreamReactor::OnReadDone(bool ok) {
     phase_ = Phase::kBusy;
   }
   arena_.Reset();  // the previous request is no longer referenced
-  absl::StatusOr<v1::ObserveRequest*> request =
-      ParseRequest<v1::ObserveRequest>(raw_request_, arena_);
+  absl::StatusOr<internal::ObserveRequestView*> request =
+      ParseRequest<internal::ObserveRequestView>(raw_request_, arena_);
   raw_request_.Clear();
   if (!request.ok()) {
     core_->CountMalformedRequest();

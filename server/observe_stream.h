@@ -80,7 +80,7 @@ class ObserveStreamReactor final
   google::protobuf::Arena arena_;
   grpc::ByteBuffer raw_request_;
   grpc::ByteBuffer raw_response_;
-  v1::ObserveRequest* request_ = nullptr;  // in arena_, until the next read
+  internal::ObserveRequestView* request_ = nullptr;  // in arena_, until the next read
   std::unique_ptr<core::EventBatch> pending_;
   size_t accepted_ = 0;
   bool prepared_ = false;  // the current request was counted once

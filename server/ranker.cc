@@ -27,6 +27,12 @@ std::string Ranker::NextPredictionId() {
 }
 
 absl::Status Ranker::Predict(const v1::PredictRequest& request, v1::PredictResponse& response) {
+  google::protobuf::Arena arena;
+  return Predict(ViewOf(request, arena), response);
+}
+
+absl::Status Ranker::Predict(const internal::PredictRequestView& request,
+                             v1::PredictResponse& response) {
   thread_local PredictInput input;
   if (absl::Status s = converter_->ConvertPredict(request, input); !s.ok()) return s;
   const std::shared_ptr<const model::Snapshot> snapshot = source_->Get();

@@ -21,6 +21,8 @@ class Ranker {
  public:
   Ranker(const RequestConverter* converter, const core::SnapshotSource* source);
 
+  absl::Status Predict(const internal::PredictRequestView& request,
+                       v1::PredictResponse& response);
   absl::Status Predict(const v1::PredictRequest& request, v1::PredictResponse& response);
 
   uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }

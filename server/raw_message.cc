@@ -9,6 +9,18 @@
 
 namespace streamrec::server {
 
+std::string PublicTypeName(const google::protobuf::Message& message) {
+  // streamrec.internal.ObserveRequestView -> streamrec.v1.ObserveRequest
+  static const std::string kInternal = "streamrec.internal.", kView = "View";
+  const std::string name = message.GetTypeName();
+  if (name.size() > kInternal.size() + kView.size() && name.rfind(kInternal, 0) == 0 &&
+      name.compare(name.size() - kView.size(), kView.size(), kView) == 0) {
+    return "streamrec.v1." +
+           name.substr(kInternal.size(), name.size() - kInternal.size() - kView.size());
+  }
+  return name;
+}
+
 absl::Status ParseInto(const grpc::ByteBuffer& raw, google::protobuf::Message& message) {
   message.Clear();
   if (!raw.Valid()) return absl::OkStatus();  // no payload: the empty message
@@ -21,7 +33,8 @@ absl::Status ParseInto(const grpc::ByteBuffer& raw, google::protobuf::Message& m
   }
   if (parsed) return absl::OkStatus();
   return WithReason(absl::InvalidArgumentError(absl::StrCat(
-                        "request is not a valid ", message.GetTypeName(), " (", size, " bytes)")),
+                        "request is not a valid ", PublicTypeName(message), " (", size,
+                        " bytes)")),
                     kReasonMalformedRequest);
 }
 

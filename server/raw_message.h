@@ -17,6 +17,10 @@
 
 namespace streamrec::server {
 
+// PublicTypeName: the API type a message stands for: its own name, or for a request's
+// view (proto/streamrec/internal/request_views.proto) the v1 request it parses.
+std::string PublicTypeName(const google::protobuf::Message& message);
+
 // ParseInto parses `raw` into `message` (cleared first). InvalidArgument
 // "request is not a valid streamrec.v1.ObserveRequest (1234 bytes)" when the bytes are
 // not a valid message of that type (broken wire format, or a string field that is not

@@ -20,7 +20,8 @@ grpc::ServerUnaryReactor* RecommenderService::Predict(grpc::CallbackServerContex
     return reactor;
   }
   google::protobuf::Arena arena;  // request and response; the call finishes inline
-  absl::StatusOr<v1::PredictRequest*> parsed = ParseRequest<v1::PredictRequest>(*request, arena);
+  absl::StatusOr<internal::PredictRequestView*> parsed =
+      ParseRequest<internal::PredictRequestView>(*request, arena);
   if (!parsed.ok()) {
     core_->CountMalformedRequest();
     reactor->Finish(ToGrpcStatus(parsed.status()));
@@ -43,7 +44,8 @@ grpc::ServerUnaryReactor* RecommenderService::Observe(grpc::CallbackServerContex
   }
   // The request is converted before Observe returns; the response outlives the handler.
   google::protobuf::Arena arena;
-  absl::StatusOr<v1::ObserveRequest*> parsed = ParseRequest<v1::ObserveRequest>(*request, arena);
+  absl::StatusOr<internal::ObserveRequestView*> parsed =
+      ParseRequest<internal::ObserveRequestView>(*request, arena);
   if (!parsed.ok()) {
     core_->CountMalformedRequest();
     reactor->Finish(ToGrpcStatus(parsed.status()));

@@ -16,33 +16,102 @@
 namespace streamrec::server {
 namespace {
 
+using Entry = RequestConverter::Entry;
+using Path = RequestConverter::Path;
+
 absl::Status Invalid(const std::string& path, const std::string& what) {
   return FieldError(path, what);
 }
+absl::Status Invalid(const Path& path, const std::string& what) {
+  return FieldError(path.str(), what);
+}
 
 // FieldPath names a feature in an error: the client's name quoted, cut and escaped.
-std::string FieldPath(const std::string& path, const std::string& name) {
-  return absl::StrCat(path, ".values[", QuoteForError(name), "]");
+std::string FieldPath(const Path& path, std::string_view name) {
+  return absl::StrCat(path.str(), ".values[", QuoteForError(name), "]");
+}
+
+// Entries: the features of `features` sorted by name, a repeated name only once with its
+// last value (what parsing them into a map would have kept). Sorted because the order of
+// features decides the order of a snapshot's floating-point sums, so the same request
+// must always convert the same way (bit-identical scores); a map's iteration order
+// differed between processes.
+uint64_t NamePrefix(std::string_view name) {
+  uint64_t p = 0;
+  const size_t n = std::min<size_t>(name.size(), 8);
+  for (size_t i = 0; i < n; ++i) p |= uint64_t{static_cast<unsigned char>(name[i])} << (56 - 8 * i);
+  return p;
+}
+
+// NameLess orders by name (bytewise, as std::string's <): the prefixes decide unless
+// equal (then the names, of which a shorter one may only differ by the padding).
+bool NameLess(const Entry& a, const Entry& b) {
+  if (a.prefix != b.prefix) return a.prefix < b.prefix;
+  return a.name < b.name;
+}
+
+void Entries(const internal::FeaturesView& features, std::vector<Entry>& out) {
+  out.clear();
+  out.reserve(features.values_size());
+  uint32_t order = 0;
+  bool sorted = true;  // clients often send the names in order: then no sort
+  for (const internal::FeatureEntry& e : features.values()) {
+    out.push_back({NamePrefix(e.key()), e.key(), &e.value(), order++});
+    if (sorted && out.size() > 1 && !NameLess(out[out.size() - 2], out.back())) sorted = false;
+  }
+  if (sorted) return;  // strictly increasing: no repeated name either
+  std::sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) {
+    if (NameLess(a, b)) return true;
+    if (NameLess(b, a)) return false;
+    return a.order < b.order;
+  });
+  // Keep the last of each run of equal names.
+  size_t kept = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (i + 1 < out.size() && out[i + 1].name == out[i].name) continue;
+    out[kept++] = out[i];
+  }
+  out.resize(kept);
+}
+
+bool Contains(const std::vector<Entry>& sorted, const Entry& entry) {
+  const auto it = std::lower_bound(sorted.begin(), sorted.end(), entry, NameLess);
+  return it != sorted.end() && it->name == entry.name;
+}
+
+template <typename View>
+const View& ParseAs(const google::protobuf::Message& message, google::protobuf::Arena& arena) {
+  View* view = google::protobuf::Arena::CreateMessage<View>(&arena);
+  view->ParseFromString(message.SerializeAsString());  // the same bytes: always parses
+  return *view;
 }
 
 }  // namespace
 
-absl::Status RequestConverter::AppendFeatures(const v1::Features& features,
-                                              const std::string& path,
-                                              const v1::Features* other, NewDims* new_dims,
+const internal::ObserveRequestView& ViewOf(const v1::ObserveRequest& request,
+                                           google::protobuf::Arena& arena) {
+  return ParseAs<internal::ObserveRequestView>(request, arena);
+}
+const internal::PredictRequestView& ViewOf(const v1::PredictRequest& request,
+                                           google::protobuf::Arena& arena) {
+  return ParseAs<internal::PredictRequestView>(request, arena);
+}
+
+std::string RequestConverter::Path::str() const {
+  std::string s(list);
+  if (index >= 0) absl::StrAppend(&s, "[", index, "]");
+  s.append(part).append(subpart);
+  return s;
+}
+
+absl::Status RequestConverter::AppendFeatures(const std::vector<Entry>& features,
+                                              const Path& path,
+                                              const std::vector<Entry>* other,
+                                              NewDims* new_dims,
                                               model::FeatureVector& out) const {
-  // Fields in name order: a protobuf map's iteration order differs between processes,
-  // and the order of features decides the order of a snapshot's floating-point sums, so
-  // the same request must always convert the same way (bit-identical scores).
-  thread_local std::vector<const google::protobuf::Map<std::string, v1::FeatureValue>::value_type*>
-      fields;
-  fields.clear();
-  for (const auto& entry : features.values()) fields.push_back(&entry);
-  std::sort(fields.begin(), fields.end(),
-            [](const auto* a, const auto* b) { return a->first < b->first; });
-  for (const auto* entry : fields) {
-    const std::string& name = entry->first;
-    const v1::FeatureValue& value = entry->second;
+  for (const Entry& entry : features) {
+    const std::string_view name = entry.name;
+    const v1::FeatureValue& value = *entry.value;
     if (name.empty()) return Invalid(path, "empty feature name");
     if (name.size() > limits_.max_name_bytes) {
       return Invalid(FieldPath(path, name), absl::StrCat("feature name of ", name.size(),
@@ -52,7 +121,7 @@ absl::Status RequestConverter::AppendFeatures(const v1::Features& features,
     if (name == kItemIdField) {
       return Invalid(FieldPath(path, name), "item_id is reserved (set Item.id instead)");
     }
-    if (other != nullptr && other->values().contains(name)) {
+    if (other != nullptr && Contains(*other, entry)) {
       return Invalid(FieldPath(path, name), "feature is set both in the context and the item");
     }
     if (auto d = dense_.find(name); d != dense_.end()) {
@@ -92,12 +161,12 @@ absl::Status RequestConverter::AppendFeatures(const v1::Features& features,
         break;
       case v1::FeatureValue::kVector: {
         const auto& v = value.vector().values();
-        const std::string vpath = FieldPath(path, name) + ".vector";
-        if (v.empty()) return Invalid(vpath, "empty vector");
+        const auto vpath = [&] { return FieldPath(path, name) + ".vector"; };
+        if (v.empty()) return Invalid(vpath(), "empty vector");
         const uint32_t dim = static_cast<uint32_t>(v.size());
         if (std::optional<uint32_t> known = dims_->Find(name)) {
           if (*known != dim) {
-            return Invalid(vpath, absl::StrCat("dimension ", dim, " differs from ", *known,
+            return Invalid(vpath(), absl::StrCat("dimension ", dim, " differs from ", *known,
                                                ", the dimension the model first saw"));
           }
         } else if (new_dims != nullptr) {
@@ -106,15 +175,15 @@ absl::Status RequestConverter::AppendFeatures(const v1::Features& features,
             if (d.field != name) continue;
             seen = true;
             if (d.dim != dim) {
-              return Invalid(vpath, absl::StrCat("dimension ", dim, " differs from ", d.dim,
+              return Invalid(vpath(), absl::StrCat("dimension ", dim, " differs from ", d.dim,
                                                  " earlier in this request"));
             }
           }
-          if (!seen) new_dims->push_back({name, dim, vpath});
+          if (!seen) new_dims->push_back({std::string(name), dim, vpath()});
         }
         for (uint32_t i = 0; i < dim; ++i) {
           if (!std::isfinite(v[i])) {
-            return Invalid(absl::StrCat(vpath, ".values[", i, "]"), "not finite");
+            return Invalid(absl::StrCat(vpath(), ".values[", i, "]"), "not finite");
           }
           out.push_back({model::HashVectorDim(name_hash, i), v[i], field});
         }
@@ -127,17 +196,28 @@ absl::Status RequestConverter::AppendFeatures(const v1::Features& features,
   return absl::OkStatus();
 }
 
-absl::Status RequestConverter::AppendItem(const v1::Item& item, const std::string& path,
-                                          const v1::Features& context, NewDims* new_dims,
-                                          model::FeatureVector& out) const {
-  if (item.id().empty()) return Invalid(path + ".id", "empty item id");
+absl::Status RequestConverter::AppendItem(const internal::ItemView& item, const Path& path,
+                                          const std::vector<Entry>& context,
+                                          NewDims* new_dims, model::FeatureVector& out) const {
+  if (item.id().empty()) return Invalid(absl::StrCat(path.str(), ".id"), "empty item id");
   static const uint64_t kItemIdHash = model::HashName(kItemIdField);
   static const uint32_t kItemIdFieldId = model::FieldId(kItemIdHash);
+  thread_local std::vector<Entry> features;
+  Entries(item.features(), features);
+  out.reserve(out.size() + 1 + features.size());
   out.push_back({model::HashCategory(kItemIdHash, item.id()), 1.0f, kItemIdFieldId});
-  return AppendFeatures(item.features(), path + ".features", &context, new_dims, out);
+  Path features_path = path;
+  (features_path.part.empty() ? features_path.part : features_path.subpart) = ".features";
+  return AppendFeatures(features, features_path, &context, new_dims, out);
 }
 
 absl::Status RequestConverter::ConvertPredict(const v1::PredictRequest& request,
+                                              PredictInput& out) const {
+  google::protobuf::Arena arena;
+  return ConvertPredict(ViewOf(request, arena), out);
+}
+
+absl::Status RequestConverter::ConvertPredict(const internal::PredictRequestView& request,
                                               PredictInput& out) const {
   const int n = request.candidates_size();
   if (n == 0) return Invalid("candidates", "no candidates");
@@ -145,25 +225,26 @@ absl::Status RequestConverter::ConvertPredict(const v1::PredictRequest& request,
     return Invalid("candidates", absl::StrCat(n, " candidates exceed the limit of ",
                                               limits_.max_candidates, " (--max_candidates)"));
   }
+  thread_local std::vector<Entry> context;
+  Entries(request.context(), context);
   out.context.clear();
-  if (absl::Status s =
-          AppendFeatures(request.context(), "context", nullptr, nullptr, out.context);
+  if (absl::Status s = AppendFeatures(context, Path{"context"}, nullptr, nullptr, out.context);
       !s.ok()) {
     return s;
   }
   out.items.resize(n);
-  absl::flat_hash_set<std::string_view> ids;
+  thread_local absl::flat_hash_set<std::string_view> ids;
+  ids.clear();
   ids.reserve(n);
   for (int i = 0; i < n; ++i) {
-    const v1::Item& item = request.candidates(i);
-    const std::string path = absl::StrCat("candidates[", i, "]");
+    const internal::ItemView& item = request.candidates(i);
+    const Path path{"candidates", i};
     out.items[i].clear();
-    if (absl::Status s = AppendItem(item, path, request.context(), nullptr, out.items[i]);
-        !s.ok()) {
+    if (absl::Status s = AppendItem(item, path, context, nullptr, out.items[i]); !s.ok()) {
       return s;
     }
     if (!ids.insert(item.id()).second) {
-      return Invalid(path + ".id",
+      return Invalid(absl::StrCat(path.str(), ".id"),
                      absl::StrCat("duplicate candidate id ", QuoteForError(item.id())));
     }
     if (out.context.size() + out.items[i].size() > limits_.max_features_per_example) {
@@ -174,51 +255,60 @@ absl::Status RequestConverter::ConvertPredict(const v1::PredictRequest& request,
   return absl::OkStatus();
 }
 
-absl::Status RequestConverter::ConvertEvent(const v1::Event& event, int i,
+absl::Status RequestConverter::ConvertEvent(const internal::EventView& event, int i,
                                             int64_t now_unix_ms, NewDims& new_dims,
                                             model::Example& ex) const {
-  const std::string path = absl::StrCat("events[", i, "]");
-  if (!event.has_label()) return Invalid(path + ".label", "required");
+  const auto path = [i](std::string_view part) { return Path{"events", i, part}.str(); };
+  if (!event.has_label()) return Invalid(path(".label"), "required");
   const double label = event.label();
   if (!(label >= 0.0 && label <= 1.0)) {
-    return Invalid(path + ".label", absl::StrCat(label, " is outside [0, 1]"));
+    return Invalid(path(".label"), absl::StrCat(label, " is outside [0, 1]"));
   }
   const double weight = event.has_weight() ? event.weight() : 1.0;
   if (!std::isfinite(weight) || weight < 0.0) {
-    return Invalid(path + ".weight", absl::StrCat(weight, " is not a finite value >= 0"));
+    return Invalid(path(".weight"), absl::StrCat(weight, " is not a finite value >= 0"));
   }
   if (weight > kMaxWeight) {  // such a step overflows: it would be acknowledged, then skipped
-    return Invalid(path + ".weight", absl::StrCat(weight, " is above the largest importance "
-                                                  "weight, ", kMaxWeight));
+    return Invalid(path(".weight"), absl::StrCat(weight, " is above the largest importance "
+                                                 "weight, ", kMaxWeight));
   }
-  if (!event.has_item()) return Invalid(path + ".item", "required");
+  if (!event.has_item()) return Invalid(path(".item"), "required");
   if (event.event_id().size() > limits_.max_name_bytes) {
-    return Invalid(path + ".event_id", absl::StrCat(event.event_id().size(),
-                                                    " bytes; at most ",
-                                                    limits_.max_name_bytes));
+    return Invalid(path(".event_id"), absl::StrCat(event.event_id().size(),
+                                                   " bytes; at most ",
+                                                   limits_.max_name_bytes));
   }
   ex.label = static_cast<float>(label);
   ex.weight = static_cast<float>(weight);
   ex.time_unix_ms = event.time_unix_ms() != 0 ? event.time_unix_ms() : now_unix_ms;
-  if (absl::Status s = AppendFeatures(event.context(), path + ".context", nullptr, &new_dims,
-                                      ex.features);
+  thread_local std::vector<Entry> context;
+  Entries(event.context(), context);
+  ex.features.reserve(context.size() + 1 + event.item().features().values_size());
+  if (absl::Status s = AppendFeatures(context, Path{"events", i, ".context"}, nullptr,
+                                      &new_dims, ex.features);
       !s.ok()) {
     return s;
   }
-  if (absl::Status s =
-          AppendItem(event.item(), path + ".item", event.context(), &new_dims, ex.features);
+  if (absl::Status s = AppendItem(event.item(), Path{"events", i, ".item"}, context,
+                                  &new_dims, ex.features);
       !s.ok()) {
     return s;
   }
   if (ex.features.size() > limits_.max_features_per_example) {
-    return Invalid(path, absl::StrCat("more than ", limits_.max_features_per_example,
-                                      " features (--max_features_per_example)"));
+    return Invalid(path(""), absl::StrCat("more than ", limits_.max_features_per_example,
+                                          " features (--max_features_per_example)"));
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<core::EventBatch>> RequestConverter::ConvertObserve(
     const v1::ObserveRequest& request) const {
+  google::protobuf::Arena arena;
+  return ConvertObserve(ViewOf(request, arena));
+}
+
+absl::StatusOr<std::unique_ptr<core::EventBatch>> RequestConverter::ConvertObserve(
+    const internal::ObserveRequestView& request) const {
   const int n = request.events_size();
   if (n == 0) return Invalid("events", "no events");
   if (static_cast<size_t>(n) > limits_.max_events_per_request) {

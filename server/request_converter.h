@@ -1,13 +1,20 @@
 // RequestConverter: validates Predict and Observe requests and turns them into hashed
 // model input. Every rule of the API lives here; any violation is InvalidArgument with
 // the path of the offending field (e.g. `events[3].label`), and nothing of an invalid
-// request reaches the model. Thread-safe (VectorDims is); called from gRPC handlers.
+// request reaches the model. The gRPC handlers parse requests as the wire-compatible
+// views of proto/streamrec/internal/request_views.proto (features as a list of entries,
+// not a hash map); this is where a map's parsing rules are kept for them: a repeated
+// feature name keeps its last entry. The v1 overloads (in-process callers, tests) go
+// through the same view, so both convert alike. No string is built on the success path
+// (error paths are named only once an error is found). Thread-safe (VectorDims is);
+// called from gRPC handlers.
 #ifndef STREAMREC_SERVER_REQUEST_CONVERTER_H_
 #define STREAMREC_SERVER_REQUEST_CONVERTER_H_
 
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -16,6 +23,7 @@
 #include "server/core/event_queue.h"
 #include "server/limits.h"
 #include "server/vector_dims.h"
+#include "streamrec/internal/request_views.pb.h"
 #include "streamrec/v1/streamrec.pb.h"
 
 namespace streamrec::server {
@@ -33,6 +41,13 @@ struct PredictInput {
   std::vector<model::FeatureVector> items;
 };
 
+// ViewOf: a v1 request as its view (the same bytes parsed again), allocated on `arena`:
+// how in-process callers reach the paths the gRPC handlers take.
+const internal::ObserveRequestView& ViewOf(const v1::ObserveRequest& request,
+                                           google::protobuf::Arena& arena);
+const internal::PredictRequestView& ViewOf(const v1::PredictRequest& request,
+                                           google::protobuf::Arena& arena);
+
 class RequestConverter {
  public:
   RequestConverter(const Limits& limits, VectorDims* dims) : limits_(limits), dims_(dims) {}
@@ -43,8 +58,10 @@ class RequestConverter {
   void DeclareDenseFields(const std::vector<model::DnnDenseField>& fields) {
     for (const model::DnnDenseField& f : fields) dense_[f.name] = f.dim;
   }
-  const std::map<std::string, uint32_t>& dense_fields() const { return dense_; }
+  const std::map<std::string, uint32_t, std::less<>>& dense_fields() const { return dense_; }
 
+  absl::Status ConvertPredict(const internal::PredictRequestView& request,
+                              PredictInput& out) const;
   absl::Status ConvertPredict(const v1::PredictRequest& request, PredictInput& out) const;
 
   // ConvertObserve returns the request's events as one batch, in order, with the vector
@@ -53,27 +70,47 @@ class RequestConverter {
   // request with one INVALID_ARGUMENT naming the first and counting the rest; its
   // BadRequest detail (server/error_details.h) lists up to kMaxFieldViolations of them.
   absl::StatusOr<std::unique_ptr<core::EventBatch>> ConvertObserve(
+      const internal::ObserveRequestView& request) const;
+  absl::StatusOr<std::unique_ptr<core::EventBatch>> ConvertObserve(
       const v1::ObserveRequest& request) const;
+
+  // A feature of a request: its name and value, in name order (Entries below).
+  struct Entry {
+    uint64_t prefix;  // the name's first 8 bytes, big-endian, zero-padded: sorts fast
+    std::string_view name;
+    const v1::FeatureValue* value;
+    uint32_t order;  // position in the request: of two equal names the later one wins
+  };
+  // Path names a part of a request in an error, built only when there is one:
+  // {"events", 3, ".item", ".features"} is events[3].item.features.
+  struct Path {
+    std::string_view list;
+    int index = -1;  // -1: `list` is not indexed
+    std::string_view part;
+    std::string_view subpart;
+    std::string str() const;
+  };
 
  private:
   using NewDims = std::vector<core::NewVectorDim>;
-  // AppendFeatures validates `features` (path names it in errors) and appends their
-  // hashes to out. `other` is the other side of the example (context vs item): a name
-  // in both is an error. New vector dimensions go to new_dims when non-null (training);
-  // unknown dimensions are accepted without registering when it is null (serving).
-  absl::Status AppendFeatures(const v1::Features& features, const std::string& path,
-                              const v1::Features* other, NewDims* new_dims,
+  // AppendFeatures validates `features` (sorted, unique names, see Entries) and appends
+  // their hashes to out. `other` is the other side of the example (context vs item,
+  // sorted): a name in both is an error. New vector dimensions go to new_dims when
+  // non-null (training); unknown dimensions are accepted without registering when it is
+  // null (serving).
+  absl::Status AppendFeatures(const std::vector<Entry>& features, const Path& path,
+                              const std::vector<Entry>* other, NewDims* new_dims,
                               model::FeatureVector& out) const;
-  absl::Status AppendItem(const v1::Item& item, const std::string& path,
-                          const v1::Features& context, NewDims* new_dims,
+  absl::Status AppendItem(const internal::ItemView& item, const Path& path,
+                          const std::vector<Entry>& context, NewDims* new_dims,
                           model::FeatureVector& out) const;
   // ConvertEvent validates events[i] and fills `ex`.
-  absl::Status ConvertEvent(const v1::Event& event, int i, int64_t now_unix_ms,
+  absl::Status ConvertEvent(const internal::EventView& event, int i, int64_t now_unix_ms,
                             NewDims& new_dims, model::Example& ex) const;
 
   const Limits limits_;
   VectorDims* const dims_;
-  std::map<std::string, uint32_t> dense_;  // constant once requests arrive
+  std::map<std::string, uint32_t, std::less<>> dense_;  // constant once requests arrive
 };
 
 }  // namespace streamrec::server

@@ -191,12 +191,23 @@ absl::Status ServerCore::final_persist_status() const {
   return pipeline_ ? pipeline_->updater().final_persist_status() : absl::OkStatus();
 }
 
-absl::Status ServerCore::Predict(const v1::PredictRequest& request,
+absl::Status ServerCore::Predict(const internal::PredictRequestView& request,
                                  v1::PredictResponse& response) {
   if (!ready_.load()) {
     return RecoveringError();
   }
   return ranker_->Predict(request, response);
+}
+
+absl::Status ServerCore::Predict(const v1::PredictRequest& request,
+                                 v1::PredictResponse& response) {
+  google::protobuf::Arena arena;
+  return Predict(ViewOf(request, arena), response);
+}
+
+void ServerCore::Observe(const internal::ObserveRequestView& request,
+                         v1::ObserveResponse& response, DoneFn done) {
+  ingest_->Observe(request, response, std::move(done));
 }
 
 void ServerCore::Observe(const v1::ObserveRequest& request, v1::ObserveResponse& response,
@@ -205,7 +216,7 @@ void ServerCore::Observe(const v1::ObserveRequest& request, v1::ObserveResponse&
 }
 
 absl::StatusOr<std::unique_ptr<core::EventBatch>> ServerCore::PrepareObserve(
-    const v1::ObserveRequest& request, LoggedFn logged, bool count) {
+    const internal::ObserveRequestView& request, LoggedFn logged, bool count) {
   return ingest_->PrepareObserve(request, std::move(logged), count);
 }
 

@@ -1,5 +1,7 @@
 #include "server/storage_executor.h"
 
+#include "common/thread_name.h"
+
 namespace streamrec::server {
 
 StorageExecutor::StorageExecutor(std::function<void()> tick,
@@ -50,6 +52,7 @@ void StorageExecutor::Stop() {
 }
 
 void StorageExecutor::Run() {
+  SetThreadName("sr-storage");
   using Clock = std::chrono::steady_clock;
   auto next_tick = Clock::now() + tick_interval_;
   core::UniqueLock lock(&mu_);

@@ -5,9 +5,9 @@
 
 namespace streamrec::server {
 
-std::optional<uint32_t> VectorDims::Find(const std::string& field) const {
+std::optional<uint32_t> VectorDims::Find(std::string_view field) const {
   core::MutexLock lock(&mu_);
-  auto it = dims_.find(field);
+  auto it = dims_.find(absl::string_view(field.data(), field.size()));
   if (it == dims_.end()) return std::nullopt;
   return it->second;
 }
@@ -15,7 +15,7 @@ std::optional<uint32_t> VectorDims::Find(const std::string& field) const {
 absl::Status VectorDims::Register(const std::vector<std::pair<std::string, uint32_t>>& dims) {
   core::MutexLock lock(&mu_);
   for (const auto& [field, dim] : dims) {
-    auto it = dims_.find(field);
+    auto it = dims_.find(absl::string_view(field.data(), field.size()));
     if (it != dims_.end() && it->second != dim) {
       return absl::InvalidArgumentError(absl::StrCat("vector field ", QuoteForError(field),
                                                      " has dimension ", dim, "; the model uses ",

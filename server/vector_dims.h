@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -18,7 +19,7 @@ namespace streamrec::server {
 class VectorDims {
  public:
   // Find returns the registered dimension of `field`, if any.
-  std::optional<uint32_t> Find(const std::string& field) const;
+  std::optional<uint32_t> Find(std::string_view field) const;
   // Register records each (field, dim) not yet known, all or nothing: if another
   // request registered a different dimension meanwhile, returns InvalidArgument and
   // records none.

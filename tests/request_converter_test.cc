@@ -175,3 +175,140 @@ TEST(RequestConverterTest, PredictHashesContextOnceAndEachItemWithItsId) {
 
 }  // namespace
 }  // namespace streamrec::server
+
+namespace streamrec::server {
+namespace {
+
+// Wire-level building blocks for requests protobuf's own serializer never writes.
+void Tag(std::string& out, int field, int wire_type) { out.push_back(char(field << 3 | wire_type)); }
+void Varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(char(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(char(v));
+}
+void Bytes(std::string& out, int field, const std::string& bytes) {
+  Tag(out, field, 2);
+  Varint(out, bytes.size());
+  out += bytes;
+}
+std::string Category(const std::string& c) {
+  std::string v;
+  Bytes(v, 1, c);
+  return v;
+}
+std::string Number(double x) {
+  std::string v;
+  Tag(v, 2, 1);
+  v.append(reinterpret_cast<const char*>(&x), 8);
+  return v;
+}
+// A map entry: key (optional), value (optional), and any extra bytes (unknown fields).
+std::string MapEntry(const std::string* key, const std::string* value,
+                     const std::string& extra = "") {
+  std::string e;
+  if (key) Bytes(e, 1, *key);
+  if (value) Bytes(e, 2, *value);
+  return e + extra;
+}
+
+// The converter sees what parsing into the v1 maps would have kept: the same events
+// through the gRPC path (bytes parsed as views) and the in-process path (bytes parsed as
+// v1::ObserveRequest) convert to identical examples, for repeated names (the last entry
+// wins), entries without a key or value, unknown fields, and value merges.
+TEST(RequestConverterTest, ViewsConvertExactlyAsTheV1MapsWould) {
+  const std::string user = "user", age = "age", item = "item_id2", empty;
+  const std::string u1 = Category("u1"), u2 = Category("u2"), a1 = Number(0.5), a2 = Number(2);
+  std::string unknown;
+  Tag(unknown, 9, 0);
+  Varint(unknown, 7);
+  struct Case {
+    const char* name;
+    std::vector<std::string> context_entries;
+    bool valid;
+  } cases[] = {
+      {"plain", {MapEntry(&user, &u1), MapEntry(&age, &a1)}, true},
+      {"repeated name: last wins", {MapEntry(&user, &u1), MapEntry(&age, &a1), MapEntry(&user, &u2)}, true},
+      {"repeated thrice", {MapEntry(&age, &a1), MapEntry(&age, &a2), MapEntry(&age, &a1)}, true},
+      {"unknown field in an entry", {MapEntry(&user, &u1, unknown)}, true},
+      {"value given twice in one entry", {MapEntry(&user, &u1) + MapEntry(nullptr, &u2)}, true},
+      {"names out of order", {MapEntry(&item, &u1), MapEntry(&age, &a2), MapEntry(&user, &u2)}, true},
+      {"entry without a key", {MapEntry(nullptr, &u1)}, false},
+      {"entry without a value", {MapEntry(&user, nullptr)}, false},
+      {"empty name replaced by a later entry", {MapEntry(&empty, &u1), MapEntry(&user, &u1)}, false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::string context;
+    for (const std::string& e : c.context_entries) Bytes(context, 1, e);
+    std::string item_msg;
+    Bytes(item_msg, 1, "m1");
+    std::string event;
+    Bytes(event, 1, context);
+    Bytes(event, 2, item_msg);
+    Tag(event, 3, 1);
+    const double label = 1;
+    event.append(reinterpret_cast<const char*>(&label), 8);
+    std::string request;
+    Bytes(request, 1, event);
+    Bytes(request, 1, event);  // two events: the same bytes twice
+
+    v1::ObserveRequest as_v1;
+    ASSERT_TRUE(as_v1.ParseFromString(request));
+    internal::ObserveRequestView as_view;
+    ASSERT_TRUE(as_view.ParseFromString(request));
+    VectorDims dims;
+    RequestConverter conv(Limits{}, &dims);
+    auto from_v1 = conv.ConvertObserve(as_v1);
+    auto from_view = conv.ConvertObserve(as_view);
+    ASSERT_EQ(from_v1.ok(), c.valid) << from_v1.status();
+    ASSERT_EQ(from_view.ok(), c.valid) << from_view.status();
+    if (!c.valid) {
+      EXPECT_EQ(from_v1.status().message(), from_view.status().message());
+      continue;
+    }
+    ASSERT_EQ((*from_v1)->examples.size(), 2u);
+    for (int i = 0; i < 2; ++i) {
+      const auto& a = (*from_v1)->examples[i].features;
+      const auto& b = (*from_view)->examples[i].features;
+      ASSERT_EQ(a.size(), b.size());
+      for (size_t f = 0; f < a.size(); ++f) {
+        EXPECT_EQ(a[f].hash, b[f].hash);
+        EXPECT_EQ(a[f].value, b[f].value);
+        EXPECT_EQ(a[f].field, b[f].field);
+      }
+    }
+    // What the last entry wins means, spelled out for the repeated names.
+    if (std::string(c.name) == "repeated name: last wins") {
+      const uint64_t want = model::HashCategory(model::HashName("user"), "u2");
+      bool found = false;
+      for (const auto& f : (*from_view)->examples[0].features) found |= f.hash == want;
+      EXPECT_TRUE(found);
+    }
+  }
+}
+
+// Predict takes the same views: a repeated context name keeps the last value.
+TEST(RequestConverterTest, PredictViewsKeepTheLastOfARepeatedName) {
+  const std::string age = "age", a1 = Number(0.5), a2 = Number(2);
+  std::string context;
+  Bytes(context, 1, MapEntry(&age, &a1));
+  Bytes(context, 1, MapEntry(&age, &a2));
+  std::string item;
+  Bytes(item, 1, "m1");
+  std::string request;
+  Bytes(request, 1, context);
+  Bytes(request, 2, item);
+  internal::PredictRequestView view;
+  ASSERT_TRUE(view.ParseFromString(request));
+  VectorDims dims;
+  RequestConverter conv(Limits{}, &dims);
+  PredictInput input;
+  ASSERT_TRUE(conv.ConvertPredict(view, input).ok());
+  ASSERT_EQ(input.context.size(), 1u);
+  EXPECT_EQ(input.context[0].value, 2.0f);
+}
+
+}  // namespace
+}  // namespace streamrec::server

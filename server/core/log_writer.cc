@@ -2,6 +2,8 @@
 
 #include <xxhash.h>
 
+#include "common/thread_name.h"
+
 namespace streamrec::core {
 
 LogWriter::LogWriter(EventQueue* queue, BatchInbox* inbox, AppendFn append,
@@ -101,6 +103,7 @@ void LogWriter::Remember(const IdKey& key) {
 }
 
 void LogWriter::Run() {
+  SetThreadName("sr-log-writer");
   std::vector<std::unique_ptr<EventBatch>> group;
   for (;;) {
     const bool stopping = stop_.load();

@@ -1,6 +1,7 @@
 #include "server/core/updater.h"
 #include "common/log.h"
 #include "model/frozen_table.h"
+#include "common/thread_name.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -150,6 +151,7 @@ void Updater::RunCommands() {
 }
 
 void Updater::Run() {
+  SetThreadName("sr-updater");
   const auto persist_interval = std::chrono::milliseconds(options_.persist_interval_ms);
   auto next_publish = clock_->Now() + adaptive_interval_;
   const bool periodic_persist = persist_ && options_.persist_interval_ms > 0;
