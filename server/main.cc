@@ -45,6 +45,8 @@ ABSL_FLAG(int64_t, publish_every_events, 10000, "...or after this many events.")
 ABSL_FLAG(int64_t, metrics_window, 10000, "Events in the recent-window progressive metrics.");
 ABSL_FLAG(std::string, durability, "async",
           "none | async | sync: when Observe acknowledges (README, Durability).");
+ABSL_FLAG(int64_t, log_record_format, 5,
+          "Event log records: 5 (compact), or 3 while an older build may read the log.");
 ABSL_FLAG(int64_t, persist_interval_s, 10, "Persist a snapshot this often (0: only on stop).");
 ABSL_FLAG(int64_t, snapshots_retained, 5, "Persisted snapshots kept.");
 ABSL_FLAG(int64_t, flush_partial_batch_ms, 1000,
@@ -264,6 +266,11 @@ int main(int argc, char** argv) {
   } else {
     return Fail("--durability must be none, async or sync, got " + durability);
   }
+  const int64_t log_record_format = absl::GetFlag(FLAGS_log_record_format);
+  if (log_record_format != 3 && log_record_format != 5) {
+    return Fail("--log_record_format must be 5 or 3, got " + std::to_string(log_record_format));
+  }
+  options.core.storage.log_record_format = static_cast<int>(log_record_format);
   options.core.updater.persist_interval_ms =
       std::min<int64_t>(absl::GetFlag(FLAGS_persist_interval_s), 86400) * 1000;
   options.core.storage.snapshots_retained = absl::GetFlag(FLAGS_snapshots_retained);

@@ -75,7 +75,9 @@ absl::StatusOr<std::unique_ptr<Persistence>> Persistence::Open(
     p->log_ = std::make_unique<storage::UnloggedEventLog>(p->db_.get(), p->meta_.get());
   } else {
     p->log_ = std::make_unique<storage::RocksEventLog>(
-        p->db_.get(), p->meta_.get(), options.durability == storage::Durability::kSync);
+        p->db_.get(), p->meta_.get(), options.durability == storage::Durability::kSync,
+        options.log_record_format == 3 ? storage::RecordEncoding::kLegacy
+                                       : storage::RecordEncoding::kCompact);
   }
   storage::SnapshotStoreOptions store_options;
   store_options.retain = options.snapshots_retained;

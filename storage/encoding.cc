@@ -76,4 +76,27 @@ bool Reader::GetString(std::string& s) {
 }
 bool Reader::GetFloats(float* data, size_t n) { return Take(data, n * sizeof(float)); }
 
+void PutVarint(std::string& out, uint64_t v) {
+  char buf[10];
+  size_t n = 0;
+  while (v >= 0x80) {
+    buf[n++] = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  buf[n++] = static_cast<char>(v);
+  out.append(buf, n);
+}
+
+bool Reader::GetVarint(uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 70; shift += 7) {
+    if (!ok_ || pos_ == data_.size()) return ok_ = false;
+    const uint8_t b = static_cast<uint8_t>(data_[pos_++]);
+    if (shift == 63 && b > 1) return ok_ = false;  // beyond 64 bits
+    v |= uint64_t{b & 0x7fu} << shift;
+    if (b < 0x80) return true;
+  }
+  return ok_ = false;
+}
+
 }  // namespace streamrec::storage

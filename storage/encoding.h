@@ -20,6 +20,8 @@ void PutF32(std::string& out, float v);
 void PutF64(std::string& out, double v);
 void PutString(std::string& out, std::string_view s);  // u32 length + bytes
 void PutFloats(std::string& out, const float* data, size_t n);
+// PutVarint: LEB128, 7 bits a byte, low bits first (1 byte below 128, at most 10).
+void PutVarint(std::string& out, uint64_t v);
 
 // BigEndianKey encodes v so that byte order equals numeric order.
 std::string BigEndianKey(uint64_t v);
@@ -55,6 +57,10 @@ class Reader {
   bool GetF64(double& v);
   bool GetString(std::string& s);
   bool GetFloats(float* data, size_t n);
+  // GetVarint reads a PutVarint (false past the end or beyond 10 bytes).
+  bool GetVarint(uint64_t& v);
+  bool GetU8(uint8_t& v) { return Take(&v, 1); }
+  bool GetBytes(char* out, size_t n) { return Take(out, n); }
   bool ok() const { return ok_; }
   // remaining: bytes not yet read (0 once failed). Check claimed counts against it
   // before allocating.

@@ -13,7 +13,7 @@ absl::StatusOr<uint64_t> RocksEventLog::Append(const std::vector<LogEntry>& entr
   const uint64_t first = next_seq_;
   rocksdb::WriteBatch batch;
   if (!entries.empty()) {
-    db_->Put(batch, Family::kEvents, BigEndianKey(first), EncodeRecord(entries));
+    db_->Put(batch, Family::kEvents, BigEndianKey(first), EncodeRecord(entries, encoding_));
   }
   if (meta_ != nullptr) meta_->AddVectorDims(new_dims, batch);
   if (batch.Count() > 0) {

@@ -30,6 +30,9 @@ struct StorageOptions {
   // Start even when the data dir's snapshots are unreadable or the log has a gap, losing
   // what they held (the operator's explicit decision; refused otherwise).
   bool accept_data_loss = false;
+  // The event log's record format (storage/log_record.h): 5, or 3 (with 4 for flush
+  // markers) while a build older than format 5 may have to read the log.
+  int log_record_format = 5;
   // How often an unwritable data dir is retried.
   std::chrono::milliseconds recovery_interval{1000};
   // The file system RocksDB uses (null: the OS's): the seam tests inject faults through.

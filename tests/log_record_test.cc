@@ -1,5 +1,6 @@
-// The event-log record codec on its own (storage/log_record.h): round trips of format 3
-// (events) and 4 (events and flush markers), formats 2 and 3 still read, every truncation
+// The event-log record codec on its own (storage/log_record.h): round trips of format 5
+// (the default), of format 3 (events) and 4 (events and flush markers) as the legacy
+// encoding writes them, formats 2 and 3 still read, every truncation
 // and every flipped byte refused as DataLoss naming the record, a count claiming more
 // events than the bytes hold refused before allocating, and unknown formats and entry
 // kinds named. RocksEventLog's tests cover the records in a database.
@@ -7,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -43,7 +45,7 @@ Events Three() {
 
 TEST(LogRecordTest, RoundTripsFormatThreeExactlyWithFields) {
   Events in = Three();
-  const std::string sealed = EncodeRecord(in.Entries());
+  const std::string sealed = EncodeRecord(in.Entries(), RecordEncoding::kLegacy);
   RecordReader reader(sealed, 41);
   EXPECT_EQ(reader.format(), 3u);  // no marker: written as an earlier build reads it
   EXPECT_EQ(reader.count(), 3u);
@@ -105,7 +107,7 @@ TEST(LogRecordTest, RoundTripsFlushMarkersInFormatFour) {
   std::vector<LogEntry> entries = in.Entries();
   entries.insert(entries.begin() + 2, LogEntry::FlushMarker());  // events 41, 42, marker 43, 44
   entries.push_back(LogEntry::FlushMarker());                    // marker 45
-  const std::string sealed = EncodeRecord(entries);
+  const std::string sealed = EncodeRecord(entries, RecordEncoding::kLegacy);
   RecordReader reader(sealed, 41);
   EXPECT_EQ(reader.format(), 4u);
   EXPECT_EQ(reader.count(), 5u);  // the sequence numbers it takes
@@ -134,7 +136,7 @@ TEST(LogRecordTest, RoundTripsFlushMarkersInFormatFour) {
   EXPECT_EQ(event, 3u);
 
   // A record of one marker alone (a quiet stream's flush).
-  const std::string alone = EncodeRecord({LogEntry::FlushMarker()});
+  const std::string alone = EncodeRecord({LogEntry::FlushMarker()}, RecordEncoding::kLegacy);
   RecordReader one(alone, 7);
   EXPECT_EQ(one.format(), 4u);
   EXPECT_EQ(one.count(), 1u);
@@ -171,14 +173,18 @@ TEST(LogRecordTest, ReadsFormatThreeWrittenByHand) {
   EXPECT_EQ(ex.features[0].field, 7u);
   EXPECT_FALSE(reader.Next(ex, id));
   EXPECT_TRUE(reader.status().ok()) << reader.status();
-  EXPECT_EQ(EncodeRecord({{&ex, &id}}), v3);  // and is what this build writes for events
+  // and is what the legacy encoding writes for events
+  EXPECT_EQ(EncodeRecord({{&ex, &id}}, RecordEncoding::kLegacy), v3);
 }
 
 TEST(LogRecordTest, EveryTruncationAndFlippedByteIsDataLoss) {
   Events in = Three();
   std::vector<LogEntry> with_marker = in.Entries();
   with_marker.insert(with_marker.begin() + 1, LogEntry::FlushMarker());
-  for (const std::string& sealed : {EncodeRecord(in.Entries()), EncodeRecord(with_marker)}) {
+  for (const std::string& sealed :
+       {EncodeRecord(in.Entries(), RecordEncoding::kLegacy),
+        EncodeRecord(with_marker, RecordEncoding::kLegacy), EncodeRecord(in.Entries()),
+        EncodeRecord(with_marker)}) {
     auto read_all = [](std::string_view bytes) {
       RecordReader reader(bytes, 7);
       model::Example ex;
@@ -206,9 +212,12 @@ TEST(LogRecordTest, ClaimsAndFormatsAreCheckedAgainstTheBytes) {
     const char* message;
   };
   const Case cases[] = {
-      {{0, 5, 1}, "event log record at seq 9 has format 5; this build reads formats 1 to 4"},
+      {{0, 6, 1}, "event log record at seq 9 has format 6; this build reads formats 1 to 5"},
       {{0, 0xffffffffu, 1},
-       "event log record at seq 9 has format 4294967295; this build reads formats 1 to 4"},
+       "event log record at seq 9 has format 4294967295; this build reads formats 1 to 5"},
+      // Format 5: a field table claiming more fields than the bytes hold.
+      {{0, 5, 1, 0xffff}, "event log record at seq 9 is malformed (field table)"},
+      {{0, 5, 0}, "event log record at seq 9 is empty"},
       // Format 4: an entry of an unknown kind, a claimed entry missing, a billion claimed.
       {{0, 4, 2, 1, 2}, "event log record at seq 9 is malformed (entry 10 has kind 2)"},
       {{0, 4, 2, 1}, "event log record at seq 9 is malformed"},
@@ -234,6 +243,134 @@ TEST(LogRecordTest, ClaimsAndFormatsAreCheckedAgainstTheBytes) {
     EXPECT_EQ(reader.status().code(), absl::StatusCode::kDataLoss) << c.message;
     EXPECT_EQ(reader.status().message(), c.message);
   }
+}
+
+// Format 5 gives back exactly what it was given: hashes repeated within a field (written
+// once), values of exactly 1.0f (not written) next to -0.0f, 1.0000001f and denormals,
+// times going backwards and the int64 extremes, event ids of any bytes, flush markers.
+TEST(LogRecordTest, RoundTripsFormatFiveExactly) {
+  Events in;
+  const int64_t times[] = {1700000000000, 1699999999999, INT64_MIN, INT64_MAX, 0, -5};
+  const float values[] = {1.0f, -0.0f, 0.0f, 1.0000001f, 1e-45f, -1.0f, 3.5f};
+  for (int i = 0; i < 6; ++i) {
+    model::Example ex;
+    ex.label = i % 2 ? 1.0f : 0.0f;
+    ex.weight = i == 3 ? 0.0f : 0.5f * (i + 1);
+    ex.time_unix_ms = times[i];
+    for (int f = 0; f < 12; ++f) {
+      // Fields 7 and 9 keep a hash (a number's); the rest vary; the same field twice in
+      // one example (a multi-valued category).
+      const uint32_t field = f < 4 ? 7 : f < 6 ? 9 : 100 + f % 3;
+      const uint64_t hash = field == 7 ? 0x7777 : uint64_t(i * 131 + f) * 0x9E3779B97F4A7C15ull;
+      ex.features.push_back({hash, values[(i + f) % 7], field});
+    }
+    in.examples.push_back(ex);
+    in.ids.push_back(i == 4 ? std::string("\0\xff\n", 3) : "id" + std::to_string(i));
+  }
+  std::vector<LogEntry> entries = in.Entries();
+  entries.insert(entries.begin() + 3, LogEntry::FlushMarker());
+  const std::string sealed = EncodeRecord(entries);
+  RecordReader reader(sealed, 100);
+  EXPECT_EQ(reader.format(), 5u);
+  EXPECT_EQ(reader.count(), 7u);
+  model::Example ex;
+  ex.features = {{1, 2, 3}};
+  std::string id = "stale";
+  size_t event = 0, markers = 0;
+  while (reader.Next(ex, id)) {
+    if (reader.flush()) {
+      ++markers;
+      continue;
+    }
+    const model::Example& want = in.examples[event];
+    EXPECT_EQ(ex.label, want.label);
+    EXPECT_EQ(ex.weight, want.weight);
+    EXPECT_EQ(ex.time_unix_ms, want.time_unix_ms);
+    EXPECT_EQ(id, in.ids[event]);
+    ASSERT_EQ(ex.features.size(), want.features.size());
+    for (size_t f = 0; f < ex.features.size(); ++f) {
+      EXPECT_EQ(ex.features[f].hash, want.features[f].hash) << event << " " << f;
+      EXPECT_EQ(std::memcmp(&ex.features[f].value, &want.features[f].value, 4), 0)
+          << event << " " << f;  // bit for bit: -0.0f stays -0.0f
+      EXPECT_EQ(ex.features[f].field, want.features[f].field);
+    }
+    ++event;
+  }
+  EXPECT_TRUE(reader.status().ok()) << reader.status();
+  EXPECT_EQ(event, 6u);
+  EXPECT_EQ(markers, 1u);
+}
+
+// Click-log events (40 features: 13 numbers, 26 categories and the item) take well under
+// 60% of format 3's bytes.
+TEST(LogRecordTest, FormatFiveHalvesClickLogRecords) {
+  Events in;
+  uint64_t h = 88172645463325252ull;
+  for (int i = 0; i < 256; ++i) {
+    model::Example ex;
+    ex.label = i % 4 == 0;
+    ex.time_unix_ms = 1700000000000 + i / 8;
+    for (uint32_t f = 0; f < 40; ++f) {
+      h ^= h << 13, h ^= h >> 7, h ^= h << 17;
+      const bool number = f < 13;
+      ex.features.push_back({number ? 0x1000 + f : h, number ? float(h % 1000) / 7 : 1.0f,
+                             0x5000 + f});
+    }
+    in.examples.push_back(ex);
+    in.ids.push_back("");
+  }
+  const size_t compact = EncodeRecord(in.Entries()).size();
+  const size_t legacy = EncodeRecord(in.Entries(), RecordEncoding::kLegacy).size();
+  EXPECT_LT(compact, legacy * 0.6) << compact << " vs " << legacy;
+}
+
+TEST(LogRecordTest, FormatFiveRefusesWhatItNeverWrites) {
+  const auto record = [](const std::vector<std::string>& parts) {
+    std::string p;
+    PutU32(p, 0);
+    PutU32(p, 5);
+    PutU32(p, 1);
+    PutVarint(p, 1);   // one field
+    PutU32(p, 42);
+    p += '\0';         // an event
+    PutF32(p, 1.0f);
+    PutF32(p, 1.0f);
+    PutVarint(p, 0);   // time
+    PutVarint(p, 0);   // no id
+    for (const std::string& s : parts) p += s;
+    Seal(p);
+    return p;
+  };
+  const auto status = [](const std::string& sealed) {
+    RecordReader reader(sealed, 3);
+    model::Example ex;
+    std::string id;
+    while (reader.Next(ex, id)) {
+    }
+    return std::string(reader.status().message());
+  };
+  const auto varint = [](uint64_t x) {
+    std::string s;
+    PutVarint(s, x);
+    return s;
+  };
+  // A field index beyond the table; a repeated hash with none before; a billion features.
+  EXPECT_EQ(status(record({varint(1), varint(1 << 2 | 1), std::string(8, 'h')})),
+            "event log record at seq 3 is malformed");
+  EXPECT_EQ(status(record({varint(1), varint(0 << 2 | 2 | 1)})),
+            "event log record at seq 3 is malformed (a repeated hash with none before)");
+  EXPECT_EQ(status(record({varint(1u << 30)})), "event log record at seq 3 is malformed");
+  // An entry kind other than event or marker.
+  std::string bad_kind;
+  PutU32(bad_kind, 0);
+  PutU32(bad_kind, 5);
+  PutU32(bad_kind, 1);
+  PutVarint(bad_kind, 0);
+  bad_kind += '\x02';
+  Seal(bad_kind);
+  EXPECT_EQ(status(bad_kind), "event log record at seq 3 is malformed (entry 3 has kind 2)");
+  // And the well-formed one reads.
+  EXPECT_EQ(status(record({varint(1), varint(0 << 2 | 1), std::string(8, 'h')})), "");
 }
 
 }  // namespace

@@ -77,7 +77,8 @@ TEST(RocksEventLogTest, AppendNumbersAndReplaysInOrder) {
 // A flush marker takes a sequence number of its own: alone in a record or among events,
 // it replays at its place (on_flush), the events around it keep theirs, the log's last
 // number counts it, the numbering stays gapless across a reopen, and an events-only replay
-// skips it. A marker record is format 4; records of events alone stay format 3.
+// skips it. The legacy encoding writes a marker record as format 4 and records of events
+// alone as format 3; the default writes format 5 for both.
 TEST(RocksEventLogTest, FlushMarkersTakeASequenceNumberAndReplayInPlace) {
   testing::TempDir dir;
   std::vector<model::Example> a = {Ex(1, 10), Ex(0, 20), Ex(1, 30)};
@@ -85,7 +86,7 @@ TEST(RocksEventLogTest, FlushMarkersTakeASequenceNumberAndReplayInPlace) {
   {
     auto db = Database::Open(dir.path());
     ASSERT_TRUE(db.ok()) << db.status();
-    RocksEventLog log(db->get(), nullptr, /*sync=*/false);
+    RocksEventLog log(db->get(), nullptr, /*sync=*/false, RecordEncoding::kLegacy);
     log.StartAt(1);
     EXPECT_EQ(*log.Append({{&a[0], &id1}}, {}), 1u);
     EXPECT_EQ(*log.Append({LogEntry::FlushMarker()}, {}), 2u);  // a quiet stream's marker
@@ -125,9 +126,17 @@ TEST(RocksEventLogTest, FlushMarkersTakeASequenceNumberAndReplayInPlace) {
   }).ok());
   EXPECT_EQ(events, (std::vector<uint64_t>{1, 3, 5}));
   log.StartAt(6);
-  EXPECT_EQ(*log.Append({{&a[0], &id1}}, {}), 6u);
+  EXPECT_EQ(*log.Append({{&a[0], &id1}}, {}), 6u);  // format 5 after formats 3 and 4
+  {
+    absl::StatusOr<std::optional<std::string>> v = (*db)->Get(Family::kEvents, BigEndianKey(6));
+    ASSERT_TRUE(v.ok() && v->has_value());
+    EXPECT_EQ(RecordReader(**v, 6).format(), 5u);
+  }
   ASSERT_TRUE(replay(5).ok());
   EXPECT_EQ(seen, (std::vector<std::string>{"6:e1"}));
+  ASSERT_TRUE(replay(0).ok());  // the mixed log replays whole
+  EXPECT_EQ(seen, (std::vector<std::string>{"1:e1", "2:flush", "3:e2", "4:flush", "5:e3",
+                                            "6:e1"}));
 
   UnloggedEventLog unlogged(db->get(), nullptr);
   unlogged.StartAt(10);
@@ -237,7 +246,7 @@ TEST(RocksEventLogTest, ReadsFormatOneAndRefusesUnknownFormatsByName) {
   ASSERT_TRUE((*db)->Write(future, false).ok());
   absl::Status s = log.Replay(0, [](uint64_t, model::Example&, std::string&) {});
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(std::string(s.message()).find("has format 9; this build reads formats 1 to 4"),
+  EXPECT_NE(std::string(s.message()).find("has format 9; this build reads formats 1 to 5"),
             std::string::npos) << s;
 }
 
