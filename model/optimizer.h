@@ -105,6 +105,10 @@ class Optimizer {
 
   const OptimizerConfig& config() const { return config_; }
   int slots() const { return static_cast<int>(state_.size()); }
+  // Prefetch: the slots of coordinate i into the cache, ahead of Compute (a hint).
+  void Prefetch(size_t i) const {
+    for (const ParamTable& t : state_) t.Prefetch(i);
+  }
   uint64_t step() const { return step_; }
   void set_step(uint64_t step) {
     step_ = step;
