@@ -47,6 +47,10 @@ class LoadControl {
     std::unique_lock<std::mutex> lock(mu_);
     return cv_.wait_until(lock, deadline, [this] { return active_ == 0; });
   }
+  void WaitAll() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return active_ == 0; });
+  }
 
  private:
   std::atomic<bool> stop_{false};
@@ -66,7 +70,7 @@ void Drive(LoadControl& control, Clock::time_point start, double duration_s) {
         start + std::chrono::microseconds(static_cast<int64_t>(duration_s * 1e6));
     if (!control.WaitAll(end)) control.Stop();
   }
-  control.WaitAll(Clock::time_point::max());
+  control.WaitAll();
 }
 
 class ClosedLoop {
@@ -77,7 +81,8 @@ class ClosedLoop {
 
   LoadResult Run() {
     const Clock::time_point start = Clock::now();
-    measure_from_ = start + std::chrono::microseconds(static_cast<int64_t>(options_.warmup_s * 1e6));
+    measure_from_ =
+        start + std::chrono::microseconds(static_cast<int64_t>(options_.warmup_s * 1e6));
     for (size_t i = 0; i < slots_.size(); ++i) {
       slots_[i].index = i;
       slots_[i].next_request = i;
@@ -117,7 +122,7 @@ class ClosedLoop {
       return;
     }
     s.turn ^= 1;
-    s.contexts[s.turn] = conn_.Context(options_.call_timeout_s);
+    s.contexts[s.turn] = conn_.Context();
     const std::vector<grpc::ByteBuffer>& requests = *options_.requests;
     const grpc::ByteBuffer* request = &requests[s.next_request++ % requests.size()];
     s.start = Clock::now();
@@ -316,7 +321,7 @@ void PacedLoad::Loop() {
     }
     // The slot's previous call is complete: its context can go.
     Slot& s = slots_[slot];
-    s.context = conn_.Context(10);
+    s.context = conn_.Context();
     channels_.stub(n).UnaryCall(s.context.get(), method_, grpc::StubOptions(),
                                 &(*requests_)[n % requests_->size()], &s.response,
                                 [this, slot](grpc::Status status) {

@@ -7,7 +7,8 @@
 //                  call from the completion of the last), for a duration or a count;
 //   RunStreams     `streams` bidi streams, each with up to `window` requests unacknowledged;
 //   PacedLoad      an open loop in the background: a fixed rate of unary calls.
-// Every context comes from Connection::Context, so the bearer token goes along.
+// Every context comes from Connection::Context, so the bearer token goes along (and each
+// unary call has the CLI's --timeout).
 // RunClosedLoop and RunStreams block until their load is done; PacedLoad is driven by
 // its own thread. Each is used from one thread.
 #ifndef STREAMREC_CLIENT_BENCH_LOAD_H_
@@ -66,7 +67,6 @@ struct ClosedLoopOptions {
   double warmup_s = 0;    // calls in the warm-up are not measured
   double duration_s = 0;  // measured time after the warm-up; 0: until max_calls
   uint64_t max_calls = 0;  // calls in all, warm-up included; 0: until duration_s
-  double call_timeout_s = 10;
 };
 
 // RunClosedLoop runs the load and returns once every call has completed. A failure

@@ -171,7 +171,8 @@ int RunBenchPredict(BenchContext& bench) {
   json.Add("concurrency", f.concurrency).Add("connections", f.connections);
   json.Add("candidates", f.shape.candidates).Add("candidate_features", f.shape.candidate_features);
   json.Add("context_features", f.shape.context_features).Add("duration_s", f.duration_s);
-  json.Add("request_bytes", uint64_t{request_bytes}).Add("response_bytes", uint64_t{response_bytes});
+  json.Add("request_bytes", uint64_t{request_bytes});
+  json.Add("response_bytes", uint64_t{response_bytes});
   json.Add("predict", p.ToJson().Add("failed", predict.failed));
   json.Add("candidates_per_s", p.per_second * f.shape.candidates);
   if (noop) {
@@ -215,7 +216,9 @@ int RunBenchObserve(BenchContext& bench) {
     if (err.empty()) err = e;
   }
   if (!err.empty()) return UsageError(err);
-  if (events > 0 && args.Has("duration")) return UsageError("--events and --duration exclude each other");
+  if (events > 0 && args.Has("duration")) {
+    return UsageError("--events and --duration exclude each other");
+  }
   int code = kExitOk;
   const std::optional<v1::Stats> before = FetchStats(bench.conn, "bench observe", code);
   if (!before) return code;

@@ -223,7 +223,10 @@ int RunBenchFreshness(BenchContext& bench) {
     auto diff = [&](double& out) {
       v1::PredictResponse resp;
       grpc::Status s = conn.recommender().Predict(conn.Context().get(), req, &resp);
-      if (!s.ok() || resp.items_size() != 2) return s.ok() ? grpc::Status(grpc::StatusCode::INTERNAL, "not 2 items") : s;
+      if (!s.ok()) return s;
+      if (resp.items_size() != 2) {
+        return grpc::Status(grpc::StatusCode::INTERNAL, "Predict did not score both items");
+      }
       const v1::ScoredItem& a = resp.items(0).index() == 0 ? resp.items(0) : resp.items(1);
       const v1::ScoredItem& b = resp.items(0).index() == 0 ? resp.items(1) : resp.items(0);
       out = Logit(a.score()) - Logit(b.score());
@@ -250,7 +253,8 @@ int RunBenchFreshness(BenchContext& bench) {
       }
     }
     if (reflected) {
-      fresh_ns.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - acked).count());
+      fresh_ns.push_back(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - acked).count());
     } else {
       ++timeouts;
     }
