@@ -18,6 +18,9 @@ int RunGenerate(const Args& args, bool json);
 // RunSnapshots: `list` asks `conn` (the serving port answers it), the others `admin`
 // (the admin port, --admin_server).
 int RunSnapshots(const Args& args, Connection& conn, Connection& admin, bool json);
+// RunBench: `bench predict|observe|mixed|freshness|swap` (client/bench_cli.h) against
+// `conn`; swap's SaveSnapshot calls go to `admin`.
+int RunBench(const Args& args, Connection& conn, Connection& admin, bool json);
 
 // UsageError prints a usage message for a command and returns kExitUsage.
 int UsageError(const std::string& message);

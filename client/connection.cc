@@ -15,18 +15,26 @@ Connection::Connection(const std::string& target, double timeout_seconds,
       token_(security.token) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
-  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  credentials_ = grpc::InsecureChannelCredentials();
   if (security.tls) {
     grpc::SslCredentialsOptions ssl;
     ssl.pem_root_certs = security.root_certs;
     ssl.pem_cert_chain = security.cert_chain;
     ssl.pem_private_key = security.private_key;
-    credentials = grpc::SslCredentials(ssl);
+    credentials_ = grpc::SslCredentials(ssl);
   }
-  channel_ = grpc::CreateCustomChannel(target, credentials, args);
+  channel_ = grpc::CreateCustomChannel(target, credentials_, args);
   recommender_ = v1::Recommender::NewStub(channel_);
   admin_ = v1::Admin::NewStub(channel_);
   health_ = grpc::health::v1::Health::NewStub(channel_);
+}
+
+std::shared_ptr<grpc::Channel> Connection::NewChannel(int index) const {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt("streamrec.channel_index", index);
+  return grpc::CreateCustomChannel(target_, credentials_, args);
 }
 
 std::unique_ptr<grpc::ClientContext> Connection::Context(double seconds) const {

@@ -25,6 +25,12 @@ class Connection {
   std::unique_ptr<grpc::ClientContext> Context(double seconds) const;
   std::unique_ptr<grpc::ClientContext> Context() const { return Context(timeout_seconds_); }
 
+  // NewChannel: another channel to the same target with the same credentials, on a
+  // connection of its own (a local subchannel pool and a distinct `index` channel arg),
+  // so that load over several channels spreads over several connections (the
+  // load generator of `streamrec bench`). Calls on it need Context() for the token.
+  std::shared_ptr<grpc::Channel> NewChannel(int index) const;
+
   v1::Recommender::Stub& recommender() { return *recommender_; }
   v1::Admin::Stub& admin() { return *admin_; }
   grpc::health::v1::Health::Stub& health() { return *health_; }
@@ -44,6 +50,7 @@ class Connection {
   double timeout_seconds_;
   bool tls_;
   std::string token_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Recommender::Stub> recommender_;
   std::unique_ptr<v1::Admin::Stub> admin_;

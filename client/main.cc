@@ -113,13 +113,14 @@ int Main(int argc, char** argv) {
   if (command == "health") return RunHealth(args, conn, json);
   if (command == "info") return RunInfo(args, conn, json);
   if (command == "stats") return RunStats(args, conn, json);
-  if (command == "snapshots") {
+  if (command == "snapshots" || command == "bench") {
     std::string admin_server = AdminTarget(server);
     if (const char* env = std::getenv("STREAMREC_ADMIN_SERVER"); env && *env) admin_server = env;
     if (auto s = args.Get("admin_server")) admin_server = *s;
     if (admin_server.empty()) return UsageError("--admin_server must name a host:port, not \"\"");
     Connection admin(admin_server, timeout, security);
-    return RunSnapshots(args, conn, admin, json);
+    return command == "bench" ? RunBench(args, conn, admin, json)
+                              : RunSnapshots(args, conn, admin, json);
   }
   return RunReplay(args, conn, json);
 }

@@ -81,6 +81,28 @@ const std::vector<CommandSpec>& Commands() {
        "  snapshots list | save | rollback VERSION | export FILE [--version V] | import FILE\n"
        "          list asks --server; the others the admin port (--admin_server)\n",
        {"version"}, true},
+      {"bench",
+       "  bench predict [--concurrency N] [--connections N] [--duration S] [--candidates N]\n"
+       "                [--candidate_features N] [--context_features N]\n"
+       "          Predict QPS and p50/p90/p99/p99.9 latency, then the no-op Bench/Echo with\n"
+       "          the same request and response sizes (served with the server flag\n"
+       "          bench_service): the ratio predict_qps / noop_qps\n"
+       "  bench observe [--mode unary|stream] [--batch N] [--concurrency N] [--features N]\n"
+       "                [--events N | --duration S]\n"
+       "          events/s acknowledged and applied (trained), 40-feature click-log events\n"
+       "  bench mixed [predict's flags] [--observe_rate EVENTS/S] [--batch N] [--features N]\n"
+       "          Predict latency idle, then while Observe trains at a fixed rate\n"
+       "  bench freshness [--probes N] [--background_rate EVENTS/S] [--probe_timeout S]\n"
+       "          from an Observe's acknowledgement until Predict reflects it, p50/p99\n"
+       "  bench swap [predict's flags] [--observe_rate EVENTS/S] [--save_interval S]\n"
+       "          Predict latency idle, then while snapshots are published (Observe) and\n"
+       "          persisted (SaveSnapshot on --admin_server)\n"
+       "  bench ... [--output FILE.json]              also write the JSON to FILE; --duration\n"
+       "          is per phase (default 10 s), --concurrency the calls (streams) in flight\n",
+       {"concurrency", "connections", "duration", "candidates", "candidate_features",
+        "context_features", "mode", "batch", "features", "events", "observe_rate", "probes",
+        "background_rate", "probe_timeout", "save_interval", "output"},
+       true},
   };
   return *commands;
 }

@@ -105,6 +105,11 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   ConfigureBuilder(builder, options, quota);
   builder.RegisterService(s->recommender_.get());
   builder.RegisterService(s->admin_.get());
+  if (options.bench_service) {
+    s->bench_ = std::make_unique<BenchService>(s->auth_.get(),
+                                               options.core.limits.max_message_bytes);
+    builder.RegisterService(s->bench_.get());
+  }
   if (!options.metrics_listen.empty()) s->metrics_->InstallInterceptor(builder);
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {

@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
 #include "server/admin_service.h"
+#include "server/bench_service.h"
 #include "server/health_listener.h"
 #include "server/metrics/http_endpoint.h"
 #include "server/recommender_service.h"
@@ -50,6 +51,9 @@ struct ServerOptions {
   // The Prometheus endpoint's address (server/metrics/http_endpoint.h); empty: none, and
   // no per-RPC counting. The binary's default (--metrics_listen) is 0.0.0.0:9464.
   std::string metrics_listen;
+  // Serve the benchmark-only streamrec.v1.Bench (server/bench_service.h) on the serving
+  // port; off: it is UNIMPLEMENTED.
+  bool bench_service = false;
   CoreOptions core;
 };
 
@@ -110,6 +114,7 @@ class GrpcServer {
   std::unique_ptr<RecommenderService> recommender_;
   std::unique_ptr<AdminService> admin_;            // the serving port's: read-only
   std::unique_ptr<AdminService> admin_port_service_;  // the admin port's: everything
+  std::unique_ptr<BenchService> bench_;            // with options.bench_service only
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> admin_server_;
   // What the serving port's health service says, for the health listener to answer.

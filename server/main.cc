@@ -80,6 +80,9 @@ ABSL_FLAG(std::string, health_listen, "",
 ABSL_FLAG(std::string, log_format, "text",
           "Log records: text (timestamp, level, message, key=value fields) or json (one "
           "object per line). The startup record is JSON in either.");
+ABSL_FLAG(bool, bench_service, false,
+          "Serve the benchmark-only streamrec.v1.Bench/Echo (a no-op of chosen response "
+          "size, for `streamrec bench predict`'s transport baseline) on the serving port.");
 ABSL_FLAG(int64_t, max_concurrent_streams, 1000,
           "ObserveStream calls open at once; more are refused with RESOURCE_EXHAUSTED.");
 
@@ -177,6 +180,7 @@ int main(int argc, char** argv) {
     return Fail(std::string(s.message()));
   }
   options.metrics_listen = srv::metrics::MetricsListenFlag();
+  options.bench_service = absl::GetFlag(FLAGS_bench_service);
   const std::string config_path = absl::GetFlag(FLAGS_model_config);
   if (!config_path.empty()) {
     absl::StatusOr<streamrec::model::ModelConfig> config = srv::LoadModelConfig(config_path);

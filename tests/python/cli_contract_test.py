@@ -207,7 +207,7 @@ class CliContractTest(cli_harness.CliServerCase):
             r = subprocess.run([CLI, flag], capture_output=True, text=True)
             self.assertEqual((r.returncode, r.stdout), (0, general.stdout))
         for command in ("predict", "observe", "health", "info", "stats", "replay", "generate",
-                        "snapshots"):
+                        "snapshots", "bench"):
             self.assertIn(f"  {command}", general.stdout)
             outs = [subprocess.run([CLI, *args], capture_output=True, text=True)
                     for args in (["help", command], [command, "--help"], [command, "-h"])]
@@ -250,9 +250,13 @@ class CliContractTest(cli_harness.CliServerCase):
         self.assertEqual(self.complete("replay", "--sk"), {"--skip_bad", "--skip_header"})
         self.assertEqual(self.complete("snapshots", "ro"), {"rollback"})
         self.assertEqual(self.complete("replay", "--format", "c"), {"criteo", "csv"})
+        self.assertEqual(self.complete("bench", "fr"), {"freshness"})
+        self.assertEqual(self.complete("bench", "observe", "--mode", ""), {"unary", "stream"})
+        self.assertEqual(self.complete("bench", "swap", "--sa"), {"--save_interval"})
+        self.assertNotIn("--probes", self.complete("bench", "predict", "--"))
         # Each command's flags are the ones its help lists (and the global ones).
         for command in ("predict", "observe", "health", "info", "stats", "replay", "generate",
-                        "snapshots"):
+                        "snapshots", "bench"):
             usage = self.usage_block(subprocess.run([CLI, "help", command], capture_output=True,
                                                     text=True).stdout)
             listed = set(re.findall(r"--[a-z_]+", usage))
