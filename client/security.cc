@@ -1,6 +1,7 @@
 #include "client/security.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -18,12 +19,52 @@ std::optional<std::string> Setting(const Args& args, const std::string& flag, co
 }
 
 bool ReadFile(const std::string& path, std::string* out) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return false;  // reads as empty otherwise
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
   std::stringstream text;
   text << in.rdbuf();
   *out = text.str();
   return true;
+}
+
+// TokenByteError: "" when every byte of `token` is printable ASCII (0x21 to 0x7e, which
+// gRPC's metadata check takes: any other byte made it abort the process, printing the
+// token), else why not, naming the offset of the first bad byte in `text` (`token`
+// starts at `offset` of it), never a byte of the token itself.
+std::string TokenByteError(const std::string& text, const std::string& token, size_t offset) {
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0) {
+    return " starts with a UTF-8 byte order mark (BOM); save the token as plain ASCII, without one";
+  }
+  for (size_t i = 0; i < token.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(token[i]);
+    if (c < 0x21 || c > 0x7e) {
+      const bool space = c == ' ' || c == '\t' || c == '\r' || c == '\n';
+      return " holds a byte that is not printable ASCII (at offset " +
+             std::to_string(offset + i) + ")" +
+             (space ? ": a token is one word, with no spaces or lines" : "");
+    }
+  }
+  return "";
+}
+
+// PemError: "" when `pem` holds a PEM block of `kind` ("CERTIFICATE", "PRIVATE
+// KEY" for any key type), else why not; gRPC would otherwise fail every handshake and
+// print its own error lines.
+std::string PemError(const std::string& pem, const std::string& kind) {
+  size_t at = 0;
+  while ((at = pem.find("-----BEGIN ", at)) != std::string::npos) {
+    const size_t dashes = pem.find("-----", at + 11);
+    if (dashes == std::string::npos) break;
+    const std::string label = pem.substr(at + 11, dashes - at - 11);
+    const bool match = kind == "CERTIFICATE" ? label == "CERTIFICATE" || label == "TRUSTED CERTIFICATE"
+                                             : label.size() >= kind.size() &&
+                                                   label.compare(label.size() - kind.size(), kind.size(), kind) == 0;
+    if (match && pem.find("-----END " + label + "-----", dashes) != std::string::npos) return "";
+    at = dashes;
+  }
+  return kind == "CERTIFICATE" ? " holds no PEM certificate" : " holds no PEM private key";
 }
 
 std::string Trim(std::string s) {
@@ -63,6 +104,8 @@ SecurityError LoadSecurity(const Args& args, Security* out) {
     if (!ReadFile(*path, f.into)) {
       return {kExitInput, std::string("--") + f.flag + " " + *path + ": cannot be read"};
     }
+    const std::string bad = PemError(*f.into, std::string(f.flag) == "key" ? "PRIVATE KEY" : "CERTIFICATE");
+    if (!bad.empty()) return {kExitInput, std::string("--") + f.flag + " " + *path + bad};
   }
   if (has_cert != has_key) {
     return {kExitUsage, "--cert and --key go together (the client certificate and its key)"};
@@ -75,8 +118,19 @@ SecurityError LoadSecurity(const Args& args, Security* out) {
     if (out->token.find_first_of(" \t\r\n") != std::string::npos) {
       return {kExitInput, "--token_file " + *path + " must hold one token (no spaces or lines)"};
     }
+    const std::string bad = TokenByteError(text, out->token, text.find(out->token));
+    if (!bad.empty()) {
+      out->token.clear();
+      return {kExitInput, "--token_file " + *path + bad};
+    }
   } else if (const char* e = std::getenv("STREAMREC_TOKEN"); e && *e) {
-    out->token = Trim(e);
+    const std::string text = e;
+    out->token = Trim(text);
+    const std::string bad = TokenByteError(text, out->token, text.find(out->token));
+    if (!bad.empty()) {
+      out->token.clear();
+      return {kExitUsage, "$STREAMREC_TOKEN" + bad};
+    }
   }
   return {};
 }

@@ -32,8 +32,11 @@ struct SecurityError {
 };
 
 // LoadSecurity reads the flags, the variables and the files they name into `out`.
-// kExitUsage for a flag combination that cannot work, kExitInput for a file that cannot
-// be read or an empty token.
+// kExitUsage for a flag combination that cannot work or a $STREAMREC_TOKEN that is not
+// one word of printable ASCII; kExitInput for a file that cannot be read, a --ca or
+// --cert without a PEM certificate, a --key without a PEM private key, or a
+// --token_file whose token is empty, not one word, or holds a byte outside 0x21-0x7e
+// (a UTF-8 BOM is named as such). No message quotes the token.
 SecurityError LoadSecurity(const Args& args, Security* out);
 
 // AdminTarget: the --admin_server default for `server`: its host with port 50052

@@ -1,13 +1,21 @@
 #include "server/flag_env.h"
 
+#include <unistd.h>
+
 #include <cctype>
 #include <cstdlib>
+#include <iterator>
+#include <optional>
+#include <string_view>
 
 #include "absl/flags/commandlineflag.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage_config.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/version.h"
+#include "server/metrics/http_endpoint.h"
 
 namespace streamrec::server {
 
@@ -41,6 +49,19 @@ std::string EnvironmentName(const std::string& flag) {
 }
 
 absl::Status ApplyFlagEnvironment() {
+  absl::flat_hash_set<std::string> known(std::begin(kClientVariables), std::end(kClientVariables));
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (IsServerFlagFile(flag->Filename())) known.insert(EnvironmentName(std::string(name)));
+  }
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    if (entry.rfind("STREAMREC_", 0) != 0) continue;
+    const std::string variable(entry.substr(0, entry.find('=')));
+    if (!known.contains(variable)) {
+      log::Warning("environment variable names no server flag; ignored (a typo?)",
+                   {{"variable", variable}});
+    }
+  }
   for (const auto& [name, flag] : absl::GetAllFlags()) {
     if (!IsServerFlagFile(flag->Filename())) continue;
     const std::string variable = EnvironmentName(std::string(name));
@@ -51,6 +72,48 @@ absl::Status ApplyFlagEnvironment() {
       return absl::InvalidArgumentError(
           absl::StrCat("environment variable ", variable, "=\"", value, "\": ", error));
     }
+  }
+  return absl::OkStatus();
+}
+
+void UseLogFormatOfArgs(int argc, char** argv) {
+  std::optional<std::string> value;
+  for (int i = 1; i < argc && value == std::nullopt; ++i) {
+    std::string_view a(argv[i]);
+    if (a == "--") break;
+    if (a.rfind("--", 0) == 0) {
+      a.remove_prefix(2);
+    } else if (a.rfind("-", 0) == 0) {
+      a.remove_prefix(1);
+    } else {
+      continue;
+    }
+    if (a.rfind("log_format=", 0) == 0) {
+      value = std::string(a.substr(11));
+    } else if (a == "log_format" && i + 1 < argc) {
+      value = argv[i + 1];
+    }
+  }
+  if (!value) {
+    if (const char* env = std::getenv("STREAMREC_LOG_FORMAT")) value = env;
+  }
+  log::Format format;
+  if (value && log::ParseFormat(*value, &format)) log::SetFormat(format);
+}
+
+absl::Status CheckListenFlag(const std::string& flag, const std::string& value,
+                             bool empty_allowed) {
+  if (value.empty()) {
+    if (empty_allowed) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, " must be host:port, got an empty value"));
+  }
+  std::string host;
+  int port = 0;
+  if (!metrics::SplitHostPort(value, &host, &port)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, " must be host:port with a port from 0 to 65535 (an IPv6 host in "
+        "brackets), got \"", value, "\""));
   }
   return absl::OkStatus();
 }

@@ -38,17 +38,6 @@ void ConfigureBuilder(grpc::ServerBuilder& builder, const ServerOptions& options
   builder.SetResourceQuota(quota);  // the builder keeps its own reference
 }
 
-void LogTlsFiles(const security::TlsOptions& tls, const security::TlsFilesInfo& info) {
-  if (!tls.enabled()) return;
-  log::Info("tls files checked", {{"cert", tls.cert},
-                                  {"subject", info.subject},
-                                  {"not_after", info.not_after},
-                                  {"client_ca_certificates", info.client_ca_certificates}});
-  if (info.expired) {
-    log::Warning("tls certificate expired", {{"cert", tls.cert}, {"not_after", info.not_after}});
-  }
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
@@ -58,23 +47,30 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
         "grpc_memory_bytes (", options.grpc_memory_bytes, ") is below max_message_bytes (",
         options.core.limits.max_message_bytes, "): such a message could never be received"));
   }
-  absl::StatusOr<security::TlsFilesInfo> tls_files = security::CheckTlsFiles(options.tls);
-  if (!tls_files.ok()) return tls_files.status();
+  // gRPC serves private copies of the TLS files, which change only to files that check.
+  std::unique_ptr<security::TlsMirror> tls_mirror;
+  if (options.tls.enabled()) {
+    absl::StatusOr<std::unique_ptr<security::TlsMirror>> m = security::TlsMirror::Create(options.tls);
+    if (!m.ok()) return m.status();
+    tls_mirror = *std::move(m);
+  } else if (absl::Status s = security::CheckTlsFiles(options.tls).status(); !s.ok()) {
+    return s;  // --tls_key or --tls_client_ca without --tls_cert
+  }
   absl::StatusOr<std::unique_ptr<security::Authorizer>> auth =
       security::Authorizer::Create(options.auth);
   if (!auth.ok()) return auth.status();
-  LogTlsFiles(options.tls, *tls_files);
   absl::StatusOr<std::unique_ptr<ServerCore>> core = ServerCore::Create(options.core);
   if (!core.ok()) return core.status();
   std::unique_ptr<GrpcServer> s(new GrpcServer());
   s->core_ = *std::move(core);
   s->auth_ = *std::move(auth);
   s->tls_ = options.tls;
+  s->tls_mirror_ = std::move(tls_mirror);
   s->recommender_ = std::make_unique<RecommenderService>(s->core_.get(), s->auth_.get());
   s->admin_port_service_ = std::make_unique<AdminService>(
       s->core_.get(), s->auth_.get(), AdminService::Surface::kAdminPort, options.admin_listen);
   const std::shared_ptr<grpc::ServerCredentials> credentials =
-      security::ServerCredentials(options.tls);
+      security::ServerCredentials(s->tls_mirror_ ? s->tls_mirror_->served() : options.tls);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -116,7 +112,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     if (s->admin_server_) s->admin_server_->Shutdown();
     s->core_->Stop();
     return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", options.listen,
+        "cannot listen on --listen ", options.listen,
         ": the port is in use (another server?) or the address is not one of this host's"));
   }
   // Every status goes to the serving port's health service and to the table the health
@@ -162,6 +158,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     return r;
   }
   health(kRecommenderService, true);
+  if (s->tls_mirror_) s->tls_mirror_->Start();
   return s;
 }
 
@@ -178,16 +175,7 @@ absl::Status GrpcServer::ReloadSecurity() {
       first.Update(r);
     }
   }
-  if (tls_.enabled()) {
-    absl::StatusOr<security::TlsFilesInfo> info = security::CheckTlsFiles(tls_);
-    if (info.ok()) {
-      LogTlsFiles(tls_, *info);
-    } else {
-      log::Error("tls files do not check; handshakes may fail once gRPC reads them",
-                 {{"error", std::string(info.status().message())}});
-      first.Update(info.status());
-    }
-  }
+  if (tls_mirror_) first.Update(tls_mirror_->Refresh(/*requested=*/true));  // logs either way
   return first;
 }
 

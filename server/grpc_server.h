@@ -28,6 +28,7 @@
 #include "server/health_listener.h"
 #include "server/metrics/http_endpoint.h"
 #include "server/recommender_service.h"
+#include "server/security/tls_mirror.h"
 #include "server/security/tls_options.h"
 #include "server/security/token_auth.h"
 #include "server/server_core.h"
@@ -79,9 +80,11 @@ class GrpcServer {
   const ServerCore& core() const { return *core_; }
 
   // ReloadSecurity (SIGHUP): re-reads the tokens file and checks the TLS files, logging
-  // the outcome of each. A tokens file that no longer parses leaves the current tokens
-  // in force; certificates are re-read by gRPC within tls.refresh_interval_s of a change
-  // whatever this finds. Returns the first error. Any thread.
+  // the outcome of each. A tokens file that no longer parses (or would leave no token in
+  // force) leaves the current tokens in force; TLS files that check are served to the
+  // handshakes that start within a second, files that do not are never served (the
+  // previous ones stay; security::TlsMirror, which also re-checks them every
+  // tls.refresh_interval_s). Returns the first error. Any thread.
   absl::Status ReloadSecurity();
 
   // Listener: one bound address: its name ("grpc", "admin", and the other listeners' names) and
@@ -111,6 +114,7 @@ class GrpcServer {
   std::unique_ptr<ServerCore> core_;
   std::unique_ptr<security::Authorizer> auth_;
   security::TlsOptions tls_;
+  std::unique_ptr<security::TlsMirror> tls_mirror_;  // with TLS: the files gRPC serves
   std::unique_ptr<RecommenderService> recommender_;
   std::unique_ptr<AdminService> admin_;            // the serving port's: read-only
   std::unique_ptr<AdminService> admin_port_service_;  // the admin port's: everything

@@ -75,7 +75,7 @@ TEST_F(HttpEndpointTest, AnAddressInUseIsRefused) {
   absl::StatusOr<std::unique_ptr<GrpcServer>> second = GrpcServer::Start(o);
   ASSERT_FALSE(second.ok());
   EXPECT_TRUE(absl::IsUnavailable(second.status())) << second.status();
-  EXPECT_NE(second.status().message().find("for metrics"), std::string::npos);
+  EXPECT_NE(second.status().message().find("--metrics_listen"), std::string::npos);
 }
 
 TEST(HttpEndpointNoFixtureTest, NoAddressNoEndpoint) {
@@ -114,6 +114,17 @@ TEST(HttpEndpointNoFixtureTest, StopsRightAfterListen) {
     ASSERT_TRUE(port.ok()) << port.status();
     EXPECT_GT(*port, 0);
     endpoint.Stop();
+  }
+}
+
+TEST(AcceptsGzipTest, QValuesDecide) {
+  for (const char* yes : {"gzip", "GZIP", "gzip, deflate", "x-gzip", "gzip;q=0.5", "br;q=1, gzip ; q=0.001",
+                          "*", "identity;q=0, *;q=1", "gzip;q=0, gzip;q=1"}) {
+    EXPECT_TRUE(AcceptsGzip(yes)) << yes;
+  }
+  for (const char* no : {"", "identity", "br", "deflate", "gzip;q=0", "gzip; q=0.0", "gzip;q=abc",
+                         "*;q=0", "gzip;q=0, *;q=1", "xgzip", "gzipx"}) {
+    EXPECT_FALSE(AcceptsGzip(no)) << no;
   }
 }
 

@@ -30,6 +30,31 @@ TEST(TokenTableTest, ParsesTokensAndRoles) {
   EXPECT_EQ(TokenTable::Parse("", "tokens")->size(), 0u);
 }
 
+// The README's example ("Security": Tokens): a '#' after whitespace starts a comment,
+// one inside a token is the token's.
+TEST(TokenTableTest, TrailingCommentsAfterTheRole) {
+  absl::StatusOr<TokenTable> t = TokenTable::Parse(
+      "# generate each with `openssl rand -hex 32`\n"
+      "3f9c0123456789abcdefe1 predict      # the web frontend\n"
+      "b27a0123456789abcdef90 observe\t# the event collector\n"
+      "61d0#123456789abcdef4c admin#not-a-comment-after-a-space-is-the-role\n",
+      "tokens");
+  EXPECT_FALSE(t.ok());  // "admin#..." is not a role
+  t = TokenTable::Parse(
+      "# generate each with `openssl rand -hex 32`\n"
+      "3f9c0123456789abcdefe1 predict      # the web frontend\n"
+      "b27a0123456789abcdef90 observe\t# the event collector\n"
+      "61d0#123456789abcdef4c admin #operators\n"
+      "   # an indented comment\n",
+      "tokens");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->size(), 3u);
+  EXPECT_EQ(t->Find("3f9c0123456789abcdefe1"), Role::kPredict);
+  EXPECT_EQ(t->Find("b27a0123456789abcdef90"), Role::kObserve);
+  EXPECT_EQ(t->Find("61d0#123456789abcdef4c"), Role::kAdmin);
+  EXPECT_EQ(t->Find("61d0"), std::nullopt);
+}
+
 TEST(TokenTableTest, RefusesMalformedLinesNamingTheLineNotTheToken) {
   struct Case {
     const char* text;

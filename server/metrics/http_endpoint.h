@@ -2,11 +2,14 @@
 // gRPC interceptor that fills them (server/metrics/grpc_interceptor.h), and an HTTP
 // server (Debian's cpp-httplib) answering GET /metrics with the page of
 // server/metrics/scrape.h; every other path is 404. The HTTP server runs on threads of
-// its own (an acceptor and two workers), reads the core only through Gather's
+// its own (an acceptor and kHttpWorkers workers), reads the core only through Gather's
 // thread-safe accessors, and never holds a core lock while it formats or writes, so a
 // slow or stuck scraper cannot delay Predict, Observe or the updater. One request per
-// connection (no keep-alive), 5-second read and write timeouts: a stop never waits on an
-// idle connection.
+// connection (no keep-alive); a connection that sends nothing for kIdleTimeoutSeconds
+// (before its request, or between two reads of it) is closed, and a write may wait 5 s:
+// idle connections (16 of them: a scrape answered within about 2 s) cannot starve the
+// scrapes for long, and a stop never waits on one. The page is gzipped when the
+// request's Accept-Encoding accepts gzip with q > 0 (AcceptsGzip), else sent as is.
 //
 //   MetricsEndpoint metrics(core);
 //   metrics.InstallInterceptor(builder);            // before BuildAndStart
@@ -19,6 +22,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "absl/status/statusor.h"
@@ -34,6 +38,14 @@ class ServerCore;
 }
 
 namespace streamrec::server::metrics {
+
+inline constexpr int kHttpWorkers = 8;
+inline constexpr int kIdleTimeoutSeconds = 1;
+
+// AcceptsGzip: whether an Accept-Encoding value (RFC 9110: codings with optional
+// q-values, "*" for any other) accepts gzip: "gzip", "x-gzip;q=0.5", "*" yes;
+// "gzip;q=0", "identity", "br", "" no.
+bool AcceptsGzip(const std::string& accept_encoding);
 
 class MetricsEndpoint {
  public:

@@ -23,6 +23,8 @@ ABSL_FLAG(bool, predict_requires_auth, false,
 
 namespace streamrec::server::security {
 
+std::string AdminListenFlag() { return absl::GetFlag(FLAGS_admin_listen); }
+
 absl::Status ApplySecurityFlags(ServerOptions& options) {
   options.admin_listen = absl::GetFlag(FLAGS_admin_listen);
   const bool any_port = options.admin_listen.size() >= 2 &&

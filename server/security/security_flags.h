@@ -8,6 +8,8 @@
 #ifndef STREAMREC_SERVER_SECURITY_SECURITY_FLAGS_H_
 #define STREAMREC_SERVER_SECURITY_SECURITY_FLAGS_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "server/grpc_server.h"
 
@@ -17,6 +19,9 @@ namespace streamrec::server::security {
 // InvalidArgument naming the flag for a combination that cannot work (files are checked
 // by GrpcServer::Start).
 absl::Status ApplySecurityFlags(ServerOptions& options);
+
+// AdminListenFlag: --admin_listen's value.
+std::string AdminListenFlag();
 
 }  // namespace streamrec::server::security
 

@@ -6,7 +6,6 @@
 #include <openssl/x509.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <memory>
@@ -16,6 +15,7 @@
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_credentials_options.h"
 #include "grpcpp/server_context.h"
+#include "server/security/read_file.h"
 
 namespace streamrec::server::security {
 namespace {
@@ -42,14 +42,17 @@ std::string OpenSslError() {
   return buf;
 }
 
-absl::StatusOr<Bio> Open(const char* flag, const std::string& path) {
-  Bio bio(BIO_new_file(path.c_str(), "r"));
-  if (!bio) {
-    ERR_clear_error();
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, " ", path, ": cannot be read (", std::strerror(errno), ")"));
-  }
-  return bio;
+Bio MemBio(const std::string& text) {
+  return Bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+}
+
+// AtEndOfPem: whether the PEM read that just failed failed because no PEM block was
+// left (the normal end of a file: trailing text without a BEGIN line is ignored, as by
+// OpenSSL's SSL_CTX_use_certificate_chain_file), rather than on a broken block.
+bool AtEndOfPem() {
+  const unsigned long e = ERR_peek_last_error();
+  const bool end = e == 0 || (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE);
+  return end;
 }
 
 std::string Name(X509_NAME* name) {
@@ -70,28 +73,57 @@ std::string Time(const ASN1_TIME* t) {
 
 }  // namespace
 
-absl::StatusOr<TlsFilesInfo> CheckTlsFiles(const TlsOptions& options) {
-  TlsFilesInfo info;
+absl::StatusOr<TlsPem> ReadTlsFiles(const TlsOptions& options) {
+  TlsPem pem;
   if (!options.enabled()) {
     if (!options.key.empty() || !options.client_ca.empty()) {
       return absl::InvalidArgumentError(
           "--tls_key and --tls_client_ca need --tls_cert (the server's certificate)");
     }
-    return info;
+    return pem;
   }
   if (options.key.empty()) {
     return absl::InvalidArgumentError("--tls_cert needs --tls_key (its private key)");
   }
-  absl::StatusOr<Bio> cert_bio = Open("tls_cert", options.cert);
-  if (!cert_bio.ok()) return cert_bio.status();
-  Cert cert(PEM_read_bio_X509(cert_bio->get(), nullptr, nullptr, nullptr));
+  struct {
+    const char* flag;
+    const std::string& path;
+    std::string* into;
+  } files[] = {{"--tls_cert", options.cert, &pem.cert},
+               {"--tls_key", options.key, &pem.key},
+               {"--tls_client_ca", options.client_ca, &pem.client_ca}};
+  for (const auto& f : files) {
+    if (f.path.empty()) continue;
+    absl::StatusOr<std::string> text = ReadRegularFile(f.flag, f.path, size_t{1} << 20);
+    if (!text.ok()) return absl::InvalidArgumentError(text.status().message());
+    *f.into = *std::move(text);
+  }
+  return pem;
+}
+
+absl::StatusOr<TlsFilesInfo> CheckTlsPem(const TlsOptions& options, const TlsPem& pem) {
+  TlsFilesInfo info;
+  if (!options.enabled()) return info;
+  ERR_clear_error();
+  Bio cert_bio = MemBio(pem.cert);
+  Cert cert(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
   if (!cert) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--tls_cert ", options.cert, ": not a PEM certificate (", OpenSslError(), ")"));
   }
-  absl::StatusOr<Bio> key_bio = Open("tls_key", options.key);
-  if (!key_bio.ok()) return key_bio.status();
-  Key key(PEM_read_bio_PrivateKey(key_bio->get(), nullptr, nullptr, nullptr));
+  // The rest of the chain, as gRPC will read it: every further block must be a whole
+  // certificate (a file caught half-written fails here, not in every handshake).
+  int chain = 1;
+  while (Cert next{PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr)}) ++chain;
+  if (!AtEndOfPem()) {
+    return absl::InvalidArgumentError(absl::StrCat("--tls_cert ", options.cert,
+                                                   ": certificate ", chain + 1,
+                                                   " of the chain is not whole PEM (",
+                                                   OpenSslError(), ")"));
+  }
+  ERR_clear_error();
+  Bio key_bio = MemBio(pem.key);
+  Key key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
   if (!key) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--tls_key ", options.key, ": not a PEM private key (", OpenSslError(), ")"));
@@ -106,18 +138,30 @@ absl::StatusOr<TlsFilesInfo> CheckTlsFiles(const TlsOptions& options) {
   info.not_after = Time(X509_get0_notAfter(cert.get()));
   info.expired = X509_cmp_current_time(X509_get0_notAfter(cert.get())) < 0;
   if (!options.client_ca.empty()) {
-    absl::StatusOr<Bio> ca_bio = Open("tls_client_ca", options.client_ca);
-    if (!ca_bio.ok()) return ca_bio.status();
-    while (Cert ca{PEM_read_bio_X509(ca_bio->get(), nullptr, nullptr, nullptr)}) {
+    Bio ca_bio = MemBio(pem.client_ca);
+    while (Cert ca{PEM_read_bio_X509(ca_bio.get(), nullptr, nullptr, nullptr)}) {
       ++info.client_ca_certificates;
     }
+    const bool whole = AtEndOfPem();
+    const std::string why = whole ? "" : OpenSslError();
     ERR_clear_error();  // the end of the file reads as an error
     if (info.client_ca_certificates == 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           "--tls_client_ca ", options.client_ca, ": holds no PEM certificate"));
     }
+    if (!whole) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--tls_client_ca ", options.client_ca, ": certificate ",
+          info.client_ca_certificates + 1, " is not whole PEM (", why, ")"));
+    }
   }
   return info;
+}
+
+absl::StatusOr<TlsFilesInfo> CheckTlsFiles(const TlsOptions& options) {
+  absl::StatusOr<TlsPem> pem = ReadTlsFiles(options);
+  if (!pem.ok()) return pem.status();
+  return CheckTlsPem(options, *pem);
 }
 
 std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const TlsOptions& options) {

@@ -7,12 +7,11 @@
 //
 // The credentials read the files through gRPC's FileWatcherCertificateProvider, which
 // re-reads them every `refresh_interval_s` and uses new contents for the handshakes that
-// follow (connections already open keep theirs), so a rotated certificate needs no
-// restart. Replace the files atomically (write elsewhere, then rename, or swap a
-// directory symlink as Kubernetes does): the provider retries a read that sees a file
-// change underneath it, but a key and certificate renamed one after the other may be
-// read as a mismatched pair for up to one interval. With `client_ca` set, every client
-// must present a certificate signed by it (mutual TLS).
+// follow (connections already open keep theirs). gRPC 1.51 takes whatever it reads,
+// garbage or a mismatched pair included, and every handshake then fails: so the server
+// never points it at the operator's files but at private copies that only a check
+// updates (server/security/tls_mirror.h). With `client_ca` set, every client must
+// present a certificate signed by it (mutual TLS).
 // Thread-safe (pure functions; the credentials are gRPC's).
 #ifndef STREAMREC_SERVER_SECURITY_TLS_OPTIONS_H_
 #define STREAMREC_SERVER_SECURITY_TLS_OPTIONS_H_
@@ -43,6 +42,23 @@ struct TlsFilesInfo {
   bool expired = false;
 };
 
+// TlsPem: the content of the three files (client_ca empty when not set).
+struct TlsPem {
+  std::string cert, key, client_ca;
+  bool operator==(const TlsPem&) const = default;
+};
+
+// ReadTlsFiles reads the files of `options` (regular files only, at most 1 MiB each):
+// InvalidArgument naming the flag and file when one cannot be read; the flag
+// combination errors of CheckTlsFiles. Options without TLS: OK, an empty TlsPem.
+absl::StatusOr<TlsPem> ReadTlsFiles(const TlsOptions& options);
+
+// CheckTlsPem: CheckTlsFiles over contents already read (`options` names the files in
+// errors). The chain must be whole PEM certificates to its end (trailing text with no
+// PEM block is ignored, as OpenSSL does), the key the first certificate's, the CA
+// bundle whole certificates, at least one.
+absl::StatusOr<TlsFilesInfo> CheckTlsPem(const TlsOptions& options, const TlsPem& pem);
+
 // CheckTlsFiles: InvalidArgument naming the flag and file when a file cannot be read, is
 // not PEM of the kind expected, or the key does not belong to the certificate; also when
 // key or client_ca is set without cert, or cert without key. Options without TLS: OK,
@@ -50,7 +66,8 @@ struct TlsFilesInfo {
 absl::StatusOr<TlsFilesInfo> CheckTlsFiles(const TlsOptions& options);
 
 // ServerCredentials: insecure ones without TLS, else TLS credentials watching the files
-// (call CheckTlsFiles first: gRPC only logs a bad file, and its handshakes then fail).
+// of `options` (gRPC only logs a bad file, and its handshakes then fail: pass files that
+// checked and that change only to files that check, TlsMirror::served()).
 std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const TlsOptions& options);
 
 // PeerSubject: the subject of the client certificate a call's connection presented

@@ -6,13 +6,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "server/error_details.h"
+#include "server/security/read_file.h"
 
 namespace streamrec::server::security {
 namespace {
@@ -78,14 +77,11 @@ absl::StatusOr<std::optional<Role>> CheckAuthorization(
 }
 
 absl::StatusOr<std::shared_ptr<const TokenTable>> Authorizer::Load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(
-        absl::StrCat("cannot read --auth_tokens_file ", path, ": ", std::strerror(errno)));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  absl::StatusOr<TokenTable> table = TokenTable::Parse(text.str(), path);
+  // A regular file only: a directory reads as nothing, and a FIFO would block this
+  // thread (the SIGHUP thread, which the stop then waits for) until a writer came.
+  absl::StatusOr<std::string> text = ReadRegularFile("--auth_tokens_file", path);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<TokenTable> table = TokenTable::Parse(*text, path);
   if (!table.ok()) return table.status();
   struct stat st {};
   // Others reading it is the risk; a group read is how Kubernetes mounts a Secret for a
@@ -98,11 +94,14 @@ absl::StatusOr<std::shared_ptr<const TokenTable>> Authorizer::Load(const std::st
     log::Warning("tokens file readable by others or another group",
                  {{"path", path}, {"mode", std::string(mode)}});
   }
-  if (table->size() == 0) {
+  return std::make_shared<const TokenTable>(*std::move(table));
+}
+
+static void WarnIfEmpty(const TokenTable& table, const std::string& path) {
+  if (table.size() == 0) {
     log::Warning("tokens file holds no token: every call that needs one is refused",
                  {{"path", path}});
   }
-  return std::make_shared<const TokenTable>(*std::move(table));
 }
 
 absl::StatusOr<std::unique_ptr<Authorizer>> Authorizer::Create(const AuthOptions& options) {
@@ -110,6 +109,7 @@ absl::StatusOr<std::unique_ptr<Authorizer>> Authorizer::Create(const AuthOptions
   if (a->configured()) {
     absl::StatusOr<std::shared_ptr<const TokenTable>> table = Load(options.tokens_file);
     if (!table.ok()) return table.status();
+    WarnIfEmpty(**table, options.tokens_file);
     absl::MutexLock lock(&a->mu_);
     a->table_ = *std::move(table);
   }
@@ -121,6 +121,15 @@ absl::Status Authorizer::Reload() {
   absl::StatusOr<std::shared_ptr<const TokenTable>> table = Load(options_.tokens_file);
   if (!table.ok()) return table.status();
   absl::MutexLock lock(&mu_);
+  const size_t in_force = table_ ? table_->size() : 0;
+  if ((*table)->size() == 0 && in_force > 0) {
+    // Most likely caught mid-write (truncated, then written): refusing everyone on that
+    // is worse than keeping the tokens a moment longer.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--auth_tokens_file ", options_.tokens_file, " holds no token; keeping the ", in_force,
+        " tokens in force (to refuse every call, list a token nobody has)"));
+  }
+  WarnIfEmpty(**table, options_.tokens_file);
   table_ = *std::move(table);
   return absl::OkStatus();
 }

@@ -43,15 +43,20 @@ absl::StatusOr<std::optional<Role>> CheckAuthorization(
 class Authorizer {
  public:
   // Create reads the tokens file (when set): InvalidArgument naming the file and line
-  // for a malformed one, NotFound / PermissionDenied when it cannot be read.
+  // for a malformed one, or naming the flag for a directory, FIFO or other file that is
+  // not a regular one (never opened: server/security/read_file.h); NotFound /
+  // PermissionDenied when it cannot be read. An empty table is allowed (and warned about).
   static absl::StatusOr<std::unique_ptr<Authorizer>> Create(const AuthOptions& options);
 
   absl::StatusOr<std::optional<Role>> Authorize(const grpc::ServerContextBase& context,
                                                 Access access, std::string_view method) const;
 
   // Reload re-reads the tokens file: on success the new tokens apply to every call that
-  // starts after it; on error the current ones stay, and the error says why. OK and
-  // nothing done without a tokens file.
+  // starts after it; on error the current ones stay, and the error says why. A file
+  // that holds no token while tokens are in force is refused (FailedPrecondition: "holds
+  // no token; keeping the N tokens in force"), as a file caught mid-write most likely
+  // is. Never blocks on the file (a FIFO is refused unopened). OK and nothing done
+  // without a tokens file.
   absl::Status Reload();
 
   bool configured() const { return !options_.tokens_file.empty(); }

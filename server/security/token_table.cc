@@ -24,6 +24,15 @@ std::vector<std::string_view> Words(std::string_view line) {
   return words;
 }
 
+// WithoutComment: `line` up to a '#' that starts it or follows a space or tab (a token
+// holds no space, so a '#' inside a token is the token's).
+std::string_view WithoutComment(std::string_view line) {
+  for (size_t i = 0; i < line.size(); ++i) {
+    if (line[i] == '#' && (i == 0 || IsSpace(line[i - 1]))) return line.substr(0, i);
+  }
+  return line;
+}
+
 }  // namespace
 
 const char* RoleName(Role role) {
@@ -80,11 +89,11 @@ absl::StatusOr<TokenTable> TokenTable::Parse(std::string_view text, std::string_
   while (pos < text.size()) {
     size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = text.substr(pos, end - pos);
+    const std::string_view line = WithoutComment(text.substr(pos, end - pos));
     pos = end + 1;
     ++line_number;
     const std::vector<std::string_view> words = Words(line);
-    if (words.empty() || words[0][0] == '#') continue;
+    if (words.empty()) continue;
     const std::string where = absl::StrCat(std::string(source), ":", line_number, ": ");
     if (words.size() != 2) {
       return absl::InvalidArgumentError(absl::StrCat(

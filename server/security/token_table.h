@@ -7,7 +7,9 @@
 //   if (r && Allows(*r, Access::kObserve)) ...
 //
 // File format: one `TOKEN ROLE` per line (whitespace between), ROLE one of predict,
-// observe, admin; blank lines and lines starting with '#' are ignored. A token is at
+// observe, admin; a '#' at the start of a line or after a space or tab starts a comment
+// to the end of the line (`3f9c...e1 predict   # the web frontend`); blank lines are
+// ignored. A '#' inside a token (not after whitespace) is part of the token. A token is at
 // least kMinTokenBytes printable non-space ASCII bytes; a token listed twice is an error.
 // The table keeps only each token's SHA-256 digest, never the token itself.
 // Thread-safe once built (immutable).

@@ -379,7 +379,7 @@ class MetricsTest(unittest.TestCase):
                                 f"--metrics_listen={self.metrics}"],
                                stderr=subprocess.PIPE, text=True, timeout=60)
             self.assertEqual(r.returncode, 2, r.stderr)
-            self.assertIn("for metrics", r.stderr)
+            self.assertIn("cannot listen on --metrics_listen", r.stderr)
 
 
 if __name__ == "__main__":

@@ -210,7 +210,7 @@ class SecurityTest(unittest.TestCase):
             ([f"--tls_cert={self.d}/server.pem", f"--tls_key={self.d}/client.key"],
              "is not the key of --tls_cert"),
             (["--predict_requires_auth"], "--predict_requires_auth needs --auth_tokens_file"),
-            ([f"--auth_tokens_file={self.d}/missing"], "cannot read --auth_tokens_file"),
+            ([f"--auth_tokens_file={self.d}/missing"], f"--auth_tokens_file {self.d}/missing: cannot be read"),
             (["--tls_refresh_interval_s=0"], "--tls_refresh_interval_s must be in [1, 3600]"),
             (["--listen=127.0.0.1:7", "--admin_listen=127.0.0.1:7"], "must differ from --listen"),
         ]

@@ -299,7 +299,7 @@ class BadFlagsTest(unittest.TestCase):
             try:
                 r = self.run_server(f"--listen=127.0.0.1:{port}")
                 self.assertNotEqual(r.returncode, 0)
-                self.assertIn(f"cannot listen on 127.0.0.1:{port}: the port is in use",
+                self.assertIn(f"cannot listen on --listen 127.0.0.1:{port}: the port is in use",
                               r.stderr)
                 self.assertIsNone(first.poll())
             finally:
