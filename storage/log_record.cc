@@ -172,6 +172,19 @@ bool RecordReader::Fail(const std::string& why) {
   return false;
 }
 
+bool RecordReader::CheckLabelAndWeight(const model::Example& ex, uint64_t seq) {
+  // What the API would have refused never came from it: a damaged record, not training.
+  if (!(ex.label >= 0.0f && ex.label <= 1.0f)) {
+    return Fail(absl::StrCat("holds event ", seq, " with label ", ex.label,
+                             ", outside [0, 1]"));
+  }
+  if (!std::isfinite(ex.weight) || ex.weight < 0.0f) {
+    return Fail(absl::StrCat("holds event ", seq, " with weight ", ex.weight,
+                             ", not a finite value >= 0"));
+  }
+  return true;
+}
+
 bool RecordReader::Next(model::Example& ex, std::string& event_id) {
   if (!status_.ok()) return false;
   if (read_ == n_) {
@@ -205,16 +218,8 @@ bool RecordReader::Next(model::Example& ex, std::string& event_id) {
     return Fail("is malformed");
   }
   ex.time_unix_ms = static_cast<int64_t>(time);
-  // What the API would have refused never came from it: a damaged record, not training.
   const uint64_t seq = first_seq_ + read_;
-  if (!(ex.label >= 0.0f && ex.label <= 1.0f)) {
-    return Fail(absl::StrCat("holds event ", seq, " with label ", ex.label,
-                             ", outside [0, 1]"));
-  }
-  if (!std::isfinite(ex.weight) || ex.weight < 0.0f) {
-    return Fail(absl::StrCat("holds event ", seq, " with weight ", ex.weight,
-                             ", not a finite value >= 0"));
-  }
+  if (!CheckLabelAndWeight(ex, seq)) return false;
   ex.features.resize(features);
   for (auto& f : ex.features) {
     reader_.GetU64(f.hash);
@@ -259,14 +264,7 @@ bool RecordReader::NextCompact(model::Example& ex, std::string& event_id) {
                                     static_cast<uint64_t>(UnZigZag(time_zz)));
   ex.time_unix_ms = last_time_;
   const uint64_t seq = first_seq_ + read_;
-  if (!(ex.label >= 0.0f && ex.label <= 1.0f)) {
-    return Fail(absl::StrCat("holds event ", seq, " with label ", ex.label,
-                             ", outside [0, 1]"));
-  }
-  if (!std::isfinite(ex.weight) || ex.weight < 0.0f) {
-    return Fail(absl::StrCat("holds event ", seq, " with weight ", ex.weight,
-                             ", not a finite value >= 0"));
-  }
+  if (!CheckLabelAndWeight(ex, seq)) return false;
   ex.features.resize(features);
   for (model::HashedFeature& f : ex.features) {
     uint64_t tag = 0;

@@ -77,6 +77,7 @@ class RecordReader {
  private:
   bool Fail(const std::string& why);
   bool NextCompact(model::Example& example, std::string& event_id);
+  bool CheckLabelAndWeight(const model::Example& example, uint64_t seq);
   const uint64_t first_seq_;
   // Format 5: the field table, and per field the last hash read (has_last_ says whether
   // there is one).
