@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "client/event_json.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace streamrec::client {
@@ -150,7 +151,8 @@ bool EventParser::Header(const std::string& raw, std::string& error) {
   return true;
 }
 
-bool EventParser::Parse(const std::string& line, v1::Event& event, std::string& error) const {
+bool EventParser::Parse(const std::string& line, v1::Event& event, std::string& error) {
+  if (format_ == Format::kJsonl) return json_.Parse(line, event, error);
   if (format_ != Format::kCsv) return ParseEventLine(format_, line, event, error);
   event.Clear();
   std::vector<std::string> f;
@@ -222,12 +224,8 @@ bool ParseEventLine(Format format, const std::string& line, v1::Event& event,
     error = "csv is read through an EventParser (it needs the header)";
     return false;
   }
-  const auto status = google::protobuf::util::JsonStringToMessage(line, &event);
-  if (!status.ok()) {
-    error = "not a streamrec.v1.Event in JSON: " + std::string(status.message());
-    return false;
-  }
-  return true;
+  thread_local JsonEventParser parser;
+  return parser.Parse(line, event, error);
 }
 
 std::string FormatEventLine(Format format, const v1::Event& event) {
