@@ -5,6 +5,8 @@
 //            reader splitting into std::strings), copied here verbatim, in replay's loop
 //   new      EventParser (client/event_formats.h) in the same single-threaded loop
 //   new, Arena requests   the same, each request on its own protobuf Arena
+//   ReplayReader          replay's reader (client/replay_reader.h) with 0 (parsing in
+//                         Next), 1 and one per core parsing threads
 // Each is run `repeat` times over the whole file; the best run is reported, in events per
 // second of the thread's CPU time (stable on a machine other jobs share) and of wall time.
 //   build/bin/replay_parse_bench FILE jsonl|criteo [repeat]
@@ -20,11 +22,14 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "client/event_formats.h"
 #include "client/event_ids.h"
 #include "client/event_json.h"
+#include "client/replay_reader.h"
 #include "google/protobuf/util/json_util.h"
 
 using namespace streamrec;
@@ -160,6 +165,33 @@ uint64_t RunArena(const std::string& text, const ParseFn& parse) {
   return events + req->events_size();
 }
 
+// RunReader: replay's own reader (client/replay_reader.h) with `workers` parsing threads,
+// the requests dropped as they come.
+uint64_t RunReader(const std::string& text, client::Format format, int workers) {
+  std::istringstream in(text);
+  client::ReplayReader::Options o;
+  o.source = "bench";
+  o.format = format;
+  o.run_id = "0123456789abcdef";
+  o.batch = 500;
+  o.workers = workers;
+  client::ReplayReader reader(in, o, [](uint64_t) {});
+  client::ReplayBatch batch;
+  uint64_t events = 0;
+  while (reader.Next(batch)) events += batch.size();
+  if (!reader.input_error().empty()) {
+    std::fprintf(stderr, "%s\n", reader.input_error().c_str());
+    std::exit(1);
+  }
+  return events;
+}
+
+double ProcessSeconds() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
 double ThreadSeconds() {
   timespec t;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
@@ -215,12 +247,33 @@ int main(int argc, char** argv) {
                                                    std::string& err) {
     return *format == client::Format::kJsonl ? json.Parse(l, e, err) : parser.Parse(l, e, err);
   }, true);
+  // The reader threads' rates: wall time, and CPU time of the whole process.
+  std::vector<std::pair<int, Rate>> readers;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int workers : {0, 1, cores}) {
+    if (workers == cores && cores == 1) break;
+    Rate best;
+    for (int r = 0; r < repeat; ++r) {
+      const auto start = Clock::now();
+      const double cpu_start = ProcessSeconds();
+      const uint64_t n = RunReader(text, *format, workers);
+      const double cpu = ProcessSeconds() - cpu_start;
+      const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+      best.cpu = std::max(best.cpu, n / cpu);
+      best.wall = std::max(best.wall, n / wall);
+    }
+    readers.emplace_back(workers, best);
+  }
   std::printf("%s %s, events/s per CPU second (wall):\n", argv[1], argv[2]);
   std::printf("  old                 %9.0f (%9.0f)\n", old_rate.cpu, old_rate.wall);
   std::printf("  new                 %9.0f (%9.0f)  %.2fx\n", new_rate.cpu, new_rate.wall,
               new_rate.cpu / old_rate.cpu);
   std::printf("  new, Arena requests %9.0f (%9.0f)  %.2fx\n", arena_rate.cpu, arena_rate.wall,
               arena_rate.cpu / old_rate.cpu);
+  for (const auto& [workers, rate] : readers) {
+    std::printf("  ReplayReader, %d parsing threads: %9.0f per process CPU second; wall %9.0f  "
+                "%.2fx old's wall\n", workers, rate.cpu, rate.wall, rate.wall / old_rate.wall);
+  }
   if (*format == client::Format::kJsonl) {
     std::printf("  lines through protobuf's parser: %lu of %lu\n",
                 static_cast<unsigned long>(json.fallback_lines()),

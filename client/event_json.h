@@ -42,8 +42,10 @@ class JsonEventParser {
  public:
   JsonEventParser();
   ~JsonEventParser();
-  JsonEventParser(const JsonEventParser&) = delete;
-  JsonEventParser& operator=(const JsonEventParser&) = delete;
+  // A copy is a fresh parser (the state is only buffers and the counts, which start at
+  // zero), so that a parser can be handed to each thread.
+  JsonEventParser(const JsonEventParser&) : JsonEventParser() {}
+  JsonEventParser& operator=(const JsonEventParser&) { return *this; }
 
   // Parse fills `event` (cleared first) from one JSON object; false with `error` set
   // ("not a streamrec.v1.Event in JSON: " and protobuf's reason) when protobuf's JSON

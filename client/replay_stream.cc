@@ -1,5 +1,7 @@
 #include "client/replay_stream.h"
 
+#include <algorithm>
+#include <memory>
 #include <utility>
 
 namespace streamrec::client {
@@ -23,6 +25,17 @@ std::optional<int> EventIndex(const std::string& message) {
 }
 
 }  // namespace
+
+ReplayBatch ReplayBatch::New(int events) {
+  // A 40-feature event takes about 4 KB; blocks of up to 1 MB.
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = std::clamp<size_t>(static_cast<size_t>(events) << 12, 4 << 10, 64 << 10);
+  options.max_block_size = 1 << 20;
+  ReplayBatch b;
+  b.arena = std::make_unique<google::protobuf::Arena>(options);
+  b.request = google::protobuf::Arena::CreateMessage<v1::ObserveRequest>(b.arena.get());
+  return b;
+}
 
 ReplayStream::ReplayStream(Connection& conn, Options options)
     : conn_(conn), options_(std::move(options)), next_point_(options_.report_every) {
@@ -79,13 +92,12 @@ void ReplayStream::ReadAcknowledgements() {
   }
 }
 
-bool ReplayStream::Send(v1::ObserveRequest request, std::vector<uint64_t> lines) {
+bool ReplayStream::Send(ReplayBatch batch) {
   if (failed_) return false;
-  const v1::ObserveRequest* written;
+  const v1::ObserveRequest* written = batch.request;  // on its arena: stays put
   {
     std::lock_guard<std::mutex> lock(mu_);
-    pending_.push_back({std::move(request), std::move(lines)});
-    written = &pending_.back().request;  // deque: stays put; popped only once acknowledged
+    pending_.push_back(std::move(batch));  // popped only once acknowledged
   }
   sent_ += written->events_size();
   if (stream_->Write(*written)) return true;
@@ -114,26 +126,26 @@ bool ReplayStream::Retry(grpc::Status s) {
     }
     Pending& p = pending_.front();
     const std::optional<int> i = EventIndex(s.error_message());
-    const int n = p.request.events_size();
+    const int n = p.request->events_size();
     if ((i && *i < n) || n == 1) {
       const int k = i && *i < n ? *i : 0;
       Reject(Named(s).error_message());
-      p.request.mutable_events()->DeleteSubrange(k, 1);
+      p.request->mutable_events()->DeleteSubrange(k, 1);
       p.lines.erase(p.lines.begin() + k);
-      if (p.request.events_size() == 0) pending_.pop_front();
+      if (p.request->events_size() == 0) pending_.pop_front();
     } else {
       // Rejected as a whole: one request per event, to find the one.
       Pending whole = std::move(p);
       pending_.pop_front();
       for (int e = n - 1; e >= 0; --e) {
-        Pending one;
-        *one.request.add_events() = std::move(*whole.request.mutable_events(e));
+        Pending one = ReplayBatch::New();
+        *one.request->add_events() = whole.request->events(e);
         one.lines.push_back(whole.lines[e]);
         pending_.push_front(std::move(one));
       }
     }
-    std::vector<const v1::ObserveRequest*> requests;  // deque elements stay put
-    for (const Pending& q : pending_) requests.push_back(&q.request);
+    std::vector<const v1::ObserveRequest*> requests;  // on their arenas: stay put
+    for (const Pending& q : pending_) requests.push_back(q.request);
     Open();
     bool written = true;
     for (size_t r = 0; written && r < requests.size(); ++r) written = stream_->Write(*requests[r]);
@@ -164,8 +176,8 @@ grpc::Status ReplayStream::Named(const grpc::Status& s) const {
   const std::optional<int> i = EventIndex(message);
   if (pending_.empty()) return s;
   const Pending& p = pending_.front();
-  if (!i || *i >= p.request.events_size()) {
-    if (p.request.events_size() != 1) return s;
+  if (!i || *i >= p.request->events_size()) {
+    if (p.request->events_size() != 1) return s;
     // A one-event request: its line is the event's.
     return grpc::Status(s.error_code(), options_.source + ":" + std::to_string(p.lines[0]) +
                                             ": " + message);

@@ -31,8 +31,22 @@
 #include <vector>
 
 #include "client/connection.h"
+#include "google/protobuf/arena.h"
 
 namespace streamrec::client {
+
+// ReplayBatch: one ObserveRequest, allocated on its own protobuf Arena (its events and
+// their maps cost no malloc each, and are freed at once when the request is
+// acknowledged), and each event's input line. Move-only.
+struct ReplayBatch {
+  // New: an empty request on a fresh arena sized for about `events` events.
+  static ReplayBatch New(int events = 500);
+  int size() const { return request == nullptr ? 0 : request->events_size(); }
+
+  std::unique_ptr<google::protobuf::Arena> arena;
+  v1::ObserveRequest* request = nullptr;  // on `arena`
+  std::vector<uint64_t> lines;
+};
 
 class ReplayStream {
  public:
@@ -50,9 +64,9 @@ class ReplayStream {
   ReplayStream(Connection& conn, Options options);
   ~ReplayStream();
 
-  // Send writes one request; `lines` holds each event's input line. False once the
+  // Send writes one request (batch.lines: each event's input line). False once the
   // replay has failed (see status()).
-  bool Send(v1::ObserveRequest request, std::vector<uint64_t> lines);
+  bool Send(ReplayBatch batch);
   // Finish ends the stream and waits for every acknowledgement; false if the replay
   // failed.
   bool Finish();
@@ -83,10 +97,7 @@ class ReplayStream {
   const std::vector<CurvePoint>& curve() const { return curve_; }
 
  private:
-  struct Pending {
-    v1::ObserveRequest request;
-    std::vector<uint64_t> lines;
-  };
+  using Pending = ReplayBatch;
 
   void Open();
   // End closes the writes, joins the reader and returns the stream's status.
