@@ -6,7 +6,9 @@
 //   new      EventParser (client/event_formats.h) in the same single-threaded loop
 //   new, Arena requests   the same, each request on its own protobuf Arena
 //   ReplayReader          replay's reader (client/replay_reader.h) with 0 (parsing in
-//                         Next), 1 and one per core parsing threads
+//                         Next), 1 and one per core parsing threads; its requests come
+//                         serialized, which the rows above leave out (the old replay
+//                         serialized on the sending thread, inside gRPC's Write)
 // Each is run `repeat` times over the whole file; the best run is reported, in events per
 // second of the thread's CPU time (stable on a machine other jobs share) and of wall time.
 //   build/bin/replay_parse_bench FILE jsonl|criteo [repeat]

@@ -221,21 +221,26 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
   if (rate == 0) {
     while (!stream_failed && reader.Next(batch)) stream_failed = !stream.Send(std::move(batch));
   } else {
-    ReplayBatch req = ReplayBatch::New(static_cast<int>(batch_size));
+    // The events read and not sent yet, one sealed request each, joined at the flush.
+    std::vector<ReplayBatch> held;
     auto flush = [&] {
-      if (req.size() == 0 || stream_failed) return;
-      stream_failed = !stream.Send(std::move(req));
-      req = ReplayBatch::New(static_cast<int>(batch_size));
+      if (held.empty() || stream_failed) return;
+      std::vector<grpc::Slice> holds(held.size());
+      std::vector<std::string_view> events;
+      std::vector<uint64_t> lines;
+      for (size_t i = 0; i < held.size(); ++i) {
+        for (std::string_view e : held[i].EventBytes(holds[i])) events.push_back(e);
+        lines.insert(lines.end(), held[i].lines.begin(), held[i].lines.end());
+      }
+      stream_failed = !stream.Send(ReplayBatch::FromEvents(events, std::move(lines)));
+      held.clear();
     };
     while (reader.Next(batch)) {  // one event
-      for (int i = 0; i < batch.size(); ++i) {
-        *req.request->add_events() = batch.request->events(i);
-        req.lines.push_back(batch.lines[i]);
-      }
-      if (req.size() >= batch_size) flush();
+      held.push_back(std::move(batch));
+      if (static_cast<long long>(held.size()) >= batch_size) flush();
       if (stream_failed) break;
       const auto due = start + std::chrono::duration<double>(
-                                   static_cast<double>(stream.sent() + req.size()) / rate);
+                                   static_cast<double>(stream.sent() + held.size()) / rate);
       if (due > Clock::now()) {
         flush();
         std::this_thread::sleep_until(due);

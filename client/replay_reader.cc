@@ -83,6 +83,7 @@ void ReplayReader::ParseJob(EventParser& parser, Job& job) const {
     job.batch.lines.push_back(job.numbers[i]);
   }
   job.text = {};
+  job.batch.Seal();  // serialized here, not on the thread that writes (empty: unsealed)
 }
 
 void ReplayReader::WorkLoop(EventParser parser) {
@@ -168,14 +169,17 @@ void ReplayReader::Absorb(Job& job) {
     if (out_.size() == 0) {  // the usual case: the job's request is the next one
       out_ = std::move(b);
       b = ReplayBatch();
-    } else {  // after a skipped line: move the job's first events forward (copies)
-      const int k = std::min(batch - out_.size(), b.size());  // out_ is on its own arena
-      for (int i = 0; i < k; ++i) {
-        *out_.request->add_events() = b.request->events(i);
-        out_.lines.push_back(b.lines[i]);
-      }
-      b.request->mutable_events()->DeleteSubrange(0, k);
-      b.lines.erase(b.lines.begin(), b.lines.begin() + k);
+    } else {  // after a skipped line: move the job's first events forward (as bytes)
+      grpc::Slice out_hold, b_hold;
+      std::vector<std::string_view> to = out_.EventBytes(out_hold);
+      const std::vector<std::string_view> from = b.EventBytes(b_hold);
+      const int k = std::min(batch - out_.size(), b.size());
+      to.insert(to.end(), from.begin(), from.begin() + k);
+      std::vector<uint64_t> lines = std::move(out_.lines);
+      lines.insert(lines.end(), b.lines.begin(), b.lines.begin() + k);
+      out_ = ReplayBatch::FromEvents(to, std::move(lines));
+      b = ReplayBatch::FromEvents({from.begin() + k, from.end()},
+                                  {b.lines.begin() + k, b.lines.end()});
     }
     if (out_.size() >= batch) {
       ready_.push_back(std::move(out_));

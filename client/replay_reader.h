@@ -11,8 +11,9 @@
 // blocked read of stdin blocks nothing else) and `workers` threads parse, `batch` lines
 // at a time, so parsing overlaps sending and uses several cores. The requests are the
 // same as parsing in order: each has `batch` events (the last, or the one before an input
-// error, fewer), the events after a skipped malformed line moving forward. With workers
-// == 0 Next reads and parses on the calling thread.
+// error, fewer), the events after a skipped malformed line moving forward. The requests
+// come sealed (serialized by the thread that parsed them; ReplayBatch). With workers == 0
+// Next reads and parses on the calling thread.
 //
 // Thread-compatible: one thread calls Next and Stop, then reads the results. The
 // destructor stops and joins the parsing threads (which never wait on the input).

@@ -21,6 +21,15 @@ struct Result {
   std::vector<std::string> examples;
 };
 
+// Wire: the request's bytes, sealed or not (the test's events have no maps, whose
+// serialized order could differ between two equal messages).
+std::string Wire(ReplayBatch& b) {
+  b.Seal();
+  grpc::Slice slice;
+  EXPECT_TRUE(b.wire.DumpToSingleSlice(&slice).ok());
+  return std::string(reinterpret_cast<const char*>(slice.begin()), slice.size());
+}
+
 Result Read(const std::string& text, ReplayReader::Options o) {
   std::istringstream in(text);
   uint64_t bytes = 0;
@@ -30,7 +39,7 @@ Result Read(const std::string& text, ReplayReader::Options o) {
   while (reader.Next(b)) {
     EXPECT_EQ(static_cast<size_t>(b.size()), b.lines.size());
     r.lines.push_back(b.lines);
-    r.requests.push_back(b.request->SerializeAsString());
+    r.requests.push_back(Wire(b));
   }
   r.input_error = reader.input_error();
   r.input_error_line = reader.input_error_line();
@@ -100,7 +109,7 @@ TEST(ReplayReader, EventIdsAreRunAndLineUnlessTheEventHasOne) {
   const Result r = Read(JsonLines(10, 0), Opts(500, 2));
   ASSERT_EQ(r.requests.size(), 1u);
   v1::ObserveRequest req;
-  ASSERT_TRUE(req.ParseFromString(r.requests[0]));
+  ASSERT_TRUE(req.ParseFromString(r.requests[0]));  // sealed by the parsing thread
   ASSERT_EQ(req.events_size(), 10);
   EXPECT_EQ(req.events(0).event_id(), "run:1");
   EXPECT_EQ(req.events(4).event_id(), "own");
@@ -185,6 +194,34 @@ TEST(ReplayReader, FormatIsDetectedAndStopEndsNext) {
   ASSERT_TRUE(stopped.Next(b));
   stopped.Stop();
   EXPECT_FALSE(stopped.Next(b));
+}
+
+// ReplayBatch's byte edits: a sealed request's events come back as they were serialized,
+// whatever their size (one- and multi-byte lengths) or content (a category that is not
+// UTF-8, which a parse would refuse), and FromEvents joins them into the same bytes.
+TEST(ReplayBatch, EventBytesAndFromEventsRoundTrip) {
+  ReplayBatch b = ReplayBatch::New(3);
+  b.request->add_events()->mutable_item()->set_id("a");
+  v1::Event* big = b.request->add_events();
+  big->mutable_item()->set_id(std::string(300, 'x'));
+  (*big->mutable_context()->mutable_values())["C1"].set_category("\xff\xfe");
+  b.request->add_events()->set_label(1);
+  b.lines = {4, 5, 6};
+  b.Seal();
+  EXPECT_TRUE(b.sealed());
+  EXPECT_EQ(b.size(), 3);
+  const std::string all = Wire(b);
+  grpc::Slice hold;
+  const std::vector<std::string_view> events = b.EventBytes(hold);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].size(), 7u);  // tag, length, then item {id "a"}: tag, length, 3 bytes
+  EXPECT_GT(events[1].size(), 300u);
+  ReplayBatch again = ReplayBatch::FromEvents(events, b.lines);
+  EXPECT_EQ(Wire(again), all);
+  EXPECT_EQ(again.size(), 3);
+  ReplayBatch middle = ReplayBatch::FromEvents({events[1]}, {5});
+  EXPECT_EQ(Wire(middle), std::string(events[1]));
+  EXPECT_EQ(middle.lines, std::vector<uint64_t>{5});
 }
 
 }  // namespace
