@@ -123,11 +123,11 @@ bool CriteoFeature(std::string_view s, double& out) {
   return true;
 }
 
-// ParseCriteo: the line split in place (string views, no copies), the names shared.
-bool ParseCriteo(const std::string& line, v1::Event& event, std::string& error) {
-  if (line.find_first_of("\r\n") != std::string::npos) {
-    return ParseCriteoSlow(line, event, error);
-  }
+// ReadCriteo: a criteo line without carriage returns or newlines, split in place (string
+// views, no copies), to `sink`: Label(y), then Number(k, x) for each I column k = 1..13
+// given, then Category(k, value) for each C column given (k = 14..39, CriteoNames).
+template <typename Sink>
+bool ReadCriteo(const std::string& line, Sink& sink, std::string& error) {
   std::array<std::string_view, 1 + kCriteoInts + kCriteoCats> f;
   size_t n = 0, start = 0;
   for (;;) {
@@ -147,9 +147,7 @@ bool ParseCriteo(const std::string& line, v1::Event& event, std::string& error) 
     error = "label \"" + std::string(f[0]) + "\" is not 0 or 1";
     return false;
   }
-  event.set_label(f[0] == "1" ? 1.0 : 0.0);
-  const auto& names = CriteoNames();
-  auto& values = *event.mutable_context()->mutable_values();
+  sink.Label(f[0] == "1" ? 1.0 : 0.0);
   for (int k = 1; k <= kCriteoInts; ++k) {
     const std::string_view s = f[k];
     if (s.empty()) continue;
@@ -158,15 +156,90 @@ bool ParseCriteo(const std::string& line, v1::Event& event, std::string& error) 
       error = "I" + std::to_string(k) + " \"" + std::string(s) + "\" is not a finite number";
       return false;
     }
-    values[names[k]].set_number(x);
+    sink.Number(k, x);
   }
   for (int k = kCriteoInts + 1; k <= kCriteoInts + kCriteoCats; ++k) {
-    const std::string_view s = f[k];
-    if (!s.empty()) values[names[k]].set_category(s.data(), s.size());
+    if (!f[k].empty()) sink.Category(k, f[k]);
   }
+  return true;
+}
+
+// MessageSink: ReadCriteo into an Event.
+struct MessageSink {
+  v1::Event& event;
+  google::protobuf::Map<std::string, v1::FeatureValue>& values;
+  void Label(double y) { event.set_label(y); }
+  void Number(int k, double x) { values[CriteoNames()[k]].set_number(x); }
+  void Category(int k, std::string_view s) {
+    values[CriteoNames()[k]].set_category(s.data(), s.size());
+  }
+};
+
+bool ParseCriteo(const std::string& line, v1::Event& event, std::string& error) {
+  if (line.find_first_of("\r\n") != std::string::npos) {
+    return ParseCriteoSlow(line, event, error);
+  }
+  MessageSink sink{event, *event.mutable_context()->mutable_values()};
+  if (!ReadCriteo(line, sink, error)) return false;
   event.mutable_item()->set_id("criteo");
   return true;
 }
+
+// The wire format, for AppendCriteoEvent.
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+void PutVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out += static_cast<char>(static_cast<uint8_t>(v) | 0x80);
+    v >>= 7;
+  }
+  out += static_cast<char>(v);
+}
+
+void PutDouble(std::string& out, double d) {  // fixed64, little-endian
+  uint64_t bits;
+  std::memcpy(&bits, &d, sizeof bits);
+  for (int i = 0; i < 8; ++i) out += static_cast<char>(static_cast<uint8_t>(bits >> (8 * i)));
+}
+
+// WireSink: ReadCriteo as Features.values entries (map<string, FeatureValue>: entry
+// field 1 the key, field 2 the value; FeatureValue.number is field 2, fixed64,
+// .category field 1).
+struct WireSink {
+  std::string& context;
+  double label = 0;
+  void Label(double y) { label = y; }
+  void Entry(int k, size_t value_size) {
+    const std::string& key = CriteoNames()[k];
+    const size_t entry = 1 + VarintSize(key.size()) + key.size() + 1 +
+                         VarintSize(value_size) + value_size;
+    context += '\x0a';  // Features.values
+    PutVarint(context, entry);
+    context += '\x0a';  // key
+    PutVarint(context, key.size());
+    context += key;
+    context += '\x12';  // value
+    PutVarint(context, value_size);
+  }
+  void Number(int k, double x) {
+    Entry(k, 9);
+    context += '\x11';  // FeatureValue.number
+    PutDouble(context, x);
+  }
+  void Category(int k, std::string_view s) {
+    Entry(k, 1 + VarintSize(s.size()) + s.size());
+    context += '\x0a';  // FeatureValue.category
+    PutVarint(context, s.size());
+    context.append(s.data(), s.size());
+  }
+};
 
 }  // namespace
 
@@ -331,6 +404,41 @@ bool ParseEventLine(Format format, const std::string& line, v1::Event& event,
   }
   thread_local JsonEventParser parser;
   return parser.Parse(line, event, error);
+}
+
+bool AppendCriteoEvent(const std::string& line, std::string_view event_id, std::string& out,
+                       std::string& error) {
+  if (line.find_first_of("\r\n") != std::string::npos) {  // the reference reader's case
+    v1::Event event;
+    if (!ParseCriteoSlow(line, event, error)) return false;
+    event.set_event_id(event_id.data(), event_id.size());
+    const std::string bytes = event.SerializeAsString();
+    out += '\x0a';  // ObserveRequest.events
+    PutVarint(out, bytes.size());
+    out += bytes;
+    return true;
+  }
+  thread_local std::string context;
+  context.clear();
+  WireSink sink{context};
+  if (!ReadCriteo(line, sink, error)) return false;
+  constexpr std::string_view kItem("\x12\x08\x0a\x06" "criteo", 10);  // item {id: "criteo"}
+  const size_t event = 1 + VarintSize(context.size()) + context.size() + kItem.size() + 9 +
+                       (event_id.empty() ? 0 : 1 + VarintSize(event_id.size()) + event_id.size());
+  out += '\x0a';  // ObserveRequest.events
+  PutVarint(out, event);
+  out += '\x0a';  // Event.context (present even when empty, as ParseEventLine sets it)
+  PutVarint(out, context.size());
+  out += context;
+  out += kItem;
+  out += '\x19';  // Event.label, fixed64
+  PutDouble(out, sink.label);
+  if (!event_id.empty()) {
+    out += '\x2a';  // Event.event_id
+    PutVarint(out, event_id.size());
+    out.append(event_id.data(), event_id.size());
+  }
+  return true;
 }
 
 std::string FormatEventLine(Format format, const v1::Event& event) {

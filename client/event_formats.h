@@ -20,6 +20,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -73,6 +74,14 @@ Format DetectFormat(const std::string& first_line);
 // reason (without file or line number).
 bool ParseEventLine(Format format, const std::string& line, v1::Event& event,
                     std::string& error);
+
+// AppendCriteoEvent appends a criteo line to `out` as one element of
+// ObserveRequest.events in protobuf's wire format (field 1's tag, the length, then the
+// Event), with `event_id` when not empty: the Event ParseEventLine gives, with that id,
+// without building it (its map entries in column order). False with `error` as
+// ParseEventLine; `out` is then unchanged.
+bool AppendCriteoEvent(const std::string& line, std::string_view event_id, std::string& out,
+                       std::string& error);
 
 // FormatEventLine writes an event as one line (no newline). For criteo only `label` and
 // the context's categories named C1..C26 and numbers I1..I13 are written.

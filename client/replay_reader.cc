@@ -63,11 +63,32 @@ bool ReplayReader::ReadJob(Job& job) {
 }
 
 void ReplayReader::ParseJob(EventParser& parser, Job& job) const {
+  std::string error;
+  if (parser.format() == Format::kCriteo) {  // straight to the wire format, no messages
+    std::string bytes;
+    bytes.reserve(job.text.size() * 640);
+    std::vector<uint64_t> lines;
+    lines.reserve(job.text.size());
+    for (size_t i = 0; i < job.text.size(); ++i) {
+      const std::string id =
+          options_.event_ids ? LineEventId(options_.run_id, job.numbers[i]) : std::string();
+      if (!AppendCriteoEvent(job.text[i], id, bytes, error)) {
+        job.errors.emplace_back(job.numbers[i], std::move(error));
+        error.clear();
+        if (!options_.skip_bad) break;
+        continue;
+      }
+      lines.push_back(job.numbers[i]);
+    }
+    const int events = static_cast<int>(lines.size());
+    if (events > 0) job.batch = ReplayBatch::FromBytes(std::move(bytes), events, std::move(lines));
+    job.text = {};
+    return;
+  }
   job.batch = ReplayBatch::New(static_cast<int>(job.text.size()));
   auto& events = *job.batch.request->mutable_events();
   events.Reserve(static_cast<int>(job.text.size()));
   job.batch.lines.reserve(job.text.size());
-  std::string error;
   for (size_t i = 0; i < job.text.size(); ++i) {
     v1::Event* e = events.Add();
     if (!parser.Parse(job.text[i], *e, error)) {

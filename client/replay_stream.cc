@@ -65,6 +65,17 @@ ReplayBatch ReplayBatch::FromEvents(const std::vector<std::string_view>& events,
   return b;
 }
 
+ReplayBatch ReplayBatch::FromBytes(std::string bytes, int events, std::vector<uint64_t> lines) {
+  auto* owned = new std::string(std::move(bytes));
+  grpc::Slice slice(owned->data(), owned->size(),
+                    [](void* p) { delete static_cast<std::string*>(p); }, owned);
+  ReplayBatch b;
+  b.wire = grpc::ByteBuffer(&slice, 1);
+  b.sealed_events = events;
+  b.lines = std::move(lines);
+  return b;
+}
+
 std::vector<std::string_view> ReplayBatch::EventBytes(grpc::Slice& hold) const {
   std::vector<std::string_view> events;
   if (request != nullptr || sealed_events == 0 || !wire.DumpToSingleSlice(&hold).ok()) {

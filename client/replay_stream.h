@@ -50,6 +50,8 @@ struct ReplayBatch {
   // and length, as EventBytes gives them) and their lines.
   static ReplayBatch FromEvents(const std::vector<std::string_view>& events,
                                 std::vector<uint64_t> lines);
+  // FromBytes: a sealed request of `events` events from its serialization (taken over).
+  static ReplayBatch FromBytes(std::string bytes, int events, std::vector<uint64_t> lines);
   int size() const { return request != nullptr ? request->events_size() : sealed_events; }
   bool sealed() const { return request == nullptr && sealed_events > 0; }
   // Seal: `wire` from the request; the message is dropped. An empty batch stays as it is.

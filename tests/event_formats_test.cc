@@ -1,7 +1,7 @@
 // The criteo reader of client/event_formats.cc against the reader it replaced (split into
 // std::strings, strtod, std::log1p; copied here): the same Event (deterministic bytes) or
 // the same error for the generator's lines, hand-written edge cases and randomly mutated
-// lines.
+// lines; and AppendCriteoEvent (the wire format directly) against the reader's Event.
 #include "client/event_formats.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +16,7 @@
 #include "client/criteo_generator.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/stubs/common.h"
 
 namespace streamrec::client {
 namespace {
@@ -84,7 +85,35 @@ std::string Bytes(const v1::Event& e) {
   return out;
 }
 
+// CheckWire: AppendCriteoEvent against ParseEventLine with the same event id: both
+// accept (the appended bytes, parsed back, are the Event; a line with bytes that are not
+// UTF-8 cannot be parsed back, and is only checked to be accepted by both) or both refuse
+// with the same message, leaving `out` as it was.
+void CheckWire(const std::string& line) {
+  v1::Event message;
+  std::string message_error, wire_error;
+  const bool message_ok = ParseEventLine(Format::kCriteo, line, message, message_error);
+  message.set_event_id("run:7");
+  std::string out = "prefix";
+  const bool wire_ok = AppendCriteoEvent(line, "run:7", out, wire_error);
+  ASSERT_EQ(wire_ok, message_ok) << line;
+  if (!wire_ok) {
+    EXPECT_EQ(wire_error, message_error) << line;
+    EXPECT_EQ(out, "prefix");
+    return;
+  }
+  ASSERT_EQ(out.rfind("prefix", 0), 0u);
+  v1::ObserveRequest req;
+  if (!req.ParseFromString(out.substr(6))) {
+    EXPECT_FALSE(google::protobuf::internal::IsStructurallyValidUTF8(line)) << line;
+    return;
+  }
+  ASSERT_EQ(req.events_size(), 1) << line;
+  EXPECT_EQ(Bytes(req.events(0)), Bytes(message)) << line;
+}
+
 void Check(EventParser& parser, const std::string& line) {
+  CheckWire(line);
   v1::Event now, before;
   std::string now_error, before_error;
   const bool now_ok = parser.Parse(line, now, now_error);
