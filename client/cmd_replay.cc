@@ -7,10 +7,11 @@
 // finished exactly: the server acknowledged everything before that line and accepted
 // nothing after it.
 //
-// Threads: the main thread reads and sends; a progress thread prints a line every second
-// from the stream's atomic counters.
+// Threads: the main thread reads and sends, parsing threads parse (client/replay_reader.h);
+// a progress thread prints a line every second from the stream's atomic counters.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -29,6 +30,7 @@
 #include "client/event_ids.h"
 #include "client/exit_codes.h"
 #include "client/flag_values.h"
+#include "client/replay_reader.h"
 #include "client/replay_report.h"
 #include "client/replay_stream.h"
 #include "client/words.h"
@@ -113,6 +115,12 @@ class Progress {
   std::thread thread_;
 };
 
+// ParseWorkers: the threads parsing the input, one per core (at most 8): they wait when
+// the server is the bottleneck, and take every core when the client is.
+int ParseWorkers() {
+  return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 8u));
+}
+
 }  // namespace
 
 int RunReplay(const Args& args, Connection& conn, bool json) {
@@ -154,7 +162,6 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
     return UsageError("--skip_header is for criteo and jsonl; a csv file's header names "
                       "its columns");
   }
-  std::optional<EventParser> parser;
   const bool skip_bad = args.Has("skip_bad");
   const std::optional<std::string> report_path = args.Get("report");
   // Each event without its own event_id gets "RUN:LINE", so that a resent line (the same
@@ -195,72 +202,64 @@ int RunReplay(const Args& args, Connection& conn, bool json) {
   ReplayStream stream(conn, {source, skip_bad, static_cast<uint64_t>(report_every)});
   Progress progress(conn, stream, file_size, args.Has("quiet"));
 
-  // Read, parse and send.
-  std::string line, input_error;
-  uint64_t line_number = 0, input_error_line = 0, malformed = 0, skipped_lines = 0;
-  std::vector<std::string> malformed_examples;
-  v1::ObserveRequest req;
-  std::vector<uint64_t> lines;  // each event's line in req
+  // Read, parse (client/replay_reader.h: parsing threads, unless --rate paces each event)
+  // and send.
+  ReplayReader::Options reading;
+  reading.source = source;
+  reading.format = format;
+  reading.layout = layout;
+  reading.skip_header = skip_header;
+  reading.skip_bad = skip_bad;
+  reading.resume_from = static_cast<uint64_t>(resume_from);
+  reading.event_ids = event_ids;
+  reading.run_id = run_id;
+  reading.batch = rate > 0 ? 1 : static_cast<int>(batch_size);
+  reading.workers = rate > 0 ? 0 : ParseWorkers();
+  ReplayReader reader(*in, reading, [&](uint64_t n) { progress.AddBytes(n); });
   bool stream_failed = false;
-  auto flush = [&] {
-    if (req.events_size() == 0 || stream_failed) return;
-    stream_failed = !stream.Send(std::move(req), std::move(lines));
-    req.Clear();
-    lines.clear();
-  };
-  while (std::getline(*in, line)) {
-    ++line_number;
-    progress.AddBytes(line.size() + 1);
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    if (skip_header && line_number == 1) continue;
-    if (!format) format = DetectFormat(line);
-    if (!parser) parser.emplace(*format, layout);
-    std::string error;
-    if (parser->NeedsHeader()) {
-      if (!parser->Header(line, error)) {
-        input_error = source + ":" + std::to_string(line_number) + ": " + error;
-        input_error_line = line_number;
-        break;
+  ReplayBatch batch;
+  if (rate == 0) {
+    while (!stream_failed && reader.Next(batch)) stream_failed = !stream.Send(std::move(batch));
+  } else {
+    // The events read and not sent yet, one sealed request each, joined at the flush.
+    std::vector<ReplayBatch> held;
+    auto flush = [&] {
+      if (held.empty() || stream_failed) return;
+      std::vector<grpc::Slice> holds(held.size());
+      std::vector<std::string_view> events;
+      std::vector<uint64_t> lines;
+      for (size_t i = 0; i < held.size(); ++i) {
+        for (std::string_view e : held[i].EventBytes(holds[i])) events.push_back(e);
+        lines.insert(lines.end(), held[i].lines.begin(), held[i].lines.end());
       }
-      continue;
-    }
-    if (line_number < static_cast<uint64_t>(resume_from)) {  // sent by an earlier replay
-      ++skipped_lines;
-      continue;
-    }
-    if (!parser->Parse(line, *req.add_events(), error)) {
-      req.mutable_events()->RemoveLast();
-      const std::string where = source + ":" + std::to_string(line_number) + ": " + error;
-      if (!skip_bad) {
-        input_error = where;
-        input_error_line = line_number;
-        break;
-      }
-      ++malformed;
-      if (malformed_examples.size() < 5) malformed_examples.push_back(where);
-      continue;
-    }
-    if (event_ids && req.events(req.events_size() - 1).event_id().empty()) {
-      req.mutable_events(req.events_size() - 1)->set_event_id(LineEventId(run_id, line_number));
-    }
-    lines.push_back(line_number);
-    if (req.events_size() >= batch_size) flush();
-    if (stream_failed) break;
-    if (rate > 0) {
+      stream_failed = !stream.Send(ReplayBatch::FromEvents(events, std::move(lines)));
+      held.clear();
+    };
+    while (reader.Next(batch)) {  // one event
+      held.push_back(std::move(batch));
+      if (static_cast<long long>(held.size()) >= batch_size) flush();
+      if (stream_failed) break;
       const auto due = start + std::chrono::duration<double>(
-                                   static_cast<double>(stream.sent() + req.events_size()) / rate);
+                                   static_cast<double>(stream.sent() + held.size()) / rate);
       if (due > Clock::now()) {
         flush();
         std::this_thread::sleep_until(due);
       }
     }
+    flush();
   }
+  if (stream_failed) reader.Stop();
+  std::string input_error = reader.input_error();
+  const uint64_t input_error_line = reader.input_error_line();
+  const uint64_t line_number = reader.lines(), malformed = reader.malformed(),
+                 skipped_lines = reader.skipped_lines();
+  const std::vector<std::string>& malformed_examples = reader.malformed_examples();
+  format = reader.format();
   if (input_error.empty() && resume_from > 1 &&
       line_number + 1 < static_cast<uint64_t>(resume_from)) {  // a mistyped resume line
     input_error = "--resume_from " + std::to_string(resume_from) + " is past the end of " +
                   source + " (" + Counted(line_number, "line") + ")";
   }
-  flush();
   const bool ok = !stream_failed && stream.Finish();
   progress.Stop();
   for (const std::string& m : malformed_examples) std::fprintf(stderr, "skipped %s\n", m.c_str());

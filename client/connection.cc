@@ -37,6 +37,17 @@ std::shared_ptr<grpc::Channel> Connection::NewChannel(int index) const {
   return grpc::CreateCustomChannel(target_, credentials_, args);
 }
 
+std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, v1::ObserveResponse>>
+Connection::ObserveStreamBytes(grpc::ClientContext* context) {
+  static const grpc::internal::RpcMethod::RpcType kType =
+      grpc::internal::RpcMethod::BIDI_STREAMING;
+  const grpc::internal::RpcMethod method("/streamrec.v1.Recommender/ObserveStream", kType,
+                                         channel_);
+  return std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, v1::ObserveResponse>>(
+      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, v1::ObserveResponse>::Create(
+          channel_.get(), method, context));
+}
+
 std::unique_ptr<grpc::ClientContext> Connection::Context(double seconds) const {
   auto ctx = std::make_unique<grpc::ClientContext>();
   if (!token_.empty()) ctx->AddMetadata("authorization", "Bearer " + token_);

@@ -32,6 +32,12 @@ class Connection {
   std::shared_ptr<grpc::Channel> NewChannel(int index) const;
 
   v1::Recommender::Stub& recommender() { return *recommender_; }
+  // ObserveStreamBytes: Recommender.ObserveStream writing requests already serialized
+  // (`streamrec replay` serializes on its parsing threads); the responses are parsed as
+  // usual. The same call as recommender().ObserveStream, through the factory the
+  // generated stub uses.
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, v1::ObserveResponse>>
+  ObserveStreamBytes(grpc::ClientContext* context);
   v1::Admin::Stub& admin() { return *admin_; }
   grpc::health::v1::Health::Stub& health() { return *health_; }
   const std::string& target() const { return target_; }

@@ -11,15 +11,20 @@
 //           number in [0, 1]), which the item id (else the constant id "csv"), and which
 //           are numbers; every other column is a categorical context field named after
 //           its column. Empty values are missing.
-// Pure functions; EventParser is thread-compatible.
+// jsonl lines are read by JsonEventParser (client/event_json.h): simdjson, with protobuf's
+// JSON parser for what its fast path does not take; the result is protobuf's either way.
+// Pure functions (ParseEventLine keeps a JSON parser per thread); EventParser is
+// thread-compatible.
 #ifndef STREAMREC_CLIENT_EVENT_FORMATS_H_
 #define STREAMREC_CLIENT_EVENT_FORMATS_H_
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "client/event_json.h"
 #include "streamrec/v1/streamrec.pb.h"
 
 namespace streamrec::client {
@@ -43,7 +48,9 @@ class EventParser {
   // Header reads the csv header; false with `error` naming a column --label, --item or
   // --numeric names that the header lacks, or a column named twice.
   bool Header(const std::string& line, std::string& error);
-  bool Parse(const std::string& line, v1::Event& event, std::string& error) const;
+  // Parse reads one data line into `event` (cleared first); false with `error` (the
+  // reason, without file or line number) when it is malformed.
+  bool Parse(const std::string& line, v1::Event& event, std::string& error);
 
  private:
   enum class Role { kCategory, kNumber, kLabel, kItem };
@@ -51,6 +58,7 @@ class EventParser {
   CsvLayout layout_;
   std::vector<std::string> columns_;
   std::vector<Role> roles_;
+  JsonEventParser json_;  // jsonl
 };
 
 // SplitCsv splits one csv line (RFC 4180 quoting); false with `error` on an unclosed
@@ -66,6 +74,14 @@ Format DetectFormat(const std::string& first_line);
 // reason (without file or line number).
 bool ParseEventLine(Format format, const std::string& line, v1::Event& event,
                     std::string& error);
+
+// AppendCriteoEvent appends a criteo line to `out` as one element of
+// ObserveRequest.events in protobuf's wire format (field 1's tag, the length, then the
+// Event), with `event_id` when not empty: the Event ParseEventLine gives, with that id,
+// without building it (its map entries in column order). False with `error` as
+// ParseEventLine; `out` is then unchanged.
+bool AppendCriteoEvent(const std::string& line, std::string_view event_id, std::string& out,
+                       std::string& error);
 
 // FormatEventLine writes an event as one line (no newline). For criteo only `label` and
 // the context's categories named C1..C26 and numbers I1..I13 are written.

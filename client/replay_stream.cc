@@ -1,5 +1,8 @@
 #include "client/replay_stream.h"
 
+#include <algorithm>
+#include <cstring>
+#include <memory>
 #include <utility>
 
 namespace streamrec::client {
@@ -24,6 +27,78 @@ std::optional<int> EventIndex(const std::string& message) {
 
 }  // namespace
 
+ReplayBatch ReplayBatch::New(int events) {
+  // A 40-feature event takes about 4 KB; blocks of up to 1 MB.
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = std::clamp<size_t>(static_cast<size_t>(events) << 12, 4 << 10, 64 << 10);
+  options.max_block_size = 1 << 20;
+  ReplayBatch b;
+  b.arena = std::make_unique<google::protobuf::Arena>(options);
+  b.request = google::protobuf::Arena::CreateMessage<v1::ObserveRequest>(b.arena.get());
+  return b;
+}
+
+void ReplayBatch::Seal() {
+  if (request == nullptr || request->events_size() == 0) return;
+  grpc::Slice slice(request->ByteSizeLong());
+  request->SerializeWithCachedSizesToArray(const_cast<uint8_t*>(slice.begin()));
+  wire = grpc::ByteBuffer(&slice, 1);
+  sealed_events = request->events_size();
+  request = nullptr;
+  arena.reset();
+}
+
+ReplayBatch ReplayBatch::FromEvents(const std::vector<std::string_view>& events,
+                                    std::vector<uint64_t> lines) {
+  size_t n = 0;
+  for (std::string_view e : events) n += e.size();
+  grpc::Slice slice(n);
+  char* out = reinterpret_cast<char*>(const_cast<uint8_t*>(slice.begin()));
+  for (std::string_view e : events) {
+    std::memcpy(out, e.data(), e.size());
+    out += e.size();
+  }
+  ReplayBatch b;
+  b.wire = grpc::ByteBuffer(&slice, 1);
+  b.sealed_events = static_cast<int>(events.size());
+  b.lines = std::move(lines);
+  return b;
+}
+
+ReplayBatch ReplayBatch::FromBytes(std::string bytes, int events, std::vector<uint64_t> lines) {
+  auto* owned = new std::string(std::move(bytes));
+  grpc::Slice slice(owned->data(), owned->size(),
+                    [](void* p) { delete static_cast<std::string*>(p); }, owned);
+  ReplayBatch b;
+  b.wire = grpc::ByteBuffer(&slice, 1);
+  b.sealed_events = events;
+  b.lines = std::move(lines);
+  return b;
+}
+
+std::vector<std::string_view> ReplayBatch::EventBytes(grpc::Slice& hold) const {
+  std::vector<std::string_view> events;
+  if (request != nullptr || sealed_events == 0 || !wire.DumpToSingleSlice(&hold).ok()) {
+    return events;
+  }
+  const std::string_view all(reinterpret_cast<const char*>(hold.begin()), hold.size());
+  size_t at = 0;
+  while (at < all.size()) {
+    // Tag 0x0a (field 1, length-delimited), then the length as a varint.
+    size_t p = at + 1;
+    uint64_t len = 0;
+    for (int shift = 0; p < all.size(); shift += 7) {
+      const uint8_t byte = static_cast<uint8_t>(all[p++]);
+      len |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) break;
+    }
+    const size_t end = std::min<size_t>(all.size(), p + len);
+    events.push_back(all.substr(at, end - at));
+    at = end;
+  }
+  return events;
+}
+
 ReplayStream::ReplayStream(Connection& conn, Options options)
     : conn_(conn), options_(std::move(options)), next_point_(options_.report_every) {
   Open();
@@ -36,7 +111,7 @@ ReplayStream::~ReplayStream() {
 void ReplayStream::Open() {
   context_ = conn_.Context(0);  // a replay may take hours: no deadline on the stream
   stream_acked_ = 0;
-  stream_ = conn_.recommender().ObserveStream(context_.get());
+  stream_ = conn_.ObserveStreamBytes(context_.get());
   reader_ = std::thread([this] { ReadAcknowledgements(); });
   open_ = true;
 }
@@ -79,16 +154,17 @@ void ReplayStream::ReadAcknowledgements() {
   }
 }
 
-bool ReplayStream::Send(v1::ObserveRequest request, std::vector<uint64_t> lines) {
+bool ReplayStream::Send(ReplayBatch batch) {
   if (failed_) return false;
-  const v1::ObserveRequest* written;
+  batch.Seal();
+  const int events = batch.size();
+  const grpc::ByteBuffer wire = batch.wire;  // shares the slices
   {
     std::lock_guard<std::mutex> lock(mu_);
-    pending_.push_back({std::move(request), std::move(lines)});
-    written = &pending_.back().request;  // deque: stays put; popped only once acknowledged
+    pending_.push_back(std::move(batch));  // popped only once acknowledged
   }
-  sent_ += written->events_size();
-  if (stream_->Write(*written)) return true;
+  sent_ += events;
+  if (stream_->Write(wire)) return true;
   const grpc::Status s = End();
   if (s.ok() && pending_.empty()) {  // ended with OK, every event acknowledged: go on
     Open();
@@ -113,30 +189,34 @@ bool ReplayStream::Retry(grpc::Status s) {
       return Fail(s);
     }
     Pending& p = pending_.front();
+    grpc::Slice hold;
+    std::vector<std::string_view> events = p.EventBytes(hold);  // sealed by Send
     const std::optional<int> i = EventIndex(s.error_message());
-    const int n = p.request.events_size();
+    const int n = static_cast<int>(events.size());
     if ((i && *i < n) || n == 1) {
       const int k = i && *i < n ? *i : 0;
       Reject(Named(s).error_message());
-      p.request.mutable_events()->DeleteSubrange(k, 1);
-      p.lines.erase(p.lines.begin() + k);
-      if (p.request.events_size() == 0) pending_.pop_front();
+      events.erase(events.begin() + k);
+      std::vector<uint64_t> lines = std::move(p.lines);
+      lines.erase(lines.begin() + k);
+      if (events.empty()) {
+        pending_.pop_front();
+      } else {
+        p = ReplayBatch::FromEvents(events, std::move(lines));
+      }
     } else {
       // Rejected as a whole: one request per event, to find the one.
       Pending whole = std::move(p);
       pending_.pop_front();
       for (int e = n - 1; e >= 0; --e) {
-        Pending one;
-        *one.request.add_events() = std::move(*whole.request.mutable_events(e));
-        one.lines.push_back(whole.lines[e]);
-        pending_.push_front(std::move(one));
+        pending_.push_front(ReplayBatch::FromEvents({events[e]}, {whole.lines[e]}));
       }
     }
-    std::vector<const v1::ObserveRequest*> requests;  // deque elements stay put
-    for (const Pending& q : pending_) requests.push_back(&q.request);
+    std::vector<grpc::ByteBuffer> requests;  // shares the slices
+    for (const Pending& q : pending_) requests.push_back(q.wire);
     Open();
     bool written = true;
-    for (size_t r = 0; written && r < requests.size(); ++r) written = stream_->Write(*requests[r]);
+    for (size_t r = 0; written && r < requests.size(); ++r) written = stream_->Write(requests[r]);
     if (written) return true;
     s = End();
     if (s.ok() && pending_.empty()) {
@@ -164,8 +244,8 @@ grpc::Status ReplayStream::Named(const grpc::Status& s) const {
   const std::optional<int> i = EventIndex(message);
   if (pending_.empty()) return s;
   const Pending& p = pending_.front();
-  if (!i || *i >= p.request.events_size()) {
-    if (p.request.events_size() != 1) return s;
+  if (!i || *i >= p.size()) {
+    if (p.size() != 1) return s;
     // A one-event request: its line is the event's.
     return grpc::Status(s.error_code(), options_.source + ":" + std::to_string(p.lines[0]) +
                                             ": " + message);

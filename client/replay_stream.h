@@ -27,12 +27,45 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "client/connection.h"
+#include "google/protobuf/arena.h"
 
 namespace streamrec::client {
+
+// ReplayBatch: one ObserveRequest and each event's input line. Built on its own protobuf
+// Arena (its events and their maps cost no malloc each), then sealed: serialized (by the
+// thread that parsed it, not the one that writes), the message and its arena freed, so
+// that only the bytes wait for the acknowledgement. Sealed requests are edited as bytes:
+// an ObserveRequest is its events' serializations, each behind the tag of field 1 and its
+// length, so events are moved, dropped and split without parsing them again (a criteo
+// category that is not UTF-8 would not parse). Move-only.
+struct ReplayBatch {
+  // New: an empty request on a fresh arena sized for about `events` events.
+  static ReplayBatch New(int events = 500);
+  // FromEvents: a sealed request of the serialized events `events` (each with its tag
+  // and length, as EventBytes gives them) and their lines.
+  static ReplayBatch FromEvents(const std::vector<std::string_view>& events,
+                                std::vector<uint64_t> lines);
+  // FromBytes: a sealed request of `events` events from its serialization (taken over).
+  static ReplayBatch FromBytes(std::string bytes, int events, std::vector<uint64_t> lines);
+  int size() const { return request != nullptr ? request->events_size() : sealed_events; }
+  bool sealed() const { return request == nullptr && sealed_events > 0; }
+  // Seal: `wire` from the request; the message is dropped. An empty batch stays as it is.
+  void Seal();
+  // EventBytes: a sealed request's events, each with its tag and length; the views point
+  // into `hold`. Empty for a request that is not sealed.
+  std::vector<std::string_view> EventBytes(grpc::Slice& hold) const;
+
+  std::unique_ptr<google::protobuf::Arena> arena;
+  v1::ObserveRequest* request = nullptr;  // on `arena`; null once sealed
+  std::vector<uint64_t> lines;
+  grpc::ByteBuffer wire;                  // the serialized request, once sealed
+  int sealed_events = 0;
+};
 
 class ReplayStream {
  public:
@@ -50,9 +83,9 @@ class ReplayStream {
   ReplayStream(Connection& conn, Options options);
   ~ReplayStream();
 
-  // Send writes one request; `lines` holds each event's input line. False once the
-  // replay has failed (see status()).
-  bool Send(v1::ObserveRequest request, std::vector<uint64_t> lines);
+  // Send writes one request (batch.lines: each event's input line), sealing it first if
+  // it is not. False once the replay has failed (see status()).
+  bool Send(ReplayBatch batch);
   // Finish ends the stream and waits for every acknowledgement; false if the replay
   // failed.
   bool Finish();
@@ -83,10 +116,7 @@ class ReplayStream {
   const std::vector<CurvePoint>& curve() const { return curve_; }
 
  private:
-  struct Pending {
-    v1::ObserveRequest request;
-    std::vector<uint64_t> lines;
-  };
+  using Pending = ReplayBatch;
 
   void Open();
   // End closes the writes, joins the reader and returns the stream's status.
@@ -103,7 +133,7 @@ class ReplayStream {
   Connection& conn_;
   const Options options_;
   std::unique_ptr<grpc::ClientContext> context_;
-  std::unique_ptr<grpc::ClientReaderWriter<v1::ObserveRequest, v1::ObserveResponse>> stream_;
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, v1::ObserveResponse>> stream_;
   std::thread reader_;
   std::mutex mu_;
   std::deque<Pending> pending_;  // guarded by mu_ while a reader runs

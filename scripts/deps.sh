@@ -9,7 +9,7 @@ STREAMREC_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   golang-github-gogo-googleapis-dev
   libeigen3-dev libabsl-dev librocksdb-dev libgtest-dev libgmock-dev
-  libxxhash-dev libbenchmark-dev libssl-dev openssl libcpp-httplib-dev
+  libxxhash-dev libbenchmark-dev libssl-dev openssl libcpp-httplib-dev libsimdjson-dev
   python3 python3-grpcio python3-protobuf python3-prometheus-client
 )
 
