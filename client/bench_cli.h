@@ -49,6 +49,9 @@ std::optional<v1::Stats> FetchStats(Connection& conn, const std::string& what, i
 // Emit prints `table` (or the JSON with --json) to stdout, and writes the JSON to
 // --output FILE when given. kExitInput when the file cannot be written.
 int Emit(const BenchContext& bench, const std::string& table, const JsonObject& json);
+// FailureExit: the exit code for calls that failed with `status` (3 unreachable or
+// deadline, else 4), for a run whose table is printed but whose load partly failed.
+int FailureExit(const grpc::Status& status);
 
 // Warning: "streamrec: bench NAME: TEXT" on stderr.
 void BenchWarning(const std::string& name, const std::string& text);

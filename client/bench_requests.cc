@@ -18,18 +18,19 @@ std::vector<v1::PredictRequest> PredictRequests(const PredictShape& shape, int n
   v1::Event event;
   for (v1::PredictRequest& req : out) {
     ToApiEvent(stream.Next(), false, false, event);
-    const auto& from = event.context().values();  // the latest event's fields
     auto& context = *req.mutable_context()->mutable_values();
     for (int k = 0; k < shape.context_features; ++k) {
+      const auto& from = event.context().values();  // the latest event's fields
       if (auto it = from.find(BenchFieldName(k)); it != from.end()) context[it->first] = it->second;
     }
     std::set<std::string> ids;
     for (int c = 0; c < shape.candidates; ++c) {
       ToApiEvent(stream.Next(), false, false, event);
       std::string id = event.item().id();
-      // The generator's items are Zipf-distributed: redraw a repeated id (100 draws over
-      // 100,000 items repeat the head), then fall back to a suffix.
-      for (int tries = 0; ids.count(id) && tries < 20; ++tries) {
+      // The generator's items are Zipf-distributed: redraw a repeated id a few times
+      // (100 draws over 100,000 items repeat the head), then fall back to a suffix, so a
+      // request of many candidates still builds in time linear in their number.
+      for (int tries = 0; ids.count(id) && tries < 3; ++tries) {
         ToApiEvent(stream.Next(), false, false, event);
         id = event.item().id();
       }
@@ -38,6 +39,7 @@ std::vector<v1::PredictRequest> PredictRequests(const PredictShape& shape, int n
       v1::Item* item = req.add_candidates();
       item->set_id(id);
       auto& features = *item->mutable_features()->mutable_values();
+      const auto& from = event.context().values();
       for (int k = shape.context_features;
            k < shape.context_features + shape.candidate_features; ++k) {
         if (auto it = from.find(BenchFieldName(k)); it != from.end()) {

@@ -10,6 +10,7 @@
 #ifndef STREAMREC_CLIENT_BENCH_REQUESTS_H_
 #define STREAMREC_CLIENT_BENCH_REQUESTS_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,6 +33,12 @@ std::string BenchFieldName(int k);
 
 // PredictRequests: `n` different requests of `shape` (candidate_features +
 // context_features <= kBenchFields, candidates <= kBenchItems).
+// DistinctPredictRequests: how many different requests a load cycles through: 16, fewer
+// for large requests (about 20,000 candidates in all), so building them stays quick.
+inline int DistinctPredictRequests(const PredictShape& shape) {
+  return std::max(1, std::min(16, 20000 / std::max(1, shape.candidates)));
+}
+
 std::vector<v1::PredictRequest> PredictRequests(const PredictShape& shape, int n, uint64_t seed);
 
 // ObserveRequests: `n` different requests of `batch` events of `features` features.

@@ -2,6 +2,8 @@
 // (client/bench_load.h) against a running server; this file dispatches, reads the
 // shared flags, and runs predict and observe (the others: client/cmd_bench_phases.cc).
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -46,7 +48,7 @@ std::string ReadPredictLoadFlags(const Args& args, PredictLoadFlags& out) {
   std::string err;
   for (std::string e :
        {ReadWhole(args, "concurrency", 8, out.concurrency, 1, 10000),
-        ReadWhole(args, "candidates", 100, out.shape.candidates, 1, kBenchItems),
+        ReadWhole(args, "candidates", 100, out.shape.candidates, 1, 10000),
         ReadWhole(args, "candidate_features", 5, out.shape.candidate_features, 0, kBenchFields),
         ReadWhole(args, "context_features", 5, out.shape.context_features, 0, kBenchFields),
         ReadSeconds(args, "duration", out.duration_s)}) {
@@ -68,6 +70,13 @@ std::optional<v1::Stats> FetchStats(Connection& conn, const std::string& what, i
     return std::nullopt;
   }
   return stats;
+}
+
+int FailureExit(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                 status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
+             ? kExitConnection
+             : kExitServer;
 }
 
 int Emit(const BenchContext& bench, const std::string& table, const JsonObject& json) {
@@ -116,7 +125,7 @@ double Warmup(double duration_s) { return std::min(1.0, 0.1 * duration_s); }
 int RunBenchPredict(BenchContext& bench) {
   PredictLoadFlags f;
   if (std::string err = ReadPredictLoadFlags(bench.args, f); !err.empty()) return UsageError(err);
-  const std::vector<v1::PredictRequest> requests = PredictRequests(f.shape, 16, 1);
+  const std::vector<v1::PredictRequest> requests = PredictRequests(f.shape, DistinctPredictRequests(f.shape), 1);
   const std::vector<grpc::ByteBuffer> predict_buffers = Buffers(requests);
   // One real Predict: it checks the server and sizes the no-op's response.
   v1::PredictResponse first;
@@ -195,7 +204,10 @@ int RunBenchPredict(BenchContext& bench) {
   table += noop ? "Predict QPS / no-op QPS: " + Ratio(ratio) + "\n"
                 : "no ratio: " + note + "\n";
   table += "candidates scored/s: " + Fixed(p.per_second * f.shape.candidates, 0) + "\n";
-  return Emit(bench, table, json);
+  const int code = Emit(bench, table, json);
+  // Calls failed during the measurement (the server stopped, say): the figures stand
+  // for less than the run, so the exit says so.
+  return code == kExitOk && predict.failed > 0 ? FailureExit(predict.first_error) : code;
 }
 
 int RunBenchObserve(BenchContext& bench) {
@@ -316,6 +328,43 @@ int RunBench(const Args& args, Connection& conn, Connection& admin, bool json) {
   }
   BenchContext bench{args, conn, admin, json};
   const std::string& what = pos[1];
+  // Each subcommand's own flags: one of another subcommand's is a mistake (freshness
+  // --observe_rate would silently run at the default --background_rate).
+  static const std::vector<std::string> kPredict = {"concurrency", "connections", "duration",
+                                                    "candidates", "candidate_features",
+                                                    "context_features"};
+  std::vector<std::string> own;
+  if (what == "predict") {
+    own = kPredict;
+  } else if (what == "observe") {
+    own = {"mode", "batch", "concurrency", "features", "events", "duration"};
+  } else if (what == "mixed" || what == "swap") {
+    own = kPredict;
+    for (const char* f : {"observe_rate", "batch", "features"}) own.push_back(f);
+    if (what == "swap") own.push_back("save_interval");
+  } else if (what == "freshness") {
+    own = {"probes", "background_rate", "probe_timeout", "batch", "features"};
+  }
+  own.push_back("output");
+  if (auto path = args.Get("output"); path && !path->empty()) {
+    // Before the run, not after minutes of it: the file must be writable.
+    std::ofstream probe(*path, std::ios::app);
+    if (!probe) {
+      std::fprintf(stderr, "streamrec: bench: cannot write --output %s: %s\n", path->c_str(),
+                   std::strerror(errno));
+      return kExitInput;
+    }
+  }
+  for (const char* flag : {"concurrency", "connections", "duration", "candidates",
+                           "candidate_features", "context_features", "mode", "batch",
+                           "features", "events", "observe_rate", "probes", "background_rate",
+                           "probe_timeout", "save_interval"}) {
+    if (!own.empty() && args.Has(flag) &&
+        std::find(own.begin(), own.end(), flag) == own.end()) {
+      return UsageError("--" + std::string(flag) + " does not apply to bench " + what +
+                        " (`streamrec help bench` lists each one's flags)");
+    }
+  }
   if (what == "predict") return RunBenchPredict(bench);
   if (what == "observe") return RunBenchObserve(bench);
   if (what == "mixed") return RunBenchMixed(bench);

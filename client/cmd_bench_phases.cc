@@ -51,6 +51,8 @@ class Ingest {
     o.Add("failed", load_.failed()).Add("skipped", load_.skipped());
     return o;
   }
+  uint64_t failed() const { return load_.failed(); }
+  grpc::Status first_error() const { return load_.first_error(); }
   void WarnFailures(const std::string& name) const {
     if (load_.failed() > 0) {
       BenchWarning(name, std::to_string(load_.failed()) + " Observe calls failed, the first: " +
@@ -112,7 +114,7 @@ int TwoPhases(BenchContext& bench, const std::string& name, bool saves) {
   if (err.empty()) err = ReadIngestFlags(bench.args, "observe_rate", ingest_flags);
   if (err.empty() && saves) err = ReadSeconds(bench.args, "save_interval", save_interval_s);
   if (!err.empty()) return UsageError(err);
-  const std::vector<grpc::ByteBuffer> requests = Buffers(PredictRequests(f.shape, 16, 1));
+  const std::vector<grpc::ByteBuffer> requests = Buffers(PredictRequests(f.shape, DistinctPredictRequests(f.shape), 1));
   ChannelSet channels(bench.conn, f.connections);
   ClosedLoopOptions o;
   o.method = kPredictMethod;
@@ -158,9 +160,14 @@ int TwoPhases(BenchContext& bench, const std::string& name, bool saves) {
   json.Add("observe", ingest.ToJson());
   json.Add("publications", publications).Add("snapshots_persisted", persisted);
   if (saver) json.Add("saves", saver->ok()).Add("save_interval_s", save_interval_s);
-  json.Add("p50_ratio", a.p50_us > 0 ? b.p50_us / a.p50_us : NAN);
-  json.Add("p99_ratio", a.p99_us > 0 ? b.p99_us / a.p99_us : NAN);
-  json.Add("p999_ratio", a.p999_us > 0 ? b.p999_us / a.p999_us : NAN);
+  // No ratio when the busy phase did not do what it compares against: no Observe was
+  // acknowledged (refused, say, for a token without the observe role), or, for swap, no
+  // SaveSnapshot succeeded.
+  const bool measured = ingest.events_per_s() > 0 && (!saver || saver->ok() > 0);
+  const auto ratio = [&](double b_us, double a_us) { return measured && a_us > 0 ? b_us / a_us : NAN; };
+  json.Add("p50_ratio", ratio(b.p50_us, a.p50_us));
+  json.Add("p99_ratio", ratio(b.p99_us, a.p99_us));
+  json.Add("p999_ratio", ratio(b.p999_us, a.p999_us));
   char head[512];
   std::snprintf(head, sizeof head,
                 "bench %s: Predict, %d calls in flight, %d candidates; idle, then with Observe "
@@ -170,15 +177,23 @@ int TwoPhases(BenchContext& bench, const std::string& name, bool saves) {
   std::string table = head + Table({LatencyHeader("phase", "calls/s"),
                                     LatencyRow("idle (baseline)", a),
                                     LatencyRow(busy_name, b),
-                                    {"ratio", Ratio(b.per_second / a.per_second),
-                                     Ratio(b.p50_us / a.p50_us), Ratio(b.p90_us / a.p90_us),
-                                     Ratio(b.p99_us / a.p99_us), Ratio(b.p999_us / a.p999_us),
-                                     Ratio(b.max_us / a.max_us)}});
+                                    {"ratio", Ratio(ratio(b.per_second, a.per_second)),
+                                     Ratio(ratio(b.p50_us, a.p50_us)),
+                                     Ratio(ratio(b.p90_us, a.p90_us)),
+                                     Ratio(ratio(b.p99_us, a.p99_us)),
+                                     Ratio(ratio(b.p999_us, a.p999_us)),
+                                     Ratio(ratio(b.max_us, a.max_us))}});
   table += "\nduring " + busy_name + ": Observe " + Fixed(ingest.events_per_s(), 0) +
            " events/s acknowledged, " + std::to_string(publications) + " snapshots published, " +
            std::to_string(persisted) + " persisted";
   if (saver) table += " (" + std::to_string(saver->ok()) + " SaveSnapshot calls)";
-  return Emit(bench, table + "\n", json);
+  if (!measured) table += "\nno ratio: the " + busy_name + " phase did no work (see the warnings)";
+  const int emitted = Emit(bench, table + "\n", json);
+  if (emitted != kExitOk) return emitted;
+  if (busy.failed > 0) return FailureExit(busy.first_error);
+  if (ingest.failed() > 0) return FailureExit(ingest.first_error());
+  if (saver && saver->failed() > 0) return FailureExit(saver->first_error());
+  return kExitOk;
 }
 
 double Logit(double p) {
@@ -265,17 +280,23 @@ int RunBenchFreshness(BenchContext& bench) {
     ingest->Stop();
     ingest->WarnFailures("freshness");
   }
+  const int ingest_exit = ingest && ingest->failed() > 0 ? FailureExit(ingest->first_error()) : kExitOk;
   if (timeouts > 0) {
     BenchWarning("freshness", std::to_string(timeouts) + " probes were not reflected within " +
-                                  Fixed(timeout_s, 1) + " s (--probe_timeout)");
+                                  Fixed(timeout_s, timeout_s < 0.1 ? 4 : 1) +
+                                  " s (--probe_timeout)");
   }
   const LatencySummary s = Summarize(fresh_ns, 0);
   JsonObject json;
   json.Add("bench", "freshness").Add("server", conn.target()).Add("probes", probes);
   json.Add("reflected", uint64_t{fresh_ns.size()}).Add("timeouts", timeouts);
   json.Add("predict_polls", polls);
-  json.Add("p50_ms", s.p50_us / 1e3).Add("p90_ms", s.p90_us / 1e3).Add("p99_ms", s.p99_us / 1e3);
-  json.Add("mean_ms", s.mean_us / 1e3).Add("max_ms", s.max_us / 1e3);
+  if (fresh_ns.empty()) {  // no sample: no percentile
+    json.AddNull("p50_ms").AddNull("p90_ms").AddNull("p99_ms").AddNull("mean_ms").AddNull("max_ms");
+  } else {
+    json.Add("p50_ms", s.p50_us / 1e3).Add("p90_ms", s.p90_us / 1e3).Add("p99_ms", s.p99_us / 1e3);
+    json.Add("mean_ms", s.mean_us / 1e3).Add("max_ms", s.max_us / 1e3);
+  }
   json.Add("background_rate", ingest_flags.rate);
   if (ingest) {
     json.Add("background", ingest->ToJson());
@@ -289,14 +310,19 @@ int RunBenchFreshness(BenchContext& bench) {
                 probes, ingest_flags.rate, ingest ? ingest->events_per_s() : 0.0);
   const std::string table =
       head + Table({{"probes reflected", "p50 ms", "p90 ms", "p99 ms", "max ms", "timeouts"},
-                    {std::to_string(fresh_ns.size()), Fixed(s.p50_us / 1e3, 2),
-                     Fixed(s.p90_us / 1e3, 2), Fixed(s.p99_us / 1e3, 2),
-                     Fixed(s.max_us / 1e3, 2), std::to_string(timeouts)}});
-  if (fresh_ns.empty()) {
-    Emit(bench, table, json);
-    return kExitServer;
-  }
-  return Emit(bench, table, json);
+                    fresh_ns.empty()
+                        ? std::vector<std::string>{"0", "-", "-", "-", "-",
+                                                   std::to_string(timeouts)}
+                        : std::vector<std::string>{std::to_string(fresh_ns.size()),
+                                                   Fixed(s.p50_us / 1e3, 2),
+                                                   Fixed(s.p90_us / 1e3, 2),
+                                                   Fixed(s.p99_us / 1e3, 2),
+                                                   Fixed(s.max_us / 1e3, 2),
+                                                   std::to_string(timeouts)}});
+  // Every probe must be reflected: a timed-out one is a freshness beyond --probe_timeout.
+  const int emitted = Emit(bench, table, json);
+  if (emitted != kExitOk) return emitted;
+  return timeouts > 0 ? kExitServer : ingest_exit;
 }
 
 }  // namespace streamrec::client

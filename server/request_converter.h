@@ -84,8 +84,11 @@ class RequestConverter {
   // Path names a part of a request in an error, built only when there is one:
   // {"events", 3, ".item", ".features"} is events[3].item.features.
   struct Path {
+    explicit Path(std::string_view list, int index = -1, std::string_view part = {},
+                  std::string_view subpart = {})
+        : list(list), index(index), part(part), subpart(subpart) {}
     std::string_view list;
-    int index = -1;  // -1: `list` is not indexed
+    int index;  // -1: `list` is not indexed
     std::string_view part;
     std::string_view subpart;
     std::string str() const;

@@ -122,6 +122,35 @@ class BenchCliTest(unittest.TestCase):
                                text=True, timeout=60)
             self.assertEqual(r.returncode, 2, (args, r.stderr))
 
+    def test_runs_that_measured_nothing_do_not_exit_ok(self):
+        def run(*args):
+            return subprocess.run([CLI, "--server", self.addr, *admin_flags(self.addr), "--json",
+                                   "bench", *args], capture_output=True, text=True, timeout=120)
+        # Another subcommand's flag is a usage error, not silently ignored.
+        r = run("freshness", "--observe_rate", "5")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("--observe_rate does not apply to bench freshness", r.stderr)
+        # An unwritable --output is found before the run.
+        r = run("predict", "--duration", "30", "--output", "/nonexistent/dir/x.json")
+        self.assertEqual(r.returncode, 5, r.stderr)
+        self.assertIn("cannot write --output", r.stderr)
+        # No probe reflected: no percentiles, and the exit says so.
+        r = run("freshness", "--probes", "2", "--probe_timeout", "0.0001")
+        self.assertEqual(r.returncode, 4, r.stderr)
+        j = json.loads(r.stdout)
+        self.assertEqual((j["reflected"], j["p50_ms"], j["p99_ms"]), (0, None, None))
+        # Swap whose saves all fail (no admin port there): no ratio, exit 3.
+        r = subprocess.run([CLI, "--server", self.addr, "--admin_server", "127.0.0.1:1", "--json",
+                            "bench", "swap", "--duration", "0.3", "--observe_rate", "1000",
+                            "--candidates", "5"], capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIsNone(json.loads(r.stdout)["p99_ratio"])
+        # Candidates beyond the server's --max_candidates: its error, never a crash.
+        for _ in range(3):
+            r = run("predict", "--duration", "0.2", "--candidates", "5000")
+            self.assertEqual(r.returncode, 4, r.stderr)
+            self.assertIn("max_candidates", r.stderr)
+
 
 if __name__ == "__main__":
     unittest.main(argv=sys.argv[:1])
