@@ -33,6 +33,7 @@
 #include "client/event_json.h"
 #include "client/replay_reader.h"
 #include "google/protobuf/util/json_util.h"
+#include "tests/testing/old_criteo_reader.h"
 
 using namespace streamrec;
 using Clock = std::chrono::steady_clock;
@@ -40,61 +41,10 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 // ---- The parsers before this benchmark existed (client/event_formats.cc at 489b40d). ----
-constexpr int kCriteoInts = 13, kCriteoCats = 26;
-
-std::vector<std::string> OldSplitTabs(const std::string& line) {
-  std::vector<std::string> out(1);
-  for (char c : line) {
-    if (c == '\t') {
-      out.emplace_back();
-    } else if (c != '\r' && c != '\n') {
-      out.back() += c;
-    }
-  }
-  return out;
-}
-
-bool OldParseNumber(const std::string& s, double& out) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  out = std::strtod(s.c_str(), &end);
-  return end == s.c_str() + s.size() && std::isfinite(out);
-}
-
-bool OldParseCriteo(const std::string& line, v1::Event& event, std::string& error) {
-  const std::vector<std::string> f = OldSplitTabs(line);
-  if (f.size() != 1 + kCriteoInts + kCriteoCats) {
-    error = "fields";
-    return false;
-  }
-  if (f[0] != "0" && f[0] != "1") {
-    error = "label";
-    return false;
-  }
-  event.set_label(f[0] == "1" ? 1.0 : 0.0);
-  auto& values = *event.mutable_context()->mutable_values();
-  for (int k = 1; k <= kCriteoInts; ++k) {
-    const std::string& s = f[k];
-    if (s.empty()) continue;
-    double x = 0;
-    if (!OldParseNumber(s, x)) {
-      error = "number";
-      return false;
-    }
-    values["I" + std::to_string(k)].set_number(x >= 0 ? std::log1p(x) : -std::log1p(-x));
-  }
-  for (int k = 1; k <= kCriteoCats; ++k) {
-    const std::string& s = f[kCriteoInts + k];
-    if (!s.empty()) values["C" + std::to_string(k)].set_category(s);
-  }
-  event.mutable_item()->set_id("criteo");
-  return true;
-}
-
 bool OldParse(client::Format format, const std::string& line, v1::Event& event,
               std::string& error) {
   event.Clear();
-  if (format == client::Format::kCriteo) return OldParseCriteo(line, event, error);
+  if (format == client::Format::kCriteo) return streamrec::testing::OldParseCriteo(line, event, error);
   const auto status = google::protobuf::util::JsonStringToMessage(line, &event);
   if (!status.ok()) {
     error = std::string(status.message());

@@ -61,19 +61,24 @@ Ingest::Counters Ingest::counters() const {
 
 absl::StatusOr<std::unique_ptr<core::EventBatch>> Ingest::PrepareObserve(
     const v1::ObserveRequest& request, LoggedFn logged, bool count) {
-  google::protobuf::Arena arena;
-  return PrepareObserve(ViewOf(request, arena), std::move(logged), count);
+  ParsedObserve parsed;
+  if (absl::Status s = ParseV1(request, parsed); !s.ok()) return s;
+  return PrepareObserve(parsed, std::move(logged), count);
 }
 
 void Ingest::Observe(const v1::ObserveRequest& request, v1::ObserveResponse& response,
                      DoneFn done) {
-  google::protobuf::Arena arena;  // converted before Observe returns
-  Observe(ViewOf(request, arena), response, std::move(done));
+  ParsedObserve parsed;  // converted before Observe returns
+  if (absl::Status s = ParseV1(request, parsed); !s.ok()) {
+    done(s);
+    return;
+  }
+  Observe(parsed, response, std::move(done));
 }
 
 absl::StatusOr<std::unique_ptr<core::EventBatch>> Ingest::PrepareObserve(
-    const internal::ObserveRequestView& request, LoggedFn logged, bool count) {
-  const size_t n = request.events_size();
+    const ParsedObserve& request, LoggedFn logged, bool count) {
+  const size_t n = request.events.size();
   if (count) received_.fetch_add(n, std::memory_order_relaxed);
   if (!ready_->load()) {
     if (count) CountRejected(Reject::kUnavailable, n);
@@ -96,7 +101,7 @@ absl::StatusOr<std::unique_ptr<core::EventBatch>> Ingest::PrepareObserve(
   }
   core::EventBatch& b = **batch;
   b.event_ids.reserve(n);
-  for (const internal::EventView& e : request.events()) b.event_ids.push_back(e.event_id());
+  for (const ParsedEvent& e : request.events) b.event_ids.emplace_back(e.event_id);
   b.bytes = BatchBytes(b);
   if (b.bytes > options_.queue_max_bytes) {
     if (count) CountRejected(Reject::kInvalid, n);
@@ -117,9 +122,9 @@ absl::StatusOr<std::unique_ptr<core::EventBatch>> Ingest::PrepareObserve(
   return batch;
 }
 
-void Ingest::Observe(const internal::ObserveRequestView& request,
+void Ingest::Observe(const ParsedObserve& request,
                      v1::ObserveResponse& response, DoneFn done) {
-  const size_t n = request.events_size();
+  const size_t n = request.events.size();
   if (stopping_.load()) {
     received_.fetch_add(n, std::memory_order_relaxed);
     CountRejected(Reject::kUnavailable, n);

@@ -68,7 +68,7 @@ class Ingest {
   // the queue has no room, InvalidArgument for bad input, Unavailable while recovering
   // or while storage is not writable, or (SHUTTING_DOWN) once the server is stopping.
   // Takes the request's view (server/request_converter.h); the v1 overloads go through it.
-  void Observe(const internal::ObserveRequestView& request, v1::ObserveResponse& response,
+  void Observe(const ParsedObserve& request, v1::ObserveResponse& response,
                DoneFn done);
   void Observe(const v1::ObserveRequest& request, v1::ObserveResponse& response, DoneFn done);
   // For streams: PrepareObserve validates and converts, and arranges for `logged` to run
@@ -78,7 +78,7 @@ class Ingest {
   // queue.ReserveBytes, then TryEnqueue (false: no room now; wait with
   // queue.AddSpaceWaiter and retry).
   absl::StatusOr<std::unique_ptr<core::EventBatch>> PrepareObserve(
-      const internal::ObserveRequestView& request, LoggedFn logged, bool count = true);
+      const ParsedObserve& request, LoggedFn logged, bool count = true);
   absl::StatusOr<std::unique_ptr<core::EventBatch>> PrepareObserve(
       const v1::ObserveRequest& request, LoggedFn logged, bool count = true);
   bool TryEnqueue(std::unique_ptr<core::EventBatch>& batch) { return queue_->TryPush(batch); }

@@ -66,16 +66,14 @@ void ObserveStreamReactor::OnReadDone(bool ok) {
     }
     phase_ = Phase::kBusy;
   }
-  arena_.Reset();  // the previous request is no longer referenced
-  absl::StatusOr<internal::ObserveRequestView*> request =
-      ParseRequest<internal::ObserveRequestView>(raw_request_, arena_);
-  raw_request_.Clear();
-  if (!request.ok()) {
+  // The previous request is no longer referenced: its bytes and views are reused.
+  absl::Status parsed = ParseInto(raw_request_, bytes_, request_);
+  raw_request_.Clear();  // bytes_ holds its own reference to the slices
+  if (!parsed.ok()) {
     core_->CountMalformedRequest();
-    End(ToGrpcStatus(request.status()));
+    End(ToGrpcStatus(parsed));
     return;
   }
-  request_ = *request;
   prepared_ = false;
   Enqueue();
 }
@@ -120,7 +118,7 @@ void ObserveStreamReactor::Enqueue() {
   for (;;) {
     if (!pending_) {
       absl::StatusOr<std::unique_ptr<core::EventBatch>> batch = core_->PrepareObserve(
-          *request_,
+          request_,
           [this](const absl::Status& s, size_t duplicates) { OnLogged(s, duplicates); },
           /*count=*/!prepared_);
       prepared_ = true;

@@ -29,6 +29,7 @@
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/core/mutex.h"
+#include "server/raw_message.h"
 #include "server/server_core.h"
 #include "server/stream_registry.h"
 #include "streamrec/v1/streamrec.pb.h"
@@ -76,11 +77,12 @@ class ObserveStreamReactor final
 
   ServerCore* const core_;
   grpc::CallbackServerContext* const context_;
-  // Each request is parsed into the arena, which is reset before the next read.
-  google::protobuf::Arena arena_;
   grpc::ByteBuffer raw_request_;
   grpc::ByteBuffer raw_response_;
-  internal::ObserveRequestView* request_ = nullptr;  // in arena_, until the next read
+  // The request being handled, until the next read: its bytes, and it parsed (views
+  // into bytes_).
+  RequestBytes bytes_;
+  ParsedObserve request_;
   std::unique_ptr<core::EventBatch> pending_;
   size_t accepted_ = 0;
   bool prepared_ = false;  // the current request was counted once

@@ -27,11 +27,12 @@ std::string Ranker::NextPredictionId() {
 }
 
 absl::Status Ranker::Predict(const v1::PredictRequest& request, v1::PredictResponse& response) {
-  google::protobuf::Arena arena;
-  return Predict(ViewOf(request, arena), response);
+  ParsedPredict parsed;
+  if (absl::Status s = ParseV1(request, parsed); !s.ok()) return s;
+  return Predict(parsed, response);
 }
 
-absl::Status Ranker::Predict(const internal::PredictRequestView& request,
+absl::Status Ranker::Predict(const ParsedPredict& request,
                              v1::PredictResponse& response) {
   thread_local PredictInput input;
   if (absl::Status s = converter_->ConvertPredict(request, input); !s.ok()) return s;
@@ -43,7 +44,7 @@ absl::Status Ranker::Predict(const internal::PredictRequestView& request,
   order.resize(n);
   snapshot->Score(input.context, input.items, scores);
   std::iota(order.begin(), order.end(), 0);
-  const size_t k = request.top_k() == 0 ? n : std::min<size_t>(request.top_k(), n);
+  const size_t k = request.top_k == 0 ? n : std::min<size_t>(request.top_k, n);
   auto better = [](uint32_t a, uint32_t b) {
     return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
   };
@@ -51,7 +52,8 @@ absl::Status Ranker::Predict(const internal::PredictRequestView& request,
   response.mutable_items()->Reserve(static_cast<int>(k));
   for (size_t r = 0; r < k; ++r) {
     v1::ScoredItem* item = response.add_items();
-    item->set_id(request.candidates(order[r]).id());
+    const std::string_view id = request.candidates[order[r]].id;
+    item->set_id(id.data(), id.size());
     item->set_score(scores[order[r]]);
     item->set_index(order[r]);
   }

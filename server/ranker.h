@@ -21,7 +21,7 @@ class Ranker {
  public:
   Ranker(const RequestConverter* converter, const core::SnapshotSource* source);
 
-  absl::Status Predict(const internal::PredictRequestView& request,
+  absl::Status Predict(const ParsedPredict& request,
                        v1::PredictResponse& response);
   absl::Status Predict(const v1::PredictRequest& request, v1::PredictResponse& response);
 

@@ -9,16 +9,54 @@
 
 namespace streamrec::server {
 
-std::string PublicTypeName(const google::protobuf::Message& message) {
-  // streamrec.internal.ObserveRequestView -> streamrec.v1.ObserveRequest
-  static const std::string kInternal = "streamrec.internal.", kView = "View";
-  const std::string name = message.GetTypeName();
-  if (name.size() > kInternal.size() + kView.size() && name.rfind(kInternal, 0) == 0 &&
-      name.compare(name.size() - kView.size(), kView.size(), kView) == 0) {
-    return "streamrec.v1." +
-           name.substr(kInternal.size(), name.size() - kInternal.size() - kView.size());
+namespace {
+
+absl::Status NotValid(const std::string& type, size_t size) {
+  return WithReason(absl::InvalidArgumentError(absl::StrCat("request is not a valid ", type,
+                                                            " (", size, " bytes)")),
+                    kReasonMalformedRequest);
+}
+
+template <typename Parsed>
+absl::Status ParseParsed(const grpc::ByteBuffer& raw, RequestBytes& bytes, Parsed& out,
+                         const std::string& type) {
+  out.ReleaseLarge();
+  if (absl::Status s = bytes.Take(raw); !s.ok()) return s;
+  if (out.Parse(bytes.bytes())) return absl::OkStatus();
+  return NotValid(type, bytes.bytes().size());
+}
+
+}  // namespace
+
+absl::Status RequestBytes::Take(const grpc::ByteBuffer& raw) {
+  slices_.clear();
+  bytes_ = {};
+  if (!raw.Valid()) return absl::OkStatus();  // no payload: the empty message
+  if (!raw.Dump(&slices_).ok()) return NotValid("message", raw.Length());
+  if (slices_.size() == 1) {
+    bytes_ = std::string_view(reinterpret_cast<const char*>(slices_[0].begin()),
+                              slices_[0].size());
+    return absl::OkStatus();
   }
-  return name;
+  size_t total = 0;
+  for (const grpc::Slice& s : slices_) total += s.size();
+  copy_.clear();
+  copy_.reserve(total);
+  for (const grpc::Slice& s : slices_) {
+    copy_.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  slices_.clear();
+  if (copy_.capacity() > (1u << 20) && total < copy_.capacity() / 4) copy_.shrink_to_fit();
+  bytes_ = copy_;
+  return absl::OkStatus();
+}
+
+absl::Status ParseInto(const grpc::ByteBuffer& raw, RequestBytes& bytes, ParsedPredict& out) {
+  return ParseParsed(raw, bytes, out, "streamrec.v1.PredictRequest");
+}
+
+absl::Status ParseInto(const grpc::ByteBuffer& raw, RequestBytes& bytes, ParsedObserve& out) {
+  return ParseParsed(raw, bytes, out, "streamrec.v1.ObserveRequest");
 }
 
 absl::Status ParseInto(const grpc::ByteBuffer& raw, google::protobuf::Message& message) {
@@ -33,7 +71,7 @@ absl::Status ParseInto(const grpc::ByteBuffer& raw, google::protobuf::Message& m
   }
   if (parsed) return absl::OkStatus();
   return WithReason(absl::InvalidArgumentError(absl::StrCat(
-                        "request is not a valid ", PublicTypeName(message), " (", size,
+                        "request is not a valid ", message.GetTypeName(), " (", size,
                         " bytes)")),
                     kReasonMalformedRequest);
 }

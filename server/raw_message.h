@@ -7,19 +7,43 @@
 //   google::protobuf::Arena arena;
 //   absl::StatusOr<v1::PredictRequest*> request = ParseRequest<v1::PredictRequest>(raw, arena);
 //   if (!request.ok()) ...  // InvalidArgument naming the type and size
+// Predict and Observe requests skip protobuf's messages (ParseInto with RequestBytes).
 #ifndef STREAMREC_SERVER_RAW_MESSAGE_H_
 #define STREAMREC_SERVER_RAW_MESSAGE_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "google/protobuf/arena.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/slice.h"
+#include "server/parsed_request.h"
 
 namespace streamrec::server {
 
-// PublicTypeName: the API type a message stands for: its own name, or for a request's
-// view (proto/streamrec/internal/request_views.proto) the v1 request it parses.
-std::string PublicTypeName(const google::protobuf::Message& message);
+// RequestBytes: a received message's bytes in one piece: gRPC's slice shared when there
+// is one, copied into a buffer sized from the received length when gRPC split them.
+// Valid until the next Take.
+class RequestBytes {
+ public:
+  // Take: InvalidArgument when raw's slices cannot be read.
+  absl::Status Take(const grpc::ByteBuffer& raw);
+  std::string_view bytes() const { return bytes_; }
+
+ private:
+  std::vector<grpc::Slice> slices_;
+  std::string copy_;
+  std::string_view bytes_;
+};
+
+// ParseInto reads `raw` with the zero-copy parser (server/parsed_request.h): `out` points
+// into `bytes`, which keeps the received bytes. InvalidArgument as below when the bytes
+// are not a valid message.
+absl::Status ParseInto(const grpc::ByteBuffer& raw, RequestBytes& bytes, ParsedPredict& out);
+absl::Status ParseInto(const grpc::ByteBuffer& raw, RequestBytes& bytes, ParsedObserve& out);
 
 // ParseInto parses `raw` into `message` (cleared first). InvalidArgument
 // "request is not a valid streamrec.v1.ObserveRequest (1234 bytes)" when the bytes are

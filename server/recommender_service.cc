@@ -19,16 +19,17 @@ grpc::ServerUnaryReactor* RecommenderService::Predict(grpc::CallbackServerContex
     reactor->Finish(ToGrpcStatus(who.status()));
     return reactor;
   }
-  google::protobuf::Arena arena;  // request and response; the call finishes inline
-  absl::StatusOr<internal::PredictRequestView*> parsed =
-      ParseRequest<internal::PredictRequestView>(*request, arena);
-  if (!parsed.ok()) {
+  // The call finishes inline: this thread's parser and its views are free again after.
+  thread_local RequestBytes bytes;
+  thread_local ParsedPredict parsed;
+  if (absl::Status s = ParseInto(*request, bytes, parsed); !s.ok()) {
     core_->CountMalformedRequest();
-    reactor->Finish(ToGrpcStatus(parsed.status()));
+    reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
+  google::protobuf::Arena arena;  // the response
   auto* out = google::protobuf::Arena::CreateMessage<v1::PredictResponse>(&arena);
-  absl::Status s = core_->Predict(**parsed, *out);
+  absl::Status s = core_->Predict(parsed, *out);
   if (s.ok()) s = SerializeResponse(*out, *response);
   reactor->Finish(ToGrpcStatus(s));
   return reactor;
@@ -42,18 +43,18 @@ grpc::ServerUnaryReactor* RecommenderService::Observe(grpc::CallbackServerContex
     reactor->Finish(ToGrpcStatus(who.status()));
     return reactor;
   }
-  // The request is converted before Observe returns; the response outlives the handler.
-  google::protobuf::Arena arena;
-  absl::StatusOr<internal::ObserveRequestView*> parsed =
-      ParseRequest<internal::ObserveRequestView>(*request, arena);
-  if (!parsed.ok()) {
+  // The request is converted before Observe returns (this thread's parser is free again
+  // after); the response outlives the handler.
+  thread_local RequestBytes bytes;
+  thread_local ParsedObserve parsed;
+  if (absl::Status s = ParseInto(*request, bytes, parsed); !s.ok()) {
     core_->CountMalformedRequest();
-    reactor->Finish(ToGrpcStatus(parsed.status()));
+    reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
   auto ack = std::make_shared<v1::ObserveResponse>();
   // Finished when the events are logged, from the log writer's thread.
-  core_->Observe(**parsed, *ack, [reactor, response, ack](const absl::Status& s) {
+  core_->Observe(parsed, *ack, [reactor, response, ack](const absl::Status& s) {
     reactor->Finish(ToGrpcStatus(s.ok() ? SerializeResponse(*ack, *response) : s));
   });
   return reactor;

@@ -1,11 +1,11 @@
 // RequestConverter: validates Predict and Observe requests and turns them into hashed
 // model input. Every rule of the API lives here; any violation is InvalidArgument with
 // the path of the offending field (e.g. `events[3].label`), and nothing of an invalid
-// request reaches the model. The gRPC handlers parse requests as the wire-compatible
-// views of proto/streamrec/internal/request_views.proto (features as a list of entries,
-// not a hash map); this is where a map's parsing rules are kept for them: a repeated
-// feature name keeps its last entry. The v1 overloads (in-process callers, tests) go
-// through the same view, so both convert alike. No string is built on the success path
+// request reaches the model. The gRPC handlers read requests straight from their bytes
+// (server/parsed_request.h: features as a list of entries, not a hash map); this is where
+// a map's parsing rules are kept for them: a repeated feature name keeps its last entry.
+// The v1 overloads (in-process callers, tests) go through the same parser, so both
+// convert alike. No string is built on the success path
 // (error paths are named only once an error is found). Thread-safe (VectorDims is);
 // called from gRPC handlers.
 #ifndef STREAMREC_SERVER_REQUEST_CONVERTER_H_
@@ -23,7 +23,7 @@
 #include "server/core/event_queue.h"
 #include "server/limits.h"
 #include "server/vector_dims.h"
-#include "streamrec/internal/request_views.pb.h"
+#include "server/parsed_request.h"
 #include "streamrec/v1/streamrec.pb.h"
 
 namespace streamrec::server {
@@ -41,12 +41,11 @@ struct PredictInput {
   std::vector<model::FeatureVector> items;
 };
 
-// ViewOf: a v1 request as its view (the same bytes parsed again), allocated on `arena`:
-// how in-process callers reach the paths the gRPC handlers take.
-const internal::ObserveRequestView& ViewOf(const v1::ObserveRequest& request,
-                                           google::protobuf::Arena& arena);
-const internal::PredictRequestView& ViewOf(const v1::PredictRequest& request,
-                                           google::protobuf::Arena& arena);
+// ParseV1: an in-process caller's v1 request read by the gRPC handlers' parser (through
+// its serialized bytes, kept by `out`), so both paths convert alike. InvalidArgument when
+// the message would not parse on the wire (e.g. a string that is not UTF-8).
+absl::Status ParseV1(const v1::PredictRequest& request, ParsedPredict& out);
+absl::Status ParseV1(const v1::ObserveRequest& request, ParsedObserve& out);
 
 class RequestConverter {
  public:
@@ -60,8 +59,7 @@ class RequestConverter {
   }
   const std::map<std::string, uint32_t, std::less<>>& dense_fields() const { return dense_; }
 
-  absl::Status ConvertPredict(const internal::PredictRequestView& request,
-                              PredictInput& out) const;
+  absl::Status ConvertPredict(const ParsedPredict& request, PredictInput& out) const;
   absl::Status ConvertPredict(const v1::PredictRequest& request, PredictInput& out) const;
 
   // ConvertObserve returns the request's events as one batch, in order, with the vector
@@ -70,7 +68,7 @@ class RequestConverter {
   // request with one INVALID_ARGUMENT naming the first and counting the rest; its
   // BadRequest detail (server/error_details.h) lists up to kMaxFieldViolations of them.
   absl::StatusOr<std::unique_ptr<core::EventBatch>> ConvertObserve(
-      const internal::ObserveRequestView& request) const;
+      const ParsedObserve& request) const;
   absl::StatusOr<std::unique_ptr<core::EventBatch>> ConvertObserve(
       const v1::ObserveRequest& request) const;
 
@@ -78,7 +76,7 @@ class RequestConverter {
   struct Entry {
     uint64_t prefix;  // the name's first 8 bytes, big-endian, zero-padded: sorts fast
     std::string_view name;
-    const v1::FeatureValue* value;
+    const ParsedValue* value;
     uint32_t order;  // position in the request: of two equal names the later one wins
   };
   // Path names a part of a request in an error, built only when there is one:
@@ -101,14 +99,17 @@ class RequestConverter {
   // sorted): a name in both is an error. New vector dimensions go to new_dims when
   // non-null (training); unknown dimensions are accepted without registering when it is
   // null (serving).
-  absl::Status AppendFeatures(const std::vector<Entry>& features, const Path& path,
+  absl::Status AppendFeatures(const ParsedRequest& request,
+                              const std::vector<Entry>& features, const Path& path,
                               const std::vector<Entry>* other, NewDims* new_dims,
                               model::FeatureVector& out) const;
-  absl::Status AppendItem(const internal::ItemView& item, const Path& path,
+  absl::Status AppendItem(const ParsedRequest& request, const ParsedItem& item,
+                          const Path& path,
                           const std::vector<Entry>& context, NewDims* new_dims,
                           model::FeatureVector& out) const;
   // ConvertEvent validates events[i] and fills `ex`.
-  absl::Status ConvertEvent(const internal::EventView& event, int i, int64_t now_unix_ms,
+  absl::Status ConvertEvent(const ParsedObserve& request, const ParsedEvent& event, int i,
+                            int64_t now_unix_ms,
                             NewDims& new_dims, model::Example& ex) const;
 
   const Limits limits_;

@@ -191,7 +191,7 @@ absl::Status ServerCore::final_persist_status() const {
   return pipeline_ ? pipeline_->updater().final_persist_status() : absl::OkStatus();
 }
 
-absl::Status ServerCore::Predict(const internal::PredictRequestView& request,
+absl::Status ServerCore::Predict(const ParsedPredict& request,
                                  v1::PredictResponse& response) {
   if (!ready_.load()) {
     return RecoveringError();
@@ -201,11 +201,12 @@ absl::Status ServerCore::Predict(const internal::PredictRequestView& request,
 
 absl::Status ServerCore::Predict(const v1::PredictRequest& request,
                                  v1::PredictResponse& response) {
-  google::protobuf::Arena arena;
-  return Predict(ViewOf(request, arena), response);
+  ParsedPredict parsed;
+  if (absl::Status s = ParseV1(request, parsed); !s.ok()) return s;
+  return Predict(parsed, response);
 }
 
-void ServerCore::Observe(const internal::ObserveRequestView& request,
+void ServerCore::Observe(const ParsedObserve& request,
                          v1::ObserveResponse& response, DoneFn done) {
   ingest_->Observe(request, response, std::move(done));
 }
@@ -216,7 +217,7 @@ void ServerCore::Observe(const v1::ObserveRequest& request, v1::ObserveResponse&
 }
 
 absl::StatusOr<std::unique_ptr<core::EventBatch>> ServerCore::PrepareObserve(
-    const internal::ObserveRequestView& request, LoggedFn logged, bool count) {
+    const ParsedObserve& request, LoggedFn logged, bool count) {
   return ingest_->PrepareObserve(request, std::move(logged), count);
 }
 

@@ -107,16 +107,16 @@ class ServerCore {
   // Predict scores request's candidates with the current snapshot (server/ranker.h).
   // The gRPC handlers pass the requests' views (server/request_converter.h); the v1
   // overloads, for in-process callers, convert through the same views.
-  absl::Status Predict(const internal::PredictRequestView& request,
+  absl::Status Predict(const ParsedPredict& request,
                        v1::PredictResponse& response);
   absl::Status Predict(const v1::PredictRequest& request, v1::PredictResponse& response);
 
   // Observe, PrepareObserve, TryEnqueue: server/ingest.h.
-  void Observe(const internal::ObserveRequestView& request, v1::ObserveResponse& response,
+  void Observe(const ParsedObserve& request, v1::ObserveResponse& response,
                DoneFn done);
   void Observe(const v1::ObserveRequest& request, v1::ObserveResponse& response, DoneFn done);
   absl::StatusOr<std::unique_ptr<core::EventBatch>> PrepareObserve(
-      const internal::ObserveRequestView& request, LoggedFn logged, bool count = true);
+      const ParsedObserve& request, LoggedFn logged, bool count = true);
   bool TryEnqueue(std::unique_ptr<core::EventBatch>& batch);
 
   // CountMalformedRequest counts a request whose bytes were not a valid message

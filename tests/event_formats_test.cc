@@ -17,62 +17,12 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/stubs/common.h"
+#include "tests/testing/old_criteo_reader.h"
 
 namespace streamrec::client {
 namespace {
 
-// ---- The reader before the fast path (client/event_formats.cc at 489b40d). ----
-std::vector<std::string> OldSplitTabs(const std::string& line) {
-  std::vector<std::string> out(1);
-  for (char c : line) {
-    if (c == '\t') {
-      out.emplace_back();
-    } else if (c != '\r' && c != '\n') {
-      out.back() += c;
-    }
-  }
-  return out;
-}
-
-bool OldParseNumber(const std::string& s, double& out) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  out = std::strtod(s.c_str(), &end);
-  return end == s.c_str() + s.size() && std::isfinite(out);
-}
-
-bool OldParseCriteo(const std::string& line, v1::Event& event, std::string& error) {
-  event.Clear();
-  const std::vector<std::string> f = OldSplitTabs(line);
-  if (f.size() != 40) {
-    error = "expected 40 tab-separated fields (label, I1..I13, C1..C26), found " +
-            std::to_string(f.size());
-    return false;
-  }
-  if (f[0] != "0" && f[0] != "1") {
-    error = "label \"" + f[0] + "\" is not 0 or 1";
-    return false;
-  }
-  event.set_label(f[0] == "1" ? 1.0 : 0.0);
-  auto& values = *event.mutable_context()->mutable_values();
-  for (int k = 1; k <= 13; ++k) {
-    const std::string& s = f[k];
-    if (s.empty()) continue;
-    double x = 0;
-    if (!OldParseNumber(s, x)) {
-      error = "I" + std::to_string(k) + " \"" + s + "\" is not a finite number";
-      return false;
-    }
-    values["I" + std::to_string(k)].set_number(x >= 0 ? std::log1p(x) : -std::log1p(-x));
-  }
-  for (int k = 1; k <= 26; ++k) {
-    const std::string& s = f[13 + k];
-    if (!s.empty()) values["C" + std::to_string(k)].set_category(s);
-  }
-  event.mutable_item()->set_id("criteo");
-  return true;
-}
-// ---- end of the old reader ----
+using streamrec::testing::OldParseCriteo;  // the reader before the fast path
 
 std::string Bytes(const v1::Event& e) {
   std::string out;

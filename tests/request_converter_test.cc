@@ -256,8 +256,8 @@ TEST(RequestConverterTest, ViewsConvertExactlyAsTheV1MapsWould) {
 
     v1::ObserveRequest as_v1;
     ASSERT_TRUE(as_v1.ParseFromString(request));
-    internal::ObserveRequestView as_view;
-    ASSERT_TRUE(as_view.ParseFromString(request));
+    ParsedObserve as_view;  // what the gRPC handler reads
+    ASSERT_TRUE(as_view.Parse(request));
     VectorDims dims;
     RequestConverter conv(Limits{}, &dims);
     auto from_v1 = conv.ConvertObserve(as_v1);
@@ -300,8 +300,8 @@ TEST(RequestConverterTest, PredictViewsKeepTheLastOfARepeatedName) {
   std::string request;
   Bytes(request, 1, context);
   Bytes(request, 2, item);
-  internal::PredictRequestView view;
-  ASSERT_TRUE(view.ParseFromString(request));
+  ParsedPredict view;
+  ASSERT_TRUE(view.Parse(request));
   VectorDims dims;
   RequestConverter conv(Limits{}, &dims);
   PredictInput input;
