@@ -82,6 +82,11 @@ class Ingest {
   absl::StatusOr<std::unique_ptr<core::EventBatch>> PrepareObserve(
       const v1::ObserveRequest& request, LoggedFn logged, bool count = true);
   bool TryEnqueue(std::unique_ptr<core::EventBatch>& batch) { return queue_->TryPush(batch); }
+  // Abandon counts a prepared batch that will never be enqueued (its stream ended before
+  // its turn) as rejected: unavailable.
+  void Abandon(const core::EventBatch& batch) {
+    CountRejected(Reject::kUnavailable, batch.examples.size());
+  }
 
   // The LogWriter's hooks (log writer thread).
   absl::Status Admit(core::EventBatch& batch);

@@ -27,12 +27,17 @@ void ObserveStreamReactor::StopReading() {
   core::MutexLock lock(&mu_);
   stopping_ = true;
   // Between requests: end now (the outstanding read completes, and is ignored). With a
-  // request in flight: OnWriteDone (or its refusal) ends the stream.
+  // request in flight: OnWriteDone (or its refusal) ends the stream; a read ahead
+  // outstanding is ignored, a request prepared ahead refused.
   if (phase_ == Phase::kReading) FinishStoppedLocked();
 }
 
 void ObserveStreamReactor::FinishLocked(const grpc::Status& status) {
   phase_ = Phase::kFinished;
+  if (next_) {  // prepared ahead, never enqueued
+    core_->Abandon(*next_);
+    next_.reset();
+  }
   Finish(status);
 }
 
@@ -53,18 +58,38 @@ void ObserveStreamReactor::End(const grpc::Status& status) {
 }
 
 void ObserveStreamReactor::OnReadDone(bool ok) {
+  bool ahead = false;  // this is the request read ahead, not the one in flight
   {
     core::MutexLock lock(&mu_);
     if (phase_ == Phase::kFinished) return;  // the stop ended the stream during the read
-    if (!ok) {  // client half-closed (or the call was cancelled); nothing in flight
-      FinishLocked(grpc::Status::OK);
-      return;
+    if (phase_ == Phase::kBusy) {  // the read ahead, with a request in flight
+      if (!ok) {  // the client is done: finish once the one in flight is acknowledged
+        ahead_ = Ahead::kNone;
+        half_closed_ = true;
+        return;
+      }
+      if (stopping_) {  // read after the stop began: refused, not logged
+        ahead_ = Ahead::kNone;
+        return;
+      }
+      ahead_ = Ahead::kPreparing;
+      ahead = true;
+    } else {
+      if (!ok) {  // client half-closed (or the call was cancelled); nothing in flight
+        FinishLocked(grpc::Status::OK);
+        return;
+      }
+      if (stopping_) {  // read after the stop began: refused, not logged
+        FinishStoppedLocked();
+        return;
+      }
+      phase_ = Phase::kBusy;
+      ahead_ = Ahead::kNone;
     }
-    if (stopping_) {  // read after the stop began: refused, not logged
-      FinishStoppedLocked();
-      return;
-    }
-    phase_ = Phase::kBusy;
+  }
+  if (ahead) {
+    ReadAhead();
+    return;
   }
   // The previous request is no longer referenced: its bytes and views are reused.
   absl::Status parsed = ParseInto(raw_request_, bytes_, request_);
@@ -76,6 +101,73 @@ void ObserveStreamReactor::OnReadDone(bool ok) {
   }
   prepared_ = false;
   Enqueue();
+}
+
+void ObserveStreamReactor::ReadAhead() {
+  // The request in flight is converted and holds its bytes' share: request_ is free.
+  std::unique_ptr<core::EventBatch> batch;
+  grpc::Status error;
+  absl::Status parsed = ParseInto(raw_request_, bytes_, request_);
+  raw_request_.Clear();
+  if (!parsed.ok()) {
+    core_->CountMalformedRequest();
+    error = ToGrpcStatus(parsed);
+  } else if (absl::StatusOr<std::unique_ptr<core::EventBatch>> b = Prepare(/*count=*/true);
+             b.ok()) {
+    batch = *std::move(b);
+  } else {
+    error = ToGrpcStatus(b.status());
+  }
+  {
+    core::MutexLock lock(&mu_);
+    if (phase_ == Phase::kFinished) {  // the one in flight failed meanwhile
+      if (batch) core_->Abandon(*batch);
+      ahead_ = Ahead::kNone;
+      return;
+    }
+    next_ = std::move(batch);
+    next_error_ = error;
+    ahead_ = Ahead::kHeld;
+    if (!acked_) return;  // OnWriteDone advances
+  }
+  Advance();  // the one before was acknowledged while this one was prepared
+}
+
+void ObserveStreamReactor::StartReadAhead() {
+  core::MutexLock lock(&mu_);
+  if (phase_ != Phase::kBusy || stopping_ || half_closed_ || ahead_ != Ahead::kNone) return;
+  ahead_ = Ahead::kReading;
+  StartRead(&raw_request_);
+}
+
+void ObserveStreamReactor::Advance() {
+  grpc::Status error;
+  {
+    core::MutexLock lock(&mu_);
+    acked_ = false;
+    ahead_ = Ahead::kNone;
+    if (phase_ == Phase::kFinished) return;
+    if (stopping_) {  // refused unlogged (FinishLocked counts it)
+      FinishStoppedLocked();
+      return;
+    }
+    error = next_error_;
+    next_error_ = grpc::Status::OK;
+    pending_ = std::move(next_);  // now the request in flight
+  }
+  if (!error.ok()) {
+    End(error);
+    return;
+  }
+  accepted_ = pending_->examples.size();
+  prepared_ = true;
+  Enqueue();
+}
+
+absl::StatusOr<std::unique_ptr<core::EventBatch>> ObserveStreamReactor::Prepare(bool count) {
+  return core_->PrepareObserve(
+      request_, [this](const absl::Status& s, size_t duplicates) { OnLogged(s, duplicates); },
+      count);
 }
 
 void ObserveStreamReactor::OnLogged(const absl::Status& s, size_t duplicates) {
@@ -103,24 +195,41 @@ void ObserveStreamReactor::OnWriteDone(bool ok) {
     End(ToGrpcStatus(absl::CancelledError("stream write failed")));
     return;
   }
-  core::MutexLock lock(&mu_);
-  ++acked_requests_;
-  acked_events_ += accepted_;
-  if (stopping_) {
-    FinishStoppedLocked();
-    return;
+  {
+    core::MutexLock lock(&mu_);
+    ++acked_requests_;
+    acked_events_ += accepted_;
+    if (stopping_) {
+      FinishStoppedLocked();
+      return;
+    }
+    if (half_closed_) {
+      FinishLocked(grpc::Status::OK);
+      return;
+    }
+    switch (ahead_) {
+      case Ahead::kNone:  // nothing read ahead: read the next request now
+        phase_ = Phase::kReading;
+        StartRead(&raw_request_);
+        return;
+      case Ahead::kReading:  // its read completes as the next request's
+        phase_ = Phase::kReading;
+        ahead_ = Ahead::kNone;
+        return;
+      case Ahead::kPreparing:  // ReadAhead advances once it is prepared
+        acked_ = true;
+        return;
+      case Ahead::kHeld:
+        break;
+    }
   }
-  phase_ = Phase::kReading;
-  StartRead(&raw_request_);
+  Advance();
 }
 
 void ObserveStreamReactor::Enqueue() {
   for (;;) {
     if (!pending_) {
-      absl::StatusOr<std::unique_ptr<core::EventBatch>> batch = core_->PrepareObserve(
-          request_,
-          [this](const absl::Status& s, size_t duplicates) { OnLogged(s, duplicates); },
-          /*count=*/!prepared_);
+      absl::StatusOr<std::unique_ptr<core::EventBatch>> batch = Prepare(/*count=*/!prepared_);
       prepared_ = true;
       if (!batch.ok()) {
         End(ToGrpcStatus(batch.status()));
@@ -137,6 +246,10 @@ void ObserveStreamReactor::Enqueue() {
       if (core_->queue().AddSpaceWaiter(0, bytes, [this] { Enqueue(); })) return;
       continue;
     }
+    // Converted for good (never again from request_): read the next request meanwhile.
+    // Before TryEnqueue: once enqueued, this request may be acknowledged and the stream
+    // end at any moment.
+    StartReadAhead();
     if (core_->TryEnqueue(pending_)) return;  // OnLogged continues the stream
     if (core_->queue().AddSpaceWaiter(accepted_, 0, [this] { Enqueue(); })) return;
   }

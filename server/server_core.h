@@ -118,6 +118,7 @@ class ServerCore {
   absl::StatusOr<std::unique_ptr<core::EventBatch>> PrepareObserve(
       const ParsedObserve& request, LoggedFn logged, bool count = true);
   bool TryEnqueue(std::unique_ptr<core::EventBatch>& batch);
+  void Abandon(const core::EventBatch& batch) { ingest_->Abandon(batch); }
 
   // CountMalformedRequest counts a request whose bytes were not a valid message
   // (Stats.requests_malformed); the gRPC layer rejects it before any validation.

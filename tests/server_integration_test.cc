@@ -427,14 +427,16 @@ TEST_F(ServerTest, StreamWaitsForRoomInsteadOfLosingEvents) {
     EXPECT_EQ(resp.accepted(), uint64_t{kPerRequest});
   }
   // The third request reaches validation (events_received), finds the queue full and
-  // parks: the stream neither fails nor overfills the queue.
+  // parks: the stream neither fails nor overfills the queue. The fourth is read and
+  // converted meanwhile (read ahead), and held: no fifth is read.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (Stats().events_received() < 3 * kPerRequest &&
+  while (Stats().events_received() < 4 * kPerRequest &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a fifth would show by now
   const v1::Stats parked = Stats();
-  ASSERT_EQ(parked.events_received(), uint64_t{3 * kPerRequest});
+  ASSERT_EQ(parked.events_received(), uint64_t{4 * kPerRequest});
   EXPECT_EQ(parked.queue_depth(), 20u);
   EXPECT_EQ(parked.events_accepted(), 20u);
   EXPECT_EQ(parked.events_rejected().at("queue_full"), 0u);
@@ -465,6 +467,85 @@ TEST_F(ServerTest, StreamWithInvalidRequestEndsWithInvalidArgument) {
   grpc::Status s = stream->Finish();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(s.error_message().find("events[0].label"), std::string::npos);
+}
+
+// Read ahead: while a request waits for room in the queue, the next one is read and
+// converted. Found invalid, it ends the stream only after the one before it is logged
+// and acknowledged.
+TEST_F(ServerTest, StreamRequestReadAheadEndsTheStreamAfterTheOneBefore) {
+  server_->Shutdown();
+  server::ServerOptions o = testing::TestServerOptions();
+  o.core.queue_capacity = 10;
+  o.core.limits.max_events_per_request = 10;
+  StartServer(o);
+  auto gate = std::make_unique<testing::UpdaterGate>(server_->core().updater());
+  v1::ObserveRequest full;
+  for (int i = 0; i < 10; ++i) *full.add_events() = MakeEvent("u", i % 2 ? "A" : "B", i % 2);
+  v1::ObserveRequest bad;
+  *bad.add_events() = MakeEvent("u", "A", 2);  // label 2
+  auto ctx = Ctx();
+  auto stream = recommender_->ObserveStream(ctx.get());
+  ASSERT_TRUE(stream->Write(full));  // fills the queue
+  ASSERT_TRUE(stream->Write(full));  // waits for room
+  ASSERT_TRUE(stream->Write(bad));   // read ahead, refused
+  v1::ObserveResponse resp;
+  ASSERT_TRUE(stream->Read(&resp));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (Stats().events_rejected().at("invalid_argument") < 1 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  v1::Stats st = Stats();
+  ASSERT_EQ(st.events_received(), 21u);
+  EXPECT_EQ(st.events_accepted(), 10u);  // the second is not logged yet
+  gate->Release();
+  ASSERT_TRUE(stream->Read(&resp));  // the second, acknowledged before the error
+  EXPECT_EQ(resp.accepted(), 10u);
+  EXPECT_FALSE(stream->Read(&resp));
+  const grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("events[0].label"), std::string::npos) << s.error_message();
+  ASSERT_TRUE(WaitApplied(20));
+  st = Stats();
+  EXPECT_EQ(st.events_accepted(), 20u);
+  EXPECT_EQ(st.events_rejected().at("invalid_argument"), 1u);
+}
+
+// A stop while a request is held behind the one in flight: the one in flight is logged
+// and acknowledged, the held one refused unlogged and counted (unavailable).
+TEST_F(ServerTest, StopRefusesTheRequestReadAhead) {
+  server_->Shutdown();
+  server::ServerOptions o = testing::TestServerOptions();
+  o.core.queue_capacity = 20;
+  o.core.limits.max_events_per_request = 10;
+  StartServer(o);
+  auto gate = std::make_unique<testing::UpdaterGate>(server_->core().updater());
+  v1::ObserveRequest full;
+  for (int i = 0; i < 10; ++i) *full.add_events() = MakeEvent("u", i % 2 ? "A" : "B", i % 2);
+  auto ctx = Ctx();
+  auto stream = recommender_->ObserveStream(ctx.get());
+  for (int r = 0; r < 4; ++r) ASSERT_TRUE(stream->Write(full));
+  v1::ObserveResponse resp;
+  ASSERT_TRUE(stream->Read(&resp));
+  ASSERT_TRUE(stream->Read(&resp));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (Stats().events_received() < 40 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_EQ(Stats().events_received(), 40u);  // the third waits for room, the fourth is held
+  server_->core().BeginStop();
+  gate->Release();
+  ASSERT_TRUE(stream->Read(&resp));
+  EXPECT_EQ(resp.accepted(), 10u);
+  EXPECT_FALSE(stream->Read(&resp));
+  const grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(s.error_message().find("3 requests (30 events)"), std::string::npos)
+      << s.error_message();
+  ASSERT_TRUE(WaitApplied(30));
+  const v1::Stats st = Stats();
+  EXPECT_EQ(st.events_accepted(), 30u);  // exactly what the client saw acknowledged
+  EXPECT_EQ(st.events_rejected().at("unavailable"), 10u);
 }
 
 // The first step of a stop (what SIGTERM does before gRPC's Shutdown): a stream between
