@@ -9,6 +9,13 @@
 #include "server/raw_message.h"
 
 namespace streamrec::server {
+namespace {
+
+// What a stream's parser keeps between requests: a stream may sit idle for long, and
+// --max_concurrent_streams of them may be open.
+constexpr size_t kStreamKeepBytes = 256 << 10;
+
+}  // namespace
 
 ObserveStreamReactor::ObserveStreamReactor(ServerCore* core,
                                            grpc::CallbackServerContext* context)
@@ -134,9 +141,15 @@ void ObserveStreamReactor::ReadAhead() {
 }
 
 void ObserveStreamReactor::StartReadAhead() {
-  core::MutexLock lock(&mu_);
-  if (phase_ != Phase::kBusy || stopping_ || half_closed_ || ahead_ != Ahead::kNone) return;
-  ahead_ = Ahead::kReading;
+  {
+    core::MutexLock lock(&mu_);
+    if (phase_ != Phase::kBusy || stopping_ || half_closed_ || ahead_ != Ahead::kNone) return;
+    ahead_ = Ahead::kReading;  // once per request in flight
+  }
+  // The request in flight no longer needs its bytes or arrays (an idle stream keeps no
+  // frame). Nothing can end the stream before it is enqueued, so no lock for the read.
+  bytes_.Release();
+  request_.ReleaseLarge(kStreamKeepBytes);
   StartRead(&raw_request_);
 }
 

@@ -411,14 +411,28 @@ bool WireParser::Observe(std::string_view bytes, ParsedObserve& r) {
   });
 }
 
-void ParsedRequest::ReleaseLarge() {
-  constexpr size_t kKeep = 1 << 20;
-  if (entries_.capacity() * sizeof(ParsedEntry) > kKeep) std::vector<ParsedEntry>().swap(entries_);
-  if (strings_.capacity() * sizeof(std::string_view) > kKeep) {
-    std::vector<std::string_view>().swap(strings_);
-  }
-  if (floats_.capacity() * sizeof(float) > kKeep) std::vector<float>().swap(floats_);
-  if (copy_.capacity() > kKeep) std::string().swap(copy_);
+namespace {
+template <typename V>
+void ShrinkIfLarge(V& v, size_t keep) {
+  if (v.capacity() * sizeof(typename V::value_type) > keep) V().swap(v);
+}
+}  // namespace
+
+void ParsedRequest::ReleaseArrays(size_t keep) {
+  ShrinkIfLarge(entries_, keep);
+  ShrinkIfLarge(strings_, keep);
+  ShrinkIfLarge(floats_, keep);
+  ShrinkIfLarge(copy_, keep);
+}
+
+void ParsedPredict::ReleaseLarge(size_t keep) {
+  ReleaseArrays(keep);
+  ShrinkIfLarge(candidates, keep);
+}
+
+void ParsedObserve::ReleaseLarge(size_t keep) {
+  ReleaseArrays(keep);
+  ShrinkIfLarge(events, keep);
 }
 
 bool ParsedPredict::Parse(std::string_view bytes) {

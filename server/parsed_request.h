@@ -84,11 +84,12 @@ class ParsedRequest {
   std::span<const float> vector(const ParsedValue& v) const {
     return {floats_.data() + v.begin, v.count};
   }
-  // ReleaseLarge frees the arrays once a large request grew them past 1 MiB (they are
-  // kept for reuse otherwise): call between requests on a long-lived object.
-  void ReleaseLarge();
+  // ReleaseLarge frees every array a large request grew past `keep` bytes (they are kept
+  // for reuse otherwise): call after a request on a long-lived object.
+  static constexpr size_t kKeepBytes = size_t{1} << 20;
 
  protected:
+  void ReleaseArrays(size_t keep);
   void ClearArrays() {
     entries_.clear();
     strings_.clear();
@@ -109,6 +110,7 @@ class ParsedPredict : public ParsedRequest {
   // ParseMessage reads `request` (a v1::PredictRequest) through its serialized bytes,
   // kept by this object: how in-process callers take the gRPC handlers' path.
   bool ParseMessage(const google::protobuf::Message& request);
+  void ReleaseLarge(size_t keep = kKeepBytes);
 
   ParsedFeatures context;
   std::vector<ParsedItem> candidates;
@@ -119,6 +121,7 @@ class ParsedObserve : public ParsedRequest {
  public:
   bool Parse(std::string_view bytes);  // a streamrec.v1.ObserveRequest, as above
   bool ParseMessage(const google::protobuf::Message& request);
+  void ReleaseLarge(size_t keep = kKeepBytes);
 
   std::vector<ParsedEvent> events;
 };

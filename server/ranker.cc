@@ -35,11 +35,23 @@ absl::Status Ranker::Predict(const v1::PredictRequest& request, v1::PredictRespo
 absl::Status Ranker::Predict(const ParsedPredict& request,
                              v1::PredictResponse& response) {
   thread_local PredictInput input;
+  thread_local std::vector<double> scores;
+  thread_local std::vector<uint32_t> order;
+  // A large request's buffers are not kept for the next one (on every way out).
+  struct Trim {
+    ~Trim() {
+      size_t held = input.context.capacity() + input.items.capacity();
+      for (const model::FeatureVector& f : input.items) held += f.capacity();
+      if (held * sizeof(model::HashedFeature) > (size_t{1} << 20)) {
+        input = PredictInput{};
+        std::vector<double>().swap(scores);
+        std::vector<uint32_t>().swap(order);
+      }
+    }
+  } trim;
   if (absl::Status s = converter_->ConvertPredict(request, input); !s.ok()) return s;
   const std::shared_ptr<const model::Snapshot> snapshot = source_->Get();
   const size_t n = input.items.size();
-  thread_local std::vector<double> scores;
-  thread_local std::vector<uint32_t> order;
   scores.resize(n);
   order.resize(n);
   snapshot->Score(input.context, input.items, scores);

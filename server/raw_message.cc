@@ -20,7 +20,6 @@ absl::Status NotValid(const std::string& type, size_t size) {
 template <typename Parsed>
 absl::Status ParseParsed(const grpc::ByteBuffer& raw, RequestBytes& bytes, Parsed& out,
                          const std::string& type) {
-  out.ReleaseLarge();
   if (absl::Status s = bytes.Take(raw); !s.ok()) return s;
   if (out.Parse(bytes.bytes())) return absl::OkStatus();
   return NotValid(type, bytes.bytes().size());
@@ -46,9 +45,14 @@ absl::Status RequestBytes::Take(const grpc::ByteBuffer& raw) {
     copy_.append(reinterpret_cast<const char*>(s.begin()), s.size());
   }
   slices_.clear();
-  if (copy_.capacity() > (1u << 20) && total < copy_.capacity() / 4) copy_.shrink_to_fit();
   bytes_ = copy_;
   return absl::OkStatus();
+}
+
+void RequestBytes::Release() {
+  slices_.clear();
+  bytes_ = {};
+  if (copy_.capacity() > (size_t{1} << 20)) std::string().swap(copy_);
 }
 
 absl::Status ParseInto(const grpc::ByteBuffer& raw, RequestBytes& bytes, ParsedPredict& out) {

@@ -32,6 +32,8 @@ class RequestBytes {
   // Take: InvalidArgument when raw's slices cannot be read.
   absl::Status Take(const grpc::ByteBuffer& raw);
   std::string_view bytes() const { return bytes_; }
+  // Release lets go of the received bytes (gRPC's slices; a copy of more than 1 MiB).
+  void Release();
 
  private:
   std::vector<grpc::Slice> slices_;

@@ -30,6 +30,8 @@ grpc::ServerUnaryReactor* RecommenderService::Predict(grpc::CallbackServerContex
   google::protobuf::Arena arena;  // the response
   auto* out = google::protobuf::Arena::CreateMessage<v1::PredictResponse>(&arena);
   absl::Status s = core_->Predict(parsed, *out);
+  parsed.ReleaseLarge();
+  bytes.Release();
   if (s.ok()) s = SerializeResponse(*out, *response);
   reactor->Finish(ToGrpcStatus(s));
   return reactor;
@@ -57,6 +59,8 @@ grpc::ServerUnaryReactor* RecommenderService::Observe(grpc::CallbackServerContex
   core_->Observe(parsed, *ack, [reactor, response, ack](const absl::Status& s) {
     reactor->Finish(ToGrpcStatus(s.ok() ? SerializeResponse(*ack, *response) : s));
   });
+  parsed.ReleaseLarge();
+  bytes.Release();
   return reactor;
 }
 

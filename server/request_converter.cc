@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include <cmath>
 #include <utility>
@@ -84,6 +85,41 @@ class NameHashes {
 };
 thread_local NameHashes name_hashes;
 
+// ShrinkIfLarge frees a scratch vector a large request grew past `keep` bytes.
+template <typename V>
+void ShrinkIfLarge(V& v, size_t keep = size_t{1} << 20) {
+  if (v.capacity() * sizeof(typename V::value_type) > keep) V().swap(v);
+}
+
+// Scratch: this thread's conversion buffers, reused between requests (Trim after each).
+struct Scratch {
+  std::vector<unsigned __int128> keys;  // Entries' sort keys
+  std::vector<Entry> by_key;            // Entries' sorted copy
+  std::vector<Entry> item;              // an item's features
+  std::vector<Entry> context;           // the context's (or an event's context)
+  absl::flat_hash_map<uint64_t, int> ids;  // Predict: candidate ids by hash
+  // Observe: the request's new vector fields, by name (index into its new_dims).
+  absl::flat_hash_map<std::string_view, uint32_t> new_dims;
+  void Trim() {
+    ShrinkIfLarge(keys);
+    ShrinkIfLarge(by_key);
+    ShrinkIfLarge(item);
+    ShrinkIfLarge(context);
+    if (ids.capacity() > 65536) absl::flat_hash_map<uint64_t, int>().swap(ids);
+    if (new_dims.capacity() > 65536) {
+      absl::flat_hash_map<std::string_view, uint32_t>().swap(new_dims);
+    }
+    new_dims.clear();  // its names are views into the request
+  }
+};
+thread_local Scratch scratch;
+
+// TrimScratch: on every way out of a conversion.
+struct TrimScratch {
+  TrimScratch() { scratch.new_dims.clear(); }
+  ~TrimScratch() { scratch.Trim(); }
+};
+
 // NameLess orders by name (bytewise, as std::string's <): the prefixes decide unless
 // equal (then the names, of which a shorter one may only differ by the padding).
 bool NameLess(const Entry& a, const Entry& b) {
@@ -104,8 +140,8 @@ void Entries(const ParsedRequest& request, ParsedFeatures features, std::vector<
   // Sort (prefix, position) as one 128-bit key: quick to compare and to move. Names
   // whose prefixes tie (longer than 8 bytes, or padded with NUL bytes) are ordered by
   // the whole name after.
-  thread_local std::vector<unsigned __int128> keys;
-  thread_local std::vector<Entry> by_key;
+  std::vector<unsigned __int128>& keys = scratch.keys;
+  std::vector<Entry>& by_key = scratch.by_key;
   keys.resize(out.size());
   for (size_t i = 0; i < out.size(); ++i) {
     keys[i] = static_cast<unsigned __int128>(out[i].prefix) << 64 | out[i].order;
@@ -213,7 +249,7 @@ absl::Status RequestConverter::AppendFeatures(const ParsedRequest& request,
         break;
       case Kind::kNumber: {
         const double x = value.number;
-        if (!std::isfinite(x) || std::abs(x) > 3.4e38) {
+        if (!std::isfinite(x) || std::abs(x) > std::numeric_limits<float>::max()) {
           return Invalid(FieldPath(path, name) + ".number", "not a finite float");
         }
         out.push_back({name_hash, static_cast<float>(x), field});
@@ -235,16 +271,25 @@ absl::Status RequestConverter::AppendFeatures(const ParsedRequest& request,
                                                ", the dimension the model first saw"));
           }
         } else if (new_dims != nullptr) {
-          bool seen = false;
-          for (const core::NewVectorDim& d : *new_dims) {
-            if (d.field != name) continue;
-            seen = true;
-            if (d.dim != dim) {
-              return Invalid(vpath(), absl::StrCat("dimension ", dim, " differs from ", d.dim,
+          const auto [it, added] = scratch.new_dims.try_emplace(
+              name, static_cast<uint32_t>(new_dims->size()));
+          if (!added) {
+            const uint32_t first = (*new_dims)[it->second].dim;
+            if (first != dim) {
+              return Invalid(vpath(), absl::StrCat("dimension ", dim, " differs from ", first,
                                                  " earlier in this request"));
             }
+          } else {
+            // The log writer checks the limit against what is registered by then; a
+            // request that exceeds it even now stops here, before converting the rest.
+            if (dims_->size() + new_dims->size() >= max_vector_fields_) {
+              return Invalid(vpath(), absl::StrCat("a new vector field would exceed the limit "
+                                                 "of ", max_vector_fields_,
+                                                 " distinct vector fields "
+                                                 "(--max_vector_fields)"));
+            }
+            new_dims->push_back({std::string(name), dim, vpath()});
           }
-          if (!seen) new_dims->push_back({std::string(name), dim, vpath()});
         }
         for (uint32_t i = 0; i < dim; ++i) {
           if (!std::isfinite(v[i])) {
@@ -268,7 +313,7 @@ absl::Status RequestConverter::AppendItem(const ParsedRequest& request, const Pa
   if (item.id.empty()) return Invalid(absl::StrCat(path.str(), ".id"), "empty item id");
   static const uint64_t kItemIdHash = model::HashName(kItemIdField);
   static const uint32_t kItemIdFieldId = model::FieldId(kItemIdHash);
-  thread_local std::vector<Entry> features;
+  std::vector<Entry>& features = scratch.item;
   Entries(request, item.features, features);
   out.reserve(out.size() + 1 + features.size());
   out.push_back({model::HashCategory(kItemIdHash, item.id), 1.0f, kItemIdFieldId});
@@ -286,6 +331,7 @@ absl::Status RequestConverter::ConvertPredict(const v1::PredictRequest& request,
 
 absl::Status RequestConverter::ConvertPredict(const ParsedPredict& request,
                                               PredictInput& out) const {
+  const TrimScratch trim;
   const int n = static_cast<int>(request.candidates.size());
   if (n == 0) return Invalid("candidates", "no candidates");
   if (static_cast<size_t>(n) > limits_.max_candidates) {
@@ -293,7 +339,7 @@ absl::Status RequestConverter::ConvertPredict(const ParsedPredict& request,
                                               limits_.max_candidates, " (--max_candidates)"));
   }
   name_hashes.Clear();
-  thread_local std::vector<Entry> context;
+  std::vector<Entry>& context = scratch.context;
   Entries(request, request.context, context);
   out.context.clear();
   if (absl::Status s = AppendFeatures(request, context, Path{"context"}, nullptr, nullptr,
@@ -304,7 +350,7 @@ absl::Status RequestConverter::ConvertPredict(const ParsedPredict& request,
   out.items.resize(n);
   // Duplicate ids by their item_id feature's hash (computed anyway); equal hashes are
   // compared as strings.
-  thread_local absl::flat_hash_map<uint64_t, int> ids;
+  absl::flat_hash_map<uint64_t, int>& ids = scratch.ids;
   ids.clear();
   ids.reserve(n);
   for (int i = 0; i < n; ++i) {
@@ -361,7 +407,7 @@ absl::Status RequestConverter::ConvertEvent(const ParsedObserve& request,
   ex.label = static_cast<float>(label);
   ex.weight = static_cast<float>(weight);
   ex.time_unix_ms = event.time_unix_ms != 0 ? event.time_unix_ms : now_unix_ms;
-  thread_local std::vector<Entry> context;
+  std::vector<Entry>& context = scratch.context;
   Entries(request, event.context, context);
   ex.features.reserve(context.size() + 1 + event.item.features.count);
   if (absl::Status s = AppendFeatures(request, context, Path{"events", i, ".context"}, nullptr,
@@ -390,6 +436,7 @@ absl::StatusOr<std::unique_ptr<core::EventBatch>> RequestConverter::ConvertObser
 
 absl::StatusOr<std::unique_ptr<core::EventBatch>> RequestConverter::ConvertObserve(
     const ParsedObserve& request) const {
+  const TrimScratch trim;
   const int n = static_cast<int>(request.events.size());
   if (n == 0) return Invalid("events", "no events");
   if (static_cast<size_t>(n) > limits_.max_events_per_request) {

@@ -58,6 +58,10 @@ class RequestConverter {
     for (const model::DnnDenseField& f : fields) dense_[f.name] = f.dim;
   }
   const std::map<std::string, uint32_t, std::less<>>& dense_fields() const { return dense_; }
+  // SetMaxVectorFields: --max_vector_fields, so that a request with more new vector
+  // fields than the limit stops converting at the first one over it (the log writer
+  // decides against what is registered by then). Call before any request.
+  void SetMaxVectorFields(size_t n) { max_vector_fields_ = n; }
 
   absl::Status ConvertPredict(const ParsedPredict& request, PredictInput& out) const;
   absl::Status ConvertPredict(const v1::PredictRequest& request, PredictInput& out) const;
@@ -115,6 +119,7 @@ class RequestConverter {
   const Limits limits_;
   VectorDims* const dims_;
   std::map<std::string, uint32_t, std::less<>> dense_;  // constant once requests arrive
+  size_t max_vector_fields_ = 10000;
 };
 
 }  // namespace streamrec::server

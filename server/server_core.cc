@@ -79,6 +79,7 @@ absl::StatusOr<std::unique_ptr<ServerCore>> ServerCore::Create(const CoreOptions
     }
     core->converter_.DeclareDenseFields(core->model_config_.dnn.dense_fields);
   }
+  core->converter_.SetMaxVectorFields(options.max_vector_fields);
 
   IngestOptions ingest;
   ingest.queue_max_bytes = options.queue_max_bytes;

@@ -544,6 +544,22 @@ TEST(ParsedRequestTest, RandomObserveRequestsReadAsProtobufDoes) {
   EXPECT_GT(invalid, 15000);
 }
 
+// A large request's arrays are not kept once it is handled (handlers and streams keep
+// one parser each).
+TEST(ParsedRequestTest, ReleaseLargeFreesWhatALargeRequestGrew) {
+  std::string many;
+  for (int i = 0; i < 20000; ++i) many += Len(1, "");  // 20,000 empty events
+  ParsedObserve ours;
+  ASSERT_TRUE(ours.Parse(many));
+  ASSERT_EQ(ours.events.size(), 20000u);
+  ours.ReleaseLarge();
+  EXPECT_EQ(ours.events.capacity(), 0u);
+  std::string few = Len(1, "");
+  ASSERT_TRUE(ours.Parse(few));
+  ours.ReleaseLarge();
+  EXPECT_GT(ours.events.capacity(), 0u);  // small ones are kept for reuse
+}
+
 // ParseMessage: an in-process message reads as its bytes do, and the views outlive it.
 TEST(ParsedRequestTest, ParseMessageKeepsItsOwnCopy) {
   ParsedPredict ours;
