@@ -10,6 +10,14 @@
 namespace streamrec::server {
 namespace {
 
+// AddClick: a new event of `req` on item "a", label 1, no features yet.
+v1::Event* AddClick(v1::ObserveRequest& req) {
+  v1::Event* e = req.add_events();
+  e->mutable_item()->set_id("a");
+  e->set_label(1);
+  return e;
+}
+
 TEST(RequestConverterTest, EachFeatureKindHashesAsDocumented) {
   VectorDims dims;
   RequestConverter conv(Limits{}, &dims);
@@ -105,9 +113,7 @@ TEST(RequestConverterTest, HugeWeightIsRefusedNamingTheField) {
   VectorDims dims;
   RequestConverter conv(Limits{}, &dims);
   v1::ObserveRequest req;
-  v1::Event* e = req.add_events();
-  e->mutable_item()->set_id("a");
-  e->set_label(1);
+  v1::Event* e = AddClick(req);
   e->set_weight(1e6);
   EXPECT_TRUE(conv.ConvertObserve(req).ok());
   e->set_weight(1e30);
@@ -126,9 +132,7 @@ TEST(RequestConverterTest, NumbersUpToTheLargestFloatAreAccepted) {
   VectorDims dims;
   RequestConverter conv(Limits{}, &dims);
   v1::ObserveRequest req;
-  v1::Event* e = req.add_events();
-  e->mutable_item()->set_id("a");
-  e->set_label(1);
+  v1::Event* e = AddClick(req);
   auto& ctx = *e->mutable_context()->mutable_values();
   ctx["x"].set_number(3.4028234e38);  // just below FLT_MAX
   ctx["y"].set_number(-3.4028234e38);
@@ -148,9 +152,7 @@ TEST(RequestConverterTest, TooManyNewVectorFieldsStopAtTheLimit) {
   conv.SetMaxVectorFields(100);
   v1::ObserveRequest req;
   for (int i = 0; i < 3; ++i) {
-    v1::Event* e = req.add_events();
-    e->mutable_item()->set_id("a");
-    e->set_label(1);
+    v1::Event* e = AddClick(req);
     auto& ctx = *e->mutable_context()->mutable_values();
     for (int f = 0; f < 60; ++f) {
       // Events 0 and 1 share names (60 new fields); event 2 adds 60 more.

@@ -21,7 +21,34 @@ namespace {
 using testing::MakeEvent;
 using testing::SetCategory;
 
-class ServerTest : public testing::ServerFixture {};
+class ServerTest : public testing::ServerFixture {
+ protected:
+  // RestartGated: a fresh server whose queue holds `queue_capacity` events, requests at
+  // most 10, and whose updater is paused until the returned gate is released.
+  std::unique_ptr<testing::UpdaterGate> RestartGated(size_t queue_capacity) {
+    server_->Shutdown();
+    server::ServerOptions o = testing::TestServerOptions();
+    o.core.queue_capacity = queue_capacity;
+    o.core.limits.max_events_per_request = 10;
+    StartServer(o);
+    return std::make_unique<testing::UpdaterGate>(server_->core().updater());
+  }
+  // WaitReceived: until Stats.events_received reaches n (or a minute passes).
+  uint64_t WaitReceived(uint64_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (Stats().events_received() < n && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return Stats().events_received();
+  }
+};
+
+// TenEvents: a full request (10 events, alternating items and labels).
+v1::ObserveRequest TenEvents() {
+  v1::ObserveRequest req;
+  for (int i = 0; i < 10; ++i) *req.add_events() = MakeEvent("u", i % 2 ? "A" : "B", i % 2);
+  return req;
+}
 
 v1::PredictRequest TwoCandidates(const std::string& user) {
   v1::PredictRequest req;
@@ -358,12 +385,7 @@ TEST_F(ServerTest, VectorDimensionIsFixedByFirstTrainingEvent) {
 }
 
 TEST_F(ServerTest, FullQueueIsResourceExhaustedAndAcceptsNothing) {
-  server_->Shutdown();
-  server::ServerOptions o = testing::TestServerOptions();
-  o.core.queue_capacity = 10;
-  o.core.limits.max_events_per_request = 10;
-  StartServer(o);
-  auto gate = std::make_unique<testing::UpdaterGate>(server_->core().updater());
+  auto gate = RestartGated(10);
   v1::ObserveRequest seven;
   for (int i = 0; i < 7; ++i) *seven.add_events() = MakeEvent("u", "A", 1);
   ASSERT_TRUE(Observe(seven).ok());
@@ -400,12 +422,7 @@ TEST_F(ServerTest, OversizedMessageIsRejectedByTheConfiguredLimit) {
 }
 
 TEST_F(ServerTest, StreamWaitsForRoomInsteadOfLosingEvents) {
-  server_->Shutdown();
-  server::ServerOptions o = testing::TestServerOptions();
-  o.core.queue_capacity = 20;
-  o.core.limits.max_events_per_request = 10;
-  StartServer(o);
-  auto gate = std::make_unique<testing::UpdaterGate>(server_->core().updater());
+  auto gate = RestartGated(20);
   auto ctx = Ctx();
   auto stream = recommender_->ObserveStream(ctx.get());
   constexpr int kRequests = 30, kPerRequest = 10;
@@ -429,11 +446,7 @@ TEST_F(ServerTest, StreamWaitsForRoomInsteadOfLosingEvents) {
   // The third request reaches validation (events_received), finds the queue full and
   // parks: the stream neither fails nor overfills the queue. The fourth is read and
   // converted meanwhile (read ahead), and held: no fifth is read.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (Stats().events_received() < 4 * kPerRequest &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  WaitReceived(4 * kPerRequest);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a fifth would show by now
   const v1::Stats parked = Stats();
   ASSERT_EQ(parked.events_received(), uint64_t{4 * kPerRequest});
@@ -473,14 +486,8 @@ TEST_F(ServerTest, StreamWithInvalidRequestEndsWithInvalidArgument) {
 // converted. Found invalid, it ends the stream only after the one before it is logged
 // and acknowledged.
 TEST_F(ServerTest, StreamRequestReadAheadEndsTheStreamAfterTheOneBefore) {
-  server_->Shutdown();
-  server::ServerOptions o = testing::TestServerOptions();
-  o.core.queue_capacity = 10;
-  o.core.limits.max_events_per_request = 10;
-  StartServer(o);
-  auto gate = std::make_unique<testing::UpdaterGate>(server_->core().updater());
-  v1::ObserveRequest full;
-  for (int i = 0; i < 10; ++i) *full.add_events() = MakeEvent("u", i % 2 ? "A" : "B", i % 2);
+  auto gate = RestartGated(10);
+  const v1::ObserveRequest full = TenEvents();
   v1::ObserveRequest bad;
   *bad.add_events() = MakeEvent("u", "A", 2);  // label 2
   auto ctx = Ctx();
@@ -514,25 +521,15 @@ TEST_F(ServerTest, StreamRequestReadAheadEndsTheStreamAfterTheOneBefore) {
 // A stop while a request is held behind the one in flight: the one in flight is logged
 // and acknowledged, the held one refused unlogged and counted (unavailable).
 TEST_F(ServerTest, StopRefusesTheRequestReadAhead) {
-  server_->Shutdown();
-  server::ServerOptions o = testing::TestServerOptions();
-  o.core.queue_capacity = 20;
-  o.core.limits.max_events_per_request = 10;
-  StartServer(o);
-  auto gate = std::make_unique<testing::UpdaterGate>(server_->core().updater());
-  v1::ObserveRequest full;
-  for (int i = 0; i < 10; ++i) *full.add_events() = MakeEvent("u", i % 2 ? "A" : "B", i % 2);
+  auto gate = RestartGated(20);
+  const v1::ObserveRequest full = TenEvents();
   auto ctx = Ctx();
   auto stream = recommender_->ObserveStream(ctx.get());
   for (int r = 0; r < 4; ++r) ASSERT_TRUE(stream->Write(full));
   v1::ObserveResponse resp;
   ASSERT_TRUE(stream->Read(&resp));
   ASSERT_TRUE(stream->Read(&resp));
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (Stats().events_received() < 40 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  ASSERT_EQ(Stats().events_received(), 40u);  // the third waits for room, the fourth is held
+  ASSERT_EQ(WaitReceived(40), 40u);  // the third waits for room, the fourth is held
   server_->core().BeginStop();
   gate->Release();
   ASSERT_TRUE(stream->Read(&resp));
@@ -553,17 +550,8 @@ TEST_F(ServerTest, StopRefusesTheRequestReadAhead) {
 // acknowledged) and ends, each with UNAVAILABLE, its counts in the message and trailing
 // metadata; a request read after the stop is not logged; new calls are refused.
 TEST_F(ServerTest, StopEndsEachStreamWithItsAcknowledgedCount) {
-  server_->Shutdown();
-  server::ServerOptions o = testing::TestServerOptions();
-  o.core.queue_capacity = 30;
-  o.core.limits.max_events_per_request = 10;
-  StartServer(o);
-  auto gate = std::make_unique<testing::UpdaterGate>(server_->core().updater());
-  auto request = [] {
-    v1::ObserveRequest req;
-    for (int i = 0; i < 10; ++i) *req.add_events() = MakeEvent("u", i % 2 ? "A" : "B", i % 2);
-    return req;
-  };
+  auto gate = RestartGated(30);
+  auto request = TenEvents;
   v1::ObserveResponse resp;
   // Idle: one request acknowledged, then nothing in flight.
   auto idle_ctx = Ctx();
@@ -576,11 +564,7 @@ TEST_F(ServerTest, StopEndsEachStreamWithItsAcknowledgedCount) {
   for (int r = 0; r < 3; ++r) ASSERT_TRUE(busy->Write(request()));
   ASSERT_TRUE(busy->Read(&resp));
   ASSERT_TRUE(busy->Read(&resp));
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (Stats().events_received() < 40 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  ASSERT_EQ(Stats().events_received(), 40u);
+  ASSERT_EQ(WaitReceived(40), 40u);
 
   server_->core().BeginStop();
   auto trailer = [](grpc::ClientContext& ctx, const std::string& key) {
