@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <thread>
 
 #include "grpcpp/impl/codegen/proto_utils.h"  // SerializationTraits for protobuf messages
 
@@ -95,6 +96,7 @@ class ClosedLoop {
     for (Slot& s : slots_) {
       r.ok += s.ok;
       r.failed += s.failed;
+      r.pushed_back += s.pushed_back;
       last = std::max(last, s.last_end);
       r.latencies_ns.insert(r.latencies_ns.end(), s.latencies.begin(), s.latencies.end());
     }
@@ -113,7 +115,8 @@ class ClosedLoop {
     grpc::ByteBuffer response;
     Clock::time_point start, last_end;
     std::vector<int64_t> latencies;
-    uint64_t ok = 0, failed = 0;
+    uint64_t ok = 0, failed = 0, pushed_back = 0;
+    int tries = 0;  // of the call in flight, when pushed back
   };
 
   void Issue(Slot& s) {
@@ -121,10 +124,16 @@ class ClosedLoop {
       control_.SlotDone();
       return;
     }
+    s.tries = 0;
+    Send(s, s.next_request++);
+  }
+
+  // Send sends requests[n % size] on the slot (a new call, or a pushed-back one again).
+  void Send(Slot& s, size_t n) {
     s.turn ^= 1;
     s.contexts[s.turn] = conn_.Context();
     const std::vector<grpc::ByteBuffer>& requests = *options_.requests;
-    const grpc::ByteBuffer* request = &requests[s.next_request++ % requests.size()];
+    const grpc::ByteBuffer* request = &requests[n % requests.size()];
     s.start = Clock::now();
     channels_.stub(s.index).UnaryCall(s.contexts[s.turn].get(), options_.method,
                                       grpc::StubOptions(), request, &s.response,
@@ -139,6 +148,18 @@ class ClosedLoop {
         s.latencies.push_back(Nanos(end - s.start));
         s.last_end = end;
       }
+    } else if (options_.retry_pushback &&
+               status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+               ++s.tries < 10000) {
+      // Sent again unless the measured time is over (a call budget is still owed).
+      if (control_.stopped() && options_.duration_s > 0) {
+        control_.SlotDone();
+        return;
+      }
+      ++s.pushed_back;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      Send(s, s.next_request - 1);
+      return;
     } else {
       ++s.failed;
       control_.Failed(status);

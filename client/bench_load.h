@@ -56,6 +56,7 @@ struct LoadResult {
   std::vector<int64_t> latencies_ns;
   uint64_t ok = 0;      // successful calls (stream requests acknowledged), warm-up included
   uint64_t failed = 0;  // failed calls (or streams)
+  uint64_t pushed_back = 0;  // RESOURCE_EXHAUSTED answers sent again (retry_pushback)
   grpc::Status first_error;  // of the first failure (OK when none)
   double seconds = 0;        // from the end of the warm-up to the last completion
 };
@@ -67,6 +68,10 @@ struct ClosedLoopOptions {
   double warmup_s = 0;    // calls in the warm-up are not measured
   double duration_s = 0;  // measured time after the warm-up; 0: until max_calls
   uint64_t max_calls = 0;  // calls in all, warm-up included; 0: until duration_s
+  // retry_pushback: a call answered RESOURCE_EXHAUSTED (a full queue) is sent again
+  // after 1 ms, as a client under flow control would, and counted in pushed_back, not
+  // failed (after 10,000 tries it fails).
+  bool retry_pushback = false;
 };
 
 // RunClosedLoop runs the load and returns once every call has completed. A failure

@@ -80,7 +80,8 @@ class Progress {
     while (!cv_.wait_for(lock, std::chrono::seconds(1), [&] { return done_; })) {
       if (quiet_) continue;
       v1::Stats st;
-      conn_.admin().GetStats(conn_.Context().get(), v1::GetStatsRequest(), &st);
+      const bool stats =
+          conn_.admin().GetStats(conn_.Context().get(), v1::GetStatsRequest(), &st).ok();
       const uint64_t a = stream_.acked();
       const double rate_now = (a - last_acked) / Seconds(last_time);
       last_acked = a;
@@ -91,12 +92,16 @@ class Progress {
         const double f = bytes_read_.load() / file_size_;
         eta = "  ETA " + Duration(elapsed * (1 - f) / f);
       }
-      std::fprintf(stderr, "%ssent %lu  acked %lu  %.0f ev/s  logloss %.4f  AUC %.4f (last %lu)  "
-                   "elapsed %s%s%s",
+      // The server's metrics only when it answered (a stopping server does not: no zeros).
+      char metrics[128] = "";
+      if (stats) {
+        std::snprintf(metrics, sizeof metrics, "  logloss %.4f  AUC %.4f (last %lu)",
+                      st.progressive_window().logloss(), st.progressive_window().auc(),
+                      static_cast<unsigned long>(st.metrics_window()));
+      }
+      std::fprintf(stderr, "%ssent %lu  acked %lu  %.0f ev/s%s  elapsed %s%s%s",
                    tty_ ? "\r\033[K" : "", static_cast<unsigned long>(stream_.sent()),
-                   static_cast<unsigned long>(a), rate_now, st.progressive_window().logloss(),
-                   st.progressive_window().auc(),
-                   static_cast<unsigned long>(st.metrics_window()), Duration(elapsed).c_str(),
+                   static_cast<unsigned long>(a), rate_now, metrics, Duration(elapsed).c_str(),
                    eta.c_str(), tty_ ? "" : "\n");
       printed_ = true;
     }

@@ -84,6 +84,19 @@ class BenchCliTest(unittest.TestCase):
         j, _ = self.bench("observe", "--duration", "0.3", "--features", "5")
         self.assertGreater(j["events_acked"], 0)
 
+    def test_observe_unary_sends_pushed_back_calls_again(self):
+        # A queue of 64 events under 4 calls of 64: the server refuses some with
+        # RESOURCE_EXHAUSTED; the bench sends them again (flow control), so every event is
+        # acknowledged once and the run succeeds.
+        with fresh_server(SERVER, "--queue_capacity=64", "--max_events_per_request=64",
+                          "--metrics_listen=") as addr:
+            j, _ = self.bench("observe", "--mode", "unary", "--events", "4096", "--batch",
+                              "64", "--concurrency", "4", addr=addr)
+            self.assertEqual(j["events_acked"], 4096)
+            self.assertEqual(j["events_applied"], 4096)
+            self.assertEqual(j["failed"], 0)
+            self.assertGreater(j["pushed_back"], 0)
+
     def test_mixed_and_swap(self):
         j, _ = self.bench("mixed", "--duration", "0.4", "--observe_rate", "4000",
                           "--candidates", "10")
