@@ -24,6 +24,7 @@
 #ifndef STREAMREC_MODEL_FROZEN_TABLE_H_
 #define STREAMREC_MODEL_FROZEN_TABLE_H_
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -54,6 +55,13 @@ class FrozenTable {
   }
   size_t size() const { return size_; }
   size_t num_chunks() const { return (size_ + kChunkFloats - 1) / kChunkFloats; }
+  // Chunk c, shared (its first ChunkFloats(c) values are the table's).
+  std::shared_ptr<const FrozenChunk> Chunk(size_t c) const {
+    return root_[c / kPageChunks]->chunks[c % kPageChunks];
+  }
+  size_t ChunkFloats(size_t c) const {
+    return std::min(kChunkFloats, size_ - c * kChunkFloats);
+  }
 
   // SharesChunkWith reports whether chunk c is the same object in both tables (used by
   // tests to check that unchanged chunks are shared).

@@ -1,5 +1,7 @@
 #include "model/linear_model.h"
 
+#include <limits>
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -68,7 +70,9 @@ TrainResult LinearModel::Train(const Example& example) {
 }
 
 std::vector<StateTable> LinearModel::StateTables() {
-  std::vector<StateTable> tables = {{"weights", &weights_}};
+  std::vector<StateTable> tables = {
+      {"weights", &weights_, -std::numeric_limits<float>::infinity(),
+       HasChanges() ? nullptr : last_frozen_}};
   for (int s = 0; s < optimizer_.slots(); ++s) {
     tables.push_back({"optimizer" + std::to_string(s), &optimizer_.slot_table(s),
                       optimizer_.SlotMin(s)});

@@ -34,6 +34,9 @@ struct StateTable {
   std::string name;
   ParamTable* table;
   float min_value = -std::numeric_limits<float>::infinity();
+  // published: the table's last publication when nothing changed since (equal to it
+  // now), else null: a snapshot capture may share its immutable chunks, not copy them.
+  std::shared_ptr<const FrozenTable> published = nullptr;
 };
 
 // PublishCost describes the work of one Publish.

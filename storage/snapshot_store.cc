@@ -138,11 +138,17 @@ SnapshotStore::Pending SnapshotStore::Capture(model::Model& model, const Snapsho
     }
     std::vector<uint64_t>& versions = current_[t.name];
     versions.resize(t.table->num_chunks(), 0);
+    const bool share = t.published != nullptr && t.published->size() == t.table->size();
     for (uint32_t c : t.table->TakePersistDirty()) {
-      std::string value;
-      PutFloats(value, t.table->ChunkData(c), t.table->ChunkSize(c));
-      Seal(value);
-      p.chunks.emplace_back(ChunkKey(t.name, c, meta.version), std::move(value));
+      CapturedChunk& chunk = p.chunks.emplace_back();
+      chunk.key = ChunkKey(t.name, c, meta.version);
+      if (share) {
+        chunk.shared = t.published->Chunk(c);
+        chunk.floats = t.published->ChunkFloats(c);
+      } else {
+        PutFloats(chunk.value, t.table->ChunkData(c), t.table->ChunkSize(c));
+        Seal(chunk.value);
+      }
       versions[c] = meta.version;
     }
     m.tables.push_back({t.name, t.table->size(), versions});
@@ -168,9 +174,15 @@ absl::StatusOr<uint64_t> SnapshotStore::Write(Pending p,
   uint64_t bytes = 0;
   absl::Status status;
   rocksdb::WriteBatch batch;
-  for (auto& [key, value] : p.chunks) {
-    bytes += value.size();
-    db_->Put(batch, Family::kChunks, key, value);
+  for (CapturedChunk& chunk : p.chunks) {
+    if (chunk.shared) {
+      PutFloats(chunk.value, chunk.shared->values.data(), chunk.floats);
+      Seal(chunk.value);
+      chunk.shared.reset();
+    }
+    bytes += chunk.value.size();
+    db_->Put(batch, Family::kChunks, chunk.key, chunk.value);
+    std::string().swap(chunk.value);  // the batch holds its copy
     if (batch.GetDataSize() > kChunkBatchBytes) {
       status = db_->Write(batch, false);
       batch.Clear();

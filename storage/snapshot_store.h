@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -81,14 +82,24 @@ class SnapshotStore {
   // Open reads the manifests and sweeps unreferenced chunks.
   absl::Status Open();
 
+  // A captured chunk: its key and sealed value, or (a table's published copy, equal to
+  // it at the capture) the immutable chunk itself, sealed only when written.
+  struct CapturedChunk {
+    std::string key;
+    std::string value;
+    std::shared_ptr<const model::FrozenChunk> shared;
+    size_t floats = 0;  // of `shared`
+  };
   // Pending: a captured snapshot not yet written.
   struct Pending {
     Manifest manifest;
-    std::vector<std::pair<std::string, std::string>> chunks;  // key, sealed value
+    std::vector<CapturedChunk> chunks;
     uint64_t epoch = 0;
   };
   // Capture takes the model's changed chunks (all of them after a failed Write) and the
-  // manifest for meta.version. Cost: a copy of the changed chunks.
+  // manifest for meta.version. Cost: a copy of the changed chunks, except those of a
+  // table whose published copy equals it (StateTable::published: the weights just
+  // published), which are shared; Write seals those and frees each chunk once written.
   Pending Capture(model::Model& model, const SnapshotMeta& meta,
                   const model::StreamMetrics::State& metrics);
   // Write writes a capture: chunks, then the manifest (fsynced), then retention. Returns

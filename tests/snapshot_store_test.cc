@@ -128,6 +128,40 @@ TEST(SnapshotStoreTest, PersistWritesOnlyChangedChunks) {
   EXPECT_TRUE(SameState(m, restored));
 }
 
+// A capture right after a publication shares the published weights' immutable chunks
+// (no copy: the first, full capture of a large model copied every chunk) and seals them
+// when written; the restored state is the same. With changes since the publication
+// nothing is shared.
+TEST(SnapshotStoreTest, CaptureSharesThePublishedWeights) {
+  testing::TempDir dir;
+  auto db = Database::Open(dir.path());
+  SnapshotStore store(db->get(), 10);
+  ASSERT_TRUE(store.Open().ok());
+  model::LinearModel m(Config());
+  Train(m, 300, 3);
+  const std::shared_ptr<const model::Snapshot> published = m.Publish(1, 300, nullptr);
+  auto count_shared = [](const SnapshotStore::Pending& p) {
+    size_t shared = 0;
+    for (const SnapshotStore::CapturedChunk& c : p.chunks) shared += c.shared != nullptr;
+    return shared;
+  };
+  SnapshotStore::Pending a = store.Capture(m, Meta(1, 300), {});
+  EXPECT_GT(count_shared(a), 0u);               // the weights' changed chunks
+  EXPECT_LT(count_shared(a), a.chunks.size());  // the optimizer's slots are copied
+  ASSERT_TRUE(store.Write(std::move(a)).ok());
+  model::LinearModel restored(Config());
+  ASSERT_TRUE(store.Restore(1, restored).ok());
+  EXPECT_TRUE(SameState(m, restored));
+  Train(m, 10, 5);  // not published: the weights differ from the published copy
+  SnapshotStore::Pending b = store.Capture(m, Meta(2, 310), {});
+  EXPECT_EQ(count_shared(b), 0u);
+  EXPECT_GT(b.chunks.size(), 0u);
+  ASSERT_TRUE(store.Write(std::move(b)).ok());
+  model::LinearModel restored2(Config());
+  ASSERT_TRUE(store.Restore(2, restored2).ok());
+  EXPECT_TRUE(SameState(m, restored2));
+}
+
 TEST(SnapshotStoreTest, FailedWriteDropsOlderCapturesAndForcesAFullOne) {
   testing::TempDir dir;
   auto fs = std::make_shared<testing::FaultFs>();
