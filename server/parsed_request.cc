@@ -236,6 +236,7 @@ bool WireParser::Vector(std::string_view bytes, int depth) {
     std::string_view packed;
     if (!Length(in, packed) || packed.size() % 4 != 0) return Field::kFail;
     const size_t n = packed.size() / 4, at = floats.size();
+    if (n == 0) return Field::kRead;  // an empty packed run (memcpy of nothing into null)
     floats.resize(at + n);
     std::memcpy(floats.data() + at, packed.data(), packed.size());
     return Field::kRead;
