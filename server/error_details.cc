@@ -54,6 +54,13 @@ absl::Status ShuttingDownError(std::string_view what) {
       kReasonShuttingDown, absl::Seconds(1));
 }
 
+absl::Status MalformedRequestError(std::string_view type, size_t bytes) {
+  return WithReason(absl::InvalidArgumentError(absl::StrCat(
+                        "request is not a valid ", absl::string_view(type.data(), type.size()),
+                        " (", bytes, " bytes)")),
+                    kReasonMalformedRequest);
+}
+
 absl::Status FieldError(std::string_view field, std::string_view description) {
   absl::Status s = absl::InvalidArgumentError(
       absl::StrCat(std::string(field), ": ", std::string(description)));

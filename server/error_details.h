@@ -59,6 +59,10 @@ absl::Status RecoveringError();
 // stopping; `what` says what was accepted.
 absl::Status ShuttingDownError(std::string_view what);
 
+// MalformedRequestError: INVALID_ARGUMENT "request is not a valid TYPE (N bytes)", reason
+// MALFORMED_REQUEST: the answer to bytes that do not parse as the request's message.
+absl::Status MalformedRequestError(std::string_view type, size_t bytes);
+
 // FieldError: INVALID_ARGUMENT "field: description", with a BadRequest naming `field`.
 absl::Status FieldError(std::string_view field, std::string_view description);
 

@@ -11,18 +11,12 @@ namespace streamrec::server {
 
 namespace {
 
-absl::Status NotValid(const std::string& type, size_t size) {
-  return WithReason(absl::InvalidArgumentError(absl::StrCat("request is not a valid ", type,
-                                                            " (", size, " bytes)")),
-                    kReasonMalformedRequest);
-}
-
 template <typename Parsed>
 absl::Status ParseParsed(const grpc::ByteBuffer& raw, RequestBytes& bytes, Parsed& out,
                          const std::string& type) {
   if (absl::Status s = bytes.Take(raw); !s.ok()) return s;
   if (out.Parse(bytes.bytes())) return absl::OkStatus();
-  return NotValid(type, bytes.bytes().size());
+  return MalformedRequestError(type, bytes.bytes().size());
 }
 
 }  // namespace
@@ -31,7 +25,7 @@ absl::Status RequestBytes::Take(const grpc::ByteBuffer& raw) {
   slices_.clear();
   bytes_ = {};
   if (!raw.Valid()) return absl::OkStatus();  // no payload: the empty message
-  if (!raw.Dump(&slices_).ok()) return NotValid("message", raw.Length());
+  if (!raw.Dump(&slices_).ok()) return MalformedRequestError("message", raw.Length());
   if (slices_.size() == 1) {
     bytes_ = std::string_view(reinterpret_cast<const char*>(slices_[0].begin()),
                               slices_[0].size());
@@ -74,10 +68,7 @@ absl::Status ParseInto(const grpc::ByteBuffer& raw, google::protobuf::Message& m
     parsed = reader.status().ok() && message.ParseFromZeroCopyStream(&reader);
   }
   if (parsed) return absl::OkStatus();
-  return WithReason(absl::InvalidArgumentError(absl::StrCat(
-                        "request is not a valid ", message.GetTypeName(), " (", size,
-                        " bytes)")),
-                    kReasonMalformedRequest);
+  return MalformedRequestError(message.GetTypeName(), size);
 }
 
 absl::Status SerializeResponse(const google::protobuf::Message& message, grpc::ByteBuffer& raw) {

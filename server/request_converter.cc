@@ -178,22 +178,15 @@ bool Contains(const std::vector<Entry>& sorted, const Entry& entry) {
   return it != sorted.end() && SameName(it->name, it->prefix, entry.name, entry.prefix);
 }
 
-// NotValid: what the gRPC handlers answer for bytes that do not parse.
-absl::Status NotValid(const std::string& type, size_t bytes) {
-  return WithReason(absl::InvalidArgumentError(absl::StrCat(
-                        "request is not a valid ", type, " (", bytes, " bytes)")),
-                    kReasonMalformedRequest);
-}
-
 }  // namespace
 
 absl::Status ParseV1(const v1::PredictRequest& request, ParsedPredict& out) {
   if (out.ParseMessage(request)) return absl::OkStatus();
-  return NotValid(request.GetTypeName(), request.ByteSizeLong());
+  return MalformedRequestError(request.GetTypeName(), request.ByteSizeLong());
 }
 absl::Status ParseV1(const v1::ObserveRequest& request, ParsedObserve& out) {
   if (out.ParseMessage(request)) return absl::OkStatus();
-  return NotValid(request.GetTypeName(), request.ByteSizeLong());
+  return MalformedRequestError(request.GetTypeName(), request.ByteSizeLong());
 }
 
 std::string RequestConverter::Path::str() const {
