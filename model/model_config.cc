@@ -208,6 +208,9 @@ absl::Status Validate(const ModelConfig& config) {
   if (UsesDnnConfig(config.kind)) {
     if (absl::Status s = ValidateDnn(config); !s.ok()) return s;
   }
+  if (absl::Status s = ValidateExploration(config.exploration); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("model config: ", s.message()));
+  }
   return ValidateCrosses(config.crosses);
 }
 

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "model/cross.h"
+#include "model/exploration.h"
 
 namespace streamrec::model {
 
@@ -116,6 +117,10 @@ struct ModelConfig {
   uint32_t fm_factors = 8;
   // Deep model (kinds kDnn and kDeepFm).
   DnnConfig dnn;
+  // How Predict draws its ranking from the scores (model/exploration.h); greedy by
+  // default. Serving only: it changes nothing that is trained, so a data dir may be
+  // resumed with any exploration (CheckCompatible ignores it).
+  ExplorationConfig exploration;
 };
 
 // DefaultModelConfig: every default for `kind`, including its default optimizer (FTRL

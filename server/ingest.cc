@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/error_details.h"
+#include "server/reward_join.h"
 #include "storage/event_log.h"
 
 namespace streamrec::server {
@@ -117,7 +118,13 @@ absl::StatusOr<std::unique_ptr<core::EventBatch>> Ingest::PrepareObserve(
     } else {
       CountRejected(absl::IsInvalidArgument(s) ? Reject::kInvalid : Reject::kStorage, n);
     }
-    logged(s, s.ok() ? self->duplicates : 0);
+    LoggedCounts counts;
+    if (s.ok()) {
+      counts.duplicates = self->duplicates;
+      counts.rewards_joined = self->rewards_joined;
+      counts.rewards_dropped = self->rewards_dropped;
+    }
+    logged(s, counts);
   };
   return batch;
 }
@@ -133,10 +140,12 @@ void Ingest::Observe(const ParsedObserve& request,
     return;
   }
   absl::StatusOr<std::unique_ptr<core::EventBatch>> batch =
-      PrepareObserve(request, [&response, n, done](const absl::Status& s, size_t duplicates) {
+      PrepareObserve(request, [&response, n, done](const absl::Status& s, const LoggedCounts& c) {
         if (s.ok()) {
           response.set_accepted(n);
-          response.set_duplicates(duplicates);
+          response.set_duplicates(c.duplicates);
+          response.set_rewards_joined(c.rewards_joined);
+          response.set_rewards_dropped(c.rewards_dropped);
         }
         done(s);
       });
@@ -201,6 +210,7 @@ void Ingest::GroupDone(const absl::Status& status) {
     dims_->Register(added).IgnoreError();  // only this thread registers: no conflict
   }
   pending_dims_.clear();
+  if (join_ != nullptr) join_->GroupDone(status);
 }
 
 absl::StatusOr<uint64_t> Ingest::Append(const std::vector<core::EventBatch*>& group) {
@@ -217,6 +227,7 @@ absl::StatusOr<uint64_t> Ingest::Append(const std::vector<core::EventBatch*>& gr
       entries.push_back({&b->examples[i], i < b->event_ids.size() ? &b->event_ids[i] : &kNoId});
     }
   }
+  if (join_ != nullptr) return log_->Append(entries, dims, join_->TakeWrites());
   return log_->Append(entries, dims);
 }
 

@@ -32,9 +32,17 @@ class EventLog;
 namespace streamrec::server {
 
 using DoneFn = std::function<void(const absl::Status&)>;
-// LoggedFn: the outcome of logging a request's batch, and how many of its events were
-// dropped as duplicates of a recent event_id (acknowledged, not logged or trained again).
-using LoggedFn = std::function<void(const absl::Status&, size_t duplicates)>;
+// LoggedCounts: of a logged request's events, how many were dropped as duplicates of a
+// recent event_id (acknowledged, not logged or trained again), and how many rewards were
+// joined with their impression or dropped (server/reward_join.h).
+struct LoggedCounts {
+  size_t duplicates = 0;
+  size_t rewards_joined = 0;
+  size_t rewards_dropped = 0;
+};
+// LoggedFn: the outcome of logging a request's batch, and its counts.
+using LoggedFn = std::function<void(const absl::Status&, const LoggedCounts&)>;
+class RewardJoin;
 
 struct IngestOptions {
   size_t queue_max_bytes = size_t{256} << 20;
@@ -55,8 +63,12 @@ class Ingest {
          const std::atomic<bool>* ready, std::function<absl::Status()> storage,
          storage::EventLog* log);
 
-  // Attach: the queue requests enter (the pipeline's).
-  void Attach(core::EventQueue* queue) { queue_ = queue; }
+  // Attach: the queue requests enter (the pipeline's), and the join whose store writes
+  // go with each append (may be null).
+  void Attach(core::EventQueue* queue, RewardJoin* join) {
+    queue_ = queue;
+    join_ = join;
+  }
   // SetStopping: the server is shutting down; from now on Observe (unary) refuses every
   // request with UNAVAILABLE (SHUTTING_DOWN), counted as rejected `unavailable`. Streams
   // are stopped by their reactors (server/observe_stream.h), which still finish the
@@ -110,6 +122,7 @@ class Ingest {
   const std::function<absl::Status()> storage_;
   storage::EventLog* const log_;
   core::EventQueue* queue_ = nullptr;
+  RewardJoin* join_ = nullptr;
   std::atomic<bool> stopping_{false};
 
   // Log writer thread only: vector fields admitted in the group being logged.

@@ -21,6 +21,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/version.h"
@@ -58,6 +59,19 @@ ABSL_FLAG(int64_t, flush_partial_batch_ms, 1000,
 ABSL_FLAG(int64_t, dedup_window, 100000,
           "Drop events whose event_id was among the last N logged, so a retried Observe "
           "trains once (0: off). The log keeps its last N events through truncation.");
+ABSL_FLAG(bool, log_impressions, false,
+          "Log every Predict's impression for joined rewards, unless the request sets "
+          "log_impression (README, Joined rewards).");
+ABSL_FLAG(absl::Duration, join_window, absl::Hours(1),
+          "How long after Predict a reward may name only its prediction_id (1s to 30d); "
+          "then the shown items without a reward get the default reward.");
+ABSL_FLAG(std::string, default_reward, "0",
+          "Label of a shown item that got no reward within --join_window, in [0, 1], or "
+          "none (no default events).");
+ABSL_FLAG(double, default_reward_weight, 1.0, "Importance weight of default-reward events.");
+ABSL_FLAG(int64_t, default_reward_top_k, 0,
+          "Only the first k returned items of an impression get a default reward (0: all "
+          "returned).");
 ABSL_FLAG(bool, start_fresh, false,
           "Delete the data in --data_dir if it was written by an incompatible model.");
 ABSL_FLAG(bool, accept_data_loss, false,
@@ -309,6 +323,31 @@ int main(int argc, char** argv) {
   options.core.storage.snapshots_retained = absl::GetFlag(FLAGS_snapshots_retained);
   options.core.storage.start_fresh = absl::GetFlag(FLAGS_start_fresh);
   options.core.dedup_window = absl::GetFlag(FLAGS_dedup_window);
+  options.core.join.log_by_default = absl::GetFlag(FLAGS_log_impressions);
+  const absl::Duration window = absl::GetFlag(FLAGS_join_window);
+  if (window < absl::Seconds(1) || window > absl::Hours(24 * 30)) {
+    return Fail("--join_window must be between 1s and 720h (30 days), got " +
+                absl::FormatDuration(window));
+  }
+  options.core.join.window = absl::ToChronoMilliseconds(window);
+  if (const std::string r = absl::GetFlag(FLAGS_default_reward); r == "none") {
+    options.core.join.defaults = false;
+  } else {
+    double label = 0;
+    if (!absl::SimpleAtod(r, &label) || !(label >= 0 && label <= 1)) {
+      return Fail("--default_reward must be a label in [0, 1] or none, got " + r);
+    }
+    options.core.join.default_label = static_cast<float>(label);
+  }
+  if (const double w = absl::GetFlag(FLAGS_default_reward_weight); !(w >= 0 && w <= 1e6)) {
+    return Fail("--default_reward_weight must be in [0, 1e6], got " + std::to_string(w));
+  }
+  options.core.join.default_weight = static_cast<float>(absl::GetFlag(FLAGS_default_reward_weight));
+  if (const int64_t k = absl::GetFlag(FLAGS_default_reward_top_k); k < 0 || k > 1000000) {
+    return Fail("--default_reward_top_k must be between 0 and 1000000, got " + std::to_string(k));
+  }
+  options.core.join.default_top_k =
+      static_cast<uint32_t>(absl::GetFlag(FLAGS_default_reward_top_k));
   if (const int64_t kill_at = absl::GetFlag(FLAGS_testing_kill_during_persist); kill_at > 0) {
     auto count = std::make_shared<int64_t>(0);
     options.core.storage.testing_before_manifest = [count, kill_at] {

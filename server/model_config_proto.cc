@@ -62,6 +62,51 @@ void DnnToProto(const model::DnnConfig& d, v1::DnnConfig& p) {
                                                         : v1::DnnConfig::ORDERED);
 }
 
+absl::Status ExplorationFromProto(const v1::ExplorationConfig& p, model::ExplorationConfig& e) {
+  switch (p.policy()) {
+    case v1::ExplorationConfig::POLICY_UNSPECIFIED:
+    case v1::ExplorationConfig::GREEDY: e.kind = model::ExplorationKind::kGreedy; break;
+    case v1::ExplorationConfig::EPSILON_GREEDY:
+      e.kind = model::ExplorationKind::kEpsilonGreedy;
+      break;
+    case v1::ExplorationConfig::SOFTMAX: e.kind = model::ExplorationKind::kSoftmax; break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("model config: exploration.policy: unknown value ", p.policy()));
+  }
+  if (p.has_epsilon()) {
+    if (e.kind != model::ExplorationKind::kEpsilonGreedy) {
+      return absl::InvalidArgumentError(
+          "model config: exploration.epsilon is for policy EPSILON_GREEDY");
+    }
+    e.epsilon = p.epsilon();
+  }
+  if (p.has_temperature()) {
+    if (e.kind != model::ExplorationKind::kSoftmax) {
+      return absl::InvalidArgumentError(
+          "model config: exploration.temperature is for policy SOFTMAX");
+    }
+    e.temperature = p.temperature();
+  }
+  return absl::OkStatus();
+}
+
+// ExplorationToProto: the policy, and the parameter of that policy only (a parameter of
+// another policy would be refused when read back).
+void ExplorationToProto(const model::ExplorationConfig& e, v1::ExplorationConfig& p) {
+  switch (e.kind) {
+    case model::ExplorationKind::kGreedy: p.set_policy(v1::ExplorationConfig::GREEDY); break;
+    case model::ExplorationKind::kEpsilonGreedy:
+      p.set_policy(v1::ExplorationConfig::EPSILON_GREEDY);
+      p.set_epsilon(e.epsilon);
+      break;
+    case model::ExplorationKind::kSoftmax:
+      p.set_policy(v1::ExplorationConfig::SOFTMAX);
+      p.set_temperature(e.temperature);
+      break;
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<model::ModelConfig> ModelConfigFromProto(const v1::ModelConfig& proto) {
@@ -128,6 +173,9 @@ absl::StatusOr<model::ModelConfig> ModelConfigFromProto(const v1::ModelConfig& p
     }
     c.crosses.push_back(*std::move(cross));
   }
+  if (absl::Status s = ExplorationFromProto(proto.exploration(), c.exploration); !s.ok()) {
+    return s;
+  }
   if (absl::Status s = model::Validate(c); !s.ok()) return s;
   return c;
 }
@@ -169,6 +217,7 @@ v1::ModelConfig ModelConfigToProto(const model::ModelConfig& c) {
   o->set_initial_accumulator(c.optimizer.initial_accumulator);
   o->set_normalized(c.optimizer.normalized);
   for (const model::Cross& cross : c.crosses) p.add_crosses(model::CrossText(cross));
+  ExplorationToProto(c.exploration, *p.mutable_exploration());
   return p;
 }
 

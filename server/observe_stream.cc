@@ -179,14 +179,16 @@ void ObserveStreamReactor::Advance() {
 
 absl::StatusOr<std::unique_ptr<core::EventBatch>> ObserveStreamReactor::Prepare(bool count) {
   return core_->PrepareObserve(
-      request_, [this](const absl::Status& s, size_t duplicates) { OnLogged(s, duplicates); },
+      request_, [this](const absl::Status& s, const LoggedCounts& c) { OnLogged(s, c); },
       count);
 }
 
-void ObserveStreamReactor::OnLogged(const absl::Status& s, size_t duplicates) {
+void ObserveStreamReactor::OnLogged(const absl::Status& s, const LoggedCounts& counts) {
   v1::ObserveResponse response;
   response.set_accepted(accepted_);
-  response.set_duplicates(duplicates);
+  response.set_duplicates(counts.duplicates);
+  response.set_rewards_joined(counts.rewards_joined);
+  response.set_rewards_dropped(counts.rewards_dropped);
   absl::Status out = s.ok() ? SerializeResponse(response, raw_response_) : s;
   if (!out.ok()) {
     End(ToGrpcStatus(out));

@@ -82,7 +82,7 @@ class ObserveStreamReactor final
   // Runs on a gRPC thread, or on the updater thread when woken; never blocks.
   void Enqueue();
   // OnLogged acknowledges once logged (log writer thread); then the next read starts.
-  void OnLogged(const absl::Status& s, size_t duplicates);
+  void OnLogged(const absl::Status& s, const LoggedCounts& counts);
   // StartReadAhead: the request in flight is enqueued: read the next one.
   void StartReadAhead();
   // ReadAhead parses and converts the request read ahead into next_ (or next_error_),

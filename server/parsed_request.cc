@@ -395,6 +395,13 @@ bool WireParser::Predict(std::string_view bytes, ParsedPredict& r) {
         r.top_k = static_cast<uint32_t>(v);
         return Field::kRead;
       }
+      case Tag(4, kVarint): {
+        uint64_t v;
+        if (!Varint(in, v)) return Field::kFail;
+        r.has_log_impression = true;
+        r.log_impression = v != 0;
+        return Field::kRead;
+      }
       default:
         return Field::kUnknown;
     }
@@ -441,6 +448,8 @@ bool ParsedPredict::Parse(std::string_view bytes) {
   context = {};
   candidates.clear();
   top_k = 0;
+  has_log_impression = false;
+  log_impression = false;
   return WireParser(*this).Predict(bytes, *this);
 }
 

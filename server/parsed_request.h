@@ -115,6 +115,8 @@ class ParsedPredict : public ParsedRequest {
   ParsedFeatures context;
   std::vector<ParsedItem> candidates;
   uint32_t top_k = 0;
+  bool has_log_impression = false;
+  bool log_impression = false;
 };
 
 class ParsedObserve : public ParsedRequest {

@@ -25,6 +25,7 @@ absl::StatusOr<std::unique_ptr<Persistence>> Persistence::Open(
   storage::DatabaseOptions db_options;
   db_options.dir = options.data_dir;
   db_options.file_system = options.file_system;
+  db_options.impressions = options.impressions && options.log_record_format != 3;
   absl::StatusOr<std::unique_ptr<storage::Database>> db = storage::Database::Open(db_options);
   if (!db.ok()) return db.status();
   p->db_ = *std::move(db);

@@ -5,7 +5,9 @@
 #include <random>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "model/hash.h"
 
 namespace streamrec::server {
 namespace {
@@ -18,8 +20,13 @@ std::string RandomPrefix() {
 
 }  // namespace
 
-Ranker::Ranker(const RequestConverter* converter, const core::SnapshotSource* source)
-    : converter_(converter), source_(source), prediction_prefix_(RandomPrefix()) {}
+Ranker::Ranker(const RequestConverter* converter, const core::SnapshotSource* source,
+               RewardJoin* join, const model::ExplorationConfig& exploration)
+    : converter_(converter),
+      source_(source),
+      join_(join),
+      exploration_(exploration),
+      prediction_prefix_(RandomPrefix()) {}
 
 std::string Ranker::NextPredictionId() {
   return absl::StrFormat("%s-%x", prediction_prefix_,
@@ -55,12 +62,20 @@ absl::Status Ranker::Predict(const ParsedPredict& request,
   scores.resize(n);
   order.resize(n);
   snapshot->Score(input.context, input.items, scores);
-  std::iota(order.begin(), order.end(), 0);
   const size_t k = request.top_k == 0 ? n : std::min<size_t>(request.top_k, n);
-  auto better = [](uint32_t a, uint32_t b) {
-    return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
-  };
-  std::partial_sort(order.begin(), order.begin() + k, order.end(), better);
+  response.set_prediction_id(NextPredictionId());
+  const bool explore = exploration_.kind != model::ExplorationKind::kGreedy;
+  thread_local std::vector<double> propensity;
+  if (explore) {
+    model::Rank(exploration_, scores, k, model::HashName(response.prediction_id()), order,
+                propensity);
+  } else {
+    std::iota(order.begin(), order.end(), 0);
+    auto better = [](uint32_t a, uint32_t b) {
+      return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
+    };
+    std::partial_sort(order.begin(), order.begin() + k, order.end(), better);
+  }
   response.mutable_items()->Reserve(static_cast<int>(k));
   for (size_t r = 0; r < k; ++r) {
     v1::ScoredItem* item = response.add_items();
@@ -68,9 +83,35 @@ absl::Status Ranker::Predict(const ParsedPredict& request,
     item->set_id(id.data(), id.size());
     item->set_score(scores[order[r]]);
     item->set_index(order[r]);
+    if (explore) item->set_propensity(propensity[r]);
   }
   response.set_model_version(snapshot->version());
-  response.set_prediction_id(NextPredictionId());
+  if (join_ != nullptr &&
+      join_->ShouldLog(request.has_log_impression, request.log_impression)) {
+    storage::Impression imp;
+    imp.prediction_id = response.prediction_id();
+    imp.model_version = snapshot->version();
+    imp.context = input.context;
+    imp.candidates.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      imp.candidates[i].id = std::string(request.candidates[i].id);
+      imp.candidates[i].score = scores[i];
+      imp.candidates[i].features = input.items[i];
+    }
+    imp.shown.assign(order.begin(), order.begin() + k);
+    if (explore) {
+      imp.propensities.assign(propensity.begin(), propensity.begin() + k);
+    } else {
+      imp.propensities.assign(k, 1.0);
+    }
+    absl::Status logged = join_->Log(imp);
+    if (!logged.ok() && request.has_log_impression) {
+      return absl::Status(logged.code(),
+                          absl::StrCat("log_impression: the impression was not logged (",
+                                       logged.message(), ")"));
+    }
+    response.set_impression_logged(logged.ok());
+  }
   requests_.fetch_add(1, std::memory_order_relaxed);
   candidates_.fetch_add(n, std::memory_order_relaxed);
   return absl::OkStatus();

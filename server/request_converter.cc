@@ -447,11 +447,29 @@ absl::StatusOr<std::unique_ptr<core::EventBatch>> RequestConverter::ConvertObser
   std::vector<absl::Status> errors;
   size_t invalid = 0;
   for (int i = 0; i < n; ++i) {
-    if (absl::Status s = ConvertEvent(request, request.events[i], i, now_unix_ms, new_dims,
+    const ParsedEvent& event = request.events[i];
+    if (absl::Status s = ConvertEvent(request, event, i, now_unix_ms, new_dims,
                                       batch->examples[i]);
         !s.ok()) {
       if (errors.size() < kMaxFieldViolations) errors.push_back(std::move(s));
       ++invalid;
+      continue;
+    }
+    // A reward: only a prediction_id, the item id and the label; the log writer takes its
+    // features from the logged impression (server/reward_join.h).
+    if (!event.prediction_id.empty() && event.context.count == 0 &&
+        event.item.features.count == 0) {
+      if (event.prediction_id.size() > limits_.max_name_bytes) {
+        if (errors.size() < kMaxFieldViolations) {
+          errors.push_back(Invalid(Path{"events", i, ".prediction_id"}.str(),
+                                   absl::StrCat(event.prediction_id.size(), " bytes; at most ",
+                                                limits_.max_name_bytes)));
+        }
+        ++invalid;
+        continue;
+      }
+      batch->rewards.push_back({static_cast<uint32_t>(i), std::string(event.prediction_id),
+                                std::string(event.item.id)});
     }
   }
   if (invalid > 0) return MergeFieldErrors(errors, invalid);

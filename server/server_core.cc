@@ -94,6 +94,20 @@ absl::StatusOr<std::unique_ptr<ServerCore>> ServerCore::Create(const CoreOptions
                                            persistence ? &persistence->log() : nullptr);
   Ingest* in = core->ingest_.get();
 
+  if (persistence == nullptr) {
+    core->impressions_ = std::make_unique<storage::MemoryImpressionStore>();
+  } else if (persistence->db().has_impressions()) {
+    core->impressions_ = std::make_unique<storage::RocksImpressionStore>(&persistence->db());
+  }
+  JoinOptions join = options.join;
+  join.sync = options.storage.durability == storage::Durability::kSync;
+  core->join_ = std::make_unique<RewardJoin>(
+      join, core->impressions_.get(),
+      join.clock != nullptr          ? join.clock
+      : options.updater.clock != nullptr ? options.updater.clock
+                                         : core::RealClock());
+  RewardJoin* rj = core->join_.get();
+
   core::PipelineOptions p;
   p.queue_capacity = options.queue_capacity;
   p.queue_max_bytes = options.queue_max_bytes;
@@ -101,6 +115,8 @@ absl::StatusOr<std::unique_ptr<ServerCore>> ServerCore::Create(const CoreOptions
   p.writer.dedup_window = options.dedup_window;
   p.writer.admit = [in](core::EventBatch& b) { return in->Admit(b); };
   p.writer.group_done = [in](const absl::Status& s) { in->GroupDone(s); };
+  p.writer.resolve = [rj](core::EventBatch& b) { return rj->Resolve(b); };
+  p.writer.due = [rj] { return rj->TakeDue(); };
   core::AppendFn append;
   core::PersistFn persist;
   if (persistence != nullptr) {
@@ -112,9 +128,10 @@ absl::StatusOr<std::unique_ptr<ServerCore>> ServerCore::Create(const CoreOptions
   }
   core->pipeline_ =
       std::make_unique<core::Pipeline>(*std::move(model), p, std::move(append), std::move(persist));
-  in->Attach(&core->pipeline_->queue());
+  in->Attach(&core->pipeline_->queue(), rj);
   core->served_ = &core->pipeline_->slot();
-  core->ranker_ = std::make_unique<Ranker>(&core->converter_, core->served_);
+  core->ranker_ = std::make_unique<Ranker>(&core->converter_, core->served_, rj,
+                                           core->model_config_.exploration);
   core->admin_ = std::make_unique<SnapshotAdmin>(persistence, &core->pipeline_->updater(),
                                                  &core->ready_, options.max_admin_streams);
   return core;
@@ -167,6 +184,7 @@ absl::Status ServerCore::Recover() {
     }
     if (absl::Status s = dims_.Register({{name, dim}}); !s.ok()) return s;
   }
+  if (absl::Status s = join_->Start(); !s.ok()) return s;
   pipeline_->Start(recovered.next_seq, recovered.recent_ids);
   ready_.store(true);
   ReportIngest();
@@ -257,6 +275,7 @@ void ServerCore::GetStats(v1::Stats& stats) const {
   f.predict_requests = ranker_->requests();
   f.candidates_scored = ranker_->candidates();
   f.vector_fields = dims_.size();
+  f.feedback = join_->counters();
   if (persistence_) {
     storage::Database& db = persistence_->db();
     f.storage_writable = db.writable();

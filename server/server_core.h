@@ -41,6 +41,7 @@
 #include "server/ingest.h"
 #include "server/limits.h"
 #include "server/request_converter.h"
+#include "server/reward_join.h"
 #include "storage/storage_options.h"
 #include "server/stream_admission.h"
 #include "server/stream_registry.h"
@@ -77,6 +78,8 @@ struct CoreOptions {
   // Event ids remembered for de-duplication (0: off).
   size_t dedup_window = 0;
   storage::StorageOptions storage;
+  // Impressions and joined rewards (server/reward_join.h).
+  JoinOptions join;
   // Recover returns Cancelled soon after this becomes true (SIGTERM during startup).
   const std::atomic<bool>* cancel = nullptr;
 };
@@ -191,6 +194,10 @@ class ServerCore {
   // Where serving (Predict, GetModelInfo) gets its snapshot: the one place a replica
   // role swaps the local updater's slot for a source fed by a parameter stream.
   const core::SnapshotSource* served_ = nullptr;
+  // Impressions: in the data dir's impressions family (null when it has none), or in
+  // memory without a data dir.
+  std::unique_ptr<storage::ImpressionStore> impressions_;
+  std::unique_ptr<RewardJoin> join_;
   std::unique_ptr<Ranker> ranker_;
   std::unique_ptr<SnapshotAdmin> admin_;
   StreamAdmission streams_;

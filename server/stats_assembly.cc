@@ -53,6 +53,22 @@ void AssembleStats(const StatsFigures& f, v1::Stats& stats) {
   stats.set_vector_fields(f.vector_fields);
   stats.set_log_bytes(f.log_bytes);
   stats.set_duplicates_dropped(f.duplicates_dropped);
+  v1::FeedbackStats& fb = *stats.mutable_feedback();
+  fb.set_impressions_logged(f.feedback.impressions_logged);
+  fb.set_impressions_failed(f.feedback.impressions_failed);
+  fb.set_impressions_live(f.feedback.impressions_live);
+  fb.set_rewards_joined(f.feedback.rewards_joined);
+  for (int d = 0; d < RewardJoin::kDropCount; ++d) {
+    (*fb.mutable_rewards_dropped())[RewardJoin::DropName(static_cast<RewardJoin::Drop>(d))] =
+        f.feedback.rewards_dropped[d];
+  }
+  fb.set_defaults_emitted(f.feedback.defaults_emitted);
+  fb.set_impressions_closed(f.feedback.impressions_closed);
+  fb.set_join_latency_mean_ms(
+      f.feedback.rewards_joined == 0
+          ? 0.0
+          : static_cast<double>(f.feedback.join_latency_ms_sum) / f.feedback.rewards_joined);
+  fb.set_join_latency_max_ms(f.feedback.join_latency_ms_max);
   stats.set_storage_writable(f.storage_writable);
   stats.set_storage_error(f.storage_error);
   stats.set_storage_recoveries(f.storage_recoveries);

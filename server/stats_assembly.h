@@ -10,6 +10,7 @@
 
 #include "server/core/updater.h"
 #include "server/ingest.h"
+#include "server/reward_join.h"
 #include "streamrec/v1/admin.pb.h"
 
 namespace streamrec::server {
@@ -24,6 +25,7 @@ struct StatsFigures {
   uint64_t requests_malformed = 0, streams_rejected = 0, streams_open = 0;
   uint64_t predict_requests = 0, candidates_scored = 0;
   uint64_t vector_fields = 0;
+  RewardJoin::Counters feedback;
   // Storage (zeros and writable without a data dir).
   bool storage_writable = true;
   std::string storage_error;

@@ -31,12 +31,23 @@ namespace {
 // resumed with Eigen's stays readable by the build that made it, while one trained with
 // the ordered kernels is refused by earlier builds by its format number, never trained
 // with the other arithmetic.
+// Format 7: format 6's layout (for kinds 2 and 3 the dnn.kernels word always, Eigen's
+// too), then u32 exploration kind (0 greedy, 1 epsilon-greedy, 2 softmax), f64
+// exploration.epsilon, f64 exploration.temperature; written only for a config that
+// explores (kind not greedy). A greedy config (the default) is still written in its
+// earlier format (4, 5 or 6), without the exploration section, so a data dir served
+// greedily stays readable by the builds before exploration existed; formats 1 to 6 read
+// as greedy with the default epsilon and temperature (what those builds served), and a
+// greedy config's own epsilon and temperature are not kept (they are unused). A data dir
+// whose config explores is refused by those builds by its format number.
 constexpr uint32_t kFormatMarker = 0xffffffffu;
-constexpr uint32_t kConfigFormat = 6;
+constexpr uint32_t kConfigFormat = 7;
 constexpr uint32_t kDeepFmFormat = 5;
 constexpr uint32_t kKernelsFormat = 6;
+constexpr uint32_t kExplorationFormat = 7;
 
 uint32_t FormatOf(const model::ModelConfig& c) {
+  if (c.exploration.kind != model::ExplorationKind::kGreedy) return kExplorationFormat;
   if (model::UsesDnnConfig(c.kind) && c.dnn.kernels != model::DnnKernels::kEigen) {
     return kKernelsFormat;
   }
@@ -124,6 +135,11 @@ std::string EncodeConfig(const model::ModelConfig& c) {
     PutDnn(out, c.dnn);
     if (format >= kKernelsFormat) PutU32(out, static_cast<uint32_t>(c.dnn.kernels));
   }
+  if (format >= kExplorationFormat) {
+    PutU32(out, static_cast<uint32_t>(c.exploration.kind));
+    PutF64(out, c.exploration.epsilon);
+    PutF64(out, c.exploration.temperature);
+  }
   return out;
 }
 
@@ -195,6 +211,17 @@ absl::StatusOr<model::ModelConfig> DecodeConfig(std::string_view data) {
         return absl::DataLossError("stored model config is malformed");
       }
       c.dnn.kernels = static_cast<model::DnnKernels>(kernels);
+    }
+  }
+  if (format >= kExplorationFormat) {  // formats 1 to 6: greedy, the defaults
+    uint32_t exploration = 0;
+    if (!r.GetU32(exploration) || exploration > 2 || !r.GetF64(c.exploration.epsilon) ||
+        !r.GetF64(c.exploration.temperature)) {
+      return absl::DataLossError("stored model config is malformed");
+    }
+    c.exploration.kind = static_cast<model::ExplorationKind>(exploration);
+    if (absl::Status s = model::ValidateExploration(c.exploration); !s.ok()) {
+      return absl::DataLossError(absl::StrCat("stored model config: ", s.message()));
     }
   }
   if (!r.done()) return absl::DataLossError("stored model config is malformed");
@@ -270,6 +297,12 @@ absl::Status CheckCompatible(const model::ModelConfig& stored, const model::Mode
         " } to resume it"));
   }
   return absl::OkStatus();
+}
+
+std::string EncodeTrainingConfig(const model::ModelConfig& config) {
+  model::ModelConfig training = config;
+  training.exploration = {};
+  return EncodeConfig(training);
 }
 
 }  // namespace streamrec::storage

@@ -32,7 +32,9 @@ absl::Status FromRocks(const rocksdb::Status& s, const std::string& what) {
 namespace {
 
 const char* kFamilies[] = {rocksdb::kDefaultColumnFamilyName.c_str(), "events", "chunks",
-                           "snapshots"};
+                           "snapshots", "impressions"};
+// The families every data dir has; the impressions family only some (see the header).
+constexpr size_t kRequiredFamilies = 4;
 
 // StderrLogger: RocksDB's warnings and errors on stderr instead of a LOG file in the data
 // dir (see the header comment: writing that file on a full disk aborts the process), at
@@ -110,8 +112,25 @@ absl::Status Database::OpenLocked(bool read_only) {
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   // Memtable size per family (at most three each): the log's absorbs ingest bursts; snapshot
   // chunks are written in bulk and need little.
-  const uint64_t memtable_bytes[] = {4 << 20, 32 << 20, 8 << 20, 4 << 20};
-  for (size_t f = 0; f < std::size(kFamilies); ++f) {
+  const uint64_t memtable_bytes[] = {4 << 20, 32 << 20, 8 << 20, 4 << 20, 8 << 20};
+  // The impressions family: when asked for, or when the data dir has it (RocksDB opens a
+  // database only with all its families); the same set across reopens.
+  size_t open_families = kRequiredFamilies;
+  if (!ids_.empty()) {
+    open_families = ids_.size();
+  } else if (options_.impressions && !read_only) {
+    open_families = std::size(kFamilies);
+  } else {
+    std::vector<std::string> names;
+    if (rocksdb::DB::ListColumnFamilies(options, options_.dir, &names).ok()) {
+      for (const std::string& n : names) {
+        if (n == kFamilies[static_cast<size_t>(Family::kImpressions)]) {
+          open_families = std::size(kFamilies);
+        }
+      }
+    }
+  }
+  for (size_t f = 0; f < open_families; ++f) {
     rocksdb::ColumnFamilyOptions cf;
     cf.OptimizeLevelStyleCompaction(memtable_bytes[f] * 4);
     cf.write_buffer_size = memtable_bytes[f];
@@ -313,6 +332,23 @@ std::unique_ptr<rocksdb::Iterator> Database::NewIterator(Family family,
     options.snapshot = snapshot->snapshot_;
   }
   return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, Handle(family)));
+}
+
+absl::Status Database::Scan(
+    Family family, std::string_view begin, std::string_view end, size_t max,
+    const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  absl::ReaderMutexLock lock(&mu_);
+  if (!db_) return absl::UnavailableError("the database is being reopened");
+  rocksdb::ReadOptions options;
+  const rocksdb::Slice upper(end.data(), end.size());
+  options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, Handle(family)));
+  size_t n = 0;
+  for (it->Seek(rocksdb::Slice(begin.data(), begin.size())); it->Valid() && n < max;
+       it->Next(), ++n) {
+    if (!fn(it->key().ToStringView(), it->value().ToStringView())) break;
+  }
+  return FromRocks(it->status(), "scan");
 }
 
 std::shared_ptr<ReadSnapshot> Database::TakeSnapshot() {

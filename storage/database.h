@@ -8,6 +8,9 @@
 //   events     log:    BE(first seq of record) -> sealed record of consecutive events
 //   chunks     params: table \0 BE32(chunk) BE64(version) -> sealed floats
 //   snapshots  manifests: BE64(version) -> sealed manifest
+//   impressions (only in a data dir that logged impressions: DatabaseOptions::impressions
+//              creates it, an existing one is always opened; builds before it cannot open
+//              such a data dir) logged predictions, storage/impression_store.h
 //
 // Write health. When a write fails (disk full, I/O error), RocksDB's write-ahead-log
 // writer keeps the error, and Debian's RocksDB 7.8 (built with assertions on) aborts the
@@ -29,6 +32,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,7 +52,7 @@ namespace streamrec::storage {
 
 absl::Status FromRocks(const rocksdb::Status& s, const std::string& what);
 
-enum class Family { kMeta = 0, kEvents = 1, kChunks = 2, kSnapshots = 3 };
+enum class Family { kMeta = 0, kEvents = 1, kChunks = 2, kSnapshots = 3, kImpressions = 4 };
 
 struct DatabaseOptions {
   std::string dir;
@@ -61,6 +65,9 @@ struct DatabaseOptions {
   // TryRecover reopens only once the file system has this much space available, so a
   // disk that a cleanup freed by a few megabytes does not make ingest flap.
   uint64_t recovery_free_bytes = uint64_t{64} << 20;
+  // Create the impressions family when the data dir has none (a server that logs
+  // impressions); one that exists is opened either way.
+  bool impressions = false;
 };
 
 class Database;
@@ -113,6 +120,14 @@ class Database {
   absl::StatusOr<std::optional<std::string>> Get(Family family, std::string_view key,
                                                  const ReadSnapshot* snapshot = nullptr,
                                                  bool fill_cache = true) const;
+  // Scan calls fn(key, value) for the keys of `family` in [begin, end) in order, at most
+  // `max` of them, until fn returns false. It holds the reader lock throughout (a
+  // reopen waits for it), so any thread may scan.
+  absl::Status Scan(Family family, std::string_view begin, std::string_view end, size_t max,
+                    const std::function<bool(std::string_view key, std::string_view value)>& fn)
+      const;
+  // has_impressions: the impressions family is open (Family::kImpressions is usable).
+  bool has_impressions() const { return ids_.size() > static_cast<size_t>(Family::kImpressions); }
   // NewIterator iterates `family` (see the thread rules above).
   std::unique_ptr<rocksdb::Iterator> NewIterator(Family family,
                                                  const ReadSnapshot* snapshot = nullptr) const;

@@ -45,6 +45,17 @@ struct LogEntry {
 // (field, dimension) of vector fields registered by the events they come with.
 using VectorDimList = std::vector<std::pair<std::string, uint32_t>>;
 
+// StoreWrite: a write to the impression store (storage/impression_store.h) that accounts
+// for events of the same Append (a reward joined, an impression closed by its default
+// rewards; server/reward_join.h): put `value` at `key`, or erase `key`. A log in the
+// same database writes them atomically with the events; others apply them after.
+struct StoreWrite {
+  std::string key;
+  std::string value;
+  bool erase = false;
+};
+using StoreWrites = std::vector<StoreWrite>;
+
 using ReplayFn = std::function<void(uint64_t seq, model::Example& example, std::string& event_id)>;
 // FlushFn hears a flush marker at `seq` during a Replay.
 using FlushFn = std::function<void(uint64_t seq)>;
@@ -58,8 +69,14 @@ class EventLog {
   // Append logs `entries` (events and flush markers) in order, with the vector fields
   // they register, in one durable write, and returns the sequence number of the first
   // (the next one when `entries` is empty and only fields are registered).
+  // `store` holds impression-store writes durable with them (see StoreWrite).
   virtual absl::StatusOr<uint64_t> Append(const std::vector<LogEntry>& entries,
-                                          const VectorDimList& new_dims) = 0;
+                                          const VectorDimList& new_dims,
+                                          const StoreWrites& store) = 0;
+  absl::StatusOr<uint64_t> Append(const std::vector<LogEntry>& entries,
+                                  const VectorDimList& new_dims) {
+    return Append(entries, new_dims, StoreWrites());
+  }
   // Replay calls fn for every logged event, and on_flush for every flush marker, with
   // seq > after, in order. DataLoss on a damaged record, naming it.
   virtual absl::Status Replay(uint64_t after, const ReplayFn& fn, const FlushFn& on_flush) = 0;

@@ -9,13 +9,24 @@
 namespace streamrec::storage {
 
 absl::StatusOr<uint64_t> RocksEventLog::Append(const std::vector<LogEntry>& entries,
-                                               const VectorDimList& new_dims) {
+                                               const VectorDimList& new_dims,
+                                               const StoreWrites& store) {
+  if (!store.empty() && !db_->has_impressions()) {
+    return absl::InternalError("impression-store writes for a data dir without impressions");
+  }
   const uint64_t first = next_seq_;
   rocksdb::WriteBatch batch;
   if (!entries.empty()) {
     db_->Put(batch, Family::kEvents, BigEndianKey(first), EncodeRecord(entries, encoding_));
   }
   if (meta_ != nullptr) meta_->AddVectorDims(new_dims, batch);
+  for (const StoreWrite& w : store) {
+    if (w.erase) {
+      db_->Delete(batch, Family::kImpressions, w.key);
+    } else {
+      db_->Put(batch, Family::kImpressions, w.key, w.value);
+    }
+  }
   if (batch.Count() > 0) {
     if (absl::Status s = db_->Write(batch, sync_); !s.ok()) return s;
   }

@@ -1,7 +1,7 @@
 // RocksEventLog: the EventLog in RocksDB's `events` column family. Each Append is one
 // record (storage/log_record.h; events and flush markers) keyed by its first sequence
 // number, written in one WriteBatch together with the vector fields it registers
-// (storage/meta_store.h); with `sync` the write-ahead log is fsynced before Append
+// (storage/meta_store.h) and the impression-store writes that go with it; with `sync` the write-ahead log is fsynced before Append
 // returns. Records are written in `encoding` (format 5 by default; kLegacy for a log an
 // older build must read) and read in any format. Thread rules: those of EventLog.
 #ifndef STREAMREC_STORAGE_ROCKS_EVENT_LOG_H_
@@ -22,8 +22,10 @@ class RocksEventLog final : public EventLog {
       : db_(db), meta_(meta), sync_(sync), encoding_(encoding) {}
 
   void StartAt(uint64_t next_seq) override { next_seq_ = next_seq; }
+  using EventLog::Append;
   absl::StatusOr<uint64_t> Append(const std::vector<LogEntry>& entries,
-                                  const VectorDimList& new_dims) override;
+                                  const VectorDimList& new_dims,
+                                  const StoreWrites& store) override;
   using EventLog::Replay;
   absl::Status Replay(uint64_t after, const ReplayFn& fn, const FlushFn& on_flush) override;
   absl::StatusOr<uint64_t> FirstSeq() override;

@@ -60,7 +60,7 @@ ImportTarget ImportTarget::Of(model::Model& model) {
 
 ImportSession::ImportSession(SnapshotStore* store, ImportTarget target)
     : store_(store), target_(std::move(target)), staging_version_(store->BeginStaging()) {
-  manifest_.config = EncodeConfig(target_.config);
+  manifest_.config = EncodeTrainingConfig(target_.config);
 }
 
 ImportSession::~ImportSession() { Abandon(); }

@@ -128,7 +128,7 @@ SnapshotStore::Pending SnapshotStore::Capture(model::Model& model, const Snapsho
   Manifest& m = p.manifest;
   m.meta = meta;
   m.meta.optimizer_step = model.optimizer_step();
-  m.config = EncodeConfig(model.config());
+  m.config = EncodeTrainingConfig(model.config());
   m.metrics = metrics;
   for (const model::StateTable& t : model.StateTables()) {
     if (force_full_) {

@@ -33,6 +33,10 @@ struct StorageOptions {
   // The event log's record format (storage/log_record.h): 5, or 3 (with 4 for flush
   // markers) while a build older than format 5 may have to read the log.
   int log_record_format = 5;
+  // Create the impressions column family (storage/database.h) if the data dir has none:
+  // off with log_record_format 3, so that an older build can still open the data dir
+  // (which then logs no impressions).
+  bool impressions = true;
   // How often an unwritable data dir is retried.
   std::chrono::milliseconds recovery_interval{1000};
   // The file system RocksDB uses (null: the OS's): the seam tests inject faults through.

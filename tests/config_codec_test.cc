@@ -1,5 +1,6 @@
 // ConfigCodec: every optimizer's config round trips exactly, malformed bytes are
-// rejected, and CheckCompatible allows exactly the changes that keep table shapes.
+// rejected, and CheckCompatible allows exactly the changes that keep table shapes (the
+// exploration policy, serving only, among them).
 #include "storage/config_codec.h"
 
 #include <gtest/gtest.h>
@@ -51,6 +52,7 @@ void ExpectSame(const model::ModelConfig& a, const model::ModelConfig& b) {
   if (model::UsesDnnConfig(a.kind)) {
     EXPECT_EQ(a.dnn.kernels, b.dnn.kernels);
   }
+  EXPECT_EQ(a.exploration, b.exploration);
 }
 
 TEST(ConfigCodecTest, EveryOptimizerRoundTripsExactly) {
@@ -87,10 +89,10 @@ TEST(ConfigCodecTest, FormatOneIsReadAndLaterFormatsRefusedByName) {
   EXPECT_TRUE(c->crosses.empty());
   std::string v3;
   PutU32(v3, 0xffffffffu);
-  PutU32(v3, 7);
+  PutU32(v3, 8);
   absl::Status s = DecodeConfig(v3).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(s.message(), "stored model config has format 7; this build reads formats 1 to 6");
+  EXPECT_EQ(s.message(), "stored model config has format 8; this build reads formats 1 to 7");
   // A crosses count the bytes cannot hold.
   std::string lying = EncodeConfig(model::ModelConfig());
   lying.resize(lying.size() - 12);  // crosses count, fm_factors, normalized
@@ -250,6 +252,94 @@ TEST(ConfigCodecTest, KernelsAtFormatSixEarlierFormatsReadAsEigen) {
   model::ModelConfig lr = Distinct(model::OptimizerKind::kFtrl);
   lr.dnn.kernels = model::DnnKernels::kOrdered;
   EXPECT_EQ(EncodeConfig(lr).substr(4, 4), std::string("\x04\0\0\0", 4));
+}
+
+// exploration: a config that explores is written at format 7 (the section after
+// everything else; an earlier build refuses the format by number), a greedy one in its
+// earlier format without the section, byte for byte as before (an earlier build reads
+// the data dir); formats 1 to 6 read as greedy; a change of exploration alone resumes.
+TEST(ConfigCodecTest, ExplorationAtFormatSevenGreedyKeepsEarlierFormats) {
+  model::ModelConfig dnn_eigen = DistinctDnn();
+  dnn_eigen.dnn.kernels = model::DnnKernels::kEigen;
+  model::ModelConfig deepfm_eigen = dnn_eigen;
+  deepfm_eigen.kind = model::ModelKind::kDeepFm;
+  model::ModelConfig fm = Distinct(model::OptimizerKind::kAdagrad);
+  fm.kind = model::ModelKind::kFm;
+  fm.fm_factors = 12;
+  const std::pair<model::ModelConfig, char> greedy_cases[] = {
+      {Distinct(model::OptimizerKind::kFtrl), 4}, {fm, 4}, {dnn_eigen, 4},
+      {deepfm_eigen, 5}, {DistinctDnn(), 6}};
+  for (const auto& [greedy, earlier_format] : greedy_cases) {
+    SCOPED_TRACE(model::ModelKindName(greedy.kind) + " at format " +
+                 std::to_string(earlier_format));
+    ASSERT_EQ(greedy.exploration.kind, model::ExplorationKind::kGreedy);
+    const std::string earlier = EncodeConfig(greedy);
+    EXPECT_EQ(earlier[4], earlier_format);
+    // A greedy config's unused parameters change nothing that is written.
+    model::ModelConfig greedy_other = greedy;
+    greedy_other.exploration.epsilon = 0.7;
+    greedy_other.exploration.temperature = 3;
+    EXPECT_EQ(EncodeConfig(greedy_other), earlier);
+    absl::StatusOr<model::ModelConfig> old = DecodeConfig(earlier);
+    ASSERT_TRUE(old.ok()) << old.status();
+    EXPECT_EQ(old->exploration, model::ExplorationConfig());  // greedy, the defaults
+    for (const model::ExplorationKind kind :
+         {model::ExplorationKind::kEpsilonGreedy, model::ExplorationKind::kSoftmax}) {
+      model::ModelConfig explores = greedy;
+      explores.exploration.kind = kind;
+      explores.exploration.epsilon = 0.25;
+      explores.exploration.temperature = 0.05;
+      const std::string bytes = EncodeConfig(explores);
+      EXPECT_EQ(bytes.substr(4, 4), std::string("\x07\0\0\0", 4));
+      // Format 6's layout (the kernels word for a DNN or DeepFM, Eigen's too) and the
+      // exploration section: u32 kind, f64 epsilon, f64 temperature.
+      std::string want = earlier;
+      want[4] = 7;
+      if (model::UsesDnnConfig(greedy.kind) && earlier_format < 6) {
+        PutU32(want, static_cast<uint32_t>(greedy.dnn.kernels));
+      }
+      PutU32(want, kind == model::ExplorationKind::kSoftmax ? 2 : 1);
+      PutF64(want, 0.25);
+      PutF64(want, 0.05);
+      EXPECT_EQ(bytes, want);
+      absl::StatusOr<model::ModelConfig> back = DecodeConfig(bytes);
+      ASSERT_TRUE(back.ok()) << back.status();
+      ExpectSame(*back, explores);
+      EXPECT_EQ(back->dnn.hidden, explores.dnn.hidden);
+      EXPECT_EQ(back->fm_factors, explores.fm_factors);
+      EXPECT_EQ(EncodeConfig(*back), bytes);
+      for (size_t n = 0; n < bytes.size(); ++n) {
+        EXPECT_EQ(DecodeConfig(bytes.substr(0, n)).status().code(), absl::StatusCode::kDataLoss)
+            << "length " << n;
+      }
+      EXPECT_EQ(DecodeConfig(bytes + '\0').status().code(), absl::StatusCode::kDataLoss);
+      // Exploration is serving only: either way round, a change of it alone resumes.
+      EXPECT_TRUE(CheckCompatible(*old, explores).ok());
+      EXPECT_TRUE(CheckCompatible(explores, *old).ok());
+    }
+  }
+  // An exploration word beyond softmax, or values out of range, are damage, named.
+  model::ModelConfig c = Distinct(model::OptimizerKind::kFtrl);
+  c.exploration.kind = model::ExplorationKind::kEpsilonGreedy;
+  const std::string bytes = EncodeConfig(c);
+  const size_t kind_at = bytes.size() - 20;
+  std::string unknown = bytes;
+  unknown[kind_at] = 3;
+  EXPECT_EQ(DecodeConfig(unknown).status().code(), absl::StatusCode::kDataLoss);
+  std::string far = bytes.substr(0, kind_at + 4);
+  PutF64(far, 1.5);  // epsilon
+  PutF64(far, 0.1);
+  EXPECT_EQ(DecodeConfig(far).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeConfig(far).status().message(),
+            "stored model config: exploration.epsilon: 1.5 is outside [0, 1]");
+  std::string cold = bytes.substr(0, kind_at + 12);
+  PutF64(cold, 0.0);  // temperature
+  EXPECT_EQ(DecodeConfig(cold).status().code(), absl::StatusCode::kDataLoss);
+  // A greedy config at format 7 (never written) reads as greedy, with its parameters.
+  std::string seven_greedy = bytes;
+  seven_greedy[kind_at] = 0;
+  ASSERT_TRUE(DecodeConfig(seven_greedy).ok());
+  EXPECT_EQ(DecodeConfig(seven_greedy)->exploration.kind, model::ExplorationKind::kGreedy);
 }
 
 TEST(ConfigCodecTest, DnnShapesMustMatchTrainingMayChange) {

@@ -26,8 +26,10 @@ class MemoryLog final : public storage::EventLog {
  public:
   struct Logged { uint64_t seq; float label; std::string id; };  // NOLINT
   void StartAt(uint64_t next_seq) override { next_ = next_seq; }
+  using storage::EventLog::Append;
   absl::StatusOr<uint64_t> Append(const std::vector<storage::LogEntry>& entries,
-                                  const storage::VectorDimList& new_dims) override {
+                                  const storage::VectorDimList& new_dims,
+                                  const storage::StoreWrites&) override {
     std::lock_guard<std::mutex> lock(mu);
     if (!fail.ok()) return fail;
     const uint64_t first = next_;
@@ -63,10 +65,11 @@ struct Call {
   int calls = 0;
   absl::Status status;
   size_t duplicates = 0;
+  static size_t Duplicates(const LoggedCounts& c) { return c.duplicates; }
   // Done: for Observe (DoneFn) and PrepareObserve (LoggedFn, the duplicates kept).
   auto Done() {
-    return [this](const absl::Status& s, auto... duplicates) {
-      ((this->duplicates = duplicates), ...);
+    return [this](const absl::Status& s, auto... counts) {
+      ((this->duplicates = Duplicates(counts)), ...);
       std::lock_guard<std::mutex> lock(mu);
       status = s;
       ++calls;
@@ -100,7 +103,7 @@ class IngestTest : public ::testing::Test {
     queue_ = std::make_unique<core::EventQueue>(queue_events, queue_bytes);
     ingest_ = std::make_unique<Ingest>(
         options, &converter_, &dims_, &ready_, [this] { return storage_; }, &log_);
-    ingest_->Attach(queue_.get());
+    ingest_->Attach(queue_.get(), nullptr);
   }
   std::unique_ptr<Call> Observe(const v1::ObserveRequest& req) {
     auto call = std::make_unique<Call>();
@@ -114,7 +117,7 @@ class IngestTest : public ::testing::Test {
     return converter_.ConvertObserve(req).value_or(nullptr);  // tests assert non-null
   }
 
-  const LoggedFn ignore_ = [](const absl::Status&, size_t) {};
+  const LoggedFn ignore_ = [](const absl::Status&, const LoggedCounts&) {};
   Limits limits_;
   VectorDims dims_;
   RequestConverter converter_{limits_, &dims_};
@@ -210,7 +213,7 @@ TEST_F(IngestTest, APreparedAgainRequestIsCountedOnce) {
   ready_ = true;
   absl::Status logged = absl::UnknownError("not called");
   auto again = ingest_->PrepareObserve(
-      Events(3), [&](const absl::Status& s, size_t) { logged = s; }, false);
+      Events(3), [&](const absl::Status& s, const LoggedCounts&) { logged = s; }, false);
   ASSERT_TRUE(again.ok());
   (*again)->on_logged(absl::OkStatus());
   EXPECT_TRUE(logged.ok());

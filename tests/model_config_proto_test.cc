@@ -1,7 +1,8 @@
 // ModelConfigFromProto / ModelConfigToProto (server/model_config_proto.h) for the DNN
 // and DeepFM:
 // defaults (Adam, learning rate 0.001), every field both ways, dense field parsing, and
-// dnn fields refused for the other kinds and fm_factors for the DNN, naming the field.
+// dnn fields refused for the other kinds and fm_factors for the DNN, naming the field;
+// the exploration policy both ways.
 #include "server/model_config_proto.h"
 
 #include <gtest/gtest.h>
@@ -153,6 +154,78 @@ TEST(ModelConfigProtoTest, MisplacedOrBadDnnFieldsAreRefusedByName) {
     ASSERT_FALSE(c.ok()) << text;
     EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << text;
     EXPECT_NE(c.status().message().find(message), std::string_view::npos) << c.status();
+  }
+}
+
+// exploration: greedy when left out; each policy with its parameter, both ways; a
+// parameter of another policy, or out of range, refused naming the field.
+TEST(ModelConfigProtoTest, ExplorationBothWays) {
+  absl::StatusOr<model::ModelConfig> c = FromText("");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->exploration, model::ExplorationConfig());
+  EXPECT_EQ(ModelConfigToProto(*c).exploration().policy(), v1::ExplorationConfig::GREEDY);
+  EXPECT_FALSE(ModelConfigToProto(*c).exploration().has_epsilon());
+  EXPECT_FALSE(ModelConfigToProto(*c).exploration().has_temperature());
+  for (const char* text : {"exploration { }", "exploration { policy: GREEDY }"}) {
+    c = FromText(text);
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_EQ(c->exploration.kind, model::ExplorationKind::kGreedy) << text;
+  }
+  c = FromText("exploration { policy: EPSILON_GREEDY }");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->exploration.kind, model::ExplorationKind::kEpsilonGreedy);
+  EXPECT_EQ(c->exploration.epsilon, 0.1);  // the default
+  c = FromText("exploration { policy: SOFTMAX }");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->exploration.temperature, 0.1);  // the default
+  const std::pair<const char*, model::ExplorationConfig> cases[] = {
+      {"exploration { policy: EPSILON_GREEDY epsilon: 0.05 }",
+       {model::ExplorationKind::kEpsilonGreedy, 0.05, 0.1}},
+      {"exploration { policy: EPSILON_GREEDY epsilon: 0 }",
+       {model::ExplorationKind::kEpsilonGreedy, 0.0, 0.1}},
+      {"exploration { policy: SOFTMAX temperature: 0.02 }",
+       {model::ExplorationKind::kSoftmax, 0.1, 0.02}},
+      {"kind: DNN exploration { policy: SOFTMAX temperature: 2 }",
+       {model::ExplorationKind::kSoftmax, 0.1, 2.0}},
+  };
+  for (const auto& [text, want] : cases) {
+    c = FromText(text);
+    ASSERT_TRUE(c.ok()) << text << ": " << c.status();
+    EXPECT_EQ(c->exploration, want) << text;
+    const v1::ModelConfig p = ModelConfigToProto(*c);
+    const bool epsilon = want.kind == model::ExplorationKind::kEpsilonGreedy;
+    EXPECT_EQ(p.exploration().policy(),
+              epsilon ? v1::ExplorationConfig::EPSILON_GREEDY : v1::ExplorationConfig::SOFTMAX);
+    EXPECT_EQ(p.exploration().has_epsilon(), epsilon) << text;
+    EXPECT_EQ(p.exploration().has_temperature(), !epsilon) << text;
+    absl::StatusOr<model::ModelConfig> back = ModelConfigFromProto(p);
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(back->exploration, want) << text;
+    EXPECT_EQ(ModelConfigToProto(*back).SerializeAsString(), p.SerializeAsString());
+  }
+  const std::pair<const char*, const char*> refused[] = {
+      {"exploration { epsilon: 0.1 }", "model config: exploration.epsilon is for policy EPSILON_GREEDY"},
+      {"exploration { policy: SOFTMAX epsilon: 0.1 }",
+       "model config: exploration.epsilon is for policy EPSILON_GREEDY"},
+      {"exploration { policy: EPSILON_GREEDY temperature: 1 }",
+       "model config: exploration.temperature is for policy SOFTMAX"},
+      {"exploration { policy: EPSILON_GREEDY epsilon: 1.5 }",
+       "model config: exploration.epsilon: 1.5 is outside [0, 1]"},
+      {"exploration { policy: EPSILON_GREEDY epsilon: -0.5 }",
+       "model config: exploration.epsilon: -0.5 is outside [0, 1]"},
+      {"exploration { policy: SOFTMAX temperature: 0 }",
+       "model config: exploration.temperature: 0 is not a finite number > 0"},
+      {"exploration { policy: SOFTMAX temperature: -2 }",
+       "model config: exploration.temperature: -2 is not a finite number > 0"},
+      {"exploration { policy: SOFTMAX temperature: inf }",
+       "model config: exploration.temperature: inf is not a finite number > 0"},
+      {"exploration { policy: 9 }", "model config: exploration.policy: unknown value 9"},
+  };
+  for (const auto& [text, message] : refused) {
+    c = FromText(text);
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_EQ(c.status().message(), message) << text;
   }
 }
 

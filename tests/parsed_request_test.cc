@@ -105,14 +105,18 @@ std::string Dump(const ParsedRequest& r, ParsedFeatures f) {
 }
 
 std::string Dump(const internal::PredictRequestView& r) {
-  std::string out = absl::StrCat("ctx", Dump(r.context()), " k", r.top_k(), " [");
+  std::string out = absl::StrCat("ctx", Dump(r.context()), " k", r.top_k(), " log",
+                                 r.has_log_impression() ? (r.log_impression() ? "1" : "0") : "-",
+                                 " [");
   for (const internal::ItemView& i : r.candidates()) {
     absl::StrAppend(&out, Str(i.id()), Dump(i.features()), ",");
   }
   return out + "]";
 }
 std::string Dump(const ParsedPredict& r) {
-  std::string out = absl::StrCat("ctx", Dump(r, r.context), " k", r.top_k, " [");
+  std::string out = absl::StrCat("ctx", Dump(r, r.context), " k", r.top_k, " log",
+                                 r.has_log_impression ? (r.log_impression ? "1" : "0") : "-",
+                                 " [");
   for (const ParsedItem& i : r.candidates) {
     absl::StrAppend(&out, Str(i.id), Dump(r, i.features), ",");
   }
@@ -240,6 +244,12 @@ TEST(ParsedRequestTest, HandMadeEdgeCasesReadAsProtobufDoes) {
       {"top_k", base + VarintField(3, 7), true},
       {"top_k 10-byte varint", base + "\x18\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", true},
       {"top_k 11-byte varint", base + "\x18\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", false},
+      {"log_impression true", base + VarintField(4, 1), true},
+      {"log_impression false", base + VarintField(4, 0), true},
+      {"log_impression 2 is true", base + VarintField(4, 2), true},
+      {"log_impression twice: last", base + VarintField(4, 1) + VarintField(4, 0), true},
+      {"log_impression 64-bit varint", base + "\x20\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", true},
+      {"log_impression as length: unknown", base + Len(4, "x"), true},
       {"over-long tag encoding", std::string("\x8a\x00\x00", 3), true},
       {"5-byte tag", std::string("\x8a\x80\x80\x80\x00\x00", 6), true},
       {"5-byte tag with high bits", std::string("\x8a\x80\x80\x80\x70\x00", 6), true},

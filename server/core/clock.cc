@@ -10,6 +10,12 @@ class Real final : public Clock {
 
 }  // namespace
 
+int64_t Clock::UnixMillis() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 Clock* RealClock() {
   static Real* const clock = new Real();
   return clock;

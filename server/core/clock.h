@@ -1,6 +1,6 @@
 // Clock: the monotonic time the core's time-dependent behaviour reads, so tests can
 // replace it: today the updater's publication and persistence intervals
-// (UpdaterOptions::clock); later, join windows. Not read through it: the storage thread's
+// (UpdaterOptions::clock), and join windows (UnixMillis). Not read through it: the storage thread's
 // retry tick, and timestamps (event and snapshot times come from the system clock).
 // RealClock() is steady_clock; tests use a fake that moves only when told
 // (tests/testing/fake_clock.h). Implementations are thread-safe.
@@ -20,6 +20,9 @@ class Clock {
 
   // Now: monotonic time, for intervals and deadlines.
   virtual TimePoint Now() const = 0;
+  // UnixMillis: wall-clock time, Unix milliseconds: when impressions are logged and when
+  // their join windows close (server/reward_join.h). RealClock: the system clock.
+  virtual int64_t UnixMillis() const;
   // OnJump registers `wake` to run (on the thread that moves the clock) whenever time
   // jumps, so a thread waiting for a deadline looks at the clock again, and returns the
   // registration's id; RemoveOnJump(id) ends it (call it before what `wake` touches is

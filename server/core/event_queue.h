@@ -45,6 +45,15 @@ struct NewVectorDim {
   std::string path;
 };
 
+// PendingReward: an event that named only a prediction_id (no features): the log writer
+// joins it with the logged impression (server/reward_join.h), which gives examples[event]
+// its features, or drops it.
+struct PendingReward {
+  uint32_t event = 0;
+  std::string prediction_id;
+  std::string item_id;
+};
+
 // EventBatch: the events of one request, in order, and what the pipeline learns about
 // them on the way: accepted (queue), sequenced and logged (LogWriter), trained (Updater).
 struct EventBatch {
@@ -53,6 +62,11 @@ struct EventBatch {
   std::vector<std::string> event_ids;
   // Vector fields to register when (and only if) the batch is logged.
   std::vector<NewVectorDim> new_dims;
+  // Rewards to join, in event order; and, once the log writer joined them, how many got
+  // their impression's features and how many were dropped (not logged or trained).
+  std::vector<PendingReward> rewards;
+  size_t rewards_joined = 0;
+  size_t rewards_dropped = 0;
   // Approximate memory the batch holds (bytes), counted against the queue's byte budget
   // from ReserveBytes until Release.
   size_t bytes = 0;

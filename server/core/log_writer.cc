@@ -109,6 +109,13 @@ void LogWriter::Run() {
     const bool stopping = stop_.load();
     size_t events = 0;
     size_t bytes = 0;
+    // Due events go first: they were decided on what was logged before this group.
+    if (options_.due && !stopping) {
+      if (std::unique_ptr<EventBatch> due = options_.due()) {
+        events += due->examples.size();
+        group.push_back(std::move(due));
+      }
+    }
     while (events < options_.max_group_events && bytes < options_.max_group_bytes) {
       std::unique_ptr<EventBatch> b = queue_->TryPop();
       if (!b) break;
@@ -125,7 +132,8 @@ void LogWriter::Run() {
       continue;
     }
     if (stopping) break;
-    queue_->WaitForWork(std::chrono::steady_clock::now() + std::chrono::seconds(1));
+    queue_->WaitForWork(std::chrono::steady_clock::now() +
+                        (options_.due ? options_.due_interval : std::chrono::seconds(1)));
   }
 }
 
@@ -139,6 +147,7 @@ void LogWriter::WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group) {
   for (size_t g = 0; g < group.size(); ++g) {
     EventBatch* b = group[g].get();
     if (options_.admit && !b->flush) admitted[g] = options_.admit(*b);
+    if (admitted[g].ok() && options_.resolve && !b->flush) admitted[g] = options_.resolve(*b);
     if (!admitted[g].ok()) continue;
     if (b->flush) keys.push_back(IdKey{});  // an entry without an id
     if (options_.dedup_window > 0) {

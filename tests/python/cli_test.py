@@ -50,7 +50,8 @@ class CliTest(cli_harness.CliServerCase):
         self.assertEqual((r.returncode, r.stdout.strip()), (0, "accepted 1 event"))
         r = self.cli("--json", "observe", "--request",
                      '{"events":[{"item":{"id":"A"},"label":1},{"item":{"id":"B"},"label":0}]}')
-        self.assertEqual(json.loads(r.stdout), {"accepted": "2", "duplicates": "0"})
+        self.assertEqual(json.loads(r.stdout), {"accepted": "2", "duplicates": "0",
+                                                "rewards_joined": "0", "rewards_dropped": "0"})
         # A retry of events with ids is acknowledged and said to be a duplicate.
         req = '{"events":[{"item":{"id":"A"},"label":1,"event_id":"cli-dup-1"}]}'
         self.assertEqual(self.cli("observe", "--request", req).stdout.strip(), "accepted 1 event")
@@ -500,7 +501,8 @@ class EventIdTest(unittest.TestCase):
             # With --json too, on a command's response, and replay's summary metrics.
             r = self.cli(addr, "--json", "--json_ints_as_numbers", "observe", "--item", "A",
                          "--label", "1")
-            self.assertEqual(json.loads(r.stdout), {"accepted": 1, "duplicates": 0})
+            self.assertEqual(json.loads(r.stdout), {"accepted": 1, "duplicates": 0,
+                                                "rewards_joined": 0, "rewards_dropped": 0})
             out = json.loads(self.cli(addr, "--json_ints_as_numbers", "replay", self.events,
                                       "--quiet").stdout)
             self.assertIsInstance(out["overall"]["events"], int)

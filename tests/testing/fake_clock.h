@@ -27,6 +27,14 @@ class FakeClock final : public core::Clock {
     std::lock_guard<std::mutex> lock(mu_);
     wakes_.erase(id);
   }
+  // UnixMillis: a fixed start (2026-01-01) plus the time advanced.
+  int64_t UnixMillis() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return kStartUnixMs +
+           std::chrono::duration_cast<std::chrono::milliseconds>(now_ - TimePoint(std::chrono::hours(1000)))
+               .count();
+  }
+  static constexpr int64_t kStartUnixMs = 1767225600000;
   // Advance moves the clock by `d` and wakes the waiters.
   void Advance(std::chrono::milliseconds d) {
     std::vector<std::function<void()>> wakes;
