@@ -15,6 +15,10 @@ int RunInfo(const Args& args, Connection& conn, bool json);
 int RunStats(const Args& args, Connection& conn, bool json);
 int RunReplay(const Args& args, Connection& conn, bool json);
 int RunGenerate(const Args& args, bool json);
+// RunEvaluate: offline evaluation (client/cmd_evaluate.cc); needs no server.
+int RunEvaluate(const Args& args, bool json);
+// RunSimulate: the closed-loop simulator against `conn` (client/cmd_simulate.cc).
+int RunSimulate(const Args& args, Connection& conn, bool json);
 // RunSnapshots: `list` asks `conn` (the serving port answers it), the others `admin`
 // (the admin port, --admin_server).
 int RunSnapshots(const Args& args, Connection& conn, Connection& admin, bool json);

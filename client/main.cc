@@ -88,6 +88,7 @@ int Main(int argc, char** argv) {
   const bool json = args.Has("json") || args.Has("json_ints_as_numbers");
   SetJsonIntsAsNumbers(args.Has("json_ints_as_numbers"));
   if (command == "generate") return RunGenerate(args, json);
+  if (command == "evaluate") return RunEvaluate(args, json);
 
   std::string server = "localhost:50051";
   if (const char* env = std::getenv("STREAMREC_SERVER"); env && *env) server = env;
@@ -113,6 +114,7 @@ int Main(int argc, char** argv) {
   if (command == "health") return RunHealth(args, conn, json);
   if (command == "info") return RunInfo(args, conn, json);
   if (command == "stats") return RunStats(args, conn, json);
+  if (command == "simulate") return RunSimulate(args, conn, json);
   if (command == "snapshots" || command == "bench") {
     std::string admin_server = AdminTarget(server);
     if (const char* env = std::getenv("STREAMREC_ADMIN_SERVER"); env && *env) admin_server = env;

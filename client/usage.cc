@@ -77,6 +77,37 @@ const std::vector<CommandSpec>& Commands() {
        "categorical\n",
        {"n", "seed", "users", "items", "format", "output", "layout", "features", "unscaled"},
        false},
+      {"evaluate",
+       "  evaluate --synthetic [--rounds N] [--seed S] [--format text|json]\n"
+       "          IPS, SNIPS, DR and naive estimates of a target policy's click rate from\n"
+       "          uniform-random logs of a simulator, against its true click rate\n"
+       "          (--rounds default 200000, --seed default 3)\n"
+       "  evaluate --obd ROOT | --obd_logged DIR --obd_target DIR [--campaign NAME ...]\n"
+       "          Open Bandit Dataset: the target's (ROOT/bts) click rate estimated from the\n"
+       "          logger's log (ROOT/random), beside its on-policy click rate, per campaign\n"
+       "          (all, men, women: each found as DIR/NAME/NAME.csv)\n",
+       {"synthetic", "rounds", "seed", "format", "obd", "obd_logged", "obd_target", "campaign"},
+       false},
+      {"simulate",
+       "  simulate [--rounds N] [--seed S] [--top_k K] [--report_every N] [--csv FILE]\n"
+       "           [--label NAME] [--negatives explicit|default] [--rate ROUNDS/S]\n"
+       "           [--segments U] [--categories C] [--items I] [--candidates N] [--fresh N]\n"
+       "           [--new_item_every N] [--new_item_boost X] [--boost_halflife N]\n"
+       "           [--appeal_sd X] [--affinity X] [--base_logit X]\n"
+       "          closed loop against the server: seeded users with hidden preferences\n"
+       "          Predict (impressions logged), click, and report clicks as joined rewards\n"
+       "          (prediction_id, item, label); cumulative click rate every N rounds beside\n"
+       "          an oracle's and a random ranking's. The policy is the server's (its model\n"
+       "          config's exploration). Defaults: 5000 rounds, seed 1, top_k 3; 4 segments,\n"
+       "          4 categories; the candidates are the 10 newest items, one new every 100\n"
+       "          rounds, its appeal +2 (logit) halving every 500 rounds. --negatives\n"
+       "          explicit (default) sends label 0 for shown items not clicked; default\n"
+       "          leaves them to the server's default reward (after its join window: pace\n"
+       "          the rounds with --rate)\n",
+       {"rounds", "seed", "top_k", "report_every", "csv", "label", "negatives", "rate",
+        "segments", "categories", "items", "candidates", "fresh", "new_item_every",
+        "new_item_boost", "boost_halflife", "appeal_sd", "affinity", "base_logit"},
+       false},
       {"snapshots",
        "  snapshots list | save | rollback VERSION | export FILE [--version V] | import FILE\n"
        "          list asks --server; the others the admin port (--admin_server)\n",
@@ -124,7 +155,7 @@ const std::set<std::string>& GlobalFlags() {
 const std::set<std::string>& BooleanFlags() {
   static const auto* flags = new std::set<std::string>{
       "json", "json_ints_as_numbers", "watch", "skip_bad", "quiet", "help", "skip_header",
-      "unscaled", "no_event_ids", "tls"};
+      "unscaled", "no_event_ids", "tls", "synthetic"};
   return *flags;
 }
 

@@ -207,7 +207,7 @@ class CliContractTest(cli_harness.CliServerCase):
             r = subprocess.run([CLI, flag], capture_output=True, text=True)
             self.assertEqual((r.returncode, r.stdout), (0, general.stdout))
         for command in ("predict", "observe", "health", "info", "stats", "replay", "generate",
-                        "snapshots", "bench"):
+                        "snapshots", "bench", "evaluate", "simulate"):
             self.assertIn(f"  {command}", general.stdout)
             outs = [subprocess.run([CLI, *args], capture_output=True, text=True)
                     for args in (["help", command], [command, "--help"], [command, "-h"])]
@@ -245,7 +245,7 @@ class CliContractTest(cli_harness.CliServerCase):
         r = subprocess.run(["bash", "-n", COMPLETION], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(self.complete("pre"), {"predict"})
-        self.assertEqual(self.complete("s"), {"stats", "snapshots"})
+        self.assertEqual(self.complete("s"), {"stats", "snapshots", "simulate"})
         self.assertEqual(self.complete("--server", "h:1", "he"), {"health", "help"})
         self.assertEqual(self.complete("replay", "--sk"), {"--skip_bad", "--skip_header"})
         self.assertEqual(self.complete("snapshots", "ro"), {"rollback"})
@@ -256,7 +256,7 @@ class CliContractTest(cli_harness.CliServerCase):
         self.assertNotIn("--probes", self.complete("bench", "predict", "--"))
         # Each command's flags are the ones its help lists (and the global ones).
         for command in ("predict", "observe", "health", "info", "stats", "replay", "generate",
-                        "snapshots", "bench"):
+                        "snapshots", "bench", "evaluate", "simulate"):
             usage = self.usage_block(subprocess.run([CLI, "help", command], capture_output=True,
                                                     text=True).stdout)
             listed = set(re.findall(r"--[a-z_]+", usage))
