@@ -52,6 +52,9 @@ absl::Status RewardJoin::Log(storage::Impression& imp) {
   }
   logged_.fetch_add(1, std::memory_order_relaxed);
   live_.fetch_add(1, std::memory_order_relaxed);
+  for (int64_t low = lowest_new_.load(); imp.expires_unix_ms < low &&
+                                         !lowest_new_.compare_exchange_weak(low, imp.expires_unix_ms);) {
+  }
   return absl::OkStatus();
 }
 
@@ -164,8 +167,9 @@ std::unique_ptr<core::EventBatch> RewardJoin::TakeDue() {
   const int64_t now = clock_->UnixMillis();
   if (now < next_due_ms_) return nullptr;
   std::vector<std::pair<int64_t, std::string>> due;
+  const int64_t from = std::min(scan_from_ms_, lowest_new_.exchange(INT64_MAX));
   absl::Status s = store_->Scan(
-      storage::ExpiryBegin(), storage::ExpiryEnd(now + 1), options_.max_closed_per_group,
+      storage::ExpiryEnd(from), storage::ExpiryEnd(now + 1), options_.max_closed_per_group,
       [&due](std::string_view key, std::string_view) {
         int64_t expires;
         std::string id;
@@ -173,9 +177,14 @@ std::unique_ptr<core::EventBatch> RewardJoin::TakeDue() {
         return true;
       });
   if (!s.ok()) {
+    scan_from_ms_ = from;  // look there again
     next_due_ms_ = now + 1000;
     return nullptr;
   }
+  // Once this group is logged, scans start at the last expiry it closes; until then (and
+  // if it is not logged) where this one did.
+  scan_from_ms_ = from;
+  group_scan_from_ms_ = from;
   // All due now: look again at the next group; else in a while (new impressions close
   // a whole window from now).
   next_due_ms_ = due.size() >= options_.max_closed_per_group ? now : now + 100;
@@ -189,6 +198,7 @@ std::unique_ptr<core::EventBatch> RewardJoin::TakeDue() {
       break;
     }
     Entry& e = **found;
+    group_scan_from_ms_ = expires;  // everything before it in the scan is closed
     if (e.closed) continue;
     e.closed = true;
     writes_.push_back({storage::ExpiryKey(expires, id), "", true});
@@ -232,6 +242,7 @@ void RewardJoin::GroupDone(const absl::Status& status) {
     if (!writes.empty()) store_->Write(writes, false).IgnoreError();  // in memory
   }
   if (status.ok()) {
+    if (group_closed_ > 0) scan_from_ms_ = group_scan_from_ms_;
     joined_.fetch_add(group_joined_, std::memory_order_relaxed);
     for (int d = 0; d < kDropCount; ++d) {
       dropped_[d].fetch_add(group_dropped_[d], std::memory_order_relaxed);

@@ -122,6 +122,14 @@ class RewardJoin {
   storage::StoreWrites writes_;
   bool writes_taken_ = false;
   int64_t next_due_ms_ = 0;
+  // Where the expiry scan starts: the last closed impression's expiry (windows close in
+  // expiry order), so it does not walk the tombstones of the ones closed before; and the
+  // lowest expiry logged since the last scan (Log, any thread), in case the clock went
+  // back. A scan lowers scan_from_ms_ to where it started; the group that closes what it
+  // found raises it to the last expiry closed (GroupDone).
+  int64_t scan_from_ms_ = 0;
+  int64_t group_scan_from_ms_ = 0;
+  std::atomic<int64_t> lowest_new_{INT64_MAX};
 
   std::atomic<uint64_t> logged_{0};
   std::atomic<uint64_t> failed_{0};

@@ -285,3 +285,28 @@ TEST_F(RewardJoinTest, ExplorationReturnsReproduciblePropensities) {
 
 }  // namespace
 }  // namespace streamrec
+
+namespace streamrec {
+namespace {
+
+// More impressions close at once than one log group takes (256): they close over several
+// groups, each exactly once, and impressions logged after a close are found by the next
+// scans (which start where the last one ended).
+TEST_F(RewardJoinTest, ManyWindowsCloseOverSeveralGroupsExactlyOnce) {
+  StartServer(Options(true));
+  for (int i = 0; i < 600; ++i) LoggedPrediction(1);
+  clock_.Advance(std::chrono::seconds(11));
+  ASSERT_TRUE(WaitFor([&] { return Stats().feedback().impressions_closed() == 600; }));
+  for (int i = 0; i < 5; ++i) LoggedPrediction(1);
+  clock_.Advance(std::chrono::seconds(11));
+  ASSERT_TRUE(WaitFor([&] { return Stats().feedback().impressions_closed() == 605; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const v1::FeedbackStats fb = Stats().feedback();
+  EXPECT_EQ(fb.impressions_closed(), 605u);
+  EXPECT_EQ(fb.defaults_emitted(), 605u);
+  EXPECT_EQ(fb.impressions_live(), 0u);
+  ASSERT_TRUE(WaitApplied(605));
+}
+
+}  // namespace
+}  // namespace streamrec
