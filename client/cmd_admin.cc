@@ -114,6 +114,22 @@ void PrintStats(const v1::Stats& s) {
   std::printf("predict          requests %lu  candidates %lu\n",
               static_cast<unsigned long>(s.predict_requests()),
               static_cast<unsigned long>(s.candidates_scored()));
+  const v1::FeedbackStats& fb = s.feedback();
+  const auto dropped = [&fb](const char* reason) -> unsigned long {
+    auto it = fb.rewards_dropped().find(reason);
+    return it == fb.rewards_dropped().end() ? 0 : it->second;
+  };
+  std::printf("feedback         impressions logged %lu (failed %lu, live %lu, closed %lu)  "
+              "rewards joined %lu, dropped unknown %lu / not_candidate %lu / duplicate %lu  "
+              "defaults %lu  join latency mean %.0f ms max %lu ms\n",
+              static_cast<unsigned long>(fb.impressions_logged()),
+              static_cast<unsigned long>(fb.impressions_failed()),
+              static_cast<unsigned long>(fb.impressions_live()),
+              static_cast<unsigned long>(fb.impressions_closed()),
+              static_cast<unsigned long>(fb.rewards_joined()), dropped("unknown"),
+              dropped("not_candidate"), dropped("duplicate"),
+              static_cast<unsigned long>(fb.defaults_emitted()), fb.join_latency_mean_ms(),
+              static_cast<unsigned long>(fb.join_latency_max_ms()));
   PrintMetrics("overall", s.progressive());
   PrintMetrics(("last " + std::to_string(s.metrics_window())).c_str(), s.progressive_window());
 }

@@ -186,6 +186,12 @@ int RunObserve(const Args& args, Connection& conn, bool json) {
     } else {
       std::printf("accepted %s\n", Counted(resp.accepted(), "event").c_str());
     }
+    if (resp.rewards_joined() + resp.rewards_dropped() > 0) {
+      std::printf("rewards: %lu joined with their impression, %lu dropped (unknown or closed "
+                  "prediction_id, not a candidate, or already rewarded: see stats)\n",
+                  static_cast<unsigned long>(resp.rewards_joined()),
+                  static_cast<unsigned long>(resp.rewards_dropped()));
+    }
   }
   return kExitOk;
 }

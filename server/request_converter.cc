@@ -469,7 +469,12 @@ absl::StatusOr<std::unique_ptr<core::EventBatch>> RequestConverter::ConvertObser
         continue;
       }
       batch->rewards.push_back({static_cast<uint32_t>(i), std::string(event.prediction_id),
-                                std::string(event.item.id)});
+                                std::string(event.item.id), false});
+    } else if (!event.prediction_id.empty() &&
+               event.prediction_id.size() <= limits_.max_name_bytes) {
+      // Trained on its own features; it still counts as its item's reward for the join.
+      batch->rewards.push_back({static_cast<uint32_t>(i), std::string(event.prediction_id),
+                                std::string(event.item.id), true});
     }
   }
   if (invalid > 0) return MergeFieldErrors(errors, invalid);

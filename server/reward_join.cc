@@ -108,9 +108,24 @@ absl::Status RewardJoin::Resolve(core::EventBatch& batch) {
   const int64_t now = clock_->UnixMillis();
   std::vector<uint8_t> drop(batch.examples.size(), 0);
   size_t dropped = 0;
+  size_t marked = 0;
   for (size_t r = 0; r < batch.rewards.size(); ++r) {
     const core::PendingReward& reward = batch.rewards[r];
     Entry& e = *entries[r];
+    if (reward.has_features) {  // trained as sent; only its item's default is settled
+      ++marked;
+      if (e.impression == nullptr || e.closed || e.impression->expires_unix_ms <= now) continue;
+      const storage::Impression& imp = *e.impression;
+      for (uint32_t c = 0; c < imp.candidates.size(); ++c) {
+        if (imp.candidates[c].id != reward.item_id) continue;
+        if (!storage::IsRewarded(e.rewarded, c)) {
+          storage::SetRewarded(e.rewarded, c);
+          e.changed = true;
+        }
+        break;
+      }
+      continue;
+    }
     const auto reject = [&](Drop why) {
       ++group_dropped_[why];
       drop[reward.event] = 1;
@@ -141,7 +156,7 @@ absl::Status RewardJoin::Resolve(core::EventBatch& batch) {
     group_latency_sum_ += latency;
     group_latency_max_ = std::max(group_latency_max_, latency);
   }
-  batch.rewards_joined = batch.rewards.size() - dropped;
+  batch.rewards_joined = batch.rewards.size() - marked - dropped;
   batch.rewards_dropped = dropped;
   batch.rewards.clear();
   if (dropped > 0) {

@@ -13,7 +13,8 @@
 //   not_candidate  the item id was not among the impression's candidates
 //   duplicate      that (prediction, item) was rewarded before
 // A dropped reward is acknowledged (like a duplicate event id) but never logged or
-// trained. Windows close by the writer's clock (Clock::UnixMillis) as the log is
+// trained. An event with features and a prediction_id is trained on its own features; it
+// marks its item rewarded in the impression (so no default reward follows for it). Windows close by the writer's clock (Clock::UnixMillis) as the log is
 // written; the decision is in the log, so a replay reads no clock. The store's writes
 // that account for a group (rewarded marks, closed impressions) are carried by the same
 // log append (StoreWrites), so after a crash the log and the store agree: nothing is

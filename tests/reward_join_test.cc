@@ -310,3 +310,29 @@ TEST_F(RewardJoinTest, ManyWindowsCloseOverSeveralGroupsExactlyOnce) {
 
 }  // namespace
 }  // namespace streamrec
+
+namespace streamrec {
+namespace {
+
+// An event that carries its features and names a logged prediction is trained on its own
+// features, and settles its item: no default reward for it when the window closes, and a
+// later label-only reward for it is a duplicate.
+TEST_F(RewardJoinTest, FullEventWithPredictionIdSettlesItsItem) {
+  StartServer(Options(true));
+  const std::string id = LoggedPrediction();
+  v1::ObserveRequest full = FullEvent(1, 1);
+  full.mutable_events(0)->set_prediction_id(id);
+  const v1::ObserveResponse resp = ObserveOk(full);
+  EXPECT_EQ(resp.rewards_joined(), 0u);
+  EXPECT_EQ(resp.rewards_dropped(), 0u);
+  v1::ObserveRequest again;
+  *again.add_events() = Reward(id, "b", 1);
+  EXPECT_EQ(ObserveOk(again).rewards_dropped(), 1u);
+  clock_.Advance(std::chrono::seconds(11));
+  ASSERT_TRUE(WaitFor([&] { return Stats().feedback().impressions_closed() == 1; }));
+  EXPECT_EQ(Stats().feedback().defaults_emitted(), 2u);  // a and c, not b
+  ASSERT_TRUE(WaitApplied(3));
+}
+
+}  // namespace
+}  // namespace streamrec

@@ -48,10 +48,13 @@ struct NewVectorDim {
 // PendingReward: an event that named only a prediction_id (no features): the log writer
 // joins it with the logged impression (server/reward_join.h), which gives examples[event]
 // its features, or drops it.
+// An event with features and a prediction_id is one too, with `has_features`: it keeps
+// its own features and only marks its item rewarded (no default reward for it later).
 struct PendingReward {
   uint32_t event = 0;
   std::string prediction_id;
   std::string item_id;
+  bool has_features = false;
 };
 
 // EventBatch: the events of one request, in order, and what the pipeline learns about
