@@ -63,7 +63,7 @@ ABSL_FLAG(bool, log_impressions, false,
           "Log every Predict's impression for joined rewards, unless the request sets "
           "log_impression (README, Joined rewards).");
 ABSL_FLAG(absl::Duration, join_window, absl::Hours(1),
-          "How long after Predict a reward may name only its prediction_id (1s to 30d); "
+          "How long after Predict a reward may name only its prediction_id (1s to 720h); "
           "then the shown items without a reward get the default reward.");
 ABSL_FLAG(std::string, default_reward, "0",
           "Label of a shown item that got no reward within --join_window, in [0, 1], or "

@@ -36,6 +36,7 @@ absl::Status RewardJoin::Start() {
 
 absl::Status RewardJoin::Log(storage::Impression& imp) {
   if (store_ == nullptr) {
+    failed_.fetch_add(1, std::memory_order_relaxed);
     return absl::FailedPreconditionError(
         "this server logs no impressions (its data dir is kept readable by older builds: "
         "--log_record_format=3)");
@@ -151,8 +152,10 @@ absl::Status RewardJoin::Resolve(core::EventBatch& batch) {
     model::Example& ex = batch.examples[reward.event];
     Append(imp, c, ex);
     ++group_joined_;
-    const uint64_t latency =
-        static_cast<uint64_t>(std::max<int64_t>(0, ex.time_unix_ms - imp.time_unix_ms));
+    // Clamped to the window: a client's time far in the future must not swamp the mean.
+    const int64_t since = ex.time_unix_ms <= imp.time_unix_ms ? 0 : ex.time_unix_ms - imp.time_unix_ms;
+    const uint64_t latency = static_cast<uint64_t>(
+        std::min<int64_t>(since, imp.expires_unix_ms - imp.time_unix_ms));
     group_latency_sum_ += latency;
     group_latency_max_ = std::max(group_latency_max_, latency);
   }

@@ -1,6 +1,7 @@
 #include "server/server_core.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "server/error_details.h"
 #include "server/memory_limit.h"
 #include "server/model_config_proto.h"
@@ -107,6 +108,11 @@ absl::StatusOr<std::unique_ptr<ServerCore>> ServerCore::Create(const CoreOptions
       : options.updater.clock != nullptr ? options.updater.clock
                                          : core::RealClock());
   RewardJoin* rj = core->join_.get();
+  if (options.join.log_by_default && core->impressions_ == nullptr) {
+    log::Warning("--log_impressions: this data dir logs no impressions (kept readable by "
+                 "older builds, --log_record_format=3); Predict answers impression_logged "
+                 "false, counted in feedback.impressions_failed");
+  }
 
   core::PipelineOptions p;
   p.queue_capacity = options.queue_capacity;

@@ -336,3 +336,39 @@ TEST_F(RewardJoinTest, FullEventWithPredictionIdSettlesItsItem) {
 
 }  // namespace
 }  // namespace streamrec
+
+namespace streamrec {
+namespace {
+
+// A reward whose event_id repeats a logged event is a duplicate event: neither trained
+// nor joined, so its item stays open for a retry with a new id (found by the hostile
+// pass: it was counted joined, not trained, and its item closed). A client time far in
+// the future does not swamp the join latency (clamped to the window).
+TEST_F(RewardJoinTest, DuplicateEventIdRewardIsNotJoined) {
+  server::ServerOptions o = Options(true);
+  o.core.dedup_window = 1000;
+  StartServer(o);
+  const std::string id = LoggedPrediction();
+  v1::ObserveRequest plain = FullEvent(0, 0);
+  plain.mutable_events(0)->set_event_id("E1");
+  ObserveOk(plain);
+  v1::ObserveRequest dup;
+  *dup.add_events() = Reward(id, "b", 1);
+  dup.mutable_events(0)->set_event_id("E1");
+  v1::ObserveResponse resp = ObserveOk(dup);
+  EXPECT_EQ(resp.duplicates(), 1u);
+  EXPECT_EQ(resp.rewards_joined(), 0u);
+  v1::ObserveRequest retry;
+  *retry.add_events() = Reward(id, "b", 1);
+  retry.mutable_events(0)->set_event_id("E2");
+  retry.mutable_events(0)->set_time_unix_ms(int64_t{1} << 62);
+  resp = ObserveOk(retry);
+  EXPECT_EQ(resp.rewards_joined(), 1u);
+  ASSERT_TRUE(WaitApplied(2));
+  const v1::FeedbackStats fb = Stats().feedback();
+  EXPECT_EQ(fb.rewards_joined(), 1u);
+  EXPECT_LE(fb.join_latency_max_ms(), 10000u);
+}
+
+}  // namespace
+}  // namespace streamrec

@@ -147,19 +147,22 @@ void LogWriter::WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group) {
   for (size_t g = 0; g < group.size(); ++g) {
     EventBatch* b = group[g].get();
     if (options_.admit && !b->flush) admitted[g] = options_.admit(*b);
-    if (admitted[g].ok() && options_.resolve && !b->flush) admitted[g] = options_.resolve(*b);
     if (!admitted[g].ok()) continue;
     if (b->flush) keys.push_back(IdKey{});  // an entry without an id
+    const size_t keys_before = keys.size();
     if (options_.dedup_window > 0) {
       size_t kept = 0;
+      // Where each kept event moves, for the batch's rewards (which name events): a
+      // duplicate event is neither logged nor joined.
+      std::vector<uint32_t> moved(b->rewards.empty() ? 0 : b->examples.size(), UINT32_MAX);
       for (size_t i = 0; i < b->examples.size(); ++i) {
         const IdKey key = i < b->event_ids.size() ? KeyOf(b->event_ids[i]) : IdKey{};
         if (!(key == IdKey{}) && (recent_.contains(key) || !in_group.insert(key).second)) {
-          duplicates_.fetch_add(1, std::memory_order_relaxed);
           ++b->duplicates;
           continue;
         }
         keys.push_back(key);
+        if (!moved.empty()) moved[i] = static_cast<uint32_t>(kept);
         if (kept != i) {
           b->examples[kept] = std::move(b->examples[i]);
           if (i < b->event_ids.size()) b->event_ids[kept] = std::move(b->event_ids[i]);
@@ -168,7 +171,26 @@ void LogWriter::WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group) {
       }
       b->examples.resize(kept);
       if (b->event_ids.size() > kept) b->event_ids.resize(kept);
+      if (!moved.empty()) {
+        size_t r = 0;
+        for (size_t j = 0; j < b->rewards.size(); ++j) {
+          if (moved[b->rewards[j].event] == UINT32_MAX) continue;
+          b->rewards[j].event = moved[b->rewards[j].event];
+          if (r != j) b->rewards[r] = std::move(b->rewards[j]);
+          ++r;
+        }
+        b->rewards.resize(r);
+      }
     }
+    // Joined once de-duplicated; a batch refused here takes back its window entries.
+    if (options_.resolve && !b->flush) admitted[g] = options_.resolve(*b);
+    if (!admitted[g].ok()) {
+      for (size_t k = keys_before; k < keys.size(); ++k) in_group.erase(keys[k]);
+      keys.resize(keys_before);
+      b->duplicates = 0;
+      continue;
+    }
+    duplicates_.fetch_add(b->duplicates, std::memory_order_relaxed);
     raw.push_back(b);
   }
   absl::Status status = absl::OkStatus();

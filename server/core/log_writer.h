@@ -55,9 +55,9 @@ using AppendFn =
 // admitted batches (the server commits or forgets what AdmitFn reserved).
 using AdmitFn = std::function<absl::Status(EventBatch& batch)>;
 using GroupDoneFn = std::function<void(const absl::Status& status)>;
-// ResolveFn runs on each admitted batch in log order, before duplicates are dropped and
-// the append: the server joins rewards here (it may change and drop events; a non-OK
-// status refuses the batch, like AdmitFn's). DueFn
+// ResolveFn runs on each admitted batch in log order, once its duplicates are dropped (a
+// duplicate event is never joined), before the append: the server joins rewards here (it
+// may change and drop events; a non-OK status refuses the batch, like AdmitFn's). DueFn
 // returns a batch the writer logs first in its next group (default rewards of closed
 // impressions), or null; it runs at least every `due_interval`.
 using ResolveFn = std::function<absl::Status(EventBatch& batch)>;
