@@ -3,18 +3,21 @@
 namespace streamrec::client {
 namespace {
 
+// RoundOf: a logged row as a round, with the target's probability of its action.
+LoggedRound RoundOf(const ObdRow& row, double p_target) {
+  LoggedRound r;
+  r.action = row.item_id;
+  r.position = row.position;
+  r.reward = row.click;
+  r.p_log = row.propensity;
+  r.p_target = p_target;
+  return r;
+}
+
 std::vector<LoggedRound> OnPolicyRounds(const ObdLog& log) {
   std::vector<LoggedRound> rounds;
   rounds.reserve(log.rows.size());
-  for (const ObdRow& row : log.rows) {
-    LoggedRound r;
-    r.action = row.item_id;
-    r.position = row.position;
-    r.reward = row.click;
-    r.p_log = row.propensity;
-    r.p_target = row.propensity;
-    rounds.push_back(r);
-  }
+  for (const ObdRow& row : log.rows) rounds.push_back(RoundOf(row, row.propensity));
   return rounds;
 }
 
@@ -41,13 +44,8 @@ std::vector<LoggedRound> ObdRounds(const ObdLog& logged, const ObdTarget& target
   std::vector<LoggedRound> rounds;
   rounds.reserve(logged.rows.size());
   for (const ObdRow& row : logged.rows) {
-    LoggedRound r;
-    r.action = row.item_id;
-    r.position = row.position;
-    r.reward = row.click;
-    r.p_log = row.propensity;
     auto it = target.probability.find({row.item_id, row.position});
-    r.p_target = it == target.probability.end() ? 0 : it->second;
+    LoggedRound r = RoundOf(row, it == target.probability.end() ? 0 : it->second);
     r.source = logged.path + ":" + std::to_string(row.line);
     rounds.push_back(std::move(r));
   }
