@@ -455,27 +455,23 @@ absl::StatusOr<std::unique_ptr<core::EventBatch>> RequestConverter::ConvertObser
       ++invalid;
       continue;
     }
+    if (event.prediction_id.empty()) continue;
     // A reward: only a prediction_id, the item id and the label; the log writer takes its
-    // features from the logged impression (server/reward_join.h).
-    if (!event.prediction_id.empty() && event.context.count == 0 &&
-        event.item.features.count == 0) {
-      if (event.prediction_id.size() > limits_.max_name_bytes) {
-        if (errors.size() < kMaxFieldViolations) {
-          errors.push_back(Invalid(Path{"events", i, ".prediction_id"}.str(),
-                                   absl::StrCat(event.prediction_id.size(), " bytes; at most ",
-                                                limits_.max_name_bytes)));
-        }
-        ++invalid;
-        continue;
+    // features from the logged impression (server/reward_join.h). An event with features
+    // is trained on them and only settles its item in the impression.
+    const bool reward = event.context.count == 0 && event.item.features.count == 0;
+    if (event.prediction_id.size() > limits_.max_name_bytes) {
+      if (!reward) continue;  // accepted as before; Predict never issues such an id
+      if (errors.size() < kMaxFieldViolations) {
+        errors.push_back(Invalid(Path{"events", i, ".prediction_id"}.str(),
+                                 absl::StrCat(event.prediction_id.size(), " bytes; at most ",
+                                              limits_.max_name_bytes)));
       }
-      batch->rewards.push_back({static_cast<uint32_t>(i), std::string(event.prediction_id),
-                                std::string(event.item.id), false});
-    } else if (!event.prediction_id.empty() &&
-               event.prediction_id.size() <= limits_.max_name_bytes) {
-      // Trained on its own features; it still counts as its item's reward for the join.
-      batch->rewards.push_back({static_cast<uint32_t>(i), std::string(event.prediction_id),
-                                std::string(event.item.id), true});
+      ++invalid;
+      continue;
     }
+    batch->rewards.push_back({static_cast<uint32_t>(i), std::string(event.prediction_id),
+                              std::string(event.item.id), !reward});
   }
   if (invalid > 0) return MergeFieldErrors(errors, invalid);
   // New vector fields are registered only once the request is logged (the log writer,

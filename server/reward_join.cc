@@ -85,13 +85,31 @@ absl::StatusOr<RewardJoin::Entry*> RewardJoin::Lookup(const std::string& id) {
   return &e;
 }
 
-void RewardJoin::Append(const storage::Impression& imp, uint32_t c, model::Example& out) const {
+void RewardJoin::JoinFeatures(const storage::Impression& imp, uint32_t c,
+                              model::Example& out) const {
   const model::FeatureVector& item = imp.candidates[c].features;
   out.features.clear();
   out.features.reserve(imp.context.size() + item.size());
   out.features.insert(out.features.end(), imp.context.begin(), imp.context.end());
   out.features.insert(out.features.end(), item.begin(), item.end());
 }
+
+namespace {
+
+// The impression a reward at `now` may join: present, not closed, window open.
+const storage::Impression* OpenImpression(const std::shared_ptr<const storage::Impression>& imp,
+                                          bool closed, int64_t now) {
+  return imp != nullptr && !closed && imp->expires_unix_ms > now ? imp.get() : nullptr;
+}
+
+// CandidateOf: the index of `item_id` among the impression's candidates, or their count.
+uint32_t CandidateOf(const storage::Impression& imp, std::string_view item_id) {
+  uint32_t c = 0;
+  while (c < imp.candidates.size() && imp.candidates[c].id != item_id) ++c;
+  return c;
+}
+
+}  // namespace
 
 absl::Status RewardJoin::Resolve(core::EventBatch& batch) {
   if (batch.rewards.empty()) return absl::OkStatus();
@@ -109,72 +127,41 @@ absl::Status RewardJoin::Resolve(core::EventBatch& batch) {
   const int64_t now = clock_->UnixMillis();
   std::vector<uint8_t> drop(batch.examples.size(), 0);
   size_t dropped = 0;
-  size_t marked = 0;
+  size_t joined = 0;
   for (size_t r = 0; r < batch.rewards.size(); ++r) {
     const core::PendingReward& reward = batch.rewards[r];
     Entry& e = *entries[r];
-    if (reward.has_features) {  // trained as sent; only its item's default is settled
-      ++marked;
-      if (e.impression == nullptr || e.closed || e.impression->expires_unix_ms <= now) continue;
-      const storage::Impression& imp = *e.impression;
-      for (uint32_t c = 0; c < imp.candidates.size(); ++c) {
-        if (imp.candidates[c].id != reward.item_id) continue;
-        if (!storage::IsRewarded(e.rewarded, c)) {
-          storage::SetRewarded(e.rewarded, c);
-          e.changed = true;
-        }
-        break;
-      }
-      continue;
+    const storage::Impression* imp = OpenImpression(e.impression, e.closed, now);
+    const uint32_t c = imp == nullptr ? 0 : CandidateOf(*imp, reward.item_id);
+    const bool candidate = imp != nullptr && c < imp->candidates.size();
+    const bool first = candidate && !storage::IsRewarded(e.rewarded, c);
+    if (first) {
+      storage::SetRewarded(e.rewarded, c);
+      e.changed = true;
     }
-    const auto reject = [&](Drop why) {
-      ++group_dropped_[why];
+    // An event with features is trained as sent: it only settles its item's default.
+    if (reward.has_features) continue;
+    if (!first) {
+      ++group_dropped_[imp == nullptr ? kUnknown : !candidate ? kNotCandidate : kDuplicate];
       drop[reward.event] = 1;
       ++dropped;
-    };
-    if (e.impression == nullptr || e.closed || e.impression->expires_unix_ms <= now) {
-      reject(kUnknown);
       continue;
     }
-    const storage::Impression& imp = *e.impression;
-    uint32_t c = 0;
-    while (c < imp.candidates.size() && imp.candidates[c].id != reward.item_id) ++c;
-    if (c == imp.candidates.size()) {
-      reject(kNotCandidate);
-      continue;
-    }
-    if (storage::IsRewarded(e.rewarded, c)) {
-      reject(kDuplicate);
-      continue;
-    }
-    storage::SetRewarded(e.rewarded, c);
-    e.changed = true;
     model::Example& ex = batch.examples[reward.event];
-    Append(imp, c, ex);
-    ++group_joined_;
+    JoinFeatures(*imp, c, ex);
+    ++joined;
     // Clamped to the window: a client's time far in the future must not swamp the mean.
-    const int64_t since = ex.time_unix_ms <= imp.time_unix_ms ? 0 : ex.time_unix_ms - imp.time_unix_ms;
+    const int64_t since = ex.time_unix_ms <= imp->time_unix_ms ? 0 : ex.time_unix_ms - imp->time_unix_ms;
     const uint64_t latency = static_cast<uint64_t>(
-        std::min<int64_t>(since, imp.expires_unix_ms - imp.time_unix_ms));
+        std::min<int64_t>(since, imp->expires_unix_ms - imp->time_unix_ms));
     group_latency_sum_ += latency;
     group_latency_max_ = std::max(group_latency_max_, latency);
   }
-  batch.rewards_joined = batch.rewards.size() - marked - dropped;
+  group_joined_ += joined;
+  batch.rewards_joined = joined;
   batch.rewards_dropped = dropped;
   batch.rewards.clear();
-  if (dropped > 0) {
-    size_t kept = 0;
-    for (size_t i = 0; i < batch.examples.size(); ++i) {
-      if (drop[i]) continue;
-      if (kept != i) {
-        batch.examples[kept] = std::move(batch.examples[i]);
-        if (i < batch.event_ids.size()) batch.event_ids[kept] = std::move(batch.event_ids[i]);
-      }
-      ++kept;
-    }
-    batch.examples.resize(kept);
-    if (batch.event_ids.size() > kept) batch.event_ids.resize(kept);
-  }
+  if (dropped > 0) batch.RemoveEvents(drop);
   return absl::OkStatus();
 }
 
@@ -232,7 +219,7 @@ std::unique_ptr<core::EventBatch> RewardJoin::TakeDue() {
       const uint32_t c = imp.shown[r];
       if (storage::IsRewarded(e.rewarded, c)) continue;
       model::Example& ex = batch->examples.emplace_back();
-      Append(imp, c, ex);
+      JoinFeatures(imp, c, ex);
       ex.label = options_.default_label;
       ex.weight = options_.default_weight;
       ex.time_unix_ms = imp.expires_unix_ms;

@@ -112,7 +112,10 @@ class RewardJoin {
   };
   // Lookup: the writer's view of prediction_id (cached for the group).
   absl::StatusOr<Entry*> Lookup(const std::string& prediction_id);
-  void Append(const storage::Impression& imp, uint32_t candidate, model::Example& out) const;
+  // JoinFeatures: the impression's context and candidate's features, as the converter
+  // orders a full event's (context, then item).
+  void JoinFeatures(const storage::Impression& imp, uint32_t candidate,
+                    model::Example& out) const;
 
   const JoinOptions options_;
   storage::ImpressionStore* const store_;

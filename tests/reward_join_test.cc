@@ -85,15 +85,6 @@ class RewardJoinTest : public testing::ServerFixture {
     for (const v1::ScoredItem& i : resp.items()) out[i.index()] = i.score();
     return out;
   }
-  template <typename F>
-  bool WaitFor(F done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return true;
-  }
 
   testing::FakeClock clock_;
   testing::TempDir dir_;

@@ -44,16 +44,6 @@ class ServerStorageTest : public testing::ServerFixture {
     EXPECT_TRUE(health->Check(Ctx().get(), req, &resp).ok()) << service;
     return resp.status();
   }
-  // WaitFor polls `done` (the server's own threads change what it reads) for 30 s.
-  template <typename F>
-  bool WaitFor(F done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return true;
-  }
   absl::StatusOr<uint64_t> Save() {
     v1::SaveSnapshotResponse resp;
     grpc::Status s = admin_->SaveSnapshot(Ctx().get(), v1::SaveSnapshotRequest(), &resp);

@@ -89,6 +89,33 @@ struct EventBatch {
   // updater's request, logged at its own sequence number, and handed to the updater like
   // a batch; `examples` is empty. Never in the EventQueue.
   bool flush = false;
+
+  // RemoveEvents drops the events whose `removed` entry is non-zero (one per example),
+  // keeping the rest in order with their event ids and the rewards that name them
+  // (renumbered; a removed event's reward goes with it).
+  void RemoveEvents(const std::vector<uint8_t>& removed) {
+    std::vector<uint32_t> moved(examples.size(), UINT32_MAX);
+    size_t kept = 0;
+    for (size_t i = 0; i < examples.size(); ++i) {
+      if (removed[i]) continue;
+      moved[i] = static_cast<uint32_t>(kept);
+      if (kept != i) {
+        examples[kept] = std::move(examples[i]);
+        if (i < event_ids.size()) event_ids[kept] = std::move(event_ids[i]);
+      }
+      ++kept;
+    }
+    examples.resize(kept);
+    if (event_ids.size() > kept) event_ids.resize(kept);
+    size_t r = 0;
+    for (size_t j = 0; j < rewards.size(); ++j) {
+      if (moved[rewards[j].event] == UINT32_MAX) continue;
+      rewards[j].event = moved[rewards[j].event];
+      if (r != j) rewards[r] = std::move(rewards[j]);
+      ++r;
+    }
+    rewards.resize(r);
+  }
 };
 
 class EventQueue {

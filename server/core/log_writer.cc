@@ -151,36 +151,19 @@ void LogWriter::WriteGroup(std::vector<std::unique_ptr<EventBatch>>& group) {
     if (b->flush) keys.push_back(IdKey{});  // an entry without an id
     const size_t keys_before = keys.size();
     if (options_.dedup_window > 0) {
-      size_t kept = 0;
-      // Where each kept event moves, for the batch's rewards (which name events): a
-      // duplicate event is neither logged nor joined.
-      std::vector<uint32_t> moved(b->rewards.empty() ? 0 : b->examples.size(), UINT32_MAX);
+      std::vector<uint8_t> removed;  // made at the first duplicate
       for (size_t i = 0; i < b->examples.size(); ++i) {
         const IdKey key = i < b->event_ids.size() ? KeyOf(b->event_ids[i]) : IdKey{};
         if (!(key == IdKey{}) && (recent_.contains(key) || !in_group.insert(key).second)) {
+          if (removed.empty()) removed.resize(b->examples.size(), 0);
+          removed[i] = 1;
           ++b->duplicates;
           continue;
         }
         keys.push_back(key);
-        if (!moved.empty()) moved[i] = static_cast<uint32_t>(kept);
-        if (kept != i) {
-          b->examples[kept] = std::move(b->examples[i]);
-          if (i < b->event_ids.size()) b->event_ids[kept] = std::move(b->event_ids[i]);
-        }
-        ++kept;
       }
-      b->examples.resize(kept);
-      if (b->event_ids.size() > kept) b->event_ids.resize(kept);
-      if (!moved.empty()) {
-        size_t r = 0;
-        for (size_t j = 0; j < b->rewards.size(); ++j) {
-          if (moved[b->rewards[j].event] == UINT32_MAX) continue;
-          b->rewards[j].event = moved[b->rewards[j].event];
-          if (r != j) b->rewards[r] = std::move(b->rewards[j]);
-          ++r;
-        }
-        b->rewards.resize(r);
-      }
+      // A duplicate event is neither logged nor joined.
+      if (!removed.empty()) b->RemoveEvents(removed);
     }
     // Joined once de-duplicated; a batch refused here takes back its window entries.
     if (options_.resolve && !b->flush) admitted[g] = options_.resolve(*b);

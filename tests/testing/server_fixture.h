@@ -77,6 +77,17 @@ class ServerFixture : public ::testing::Test {
     return false;
   }
 
+  // WaitFor polls `done` (the server's own threads change what it reads) for 30 s.
+  template <typename F>
+  bool WaitFor(F done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
+
   std::unique_ptr<server::GrpcServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::shared_ptr<grpc::Channel> admin_channel_;
